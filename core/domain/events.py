@@ -1,0 +1,65 @@
+"""Typed bus events. Each one is what a `/ws` client receives (plus the per-connection ``seq`` and ``ts``).
+
+msgspec structs tagged on ``type`` so one encoder and one decoder handle the whole union, in-process and over
+Redis alike.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import msgspec
+
+
+class RiskEvent(msgspec.Struct, frozen=True, tag="risk", tag_field="type"):
+    state: dict[str, Any]
+
+
+class AlertEvent(msgspec.Struct, frozen=True, tag="alert", tag_field="type"):
+    level: Literal["info", "warning", "critical"]
+    msg: str
+    meta: dict[str, Any] | None = None
+
+
+class PositionsEvent(msgspec.Struct, frozen=True, tag="positions", tag_field="type"):
+    items: list[dict[str, Any]]
+
+
+class OrdersEvent(msgspec.Struct, frozen=True, tag="orders", tag_field="type"):
+    items: list[dict[str, Any]]
+
+
+class PriceEvent(msgspec.Struct, frozen=True, tag="price", tag_field="type"):
+    symbol: str
+    last: str
+    bid: str | None = None
+    ask: str | None = None
+    change: str | None = None
+    change_pct: str | None = None
+    ts: str | None = None
+
+
+class StatusEvent(msgspec.Struct, frozen=True, tag="status", tag_field="type"):
+    integrations: dict[str, Any]
+
+
+Event = RiskEvent | AlertEvent | PositionsEvent | OrdersEvent | PriceEvent | StatusEvent
+EventType = Literal["risk", "alert", "positions", "orders", "price", "status"]
+EVENT_TYPES: tuple[EventType, ...] = ("risk", "alert", "positions", "orders", "price", "status")
+
+_encoder = msgspec.json.Encoder()
+_decoder = msgspec.json.Decoder(Event)
+
+
+def event_type(event: Event) -> EventType:
+    tag = type(event).__struct_config__.tag
+    assert isinstance(tag, str)
+    return tag  # type: ignore[return-value]
+
+
+def encode_event(event: Event) -> bytes:
+    return _encoder.encode(event)
+
+
+def decode_event(raw: bytes | str) -> Event:
+    return _decoder.decode(raw)

@@ -1,0 +1,208 @@
+"""Process settings: environment variables (and `.env`), one nested group per integration.
+
+Every external base URL is a setting so tests and users behind proxies can point it elsewhere. Secrets are
+``SecretStr`` and never leave this module in clear text except through ``.get_secret_value()`` at an adapter.
+Tunables that a trader edits at run time (risk limits, watchlist, ...) live in the database instead
+(core/services/settings.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_ENV = {"env_file": ".env", "env_file_encoding": "utf-8", "extra": "ignore"}
+
+
+def _config(prefix: str = "") -> SettingsConfigDict:
+    return SettingsConfigDict(env_prefix=prefix, **_ENV)  # type: ignore[typeddict-item]
+
+
+def _csv(value: Any) -> Any:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class PolygonSettings(BaseSettings):
+    model_config = _config("POLYGON_")
+    api_key: SecretStr | None = None
+    rest_url: str = "https://api.polygon.io"
+    ws_url: str = "wss://socket.polygon.io/stocks"
+
+
+class TradierSettings(BaseSettings):
+    model_config = _config("TRADIER_")
+    access_token: SecretStr | None = None
+    account_id: str | None = None
+    env: Literal["sandbox", "production"] = "sandbox"
+    base_url: str | None = None
+
+    @property
+    def effective_base_url(self) -> str:
+        if self.base_url:
+            return self.base_url.rstrip("/")
+        if self.env == "production":
+            return "https://api.tradier.com/v1"
+        return "https://sandbox.tradier.com/v1"
+
+
+class LLMSettings(BaseSettings):
+    model_config = _config("LLM_")
+    provider: Literal["openai", "chatdata"] = "openai"
+    base_url: str | None = None
+    api_key: SecretStr | None = None
+    model: str | None = None
+
+
+class ChatDataSettings(BaseSettings):
+    model_config = _config("CHATDATA_")
+    chatbot_id: str | None = None
+
+
+class DiscordSettings(BaseSettings):
+    model_config = _config("DISCORD_")
+    bot_token: SecretStr | None = None
+    guild_ids: list[int] = Field(default_factory=list)
+    alert_channel_id: int | None = None
+    api_url: str = "https://discord.com/api/v10"
+    gateway_url: str = "wss://gateway.discord.gg/"
+    webhook_url: SecretStr | None = None
+    webhook_alert_types: list[str] = Field(default_factory=list)
+
+    _split = field_validator("guild_ids", "webhook_alert_types", mode="before")(_csv)
+
+
+class SlackSettings(BaseSettings):
+    model_config = _config("SLACK_")
+    bot_token: SecretStr | None = None
+    signing_secret: SecretStr | None = None
+    app_token: SecretStr | None = None
+    alert_channel: str | None = None
+    api_url: str = "https://slack.com/api/"
+
+
+@dataclass(frozen=True, slots=True)
+class IntegrationStatus:
+    """Whether an integration runs, and if not, why and how to turn it on."""
+
+    name: str
+    enabled: bool
+    reason: str
+    how_to_enable: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "enabled": self.enabled, "reason": self.reason,
+                "how_to_enable": self.how_to_enable}
+
+
+class Settings(BaseSettings):
+    """Everything a process needs to start. Defaults run the whole product on one machine."""
+
+    model_config = _config()
+
+    database_url: str = "sqlite+aiosqlite:///./var/tradeassist.db"
+    event_bus_url: str = "memory://"
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8000, ge=1, le=65535)
+    api_key: SecretStr | None = None
+    var_dir: str = "var"
+    log_level: str = "INFO"
+
+    watchlist: list[str] = Field(default_factory=lambda: ["SPY", "QQQ"])
+    traders: list[str] = Field(default_factory=list)
+    allow_live_trading: bool = False
+
+    alert_poll_sec: float = Field(default=15, gt=0)
+    risk_eval_sec: float = Field(default=5, gt=0)
+    order_confirm_ttl_sec: int = Field(default=90, gt=0)
+    order_max_slippage_bps: int = Field(default=50, ge=0)
+    max_active_alerts: int = Field(default=1000, gt=0)
+    price_event_hz: float = Field(default=4, gt=0)
+
+    polygon: PolygonSettings = Field(default_factory=PolygonSettings)
+    tradier: TradierSettings = Field(default_factory=TradierSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    chatdata: ChatDataSettings = Field(default_factory=ChatDataSettings)
+    discord: DiscordSettings = Field(default_factory=DiscordSettings)
+    slack: SlackSettings = Field(default_factory=SlackSettings)
+
+    _split = field_validator("watchlist", "traders", mode="before")(_csv)
+
+    @field_validator("watchlist")
+    @classmethod
+    def _upper_symbols(cls, value: list[str]) -> list[str]:
+        return [symbol.upper() for symbol in value]
+
+    @model_validator(mode="after")
+    def _refuse_unguarded_live_trading(self) -> Settings:
+        if self.tradier.env == "production" and not self.allow_live_trading:
+            raise ValueError(
+                "TRADIER_ENV=production places real orders with real money; set ALLOW_LIVE_TRADING=true to "
+                "confirm that this is intended, or use TRADIER_ENV=sandbox for the paper account"
+            )
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def integrations(self) -> dict[str, IntegrationStatus]:
+        """The status of every integration, computed from credentials alone (reachability is `doctor`'s job)."""
+        return {status.name: status for status in (
+            self._market_data(), self._broker(), self._coach(), self._discord(), self._discord_webhook(),
+            self._slack(),
+        )}
+
+    def _market_data(self) -> IntegrationStatus:
+        if self.polygon.api_key is None:
+            return IntegrationStatus("market_data", False, "POLYGON_API_KEY is not set",
+                                     "set POLYGON_API_KEY to your Polygon (Massive) API key and restart")
+        return IntegrationStatus("market_data", True, f"Polygon at {self.polygon.rest_url}", "")
+
+    def _broker(self) -> IntegrationStatus:
+        missing = [name for name, value in (("TRADIER_ACCESS_TOKEN", self.tradier.access_token),
+                                            ("TRADIER_ACCOUNT_ID", self.tradier.account_id)) if not value]
+        if missing:
+            return IntegrationStatus("broker", False, f"{' and '.join(missing)} not set",
+                                     "set TRADIER_ACCESS_TOKEN and TRADIER_ACCOUNT_ID (sandbox = paper account)")
+        mode = "LIVE" if self.tradier.env == "production" else "PAPER"
+        return IntegrationStatus("broker", True, f"Tradier {self.tradier.env} ({mode})", "")
+
+    def _coach(self) -> IntegrationStatus:
+        if self.llm.provider == "chatdata":
+            missing = [name for name, value in (("LLM_API_KEY", self.llm.api_key),
+                                                ("CHATDATA_CHATBOT_ID", self.chatdata.chatbot_id)) if not value]
+            how = "set LLM_PROVIDER=chatdata, LLM_API_KEY and CHATDATA_CHATBOT_ID"
+        else:
+            missing = [name for name, value in (("LLM_BASE_URL", self.llm.base_url),
+                                                ("LLM_API_KEY", self.llm.api_key),
+                                                ("LLM_MODEL", self.llm.model)) if not value]
+            how = "set LLM_BASE_URL, LLM_API_KEY and LLM_MODEL of any OpenAI-compatible endpoint"
+        if missing:
+            return IntegrationStatus("coach", False, f"{', '.join(missing)} not set", how)
+        return IntegrationStatus("coach", True, f"LLM provider {self.llm.provider}", "")
+
+    def _discord(self) -> IntegrationStatus:
+        if self.discord.bot_token is None:
+            return IntegrationStatus("discord", False, "DISCORD_BOT_TOKEN is not set",
+                                     "set DISCORD_BOT_TOKEN (and DISCORD_GUILD_IDS, DISCORD_ALERT_CHANNEL_ID)")
+        return IntegrationStatus("discord", True, "Discord bot configured", "")
+
+    def _discord_webhook(self) -> IntegrationStatus:
+        if self.discord.webhook_url is None:
+            return IntegrationStatus("discord_webhook", False, "DISCORD_WEBHOOK_URL is not set",
+                                     "set DISCORD_WEBHOOK_URL to a channel webhook for alert copies")
+        return IntegrationStatus("discord_webhook", True, "alert copies to a Discord webhook", "")
+
+    def _slack(self) -> IntegrationStatus:
+        missing = [name for name, value in (("SLACK_BOT_TOKEN", self.slack.bot_token),
+                                            ("SLACK_SIGNING_SECRET", self.slack.signing_secret)) if not value]
+        if missing:
+            return IntegrationStatus("slack", False, f"{' and '.join(missing)} not set",
+                                     "set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (SLACK_APP_TOKEN for Socket Mode)")
+        mode = "Socket Mode" if self.slack.app_token else "HTTP events at /slack/events"
+        return IntegrationStatus("slack", True, f"Slack app ({mode})", "")
