@@ -13,6 +13,7 @@ maps ``CoreError`` to a user message in exactly one place.
     ├── RiskDenied            403  the risk engine refused; carries the reason
     ├── IntegrationDisabled   503  credentials missing; carries the reason and how to enable it
     ├── ExternalTransient     503  a vendor hiccup worth retrying later (429, 5xx, timeouts)
+    │   └── OrderOutcomeUnknown  an order was sent, no answer came: resolve by tag, never resend
     └── ExternalPermanent     502  a vendor said no (bad request, plan lacks the data, rejected order)
 """
 
@@ -99,3 +100,19 @@ class ExternalTransient(CoreError):
 class ExternalPermanent(CoreError):
     code = "external_permanent"
     http_status = 502
+
+
+class OrderOutcomeUnknown(ExternalTransient):
+    """An order request was sent but no answer came back (timeout, dropped connection, 5xx).
+
+    The broker may or may not have acted on it. Never resend: resolve by looking the order up by its tag
+    (``Broker.find_order_by_tag``) or id. ``tag`` and ``order_id`` say what to look for.
+    """
+
+    code = "order_outcome_unknown"
+
+    def __init__(self, message: str, *, tag: str | None = None, order_id: str | None = None,
+                 details: Any = None) -> None:
+        super().__init__(message, details=details)
+        self.tag = tag
+        self.order_id = order_id

@@ -14,11 +14,9 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-_ENV = {"env_file": ".env", "env_file_encoding": "utf-8", "extra": "ignore"}
-
 
 def _config(prefix: str = "") -> SettingsConfigDict:
-    return SettingsConfigDict(env_prefix=prefix, **_ENV)  # type: ignore[typeddict-item]
+    return SettingsConfigDict(env_prefix=prefix, env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
 
 def _csv(value: Any) -> Any:

@@ -6,7 +6,7 @@ Redis alike.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import msgspec
 
@@ -62,4 +62,4 @@ def encode_event(event: Event) -> bytes:
 
 
 def decode_event(raw: bytes | str) -> Event:
-    return _decoder.decode(raw)
+    return cast(Event, _decoder.decode(raw))

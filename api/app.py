@@ -1,0 +1,82 @@
+"""FastAPI app factory: the lifespan owns the Runtime; routers are thin translators over core services."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI, Query, WebSocket
+from fastapi.responses import FileResponse, Response
+from fastapi.staticfiles import StaticFiles
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from api.auth import key_matches, resolve_api_key
+from api.errors import install_error_handlers
+from api.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from api.routers import diag, journal
+from api.routers import settings as settings_routes
+from api.ws import WebSocketHub
+from core.domain.events import StatusEvent
+from core.metrics import track_bus_depths
+from core.runtime import ALL_ROLES, Role, Runtime
+from core.settings import Settings
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+
+def create_app(settings: Settings | None = None, *, roles: frozenset[Role] = ALL_ROLES,
+               runtime: Runtime | None = None) -> FastAPI:
+    """Build the app. Pass `runtime` to share one the caller already started; otherwise the lifespan owns one."""
+    settings = settings or Settings()
+    api_key, _ = resolve_api_key(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if runtime is not None:
+            app.state.runtime = runtime
+            _start_hub(app, runtime)
+            yield
+            return
+        async with Runtime(settings, roles=roles | {"api"}) as owned:
+            app.state.runtime = owned
+            _start_hub(app, owned)
+            yield
+
+    app = FastAPI(title="Trading Assistant", version="0.1.0", lifespan=lifespan)
+    app.state.api_key = api_key
+    install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware)
+    app.add_middleware(RequestContextMiddleware)
+
+    v1 = APIRouter(prefix="/api/v1")
+    for router in (diag.public, diag.private, settings_routes.router, journal.router):
+        v1.include_router(router)
+    app.include_router(v1)
+
+    @app.websocket("/ws")
+    async def ws_endpoint(websocket: WebSocket, api_key_param: str | None = Query(None, alias="api_key")) -> None:
+        if not key_matches(api_key_param, app.state.api_key):
+            await websocket.close(code=4401, reason="missing or wrong api_key")
+            return
+        await websocket.accept()
+        rt: Runtime = app.state.runtime
+        await app.state.hub.serve(websocket, [StatusEvent(integrations=rt.integrations())])
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        track_bus_depths(app.state.runtime.bus.queue_depths)
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/", include_in_schema=False)
+    async def dashboard() -> FileResponse:
+        return FileResponse(STATIC_DIR / "index.html")
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app
+
+
+def _start_hub(app: FastAPI, runtime: Runtime) -> None:
+    hub = WebSocketHub(runtime.bus, price_hz=runtime.settings.price_event_hz)
+    app.state.hub = hub
+    runtime.spawn(hub.run(), name="ws-hub")

@@ -1,0 +1,108 @@
+"""Pure ASGI middleware: request id + access log + metrics, and the request body size cap (413)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+import orjson
+import structlog
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from core.metrics import REQUEST_ERRORS, REQUEST_LATENCY
+
+MAX_BODY_BYTES = 1024 * 1024
+log = structlog.get_logger("api.access")
+
+
+def _too_large() -> list[Message]:
+    body = orjson.dumps({"error": {"code": "too_large", "message": f"request body exceeds {MAX_BODY_BYTES} bytes"}})
+    return [
+        {"type": "http.response.start", "status": 413,
+         "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]},
+        {"type": "http.response.body", "body": body},
+    ]
+
+
+class BodyLimitMiddleware:
+    """Refuses bodies over 1 MiB by Content-Length up front, or as soon as a streamed body passes the cap."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope["headers"]).get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.limit:
+            for message in _too_large():
+                await send(message)
+            return
+        received = 0
+        refused = False
+
+        async def limited_receive() -> Message:
+            nonlocal received, refused
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.limit and not refused:
+                refused = True
+                for reply in _too_large():
+                    await send(reply)
+            return {"type": "http.disconnect"} if refused else message
+
+        async def guarded_send(message: Message) -> None:
+            if not refused:  # after a 413 the app's own answer is dropped
+                await send(message)
+
+        try:
+            await self.app(scope, limited_receive, guarded_send)
+        except Exception:
+            if not refused:
+                raise
+
+
+class RequestContextMiddleware:
+    """Binds a request id to every log line of the request, echoes it as X-Request-ID, records latency."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        request_id = headers.get(b"x-request-id", b"").decode()[:64] or uuid.uuid4().hex
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            route = _route_of(scope)
+            elapsed = time.perf_counter() - started
+            REQUEST_LATENCY.labels(method=scope["method"], route=route).observe(elapsed)
+            if status >= 400:
+                REQUEST_ERRORS.labels(route=route, status=str(status)).inc()
+            log.info("request", method=scope["method"], route=route, status=status, ms=round(elapsed * 1000, 2))
+            structlog.contextvars.unbind_contextvars("request_id")
+
+
+def _route_of(scope: dict[str, Any] | Scope) -> str:
+    """The route template (`/api/v1/journal/{entry_id}`), never the raw path, so metric labels stay bounded."""
+    context = scope.get("effective_route_context")
+    path = getattr(context, "path_format", None) or getattr(scope.get("route"), "path", None)
+    return str(path) if path else "unmatched"

@@ -1,0 +1,121 @@
+"""Tunables a trader edits at run time (risk limits, R:R, watchlist, alert routing), persisted in app_settings."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from core.db.repositories import SettingsRepository
+from core.db.session import Database
+from core.domain.symbols import normalize_symbol
+from core.errors import Invalid
+from core.services.validation import invalid_from
+
+ALERT_CHANNELS = ("ws", "discord", "slack", "discord_webhook")
+ALERT_TYPES = ("crossed", "approaching", "risk", "expired", "info")
+
+
+class RiskLimitsSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    max_daily_loss_usd: Decimal = Field(default=Decimal(500), gt=0, le=10_000_000)
+    max_daily_loss_pct: Decimal = Field(default=Decimal(2), gt=0, le=100)
+    max_open_positions: int = Field(default=5, ge=1, le=500)
+    max_position_pct: Decimal = Field(default=Decimal(25), gt=0, le=100)
+    max_trades_per_day: int = Field(default=10, ge=1, le=1000)
+    max_order_notional: Decimal = Field(default=Decimal(25_000), gt=0, le=100_000_000)
+    max_consecutive_losses: int = Field(default=3, ge=1, le=100)
+    cooldown_minutes: int = Field(default=30, ge=0, le=1440)
+    risk_per_trade_pct: Decimal = Field(default=Decimal(1), gt=0, le=10)
+
+
+class Tunables(BaseModel):
+    """Every editable setting with its default; unknown keys are refused, partial updates are merged."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    watchlist: list[str] = Field(default_factory=lambda: ["SPY", "QQQ"], max_length=200)
+    risk: RiskLimitsSettings = Field(default_factory=RiskLimitsSettings)
+    default_rr: Decimal = Field(default=Decimal(2), gt=0, le=20)
+    alert_types: dict[str, list[str]] = Field(
+        default_factory=lambda: {channel: list(ALERT_TYPES) for channel in ALERT_CHANNELS})
+
+    @field_validator("watchlist")
+    @classmethod
+    def _symbols(cls, symbols: list[str]) -> list[str]:
+        try:
+            cleaned = [normalize_symbol(symbol) for symbol in symbols]
+        except Invalid as exc:
+            raise ValueError(exc.message) from exc
+        return list(dict.fromkeys(cleaned))
+
+    @field_validator("alert_types")
+    @classmethod
+    def _routing(cls, routing: dict[str, list[str]]) -> dict[str, list[str]]:
+        for channel, kinds in routing.items():
+            if channel not in ALERT_CHANNELS:
+                raise ValueError(f"unknown channel '{channel}'; channels are {', '.join(ALERT_CHANNELS)}")
+            unknown = sorted(set(kinds) - set(ALERT_TYPES))
+            if unknown:
+                raise ValueError(f"unknown alert types {unknown}; types are {', '.join(ALERT_TYPES)}")
+        return routing
+
+
+Listener = Callable[[Tunables, set[str]], Awaitable[None]]
+
+
+class SettingsService:
+    """Reads merge the stored overrides over the defaults; writes validate the whole result first."""
+
+    def __init__(self, db: Database, *, initial_watchlist: list[str] | None = None) -> None:
+        self.db = db
+        self._defaults: dict[str, Any] = {}
+        if initial_watchlist is not None:
+            self._defaults["watchlist"] = initial_watchlist
+        self._listeners: list[Listener] = []
+
+    def on_change(self, listener: Listener) -> None:
+        """Call `listener(new, changed_keys)` after every committed update (e.g. the feed resubscribes)."""
+        self._listeners.append(listener)
+
+    async def get(self) -> Tunables:
+        async with self.db.read() as session:
+            stored = await SettingsRepository(session).all()
+        return self._merge(stored)
+
+    async def update(self, patch: dict[str, Any], actor: str | None = None) -> Tunables:
+        if not isinstance(patch, dict) or not patch:
+            raise Invalid("send a JSON object with at least one setting to change",
+                          details=[{"field": "body", "message": "expected a non-empty object"}])
+        async with self.db.uow() as session:
+            repo = SettingsRepository(session)
+            current = self._merge(await repo.all()).model_dump(mode="json")
+            merged = {**current, **{key: self._merge_section(current.get(key), value)
+                                    for key, value in patch.items()}}
+            updated = self._validate(merged)
+            dumped = updated.model_dump(mode="json")
+            changed = {key for key in patch if dumped.get(key) != current.get(key)}
+            for key in changed:
+                await repo.put(key, dumped[key], actor)
+        for listener in self._listeners:
+            await listener(updated, changed)
+        return updated
+
+    def _merge(self, stored: dict[str, Any]) -> Tunables:
+        return self._validate({**self._defaults, **stored})
+
+    @staticmethod
+    def _merge_section(current: Any, value: Any) -> Any:
+        if isinstance(current, dict) and isinstance(value, dict):
+            return {**current, **value}
+        return value
+
+    @staticmethod
+    def _validate(data: dict[str, Any]) -> Tunables:
+        try:
+            return Tunables.model_validate(data)
+        except ValidationError as exc:
+            raise invalid_from(exc, "settings") from exc

@@ -1,0 +1,118 @@
+"""/ws over a real uvicorn: auth, the envelope, heartbeat and status, fan-out, dropping a client that never reads."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import AsyncIterator, Callable
+
+import orjson
+import pytest
+import websockets
+from websockets.exceptions import ConnectionClosed
+
+from api.app import create_app
+from core.domain.events import AlertEvent, PriceEvent
+from core.settings import Settings
+from tests.conftest import API_KEY
+from tests.serve import serve
+
+
+@pytest.fixture
+async def live(make_settings: Callable[..., Settings]) -> AsyncIterator[tuple[str, object]]:
+    app = create_app(make_settings(risk_eval_sec=0.2, price_event_hz=20), roles=frozenset({"api", "engine"}))
+    async with serve(app) as base:
+        yield base.replace("http", "ws") + "/ws", app
+
+
+async def _next(ws: websockets.ClientConnection, kind: str, timeout: float = 3.0) -> dict[str, object]:
+    async with asyncio.timeout(timeout):
+        while True:
+            event = orjson.loads(await ws.recv())
+            if event["type"] == kind:
+                return event  # type: ignore[no-any-return]
+
+
+async def test_wrong_key_is_refused_before_any_event(live: tuple[str, object]) -> None:
+    url, _ = live
+    with pytest.raises(websockets.InvalidStatus) as refused:
+        async with websockets.connect(f"{url}?api_key=wrong"):
+            pass
+    assert refused.value.response.status_code == 403
+    with pytest.raises(websockets.InvalidStatus):
+        async with websockets.connect(url):
+            pass
+
+
+async def test_status_first_then_risk_heartbeat_with_envelope(live: tuple[str, object]) -> None:
+    url, _ = live
+    async with websockets.connect(f"{url}?api_key={API_KEY}") as ws:
+        first = orjson.loads(await ws.recv())
+        assert first["type"] == "status"
+        assert first["integrations"]["broker"]["enabled"] is False
+        assert "TRADIER_ACCESS_TOKEN" in first["integrations"]["broker"]["how_to_enable"]
+        risk = await _next(ws, "risk")
+        assert risk["state"]["state"] == "unknown"
+        assert "broker not configured" in risk["state"]["reasons"][0]
+        assert risk["ts"].endswith("Z")
+        seqs = [first["seq"], risk["seq"]]
+        for _ in range(3):
+            seqs.append(orjson.loads(await ws.recv())["seq"])
+        assert seqs == sorted(seqs)
+        assert len(set(seqs)) == len(seqs)
+
+
+async def test_bus_events_reach_every_client_and_prices_are_coalesced(live: tuple[str, object]) -> None:
+    url, app = live
+    bus = app.state.runtime.bus  # type: ignore[attr-defined]
+    async with websockets.connect(f"{url}?api_key={API_KEY}") as a, \
+            websockets.connect(f"{url}?api_key={API_KEY}") as b:
+        await _next(a, "status")
+        await _next(b, "status")
+        await bus.publish(AlertEvent(level="warning", msg="SPY crossed 512", meta={"symbol": "SPY"}))
+        for ws in (a, b):
+            alert = await _next(ws, "alert")
+            assert alert["msg"] == "SPY crossed 512"
+            assert alert["meta"] == {"symbol": "SPY"}
+        for price in range(100, 150):
+            await bus.publish(PriceEvent(symbol="SPY", last=str(price)))
+        prices = []
+        async with asyncio.timeout(2):
+            while not prices or prices[-1]["last"] != "149":
+                event = orjson.loads(await a.recv())
+                if event["type"] == "price":
+                    prices.append(event)
+        assert len(prices) < 10, "a burst of 50 prices must be coalesced to the latest per flush"
+
+
+async def test_client_that_never_reads_is_dropped_and_others_keep_flowing(live: tuple[str, object]) -> None:
+    url, app = live
+    bus = app.state.runtime.bus  # type: ignore[attr-defined]
+    hub = app.state.hub  # type: ignore[attr-defined]
+    stalled = await websockets.connect(f"{url}?api_key={API_KEY}", max_queue=1, max_size=2**20)
+    stalled.transport.pause_reading()  # the socket buffers fill and the server-side queue backs up
+    async with websockets.connect(f"{url}?api_key={API_KEY}") as healthy:
+        await _next(healthy, "status")
+        paddings = [secrets.token_urlsafe(12000) for _ in range(16)]  # incompressible: permessage-deflate is on
+        total = 2500
+
+        async def read_all() -> int:
+            received = 0
+            while received < total:
+                event = orjson.loads(await healthy.recv())
+                received += event["type"] == "alert"
+            return received
+
+        reader = asyncio.create_task(read_all())
+        for index in range(total):
+            await bus.publish(AlertEvent(level="info", msg=f"{index} {paddings[index % 16]}"))
+            if index % 10 == 0:  # bursts smaller than a client's queue, as a live tape would send
+                await asyncio.sleep(0.005)
+        received = await asyncio.wait_for(reader, timeout=20)
+        assert received == 2500
+        assert hub.dropped_total >= 1
+    stalled.transport.resume_reading()
+    with pytest.raises(ConnectionClosed):
+        async with asyncio.timeout(5):
+            while True:
+                await stalled.recv()
