@@ -56,10 +56,10 @@ def create_app(settings: Settings | None = None, *, roles: frozenset[Role] = ALL
 
     @app.websocket("/ws")
     async def ws_endpoint(websocket: WebSocket, api_key_param: str | None = Query(None, alias="api_key")) -> None:
+        await websocket.accept()  # accept first so a browser sees the 4401 close code, not a bare handshake failure
         if not key_matches(api_key_param, app.state.api_key):
             await websocket.close(code=4401, reason="missing or wrong api_key")
             return
-        await websocket.accept()
         rt: Runtime = app.state.runtime
         await app.state.hub.serve(websocket, [StatusEvent(integrations=rt.integrations())])
 

@@ -36,7 +36,9 @@ def resolve_api_key(settings: Settings) -> tuple[str, bool]:
 
 
 def key_matches(given: str | None, expected: str) -> bool:
-    return given is not None and hmac.compare_digest(given.encode(), expected.encode())
+    if not given or not expected:  # an empty key never matches, even an empty configured one
+        return False
+    return hmac.compare_digest(given.encode(), expected.encode())
 
 
 async def require_api_key(request: Request) -> None:

@@ -21,6 +21,9 @@ _PATTERNS = (
 )
 
 
+_SENSITIVE_KEY = re.compile(r"(?i)(authorization|api[_-]?key|token|secret|password|signature|cookie)")
+
+
 class Redactor:
     """Masks known secret shapes and the exact values of configured secrets in every string of an event."""
 
@@ -38,14 +41,18 @@ class Redactor:
         if isinstance(value, str):
             return self.redact(value)
         if isinstance(value, dict):
-            return {k: self._value(v) for k, v in value.items()}
+            return {k: "***" if self._sensitive(k, v) else self._value(v) for k, v in value.items()}
         if isinstance(value, list | tuple):
             return [self._value(v) for v in value]
         return value
 
+    @staticmethod
+    def _sensitive(key: Any, value: Any) -> bool:
+        return isinstance(key, str) and isinstance(value, str) and bool(_SENSITIVE_KEY.search(key))
+
     def __call__(self, _logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
         for key, value in event_dict.items():
-            event_dict[key] = self._value(value)
+            event_dict[key] = "***" if self._sensitive(key, value) else self._value(value)
         return event_dict
 
 

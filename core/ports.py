@@ -5,11 +5,21 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
+from core.domain.coach import ChatMessage, LLMReply, ToolSpec
 from core.domain.events import Event, EventType
-from core.domain.market import Bar, MarketStatus, Quote
-from core.domain.orders import Balances, BrokerOrder, OrderRequest, Position
+from core.domain.market import Bar, MarketHoliday, MarketStatus, OptionContract, Quote, Trade
+from core.domain.orders import (
+    Balances,
+    BrokerOrder,
+    OrderAck,
+    OrderDuration,
+    OrderPreview,
+    OrderRequest,
+    OrderType,
+    Position,
+)
 
 
 class Clock(Protocol):
@@ -21,7 +31,14 @@ class Clock(Protocol):
 
 
 class Subscription(Protocol):
-    """One subscriber's view of the bus: an async iterator of events that ends when closed."""
+    """One subscriber's view of the bus: an async iterator of events that ends when closed.
+
+    ``depth`` is the number of queued events, ``dropped`` the price events lost to drop-oldest, ``name`` the
+    label used for queue-depth metrics.
+    """
+
+    @property
+    def name(self) -> str: ...
 
     def __aiter__(self) -> AsyncIterator[Event]: ...
 
@@ -36,9 +53,12 @@ class Subscription(Protocol):
 
 @runtime_checkable
 class EventBus(Protocol):
+    """Typed events to bounded per-subscriber queues (price: drop-oldest; other types: backpressure)."""
+
     async def publish(self, event: Event) -> None: ...
 
-    def subscribe(self, types: Sequence[EventType] | None = None, *, maxsize: int = 1024) -> Subscription: ...
+    def subscribe(self, types: Sequence[EventType] | None = None, *, maxsize: int = 1024,
+                  name: str | None = None) -> Subscription: ...
 
     async def start(self) -> None: ...
 
@@ -48,20 +68,39 @@ class EventBus(Protocol):
 
 
 class MarketData(Protocol):
-    """Request/response market data (Polygon REST)."""
+    """Request/response market data (Polygon REST). Raises core.errors: NotFound (unknown symbol),
+    IntegrationDisabled (key rejected), ExternalPermanent (plan lacks the data), ExternalTransient (429/5xx)."""
 
     async def quote(self, symbol: str) -> Quote: ...
 
+    async def snapshots(self, symbols: list[str]) -> list[Quote]: ...
+
     async def bars(self, symbol: str, *, multiplier: int, timespan: str, start: date | int,
-                   end: date | int, limit: int = 5000) -> list[Bar]: ...
+                   end: date | int, limit: int = 5000, sort: Literal["asc", "desc"] = "asc",
+                   adjusted: bool = True) -> list[Bar]: ...
+
+    async def previous_close(self, symbol: str) -> Bar | None: ...
+
+    async def last_trade(self, symbol: str) -> Trade: ...
+
+    async def last_quote(self, symbol: str) -> Quote: ...
+
+    async def movers(self, direction: Literal["gainers", "losers"]) -> list[Quote]: ...
 
     async def market_status(self) -> MarketStatus: ...
 
+    async def upcoming_holidays(self) -> list[MarketHoliday]: ...
+
     async def news(self, symbol: str | None, *, limit: int = 10) -> list[dict[str, Any]]: ...
+
+    async def options_chain(self, underlying: str, *, expiration: date | None = None,
+                            contract_type: Literal["call", "put"] | None = None,
+                            max_contracts: int = 1000) -> list[OptionContract]: ...
 
 
 class MarketFeed(Protocol):
-    """Streaming market data (Polygon WebSocket). Subscriptions are diffed; the feed owns its reconnects."""
+    """Streaming market data (Polygon WebSocket). Subscriptions are diffed; the feed owns its reconnects and
+    delivers ticks to the `FeedSink` it was built with. `status` is JSON-ready: state, reason, counters."""
 
     async def run(self) -> None: ...
 
@@ -72,24 +111,47 @@ class MarketFeed(Protocol):
 
 
 class Broker(Protocol):
+    """A brokerage account (Tradier). Reads retry inside the adapter; place/modify/cancel are sent exactly once
+    and raise ``OrderOutcomeUnknown`` when the answer is lost: resolve it with ``find_order_by_tag``."""
+
     async def balances(self) -> Balances: ...
 
     async def positions(self) -> list[Position]: ...
 
     async def orders(self) -> list[BrokerOrder]: ...
 
-    async def preview(self, order: OrderRequest) -> dict[str, Any]: ...
+    async def order(self, order_id: str) -> BrokerOrder: ...
 
-    async def place(self, order: OrderRequest, *, tag: str) -> BrokerOrder: ...
+    async def find_order_by_tag(self, tag: str) -> BrokerOrder | None: ...
 
-    async def cancel(self, order_id: str) -> BrokerOrder: ...
+    async def preview(self, order: OrderRequest) -> OrderPreview: ...
+
+    async def place(self, order: OrderRequest, *, tag: str) -> OrderAck: ...
+
+    async def modify(self, order_id: str, *, type: OrderType | None = None, duration: OrderDuration | None = None,
+                     price: Decimal | None = None, stop: Decimal | None = None) -> OrderAck: ...
+
+    async def cancel(self, order_id: str) -> OrderAck: ...
 
     async def quote_price(self, symbol: str) -> Decimal | None: ...
 
 
 class LLM(Protocol):
-    async def complete(self, messages: list[dict[str, Any]], *,
-                       tools: list[dict[str, Any]] | None = None) -> dict[str, Any]: ...
+    """A chat model behind one adapter (OpenAI-compatible native tool calls, or chat-data's prompted JSON).
+
+    ``timeout`` is the wall-clock budget of the whole call, retries included (None: the adapter's default);
+    when it runs out the call raises ExternalTransient. Tool call arguments in a reply are untrusted input.
+    """
+
+    async def complete(self, messages: Sequence[ChatMessage], tools: Sequence[ToolSpec] | None = None, *,
+                       timeout: float | None = None) -> LLMReply: ...
+
+    def stream(self, messages: Sequence[ChatMessage], tools: Sequence[ToolSpec] | None = None, *,
+               timeout: float | None = None) -> AsyncIterator[str | LLMReply]:
+        """Text deltas as they arrive, then exactly one final LLMReply (content and tool calls assembled)."""
+        ...
+
+    async def aclose(self) -> None: ...
 
 
 class Notifier(Protocol):

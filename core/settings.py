@@ -9,14 +9,18 @@ Tunables that a trader edits at run time (risk limits, watchlist, ...) live in t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from core.domain.symbols import normalize_symbol
+from core.errors import Invalid
 
 
 def _config(prefix: str = "") -> SettingsConfigDict:
-    return SettingsConfigDict(env_prefix=prefix, env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    return SettingsConfigDict(env_prefix=prefix, env_file=".env", env_file_encoding="utf-8", extra="ignore",
+                             env_ignore_empty=True)
 
 
 def _csv(value: Any) -> Any:
@@ -64,12 +68,12 @@ class ChatDataSettings(BaseSettings):
 class DiscordSettings(BaseSettings):
     model_config = _config("DISCORD_")
     bot_token: SecretStr | None = None
-    guild_ids: list[int] = Field(default_factory=list)
+    guild_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     alert_channel_id: int | None = None
     api_url: str = "https://discord.com/api/v10"
     gateway_url: str = "wss://gateway.discord.gg/"
     webhook_url: SecretStr | None = None
-    webhook_alert_types: list[str] = Field(default_factory=list)
+    webhook_alert_types: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     _split = field_validator("guild_ids", "webhook_alert_types", mode="before")(_csv)
 
@@ -110,8 +114,8 @@ class Settings(BaseSettings):
     var_dir: str = "var"
     log_level: str = "INFO"
 
-    watchlist: list[str] = Field(default_factory=lambda: ["SPY", "QQQ"])
-    traders: list[str] = Field(default_factory=list)
+    watchlist: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["SPY", "QQQ"])
+    traders: Annotated[list[str], NoDecode] = Field(default_factory=list)
     allow_live_trading: bool = False
 
     alert_poll_sec: float = Field(default=15, gt=0)
@@ -133,7 +137,10 @@ class Settings(BaseSettings):
     @field_validator("watchlist")
     @classmethod
     def _upper_symbols(cls, value: list[str]) -> list[str]:
-        return [symbol.upper() for symbol in value]
+        try:
+            return [normalize_symbol(symbol) for symbol in value]
+        except Invalid as exc:
+            raise ValueError(f"WATCHLIST: {exc.message}") from exc
 
     @model_validator(mode="after")
     def _refuse_unguarded_live_trading(self) -> Settings:

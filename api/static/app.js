@@ -467,7 +467,12 @@ registerPanel({
     const updated = h("p", { class: "muted small", testid: "integrations-updated" });
     setChildren(body, list, updated);
 
+    let shown = "";
     const render = (integrations, ts) => {
+      if (ts) updated.textContent = `updated ${formatTime(ts)}`;
+      const signature = JSON.stringify(integrations || {});
+      if (signature === shown) return;  // status repeats every heartbeat; re-render only on change
+      shown = signature;
       const items = Object.entries(integrations || {}).map(([key, item]) => {
         const name = String(item?.name ?? key);
         const enabled = Boolean(item?.enabled);
@@ -480,7 +485,6 @@ registerPanel({
         !enabled && item?.how_to_enable ? h("div", { class: "how" }, String(item.how_to_enable)) : null);
       });
       setChildren(list, items.length ? items : h("li", { class: "muted" }, "no integrations reported"));
-      if (ts) updated.textContent = `updated ${formatTime(ts)}`;
     };
     listen("ui:config", (config) => { if (!lastEvent("status")) render(config.integrations, null); });
     listen("status", (event) => render(event.integrations, event.ts));

@@ -36,7 +36,7 @@ class PriceEvent(msgspec.Struct, frozen=True, tag="price", tag_field="type"):
     ask: str | None = None
     change: str | None = None
     change_pct: str | None = None
-    ts: str | None = None
+    as_of: str | None = None
 
 
 class StatusEvent(msgspec.Struct, frozen=True, tag="status", tag_field="type"):

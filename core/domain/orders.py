@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
+
+from core.domain.symbols import normalize_symbol
+from core.errors import Invalid
 
 
 class OrderSide(StrEnum):
@@ -72,6 +77,23 @@ class OrderRequest:
     stop: Decimal | None = None
     option_symbol: str | None = None
     legs: tuple[OrderLeg, ...] = field(default_factory=tuple)
+    take_profit: Decimal | None = None
+    stop_loss: Decimal | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, in the REST order shape (``class``; Decimals as strings; unset optional fields left out)."""
+        body: dict[str, Any] = {"symbol": self.symbol, "side": self.side.value, "quantity": str(self.quantity),
+                                "type": self.type.value, "duration": self.duration.value,
+                                "class": self.order_class.value}
+        for name in ("price", "stop", "take_profit", "stop_loss"):
+            if (value := getattr(self, name)) is not None:
+                body[name] = str(value)
+        if self.option_symbol is not None:
+            body["option_symbol"] = self.option_symbol
+        if self.legs:
+            body["legs"] = [{"option_symbol": leg.option_symbol, "side": leg.side.value, "quantity": leg.quantity}
+                            for leg in self.legs]
+        return body
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,3 +141,159 @@ class BrokerOrder:
     option_symbol: str | None = None
     created_at: datetime | None = None
     reason: str | None = None
+    order_class: str | None = None
+    remaining_quantity: Decimal | None = None
+    updated_at: datetime | None = None
+    legs: tuple[BrokerOrder, ...] = ()
+
+    @property
+    def is_working(self) -> bool:
+        """Still able to fill (or be cancelled): the order tracker keeps polling these."""
+        return self.status in WORKING_STATUSES
+
+
+WORKING_STATUSES = frozenset({"open", "partially_filled", "pending"})
+
+_CLOSING = {
+    OrderSide.BUY: OrderSide.SELL,
+    OrderSide.SELL_SHORT: OrderSide.BUY_TO_COVER,
+    OrderSide.BUY_TO_OPEN: OrderSide.SELL_TO_CLOSE,
+    OrderSide.SELL_TO_OPEN: OrderSide.BUY_TO_CLOSE,
+}
+_EQUITY_SIDES = frozenset({OrderSide.BUY, OrderSide.SELL, OrderSide.BUY_TO_COVER, OrderSide.SELL_SHORT})
+_SINGLE_TYPES = frozenset({OrderType.MARKET, OrderType.LIMIT, OrderType.STOP, OrderType.STOP_LIMIT})
+_MULTILEG_TYPES = frozenset({OrderType.MARKET, OrderType.DEBIT, OrderType.CREDIT, OrderType.EVEN})
+_OCC = re.compile(r"^[A-Z]{1,6}\d{6}[CP]\d{8}$")
+OPTION_MULTIPLIER = 100
+
+
+def contract_multiplier(symbol: str) -> int:
+    """Shares one unit of `symbol` stands for: 100 for an OCC option contract, 1 for a share."""
+    return OPTION_MULTIPLIER if _OCC.match(symbol) else 1
+
+
+def closing_side(side: OrderSide) -> OrderSide:
+    """The side that exits a position opened with `side` (buy -> sell, buy_to_open -> sell_to_close, ...)."""
+    try:
+        return _CLOSING[side]
+    except KeyError:
+        raise Invalid(f"'{side}' closes a position; it has no closing side", details={"field": "side"}) from None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderPreview:
+    """What the broker says an order would cost, before it is placed (Tradier `preview=true`)."""
+
+    ok: bool
+    cost: Decimal | None
+    commission: Decimal | None
+    fees: Decimal | None
+    order_cost: Decimal | None
+    margin_change: Decimal | None
+    buying_power_effect: Decimal | None = None
+    day_trades: int | None = None
+    warnings: tuple[str, ...] = ()
+    raw: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerAccount:
+    account_number: str
+    type: str
+    status: str | None = None
+    classification: str | None = None
+    option_level: int | None = None
+    day_trader: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerProfile:
+    id: str
+    name: str
+    accounts: tuple[BrokerAccount, ...] = ()
+
+
+def _fail(message: str, field_name: str) -> Invalid:
+    return Invalid(message, details={"field": field_name})
+
+
+def _check_quantity(quantity: Decimal, field_name: str = "quantity") -> None:
+    if quantity <= 0 or quantity != quantity.to_integral_value():
+        raise _fail(f"{field_name} must be a whole number above zero, got {quantity}", field_name)
+
+
+def _check_prices(order: OrderRequest) -> None:
+    for name in ("price", "stop", "take_profit", "stop_loss"):
+        value = getattr(order, name)
+        if value is not None and value <= 0:
+            raise _fail(f"{name} must be above zero, got {value}", name)
+    if order.type in (OrderType.LIMIT, OrderType.STOP_LIMIT, OrderType.DEBIT, OrderType.CREDIT) \
+            and order.price is None:
+        raise _fail(f"a {order.type} order needs a price", "price")
+    if order.type in (OrderType.STOP, OrderType.STOP_LIMIT) and order.stop is None:
+        raise _fail(f"a {order.type} order needs a stop price", "stop")
+
+
+def _check_single(order: OrderRequest) -> None:
+    if order.type not in _SINGLE_TYPES:
+        raise _fail(f"type {order.type} is for multileg orders; use market, limit, stop or stop_limit", "type")
+    if order.option_symbol is None:
+        if order.side not in _EQUITY_SIDES:
+            raise _fail(f"side {order.side} is an option side; an equity order uses buy, sell, "
+                        "buy_to_cover or sell_short", "side")
+    else:
+        if not order.side.is_option:
+            raise _fail(f"side {order.side} is an equity side; an option order uses buy_to_open, "
+                        "buy_to_close, sell_to_open or sell_to_close", "side")
+        if not _OCC.match(order.option_symbol):
+            raise _fail(f"'{order.option_symbol}' is not an OCC option symbol", "option_symbol")
+
+
+def _check_legs(order: OrderRequest) -> None:
+    if not 2 <= len(order.legs) <= 4:
+        raise _fail("a multileg order has 2 to 4 option legs", "legs")
+    if order.type not in _MULTILEG_TYPES:
+        raise _fail(f"a multileg order is market, debit, credit or even, not {order.type}", "type")
+    for leg in order.legs:
+        if not leg.side.is_option or not _OCC.match(leg.option_symbol):
+            raise _fail(f"leg {leg.option_symbol} needs an OCC symbol and an option side", "legs")
+        _check_quantity(Decimal(leg.quantity), "legs.quantity")
+
+
+def validate_order_request(order: OrderRequest) -> None:
+    """Refuse what the broker would refuse, with the rule that was broken (raises Invalid)."""
+    if normalize_symbol(order.symbol) != order.symbol or order.symbol.startswith("O:"):
+        raise _fail(f"symbol '{order.symbol}' must be upper-case, e.g. {order.symbol.strip().upper()}", "symbol")
+    _check_quantity(order.quantity)
+    _check_prices(order)
+    if order.order_class is OrderClass.MULTILEG:
+        _check_legs(order)
+        return
+    if order.legs:
+        raise _fail(f"legs are only for multileg orders, not {order.order_class}", "legs")
+    _check_single(order)
+    if order.order_class is OrderClass.OPTION and order.option_symbol is None:
+        raise _fail("an option order needs option_symbol (OCC)", "option_symbol")
+    if order.order_class is OrderClass.EQUITY and order.option_symbol is not None:
+        raise _fail("an equity order has no option_symbol; use class option", "option_symbol")
+    if order.order_class is OrderClass.OTOCO:
+        _check_bracket(order)
+
+
+def _check_bracket(order: OrderRequest) -> None:
+    if order.take_profit is None or order.stop_loss is None:
+        raise _fail("a bracket (otoco) order needs take_profit and stop_loss", "take_profit")
+    closing_side(order.side)
+    if (order.take_profit > order.stop_loss) != order.side.is_buy:
+        raise _fail("take_profit must be on the profit side of stop_loss (above it for a buy, below for a sell)",
+                    "take_profit")
+
+
+@dataclass(frozen=True, slots=True)
+class OrderAck:
+    """The broker took a place/modify/cancel request; `Broker.order(id)` gives the full echo later."""
+
+    id: str
+    status: str
+    tag: str | None = None
+    partner_id: str | None = None

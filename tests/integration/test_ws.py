@@ -35,13 +35,12 @@ async def _next(ws: websockets.ClientConnection, kind: str, timeout: float = 3.0
 
 async def test_wrong_key_is_refused_before_any_event(live: tuple[str, object]) -> None:
     url, _ = live
-    with pytest.raises(websockets.InvalidStatus) as refused:
-        async with websockets.connect(f"{url}?api_key=wrong"):
-            pass
-    assert refused.value.response.status_code == 403
-    with pytest.raises(websockets.InvalidStatus):
-        async with websockets.connect(url):
-            pass
+    for query in ("?api_key=wrong", "", "?api_key="):
+        async with websockets.connect(f"{url}{query}") as ws:
+            with pytest.raises(ConnectionClosed) as closed:
+                await ws.recv()
+        assert closed.value.rcvd is not None
+        assert closed.value.rcvd.code == 4401
 
 
 async def test_status_first_then_risk_heartbeat_with_envelope(live: tuple[str, object]) -> None:

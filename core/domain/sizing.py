@@ -1,0 +1,178 @@
+"""Position sizing: how many shares (or contracts) a plan can take under the trader's risk limits.
+
+    budget   = equity x risk_per_trade_pct / 100 x scale,  scale = floor + (1 - floor) x confidence
+    quantity = min(budget // risk per unit, buying power // unit cost, equity x max_position_pct / 100 // unit
+               cost, max_order_notional // unit cost), each rounded down to the lot
+
+A unit is a share, or an option contract (premium x 100). `limited_by` names the constraint that bound; on a
+tie the earlier one in that list wins (the risk budget is the most natural explanation). Every division is an
+exact integer division (`//`) so `quantity x risk per unit <= budget` holds to the last digit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_DOWN, Decimal
+from enum import StrEnum
+
+from core.domain.plans import (
+    CENT,
+    Instrument,
+    Issue,
+    Side,
+    cents,
+    fmt_money,
+    fmt_num,
+    parse_choice,
+    parse_decimal,
+    parse_price,
+    parse_symbol,
+)
+from core.domain.risk import RiskLimits
+
+CONFIDENCE_FLOOR = Decimal("0.5")
+MAX_MONEY = Decimal(1_000_000_000_000)
+MAX_RISK_PER_TRADE_PCT = Decimal(10)
+
+
+class LimitedBy(StrEnum):
+    RISK_BUDGET = "risk_budget"
+    BUYING_POWER = "buying_power"
+    MAX_POSITION_PCT = "max_position_pct"
+    MAX_ORDER_NOTIONAL = "max_order_notional"
+
+
+@dataclass(frozen=True, slots=True)
+class Sizing:
+    side: Side
+    instrument: Instrument
+    symbol: str | None
+    entry: Decimal
+    stop: Decimal
+    equity: Decimal
+    buying_power: Decimal | None
+    risk_per_trade_pct: Decimal
+    confidence: Decimal | None
+    confidence_scale: Decimal
+    risk_budget: Decimal
+    risk_per_unit: Decimal
+    quantity: int
+    risk_amount: Decimal
+    notional: Decimal
+    pct_of_equity: Decimal
+    risk_pct_of_equity: Decimal
+    limited_by: LimitedBy
+    caps: tuple[tuple[LimitedBy, int], ...]
+
+    @property
+    def unit(self) -> str:
+        return "contracts" if self.instrument is Instrument.OPTION else "shares"
+
+
+@dataclass(frozen=True, slots=True)
+class SizingResult:
+    errors: tuple[Issue, ...]
+    warnings: tuple[Issue, ...]
+    summary: str
+    sizing: Sizing | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def _in_lots(quantity: Decimal, lot: int) -> int:
+    whole = int(quantity)
+    return whole - whole % lot
+
+
+def _limit_words(sizing: Sizing, limits: RiskLimits) -> str:
+    if sizing.limited_by is LimitedBy.RISK_BUDGET:
+        return "the risk budget"
+    if sizing.limited_by is LimitedBy.BUYING_POWER:
+        assert sizing.buying_power is not None
+        return f"the {fmt_money(sizing.buying_power)} buying power"
+    if sizing.limited_by is LimitedBy.MAX_POSITION_PCT:
+        return f"the {fmt_num(limits.max_position_pct)}% max position size"
+    return f"the {fmt_money(limits.max_order_notional)} max order notional"
+
+
+def _summary(sizing: Sizing, limits: RiskLimits) -> str:
+    what = f" of {sizing.symbol}" if sizing.symbol else ""
+    scaled = (f" x {fmt_num(sizing.confidence_scale)} for confidence {fmt_num(sizing.confidence)}"
+              if sizing.confidence is not None else "")
+    return (f"{sizing.side.capitalize()} {sizing.quantity} {sizing.unit}{what} at {fmt_num(sizing.entry)}, "
+            f"stop {fmt_num(sizing.stop)}: risk {fmt_money(sizing.risk_amount)} of the "
+            f"{fmt_money(sizing.risk_budget)} budget ({fmt_num(sizing.risk_per_trade_pct)}% of "
+            f"{fmt_money(sizing.equity)} equity{scaled}). Notional {fmt_money(sizing.notional)}, "
+            f"{fmt_num(sizing.pct_of_equity)}% of equity. Limited by {_limit_words(sizing, limits)}.")
+
+
+def suggest_size(*, entry: object, stop: object, limits: RiskLimits, equity: object,
+                 buying_power: object = None, confidence: object = None, risk_per_trade_pct: object = None,
+                 instrument: object = Instrument.STOCK, symbol: str | None = None, lot_size: int = 1,
+                 confidence_floor: Decimal = CONFIDENCE_FLOOR) -> SizingResult:
+    """Size a trade. The side follows from entry vs stop (stop below entry: long). `risk_per_trade_pct`
+    overrides `limits.risk_per_trade_pct`; without `confidence` the budget is not scaled; without
+    `buying_power` that cap is skipped and a warning says so. Inputs are parsed like plan prices."""
+    parsed = {
+        "entry": parse_price("entry", entry),
+        "stop": parse_price("stop", stop),
+        "equity": parse_decimal("equity", equity, low=Decimal(0), high=MAX_MONEY),
+        "risk_per_trade_pct": parse_decimal("risk_per_trade_pct", risk_per_trade_pct
+                                            if risk_per_trade_pct is not None else limits.risk_per_trade_pct,
+                                            low=Decimal(0), high=MAX_RISK_PER_TRADE_PCT),
+    }
+    if buying_power is not None:
+        parsed["buying_power"] = parse_decimal("buying_power", buying_power, low=Decimal(0), high=MAX_MONEY,
+                                               low_inclusive=True)
+    if confidence is not None:
+        parsed["confidence"] = parse_decimal("confidence", confidence, low=Decimal(0), high=Decimal(1),
+                                             low_inclusive=True, limit_places=False)
+    kind = parse_choice("instrument", instrument, Instrument)
+    parsed_symbol = parse_symbol(symbol)
+    errors = [v for v in (*parsed.values(), kind, parsed_symbol) if isinstance(v, Issue)]
+    if lot_size < 1:
+        errors.append(Issue("out_of_range", f"lot_size must be a whole number of at least 1 (got {lot_size})",
+                            "lot_size"))
+    if not errors and parsed["entry"] == parsed["stop"]:
+        errors.append(Issue("zero_risk", "stop equals entry: there is no risk to size from", "stop"))
+    if errors:
+        return SizingResult(tuple(errors), (), "Cannot size: " + "; ".join(e.message for e in errors) + ".")
+    values = {name: value for name, value in parsed.items() if isinstance(value, Decimal)}
+    assert isinstance(kind, Instrument) and not isinstance(parsed_symbol, Issue)
+    return _size(values=values, kind=kind, symbol=parsed_symbol, lot=lot_size, limits=limits,
+                 confidence_floor=confidence_floor)
+
+
+def _size(*, values: dict[str, Decimal], kind: Instrument, symbol: str | None, lot: int, limits: RiskLimits,
+          confidence_floor: Decimal) -> SizingResult:
+    entry, stop, equity, pct = values["entry"], values["stop"], values["equity"], values["risk_per_trade_pct"]
+    buying_power = values.get("buying_power")
+    confidence = values["confidence"].quantize(CENT) if "confidence" in values else None
+    scale = confidence_floor + (1 - confidence_floor) * confidence if confidence is not None else Decimal(1)
+    budget = (equity * pct / 100 * scale).quantize(CENT, rounding=ROUND_DOWN)
+    risk_per_unit = abs(entry - stop) * kind.multiplier
+    unit_cost = entry * kind.multiplier
+    caps = [(LimitedBy.RISK_BUDGET, budget // risk_per_unit)]
+    if buying_power is not None:
+        caps.append((LimitedBy.BUYING_POWER, buying_power // unit_cost))
+    caps.append((LimitedBy.MAX_POSITION_PCT, equity * limits.max_position_pct / 100 // unit_cost))
+    caps.append((LimitedBy.MAX_ORDER_NOTIONAL, limits.max_order_notional // unit_cost))
+    lots = tuple((name, _in_lots(quantity, lot)) for name, quantity in caps)
+    limited_by, quantity = min(lots, key=lambda cap: cap[1])
+    risk_amount = quantity * risk_per_unit
+    notional = quantity * unit_cost
+    sizing = Sizing(Side.LONG if entry > stop else Side.SHORT, kind, symbol, entry, stop, equity, buying_power,
+                    pct, confidence, scale, budget, risk_per_unit, quantity, risk_amount, notional,
+                    cents(notional / equity * 100), cents(risk_amount / equity * 100), limited_by, lots)
+    warnings = []
+    if buying_power is None:
+        warnings.append(Issue("buying_power_unknown", "buying power is unknown, so it was not checked",
+                              "buying_power"))
+    if quantity == 0:
+        one = sizing.unit.rstrip("s")
+        warnings.append(Issue("zero_size", f"{_limit_words(sizing, limits)} allows fewer than {lot} "
+                                           f"{one if lot == 1 else sizing.unit}; one {one} risks "
+                                           f"{fmt_money(risk_per_unit)} and costs {fmt_money(unit_cost)}"))
+    return SizingResult((), tuple(warnings), _summary(sizing, limits), sizing)

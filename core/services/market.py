@@ -1,0 +1,168 @@
+"""Market use cases: quotes (live when fresh, else REST), bars, news, market status, the watched symbols and the
+`status` events of the market-data integration. The hot path lives in core/engines/stream.py."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+import structlog
+
+from core.domain.events import StatusEvent
+from core.domain.market import Bar, MarketSession, MarketStatus, Quote, epoch_ms, normalize_symbol
+from core.engines.stream import StreamEngine, price_event
+from core.errors import CoreError, IntegrationDisabled, Invalid
+from core.ports import EventBus, MarketData, MarketFeed
+
+log = structlog.get_logger("service.market")
+
+BAR_TIMESPANS: dict[str, float] = {"second": 1 / 86400, "minute": 1 / 390, "hour": 1 / 7, "day": 1,
+                                   "week": 7, "month": 31}
+_HOW_TO_ENABLE = "set POLYGON_API_KEY to your Polygon (Massive) API key and restart"
+
+
+class MarketService:
+    """Built by the runtime with the Polygon adapters, or with `data=None` when market data is disabled."""
+
+    def __init__(self, bus: EventBus, engine: StreamEngine, *, data: MarketData | None,
+                 feed: MarketFeed | None = None, disabled_reason: str = "POLYGON_API_KEY is not set",
+                 status_interval: float = 1.0, market_status_ttl: float = 60.0) -> None:
+        self._bus, self._engine, self._data, self._feed = bus, engine, data, feed
+        self._disabled_reason = disabled_reason
+        self._status_interval, self._market_ttl = status_interval, market_status_ttl
+        self._market: MarketStatus | None = None
+        self._market_at = 0.0
+        self._published: dict[str, Any] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def engine(self) -> StreamEngine:
+        return self._engine
+
+    def _require(self) -> MarketData:
+        if self._data is None:
+            raise IntegrationDisabled("market_data", self._disabled_reason, _HOW_TO_ENABLE)
+        return self._data
+
+    # -- lifecycle ---------------------------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Engine publisher, feed, market-status refresh and status events; runs until cancelled."""
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self._engine.run())
+            if self._feed is not None:
+                group.create_task(self._feed.run())
+            group.create_task(self._status_loop())
+
+    async def watch(self, symbols: Iterable[str]) -> list[str]:
+        """Replace the watched set (watchlist + alert symbols): normalised, subscribed live, prev closes loaded."""
+        wanted = {normalize_symbol(s) for s in symbols}
+        added = self._engine.watch(wanted)
+        if self._feed is not None:
+            await self._feed.set_symbols(wanted)
+        if self._data is not None:
+            for symbol in sorted(added):
+                task = asyncio.create_task(self._load_prev_close(self._data, symbol))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+        return sorted(wanted)
+
+    async def _load_prev_close(self, data: MarketData, symbol: str) -> None:
+        try:
+            bar = await data.previous_close(symbol)
+        except CoreError as exc:
+            log.warning("prev_close_failed", symbol=symbol, error=exc.message)
+            return
+        if bar is not None:
+            self._engine.set_prev_close(symbol, bar.close)
+
+    # -- queries -----------------------------------------------------------------------------------------------
+
+    async def quote(self, symbol: str) -> Quote:
+        """The live stream quote when fresh, otherwise a REST snapshot (NotFound with Polygon's reason)."""
+        symbol = normalize_symbol(symbol)
+        live = self._engine.quote(symbol)
+        if live is not None:
+            return live
+        return await self._require().quote(symbol)
+
+    async def bars(self, symbol: str, *, timespan: str = "minute", limit: int = 100,
+                   multiplier: int = 1) -> list[Bar]:
+        """The latest `limit` bars, oldest first, from REST aggregates."""
+        symbol = normalize_symbol(symbol)
+        if timespan not in BAR_TIMESPANS or not 1 <= limit <= 5000 or multiplier < 1:
+            raise Invalid(f"timespan must be one of {sorted(BAR_TIMESPANS)}, limit 1-5000, multiplier >= 1",
+                          details={"timespan": timespan, "limit": limit, "multiplier": multiplier})
+        today = datetime.now(UTC).date()
+        days = math.ceil(limit * multiplier * BAR_TIMESPANS[timespan] * 1.6) + 5
+        bars = await self._require().bars(symbol, multiplier=multiplier, timespan=timespan,
+                                          start=today - timedelta(days=days), end=today, limit=limit, sort="desc")
+        return sorted(bars, key=lambda bar: bar.start)
+
+    async def news(self, symbol: str | None = None, *, limit: int = 10) -> list[dict[str, Any]]:
+        if not 1 <= limit <= 100:
+            raise Invalid("limit must be 1-100", details={"limit": limit})
+        return await self._require().news(normalize_symbol(symbol) if symbol else None, limit=limit)
+
+    async def movers(self, direction: Literal["gainers", "losers"]) -> list[Quote]:
+        return await self._require().movers(direction)
+
+    async def market_status(self) -> MarketStatus:
+        """Polygon's market status, cached for `market_status_ttl` seconds."""
+        loop = asyncio.get_running_loop()
+        if self._market is None or loop.time() - self._market_at > self._market_ttl:
+            self._market = await self._require().market_status()
+            self._market_at = loop.time()
+            self._engine.market_open = self._market.session is MarketSession.OPEN
+        return self._market
+
+    def market_open(self) -> bool:
+        return self._engine.is_market_hours()
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        """Every watched symbol for `GET /stream/prices`: last/bid/ask/change as strings, ts, age and stale flag."""
+        now_ms = epoch_ms(datetime.now(UTC))
+        rows = []
+        for symbol in sorted(self._engine.symbols):
+            state = self._engine.state(symbol)
+            if state is None:
+                continue
+            row: dict[str, Any] = {"symbol": symbol, "last": None, "bid": None, "ask": None, "change": None,
+                                   "change_pct": None, "as_of": None}
+            if state.last is not None:
+                event = price_event(state)
+                row.update(last=event.last, bid=event.bid, ask=event.ask, change=event.change,
+                           change_pct=event.change_pct, as_of=event.as_of)
+            row["age_s"] = round((now_ms - state.seen_ms) / 1000, 3) if state.seen_ms else None
+            row["stale"] = self._engine.is_stale(state, now_ms)
+            rows.append(row)
+        return rows
+
+    def status(self) -> dict[str, Any]:
+        """The market-data integration as `/diag/config` and `status` events show it."""
+        if self._data is None:
+            return {"enabled": False, "state": "disabled", "reason": self._disabled_reason,
+                    "how_to_enable": _HOW_TO_ENABLE}
+        feed = self._feed.status if self._feed is not None else {"state": "rest_only", "reason": ""}
+        return {"enabled": True, "state": feed["state"], "reason": feed["reason"],
+                "market": self._market.session.value if self._market else None, "feed": feed,
+                **self._engine.stats()}
+
+    # -- background --------------------------------------------------------------------------------------------
+
+    async def _status_loop(self) -> None:
+        while True:
+            if self._data is not None:
+                try:
+                    await self.market_status()
+                except CoreError as exc:
+                    log.warning("market_status_failed", error=exc.message)
+            current = self.status()
+            key = {k: current.get(k) for k in ("enabled", "state", "reason", "market", "stale")}
+            if key != self._published:
+                self._published = key
+                await self._bus.publish(StatusEvent(integrations={"market_data": current}))
+            await asyncio.sleep(self._status_interval)

@@ -1,0 +1,310 @@
+"""A local Polygon (Massive): REST on aiohttp and the stocks WebSocket on websockets' server, both on 127.0.0.1.
+
+Serves the recorded fixtures in ../shared/fixtures/polygon/ (shapes without a fixture are built from the nearest
+recorded one, see api-facts.md §1) and scripts faults::
+
+    async with PolygonDouble() as pg:
+        pg.fail("/v2/last/nbbo", 429, {"status": "ERROR", "error": "slow down"}, headers={"Retry-After": "0"})
+        pg.ws_plan.extend(["auth_failed", "ok"])     # per WebSocket connection, in order; default "ok"
+        await pg.push([{"ev": "T", ...}, {"ev": "status", ...}])   # to every authenticated connection
+        await pg.close_all(1011) / await pg.abort_all()          # clean/abnormal closes
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from aiohttp import web
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+
+from tests.doubles import FIXTURES_DIR
+
+API_KEY = "test-polygon-key"
+NO_ACCESS = "Your plan doesn't include websocket access. Visit https://polygon.io/pricing to upgrade."
+FIXTURES = FIXTURES_DIR / "polygon"
+_SNAP = "/v2/snapshot/locale/us/markets/stocks"
+
+
+def fixture(name: str) -> Any:
+    return json.loads((FIXTURES / name).read_text())
+
+
+def frame(*names: str) -> list[dict[str, Any]]:
+    """Events of the recorded ws_*.json fixtures, concatenated into one frame."""
+    return [event for name in names for event in fixture(name)]
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    url: str
+    query: dict[str, str]
+    headers: dict[str, str]
+
+
+@dataclass
+class Fault:
+    status: int
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+
+
+def _ms(value: str) -> int:
+    if value.isdigit():
+        return int(value)
+    return int(datetime.combine(date.fromisoformat(value), datetime.min.time(), UTC).timestamp() * 1000)
+
+
+class PolygonDouble:
+    def __init__(self, api_key: str = API_KEY, unknown: set[str] | None = None) -> None:
+        self.api_key = api_key
+        self.unknown = unknown if unknown is not None else {"ZZZZ", "NOPE"}
+        self.requests: list[Recorded] = []
+        self.faults: dict[str, deque[Fault]] = {}
+        self.delay = 0.0
+        self.market = "open"
+        self.ws_plan: deque[str] = deque()
+        self.ws_connects = 0
+        self.ws_messages: list[dict[str, Any]] = []
+        self.connections: dict[ServerConnection, set[str]] = {}
+        self._runner: web.AppRunner | None = None
+        self._ws_server: Server | None = None
+        self.rest_url = self.ws_url = ""
+
+    # -- lifecycle ---------------------------------------------------------------------------------------------
+
+    async def __aenter__(self) -> PolygonDouble:
+        app = web.Application(middlewares=[self._middleware])
+        app.router.add_get("/v2/aggs/ticker/{t}/range/{m}/{span}/{start}/{end}", self._aggs)
+        app.router.add_get("/v2/aggs/ticker/{t}/prev", self._prev)
+        app.router.add_get(_SNAP + "/tickers/{t}", self._snapshot)
+        app.router.add_get(_SNAP + "/tickers", self._snapshots)
+        app.router.add_get(_SNAP + "/{direction}", self._movers)
+        app.router.add_get("/v2/last/trade/{t}", self._last("docs_last_trade_option.json"))
+        app.router.add_get("/v2/last/nbbo/{t}", self._last("docs_last_nbbo_AAPL.json"))
+        app.router.add_get("/v2/reference/news", self._static("docs_news_with_insights_next_url.json"))
+        app.router.add_get("/v1/marketstatus/now", self._market_now)
+        app.router.add_get("/v1/marketstatus/upcoming", self._upcoming)
+        app.router.add_get("/v3/snapshot/options/{u}", self._options)
+        app.router.add_get("/v3/trades/{t}", self._not_entitled)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.rest_url = f"http://127.0.0.1:{port}"
+        self._ws_server = await serve(self._ws_handler, "127.0.0.1", 0, ping_interval=None)
+        self.ws_url = f"ws://127.0.0.1:{next(iter(self._ws_server.sockets)).getsockname()[1]}/stocks"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._ws_server is not None:
+            self._ws_server.close()
+            await self._ws_server.wait_closed()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    # -- REST scripting ----------------------------------------------------------------------------------------
+
+    def fail(self, path_prefix: str, status: int, body: Any = None, *, headers: dict[str, str] | None = None,
+             times: int = 1, delay: float = 0.0) -> None:
+        """The next `times` requests under `path_prefix` answer `status` with `body` (str: plain text)."""
+        queue = self.faults.setdefault(path_prefix, deque())
+        queue.extend(Fault(status, body, headers or {}, delay) for _ in range(times))
+
+    def hits(self, path_prefix: str) -> list[Recorded]:
+        return [r for r in self.requests if r.path.startswith(path_prefix)]
+
+    @web.middleware
+    async def _middleware(self, request: web.Request, handler: Callable[..., Any]) -> web.StreamResponse:
+        self.requests.append(Recorded(request.method, request.path, str(request.url), dict(request.query),
+                                      dict(request.headers)))
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        auth = request.headers.get("Authorization")
+        if auth is None:
+            return _json({"status": "ERROR", "request_id": "r401", "error": "API Key was not provided"}, 401)
+        if auth != f"Bearer {self.api_key}":
+            return _json({"status": "ERROR", "request_id": "r401", "error": "Unknown API Key"}, 401)
+        for prefix, queue in self.faults.items():
+            if request.path.startswith(prefix) and queue:
+                fault = queue.popleft()
+                await asyncio.sleep(fault.delay)
+                if isinstance(fault.body, str) or fault.body is None:
+                    return web.Response(status=fault.status, text=fault.body or "", headers=fault.headers)
+                return _json(fault.body, fault.status, fault.headers)
+        try:
+            response: web.StreamResponse = await handler(request)
+        except web.HTTPNotFound:
+            return web.Response(status=404, text="404 page not found")
+        return response
+
+    async def _aggs(self, request: web.Request) -> web.Response:
+        ticker, span = request.match_info["t"], request.match_info["span"]
+        if span == "minute":
+            start, end = _ms(request.match_info["start"]), _ms(request.match_info["end"])
+            first = start + (-start) % 60_000
+            results = [{"o": 100 + i / 100, "h": 101 + i / 100, "l": 99 + i / 100, "c": 100.5 + i / 100,
+                        "v": 1000 + i, "vw": 100.2, "n": 3, "t": t}
+                       for i, t in enumerate(range(first, end + 1, 60_000))]
+            return _json({"ticker": ticker, "status": "OK", "request_id": "m", "resultsCount": len(results),
+                          **({"results": results} if results else {})})
+        body = fixture("docs_aggs_range_option.json" if "cursor" in request.query
+                       else "docs_aggs_range_AAPL_with_next_url.json")
+        if "cursor" in request.query:
+            for bar in body["results"]:
+                bar["t"] += 86_400_000 * 400
+        body["ticker"] = ticker
+        return _json(body)
+
+    async def _prev(self, request: web.Request) -> web.Response:
+        body = fixture("docs_aggs_range_AAPL_with_next_url.json")
+        body.pop("next_url")
+        body["results"] = [{**body["results"][-1], "T": request.match_info["t"]}]
+        body["resultsCount"] = body["queryCount"] = 1
+        return _json(body)
+
+    def _ticker(self, symbol: str) -> dict[str, Any]:
+        item: dict[str, Any] = copy.deepcopy(fixture("docs_snapshot_direction_gainers_losers.json")["tickers"][0])
+        item["ticker"] = symbol
+        return item
+
+    async def _snapshot(self, request: web.Request) -> web.Response:
+        symbol = request.match_info["t"]
+        if symbol in self.unknown:
+            return _json({"status": "NOT_FOUND", "request_id": "r404", "message": "Ticker not found."}, 404)
+        return _json({"status": "OK", "request_id": "s1", "ticker": self._ticker(symbol)})
+
+    async def _snapshots(self, request: web.Request) -> web.Response:
+        symbols = [s for s in request.query.get("tickers", "").split(",") if s and s not in self.unknown]
+        return _json({"status": "OK", "count": len(symbols), "tickers": [self._ticker(s) for s in symbols]})
+
+    async def _movers(self, request: web.Request) -> web.Response:
+        if request.match_info["direction"] not in ("gainers", "losers"):
+            raise web.HTTPNotFound()
+        return _json(fixture("docs_snapshot_direction_gainers_losers.json"))
+
+    def _last(self, name: str) -> Callable[[web.Request], Any]:
+        async def handler(request: web.Request) -> web.Response:
+            body = fixture(name)
+            body["results"]["T"] = request.match_info["t"]
+            return _json(body)
+        return handler
+
+    def _static(self, name: str) -> Callable[[web.Request], Any]:
+        async def handler(request: web.Request) -> web.Response:
+            return _json(fixture(name))
+        return handler
+
+    async def _market_now(self, request: web.Request) -> web.Response:
+        return _json({"market": self.market, "earlyHours": False, "afterHours": False,
+                      "serverTime": "2020-11-10T17:37:37-05:00",
+                      "exchanges": {"nyse": self.market, "nasdaq": self.market, "otc": "closed"},
+                      "currencies": {"fx": "open", "crypto": "open"}})
+
+    async def _upcoming(self, request: web.Request) -> web.Response:
+        return _json([{"exchange": "NYSE", "name": "Thanksgiving", "date": "2020-11-26", "status": "closed"},
+                      {"exchange": "NASDAQ", "name": "Thanksgiving", "date": "2020-11-27",
+                       "status": "early-close", "open": "2020-11-27T14:30:00.000Z",
+                       "close": "2020-11-27T18:00:00.000Z"}])
+
+    async def _options(self, request: web.Request) -> web.Response:
+        body = fixture("docs_options_chain_snapshot.json")
+        underlying = request.match_info["u"]
+        if "cursor" not in request.query:
+            body["next_url"] = f"https://api.massive.com:443/v3/snapshot/options/{underlying}?cursor=cGFnZTI"
+            return _json(body)
+        item = body["results"][0]
+        del item["greeks"], item["implied_volatility"]
+        item["details"]["ticker"] = "O:AAPL211022P000150000"
+        item["details"]["contract_type"] = "put"
+        return _json(body)
+
+    async def _not_entitled(self, request: web.Request) -> web.Response:
+        return _json(fixture("error_403_not_authorized_v3_trades.json"), 403)
+
+    # -- WebSocket ---------------------------------------------------------------------------------------------
+
+    @property
+    def subscriptions(self) -> set[str]:
+        return set().union(*self.connections.values()) if self.connections else set()
+
+    async def push(self, payload: list[dict[str, Any]] | str | bytes) -> None:
+        """Send one frame (a list is JSON-encoded as is; str/bytes go out raw) to every authenticated client."""
+        data = json.dumps(payload) if isinstance(payload, list) else payload
+        for conn in list(self.connections):
+            try:
+                await conn.send(data)
+            except ConnectionClosed:
+                self.connections.pop(conn, None)
+
+    async def close_all(self, code: int = 1000, reason: str = "") -> None:
+        for conn in list(self.connections):
+            await conn.close(code, reason)
+
+    async def abort_all(self) -> None:
+        """Drop every TCP connection without a close frame (an abnormal closure, 1006, for the client)."""
+        for conn in list(self.connections):
+            conn.transport.abort()
+
+    async def wait_until(self, predicate: Callable[[], bool], within: float = 5.0) -> None:
+        """Poll `predicate` (state spread over client and server, so no single Event to wait on)."""
+        async with asyncio.timeout(within):
+            while not predicate():  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
+
+    async def _ws_handler(self, conn: ServerConnection) -> None:
+        self.ws_connects += 1
+        mode = self.ws_plan.popleft() if self.ws_plan else "ok"
+        await conn.send(json.dumps([{"ev": "status", "status": "connected", "message": "Connected Successfully"}]))
+        try:
+            auth = json.loads(await conn.recv())
+        except ConnectionClosed:
+            return
+        self.ws_messages.append(auth)
+        if mode in ("auth_failed", "no_access") or auth.get("params") != self.api_key:
+            message = NO_ACCESS if mode == "no_access" else "authentication failed"
+            await conn.send(json.dumps([{"ev": "status", "status": "auth_failed", "message": message}]))
+            await conn.close()
+            return
+        await conn.send(json.dumps([{"ev": "status", "status": "auth_success", "message": "authenticated"}]))
+        if mode == "max_connections":
+            await conn.send(json.dumps([{"ev": "status", "status": "max_connections",
+                                         "message": "Maximum number of connections exceeded."}]))
+            await conn.close(1008, "max connections")
+            return
+        self.connections[conn] = set()
+        try:
+            async for raw in conn:
+                await self._control(conn, json.loads(raw))
+        except ConnectionClosed:
+            pass
+        finally:
+            self.connections.pop(conn, None)
+
+    async def _control(self, conn: ServerConnection, message: dict[str, Any]) -> None:
+        self.ws_messages.append(message)
+        channels = [c for c in str(message.get("params", "")).split(",") if c]
+        action = message.get("action")
+        subscribed = self.connections[conn]
+        if action == "subscribe":
+            subscribed.update(channels)
+        elif action == "unsubscribe":
+            subscribed.difference_update(channels)
+        verb = "subscribed to" if action == "subscribe" else "unsubscribed to"
+        await conn.send(json.dumps([{"ev": "status", "status": "success", "message": f"{verb}: {c}"}
+                                    for c in channels]))
+
+
+def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(status=status, text=json.dumps(body), content_type="application/json", headers=headers)
