@@ -14,8 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from api.auth import key_matches, resolve_api_key
 from api.errors import install_error_handlers
 from api.middleware import BodyLimitMiddleware, RequestContextMiddleware
-from api.routers import diag, journal
-from api.routers import settings as settings_routes
+from api.routers import ROUTERS
 from api.ws import WebSocketHub
 from core.domain.events import StatusEvent
 from core.metrics import track_bus_depths
@@ -50,7 +49,7 @@ def create_app(settings: Settings | None = None, *, roles: frozenset[Role] = ALL
     app.add_middleware(RequestContextMiddleware)
 
     v1 = APIRouter(prefix="/api/v1")
-    for router in (diag.public, diag.private, settings_routes.router, journal.router):
+    for router in ROUTERS:
         v1.include_router(router)
     app.include_router(v1)
 

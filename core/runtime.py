@@ -9,20 +9,24 @@ Every long-running task goes through `rt.spawn()`: it is kept, its failure is lo
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from types import TracebackType
 from typing import Any, Literal
 
 import structlog
 from sqlalchemy.engine import make_url
 
+from core.adapters.polygon.rest import PolygonMarketData
+from core.adapters.polygon.stream import PolygonFeed
 from core.bus import create_bus
 from core.db.migrate import upgrade_to_head
 from core.db.session import Database
 from core.engines.heartbeat import run_heartbeat, unknown_risk_state
+from core.engines.stream import StreamEngine
 from core.ports import EventBus
 from core.services.journal import JournalService
-from core.services.settings import SettingsService
+from core.services.market import MarketService
+from core.services.settings import SettingsService, Tunables
 from core.settings import Settings
 
 Role = Literal["api", "engine", "discord", "slack"]
@@ -41,6 +45,9 @@ class Runtime:
         self.bus: EventBus = create_bus(settings.event_bus_url)
         self.settings_service = SettingsService(self.db, initial_watchlist=settings.watchlist)
         self.journal = JournalService(self.db)
+        self._market_data: PolygonMarketData | None = None
+        self.market = self._build_market()
+        self._closers: list[Callable[[], Awaitable[None]]] = []
         self._tasks: set[asyncio.Task[Any]] = set()
         self.started = False
 
@@ -51,6 +58,7 @@ class Runtime:
         if "engine" in self.roles:
             self.spawn(run_heartbeat(self.bus, self.settings.risk_eval_sec, status=self.integrations,
                                      risk_state=self.risk_state), name="heartbeat")
+        await self._start_market()
         self.started = True
         log.info("runtime.started", roles=sorted(self.roles))
         return self
@@ -58,6 +66,34 @@ class Runtime:
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                         tb: TracebackType | None) -> None:
         await self.stop()
+
+    # -- features: each builds its services in __init__ and starts its engines in its own _start_* ----------------
+
+    def _build_market(self) -> MarketService:
+        polygon = self.settings.polygon
+        engine = StreamEngine(self.bus)
+        if polygon.api_key is None:
+            return MarketService(self.bus, engine, data=None, disabled_reason="POLYGON_API_KEY is not set")
+        data = PolygonMarketData(polygon.rest_url, polygon.api_key)
+        feed = None
+        if "engine" in self.roles:  # one process owns the Polygon socket (one connection per account)
+            feed = PolygonFeed(polygon.ws_url, polygon.api_key, engine, rest=data, market_hours=engine.is_market_hours)
+        self._market_data = data
+        return MarketService(self.bus, engine, data=data, feed=feed)
+
+    async def _start_market(self) -> None:
+        if self._market_data is not None:
+            self._closers.append(self._market_data.aclose)
+        if "engine" not in self.roles:
+            return
+        self.spawn(self.market.run(), name="market")
+        await self.market.watch((await self.settings_service.get()).watchlist)
+
+        async def resubscribe(tunables: Tunables, changed: set[str]) -> None:
+            if "watchlist" in changed:
+                await self.market.watch(tunables.watchlist)
+
+        self.settings_service.on_change(resubscribe)
 
     def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str) -> asyncio.Task[Any]:
         task = asyncio.create_task(coro, name=name)
@@ -83,6 +119,8 @@ class Runtime:
             _, pending = await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE_SEC)
             for task in pending:
                 log.warning("runtime.task_not_stopped", task=task.get_name())
+        for close in reversed(self._closers):
+            await close()
         await self.bus.close()
         await self.db.close()
         log.info("runtime.stopped")
@@ -91,7 +129,7 @@ class Runtime:
         """The long-running tasks this process must have for /diag/ready to say ready."""
         expected = []
         if "engine" in self.roles:
-            expected.append("heartbeat")
+            expected += ["heartbeat", "market"]
         if "api" in self.roles:
             expected.append("ws-hub")
         return expected
@@ -105,8 +143,10 @@ class Runtime:
         return dumped
 
     def integrations(self) -> dict[str, Any]:
-        """Each integration: enabled, reason, how to enable (and, later, live freshness)."""
-        return {name: status.to_dict() for name, status in self.settings.integrations().items()}
+        """Each integration: enabled, reason, how to enable, and live state (feed, freshness) where known."""
+        statuses = {name: status.to_dict() for name, status in self.settings.integrations().items()}
+        statuses["market_data"] = {**statuses["market_data"], **self.market.status()}
+        return statuses
 
     def risk_state(self) -> dict[str, Any] | None:
         broker = self.settings.integrations()["broker"]
