@@ -1,34 +1,14 @@
-"""Repositories: every SQL statement of the product lives here. They never commit; the unit of work does."""
+"""journal_entries: newest-first pages with keyset pagination."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import delete, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.db.base import utcnow
-from core.db.models import AppSetting, JournalEntry
-
-
-class SettingsRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def all(self) -> dict[str, Any]:
-        rows = await self.session.scalars(select(AppSetting))
-        return {row.key: row.value for row in rows}
-
-    async def put(self, key: str, value: Any, actor: str | None) -> None:
-        row = await self.session.get(AppSetting, key)
-        if row is None:
-            self.session.add(AppSetting(key=key, value=value, updated_by=actor))
-        else:
-            row.value = value
-            row.updated_by = actor
-            row.updated_at = utcnow()
+from core.db.models import JournalEntry
 
 
 class JournalRepository:
