@@ -1,0 +1,144 @@
+"""Next-best-action chips for a fired alert: ``alert.meta.actions`` (design.md §2), pure and JSON-ready.
+
+At most `MAX_CHIPS` chips, then always "Dismiss". Nothing here is executed: an order chip carries a prefilled
+`OrderRequest` that still goes through OrderService.propose/confirm.
+
+- Open position, crossed: in its favour (long + above, short + below) "Trim 50%" (limit at the level) and
+  "Move stop to breakeven"; against it "Exit position" and "Trim 50%" (market).
+- Open position, approaching: in its favour "Set limit at level" (exit there), against it "Set stop at level".
+- No position (new risk, only while risk is ACTIVE): crossed -> "Take setup (1R)", entry at the trigger price
+  in the break's direction; approaching -> "Set limit at level", a limit at the level against the move (buy at
+  support, short at resistance). The stop sits `ActionContext.stop_buffer_pct` beyond the level and the
+  quantity comes from the `Sizer`; without one, or when it sizes to zero, a "plan" chip carries the plan instead.
+- "Snooze 15m" while the alert is still live. HALTED offers no order; REDUCE_ONLY only orders that reduce.
+  Without a broker, order chips are kept (the user sees the idea) but marked ``needs: "broker"``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from core.domain.alerts import Condition, Fired, FireKind
+from core.domain.orders import OrderDuration, OrderRequest, OrderSide, OrderType, Position
+from core.domain.plans import Side, cents
+from core.domain.position_actions import close, stop_at_breakeven, trim
+from core.domain.risk import TradingStatus
+from core.errors import Invalid
+
+MAX_CHIPS = 3
+SNOOZE_SEC = 15 * 60
+HALF = Decimal(50)
+
+Sizer = Callable[[Decimal, Decimal], Decimal]
+"""(entry, stop) -> whole shares to trade, 0 when the risk budget buys none (e.g. wraps `suggest_size`)."""
+
+
+class ActionKind(StrEnum):
+    ORDER = "order"
+    SNOOZE = "snooze"
+    DISMISS = "dismiss"
+    PLAN = "plan"
+
+
+@dataclass(frozen=True, slots=True)
+class NextAction:
+    """One chip. ``plan`` is a `POST /plan/validate` body; ``needs`` names what must be configured first."""
+
+    id: str
+    label: str
+    kind: ActionKind
+    order: OrderRequest | None = None
+    plan: dict[str, str] | None = None
+    snooze_sec: int | None = None
+    needs: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"id": self.id, "label": self.label, "kind": self.kind.value}
+        if self.order is not None:
+            body["order"] = self.order.to_dict()
+        if self.plan is not None:
+            body["plan"] = dict(self.plan)
+        if self.snooze_sec is not None:
+            body["snooze_sec"] = self.snooze_sec
+        if self.needs is not None:
+            body["needs"] = self.needs
+        return body
+
+
+@dataclass(frozen=True, slots=True)
+class ActionContext:
+    """What the chips depend on besides the fire itself."""
+
+    position: Position | None = None  # the open position in the alert's symbol, if any
+    risk_status: TradingStatus = TradingStatus.ACTIVE
+    broker_configured: bool = True
+    size: Sizer | None = None
+    stop_buffer_pct: Decimal = Decimal(1)  # a new setup's stop: this % of the level beyond the level
+
+
+DISMISS = NextAction("dismiss", "Dismiss", ActionKind.DISMISS)
+SNOOZE = NextAction("snooze", "Snooze 15m", ActionKind.SNOOZE, snooze_sec=SNOOZE_SEC)
+
+
+def _order(chip_id: str, label: str, build: Callable[[], OrderRequest]) -> list[NextAction]:
+    """The order chip, or none when the position rules refuse it (e.g. half of one share)."""
+    try:
+        return [NextAction(chip_id, label, ActionKind.ORDER, order=build())]
+    except Invalid:
+        return []
+
+
+def _manage(fired: Fired, position: Position) -> list[NextAction]:
+    level = fired.alert.spec.level
+    favourable = position.is_long == (fired.alert.spec.condition is Condition.PRICE_ABOVE)
+    if fired.kind is FireKind.APPROACHING and favourable:
+        return _order("limit", "Set limit at level", lambda: close(position, limit_price=level))
+    if fired.kind is FireKind.APPROACHING:
+        return _order("stop", "Set stop at level", lambda: replace(
+            close(position), type=OrderType.STOP, stop=level, duration=OrderDuration.GTC))
+    if favourable:
+        return (_order("trim", "Trim 50%", lambda: trim(position, HALF, limit_price=level))
+                + _order("breakeven", "Move stop to breakeven", lambda: stop_at_breakeven(position, last=fired.price)))
+    return _order("exit", "Exit position", lambda: close(position)) + _order("trim", "Trim 50%",
+                                                                             lambda: trim(position, HALF))
+
+
+def _setup(fired: Fired, ctx: ActionContext) -> NextAction:
+    spec = fired.alert.spec
+    up = spec.condition is Condition.PRICE_ABOVE
+    long = up == (fired.kind is FireKind.CROSSED)  # breakouts follow the move, approaches fade it
+    entry = cents(fired.price) if fired.kind is FireKind.CROSSED else spec.level
+    stop = cents(spec.level * (1 - ctx.stop_buffer_pct / 100 if long else 1 + ctx.stop_buffer_pct / 100))
+    plan = {"symbol": spec.symbol, "side": (Side.LONG if long else Side.SHORT).value,
+            "entry": str(entry), "stop": str(stop)}
+    chip_id, label = ("setup", "Take setup (1R)") if fired.kind is FireKind.CROSSED else ("limit", "Set limit at level")
+    quantity = ctx.size(entry, stop) if ctx.size is not None else Decimal(0)
+    if quantity < 1:
+        return NextAction("plan", "Plan this setup", ActionKind.PLAN, plan=plan)
+    order = OrderRequest(spec.symbol, OrderSide.BUY if long else OrderSide.SELL_SHORT, quantity, OrderType.LIMIT,
+                         price=entry)
+    return NextAction(chip_id, label, ActionKind.ORDER, order=order, plan=plan)
+
+
+def next_actions(fired: Fired, ctx: ActionContext) -> tuple[NextAction, ...]:
+    """Up to `MAX_CHIPS` chips for this fire and context, then "Dismiss"."""
+    position = ctx.position if ctx.position is not None and ctx.position.quantity else None
+    chips: list[NextAction] = []
+    if ctx.risk_status is not TradingStatus.HALTED and position is not None:
+        chips += _manage(fired, position)  # every position chip reduces exposure
+    elif ctx.risk_status is TradingStatus.ACTIVE and position is None:
+        chips.append(_setup(fired, ctx))
+    if fired.alert.status.is_live:
+        chips.append(SNOOZE)
+    if not ctx.broker_configured:
+        chips = [replace(c, needs="broker") if c.kind is ActionKind.ORDER else c for c in chips]
+    return (*chips[:MAX_CHIPS], DISMISS)
+
+
+def actions_json(actions: tuple[NextAction, ...]) -> list[dict[str, Any]]:
+    """The chips as ``alert.meta.actions``."""
+    return [action.to_dict() for action in actions]
