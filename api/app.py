@@ -6,17 +6,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI, Query, WebSocket
+from fastapi import APIRouter, FastAPI
 from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.routing import WebSocketRoute
 
-from api.auth import key_matches, resolve_api_key
+from api.auth import resolve_api_key
 from api.errors import install_error_handlers
 from api.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from api.routers import ROUTERS
-from api.ws import WebSocketHub
-from core.domain.events import StatusEvent
+from api.ws import WebSocketEndpoint, WebSocketHub
 from core.metrics import track_bus_depths
 from core.runtime import ALL_ROLES, Role, Runtime
 from core.settings import Settings
@@ -53,14 +53,7 @@ def create_app(settings: Settings | None = None, *, roles: frozenset[Role] = ALL
         v1.include_router(router)
     app.include_router(v1)
 
-    @app.websocket("/ws")
-    async def ws_endpoint(websocket: WebSocket, api_key_param: str | None = Query(None, alias="api_key")) -> None:
-        await websocket.accept()  # accept first so a browser sees the 4401 close code, not a bare handshake failure
-        if not key_matches(api_key_param, app.state.api_key):
-            await websocket.close(code=4401, reason="missing or wrong api_key")
-            return
-        rt: Runtime = app.state.runtime
-        await app.state.hub.serve(websocket, [StatusEvent(integrations=rt.integrations())])
+    app.router.routes.append(WebSocketRoute("/ws", WebSocketEndpoint(app.state)))
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:

@@ -103,6 +103,9 @@ class RequestContextMiddleware:
 
 def _route_of(scope: dict[str, Any] | Scope) -> str:
     """The route template (`/api/v1/journal/{entry_id}`), never the raw path, so metric labels stay bounded."""
-    context = scope.get("effective_route_context")
-    path = getattr(context, "path_format", None) or getattr(scope.get("route"), "path", None)
-    return str(path) if path else "unmatched"
+    if scope.get("route") is None:
+        return "unmatched"
+    path = str(scope["path"])
+    for name, value in scope.get("path_params", {}).items():
+        path = path.replace(f"/{value}", f"/{{{name}}}", 1)
+    return path

@@ -155,8 +155,17 @@ class LLM(Protocol):
 
 
 class Notifier(Protocol):
-    """One alert delivery channel (Discord webhook, Discord bot, Slack app)."""
+    """One alert delivery channel (``ws``, ``discord_webhook``, ``discord``, ``slack``), plugged in with
+    ``runtime.delivery.register(notifier)``; the delivery engine then runs a worker for its outbox rows.
 
-    channel: str
+    ``deliver`` gets the stored `alert` event (``level``, ``msg``, ``meta`` with the action chips) plus
+    ``trigger_id``, ``alert_id``, ``triggered_at`` (ISO-8601) and ``attempt``. Returning means delivered.
+    Raise ``ExternalTransient`` (with ``retry_after`` seconds when the vendor said so) to be retried with
+    backoff, any other ``CoreError`` to mark the row failed. A row may be delivered again after a crash
+    between sending and recording it (at-least-once): use ``trigger_id`` as the idempotency key if you can.
+    """
+
+    @property
+    def channel(self) -> str: ...
 
     async def deliver(self, payload: dict[str, Any]) -> None: ...

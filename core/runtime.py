@@ -16,16 +16,38 @@ from typing import Any, Literal
 import structlog
 from sqlalchemy.engine import make_url
 
+from core.adapters.discord_webhook import DiscordWebhookNotifier
+from core.adapters.llm import build_llm
 from core.adapters.polygon.rest import PolygonMarketData
 from core.adapters.polygon.stream import PolygonFeed
+from core.adapters.tradier.broker import TradierBroker
 from core.bus import create_bus
 from core.db.migrate import upgrade_to_head
 from core.db.session import Database
+from core.engines.alerts import AlertEngine, RiskCacheContext
+from core.engines.delivery import BusNotifier, DeliveryEngine
 from core.engines.heartbeat import run_heartbeat, unknown_risk_state
+from core.engines.orders import OrderTracker
+from core.engines.risk import RiskEngine
 from core.engines.stream import StreamEngine
-from core.ports import EventBus
+from core.errors import IntegrationDisabled
+from core.ports import Broker, EventBus
+from core.services.alerts import AlertService
+from core.services.coach import CoachConfig, CoachService
+from core.services.coach_tools import (
+    AccountReader,
+    CoachTools,
+    OptionalServices,
+    OrderProposer,
+    PicksReader,
+    RiskReader,
+)
 from core.services.journal import JournalService
 from core.services.market import MarketService
+from core.services.order_tokens import TokenSigner, load_secret
+from core.services.orders import OrderService
+from core.services.plans import PlanService
+from core.services.risk import RiskService
 from core.services.settings import SettingsService, Tunables
 from core.settings import Settings
 
@@ -47,8 +69,12 @@ class Runtime:
         self.journal = JournalService(self.db)
         self._market_data: PolygonMarketData | None = None
         self.market = self._build_market()
+        self.risk, self.plans = self._build_risk()
+        self.orders, self.order_tracker = self._build_orders()
         self._closers: list[Callable[[], Awaitable[None]]] = []
         self._tasks: set[asyncio.Task[Any]] = set()
+        self.coach, self.coach_disabled = self._build_coach()
+        self.alerts, self.alert_engine, self.delivery = self._build_alerts()
         self.started = False
 
     async def __aenter__(self) -> Runtime:
@@ -59,6 +85,9 @@ class Runtime:
             self.spawn(run_heartbeat(self.bus, self.settings.risk_eval_sec, status=self.integrations,
                                      risk_state=self.risk_state), name="heartbeat")
         await self._start_market()
+        await self._start_risk()
+        await self._start_orders()
+        await self._start_alerts()
         self.started = True
         log.info("runtime.started", roles=sorted(self.roles))
         return self
@@ -91,9 +120,136 @@ class Runtime:
 
         async def resubscribe(tunables: Tunables, changed: set[str]) -> None:
             if "watchlist" in changed:
-                await self.market.watch(tunables.watchlist)
+                await self.market.watch(self.watched_symbols(tunables.watchlist))
 
         self.settings_service.on_change(resubscribe)
+
+    def _build_risk(self) -> tuple[RiskService, PlanService]:
+        """The risk gate and plan use cases over the broker: `self.broker` when the runtime already built one,
+        else a TradierBroker of its own (closed on exit); without broker credentials the service says why."""
+        broker = getattr(self, "broker", None)
+        self._risk_broker: TradierBroker | None = None
+        reason = self.settings.integrations()["broker"].reason
+        how = self.settings.integrations()["broker"].how_to_enable
+        if broker is None:
+            try:
+                broker = self._risk_broker = TradierBroker.from_settings(self.settings)
+            except IntegrationDisabled as exc:
+                reason, how = exc.reason, exc.how_to_enable
+        risk = RiskService(broker=broker, settings_service=self.settings_service, market=self.market,
+                           eval_sec=self.settings.risk_eval_sec, disabled_reason=reason, how_to_enable=how)
+        plans = PlanService(self.settings_service, risk, self.market,
+                            market_enabled=self.settings.polygon.api_key is not None)
+        return risk, plans
+
+    async def _start_risk(self) -> None:
+        shared = getattr(self, "broker", None)
+        if shared is not None and self._risk_broker is not None and shared is not self._risk_broker:
+            await self._risk_broker.aclose()  # a broker built after ours (orders): share it, one rate limiter
+            self._risk_broker, self.risk.broker = None, shared
+        if self._risk_broker is not None:
+            self._closers.append(self._risk_broker.aclose)
+        if "engine" in self.roles and self.risk.enabled:
+            self.spawn(RiskEngine(self.risk, self.bus, interval=self.settings.risk_eval_sec).run(), name="risk")
+
+    def _build_orders(self) -> tuple[OrderService, OrderTracker | None]:
+        """Orders share the risk service's broker (one client, one rate limiter; closed by `_start_risk`'s closer)
+        and use the risk service as their gate. The tracker runs in the engine role only."""
+        self.broker: Broker | None = getattr(self, "broker", None) or self.risk.broker
+        status = self.settings.integrations()["broker"]
+        service = OrderService(
+            self.db, self.bus, self.broker, signer=TokenSigner(load_secret(self.settings)),
+            traders=self.settings.traders, confirm_ttl_sec=self.settings.order_confirm_ttl_sec,
+            max_slippage_bps=self.settings.order_max_slippage_bps, risk_gate=self.risk,
+            mode="LIVE" if self.settings.tradier.env == "production" else "PAPER",
+            disabled=IntegrationDisabled("broker", self.risk.disabled_reason or status.reason,
+                                         self.risk.how_to_enable or status.how_to_enable))
+        tracker = None
+        if "engine" in self.roles and self.broker is not None:
+            tracker = OrderTracker(service, self.broker, self.bus)
+        return service, tracker
+
+    async def _start_orders(self) -> None:
+        self._closers.append(self.orders.aclose)
+        if self.order_tracker is not None:
+            self.spawn(self.order_tracker.run(), name="orders")
+
+    def _build_coach(self) -> tuple[CoachService | None, IntegrationDisabled | None]:
+        """The coach when LLM_* is configured (else why not). Its optional services (risk, broker account, orders,
+        picks) are looked up at each use, so features built after this line, swapped or absent are handled: a
+        tool whose service is missing tells the model why. The LLM client is closed on stop."""
+        try:
+            llm = build_llm(self.settings, timeout=CoachConfig().turn_timeout)
+        except IntegrationDisabled as exc:
+            return None, exc
+        self._closers.append(llm.aclose)
+        broker = self.settings.integrations()["broker"]
+        why = (broker.reason, broker.how_to_enable)
+
+        def services() -> OptionalServices:
+            risk, orders = getattr(self, "risk", None), getattr(self, "orders", None)
+            picks = getattr(self, "picks", None)
+            account = getattr(self, "broker", None) or getattr(risk, "broker", None)
+            return OptionalServices(
+                risk=risk if isinstance(risk, RiskReader) and getattr(risk, "enabled", True) else None,
+                account=account if isinstance(account, AccountReader) else None,
+                orders=orders if isinstance(orders, OrderProposer) and getattr(orders, "enabled", True) else None,
+                picks=picks if isinstance(picks, PicksReader) else None,
+                unavailable={"risk": why, "broker": why, "orders": why})
+
+        tools = CoachTools(market=self.market, settings=self.settings_service, journal=self.journal,
+                           resolve=services)
+        return CoachService(self.db, llm, tools), None
+
+    def _build_alerts(self) -> tuple[AlertService, AlertEngine | None, DeliveryEngine]:
+        """AlertService everywhere; the engine (index, writer, poller) in the engine role; the delivery engine
+        everywhere (a bot process registers its own notifier), started where a channel is registered."""
+        delivery = DeliveryEngine(self.db)
+        engine = None
+        if "engine" in self.roles:
+            engine = AlertEngine(self.db, self.bus, self.market, self.settings_service,
+                                 poll_sec=self.settings.alert_poll_sec,
+                                 webhook_types=self.settings.discord.webhook_alert_types,
+                                 context=RiskCacheContext(self.risk), on_committed=delivery.wake)
+        service = AlertService(self.db, self.market, max_active=self.settings.max_active_alerts, engine=engine)
+        return service, engine, delivery
+
+    async def _start_alerts(self) -> None:
+        if self.alert_engine is None:
+            return
+        self.delivery.register(BusNotifier(self.bus))
+        webhook = self.settings.discord.webhook_url
+        if webhook is not None:
+            notifier = DiscordWebhookNotifier(webhook.get_secret_value(), dashboard_url=self.dashboard_url,
+                                              alert_types=self.settings.discord.webhook_alert_types)
+            self._closers.append(notifier.aclose)
+            self.delivery.register(notifier)
+        started = await self._start_alert_engine(self.alert_engine)
+        self.spawn(self._run_alerts(self.alert_engine, started), name="alerts")
+
+    async def _start_alert_engine(self, engine: AlertEngine) -> bool:
+        try:
+            await engine.start()
+            await self.delivery.start(lambda coro, name: self.spawn(coro, name=name))
+        except Exception as exc:  # e.g. the database is not migrated yet: /diag/ready says so, we retry
+            log.error("runtime.alerts_start_failed", error=str(exc))
+            return False
+        return True
+
+    async def _run_alerts(self, engine: AlertEngine, started: bool) -> None:
+        while not started:
+            await asyncio.sleep(2)
+            started = await self._start_alert_engine(engine)
+        await engine.run(reconcile_sec=None if "api" in self.roles else self.settings.alert_poll_sec)
+
+    @property
+    def dashboard_url(self) -> str:
+        return f"http://{self.settings.api_host}:{self.settings.api_port}/"
+
+    def watched_symbols(self, watchlist: Iterable[str]) -> set[str]:
+        """What the market feed subscribes: the watchlist and every live alert's symbol."""
+        engine = getattr(self, "alert_engine", None)
+        return set(watchlist) | (engine.symbols() if engine is not None else set())
 
     def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str) -> asyncio.Task[Any]:
         task = asyncio.create_task(coro, name=name)
@@ -130,6 +286,12 @@ class Runtime:
         expected = []
         if "engine" in self.roles:
             expected += ["heartbeat", "market"]
+            if self.risk.enabled:
+                expected.append("risk")
+            if self.order_tracker is not None:
+                expected.append("orders")
+            if self.alert_engine is not None:
+                expected += ["alerts", "delivery-ws"]
         if "api" in self.roles:
             expected.append("ws-hub")
         return expected
@@ -145,10 +307,13 @@ class Runtime:
     def integrations(self) -> dict[str, Any]:
         """Each integration: enabled, reason, how to enable, and live state (feed, freshness) where known."""
         statuses = {name: status.to_dict() for name, status in self.settings.integrations().items()}
-        statuses["market_data"] = {**statuses["market_data"], **self.market.status()}
+        live = {key: value for key, value in self.market.status().items() if value not in ("", None)}
+        statuses["market_data"] = {**statuses["market_data"], **live}
         return statuses
 
     def risk_state(self) -> dict[str, Any] | None:
+        if "engine" in self.roles and self.risk.enabled:
+            return None  # the risk engine (core/engines/risk.py) publishes `risk`
         broker = self.settings.integrations()["broker"]
         if not broker.enabled:
             return unknown_risk_state(f"broker not configured: {broker.reason}", broker.how_to_enable)

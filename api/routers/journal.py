@@ -15,7 +15,7 @@ from core.services.validation import parse
 router = APIRouter(prefix="/journal", tags=["journal"], dependencies=[Depends(require_api_key)])
 
 
-def journal_query(symbol: str | None = None, kind: str | None = None, since: str | None = None,
+async def journal_query(symbol: str | None = None, kind: str | None = None, since: str | None = None,
                   limit: int | str = 50, cursor: str | None = None) -> JournalQuery:
     """Query strings are validated by the same model as every other input, so errors read the same."""
     raw = {"symbol": symbol, "kind": kind, "since": since, "limit": limit, "cursor": cursor}

@@ -125,9 +125,16 @@ export function on(type, handler, { replay = true } = {}) {
 /** Deliver one event to the handlers of its type and to "*". A failing handler never stops the others. */
 export function emit(event) {
   if (!event || typeof event.type !== "string") return;
+  if (event.type === "status") event = mergeStatus(event);
   latest.set(event.type, event);
   for (const handler of handlers.get(event.type) || []) safeCall(handler, event);
   for (const handler of handlers.get("*") || []) safeCall(handler, event);
+}
+
+/** `status` events may carry one integration (the market feed) or all (the heartbeat): merge per integration. */
+function mergeStatus(event) {
+  const known = latest.get("status")?.integrations || {};
+  return { ...event, integrations: { ...known, ...(event.integrations || {}) } };
 }
 
 export function lastEvent(type) {

@@ -61,6 +61,8 @@ class AlertRow(Base):
     snoozed_until: Mapped[datetime | None]
     first_triggered_at: Mapped[datetime | None]
     last_triggered_at: Mapped[datetime | None]
+    approach_armed: Mapped[bool] = mapped_column(default=False)  # 0002
+    last_approached_at: Mapped[datetime | None]  # 0002
     created_by: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

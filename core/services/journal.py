@@ -48,6 +48,13 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     return created, entry_id
 
 
+def _csv_safe(value: Any) -> Any:
+    """Spreadsheets run cells that start with = + - @ as formulas; a leading quote keeps them text."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class JournalPage:
     items: list[dict[str, Any]]
@@ -115,7 +122,7 @@ class JournalService:
         writer = csv.DictWriter(buffer, fieldnames=EXPORT_FIELDS, extrasaction="ignore")
         writer.writeheader()
         for item in items:
-            writer.writerow({**item, "tags": " ".join(item["tags"])})
+            writer.writerow({key: _csv_safe(value) for key, value in {**item, "tags": " ".join(item["tags"])}.items()})
         return buffer.getvalue().encode(), "text/csv"
 
     @staticmethod

@@ -37,6 +37,7 @@ class MarketService:
         self._market_at = 0.0
         self._published: dict[str, Any] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._prev_slots = asyncio.Semaphore(8)
 
     @property
     def engine(self) -> StreamEngine:
@@ -51,11 +52,15 @@ class MarketService:
 
     async def run(self) -> None:
         """Engine publisher, feed, market-status refresh and status events; runs until cancelled."""
-        async with asyncio.TaskGroup() as group:
-            group.create_task(self._engine.run())
-            if self._feed is not None:
-                group.create_task(self._feed.run())
-            group.create_task(self._status_loop())
+        try:
+            async with asyncio.TaskGroup() as group:
+                group.create_task(self._engine.run())
+                if self._feed is not None:
+                    group.create_task(self._feed.run())
+                group.create_task(self._status_loop())
+        finally:  # previous-close loads must not outlive the REST client the runtime closes next
+            for task in list(self._tasks):
+                task.cancel()
 
     async def watch(self, symbols: Iterable[str]) -> list[str]:
         """Replace the watched set (watchlist + alert symbols): normalised, subscribed live, prev closes loaded."""
@@ -72,7 +77,8 @@ class MarketService:
 
     async def _load_prev_close(self, data: MarketData, symbol: str) -> None:
         try:
-            bar = await data.previous_close(symbol)
+            async with self._prev_slots:  # 500 new symbols must not be 500 simultaneous requests
+                bar = await data.previous_close(symbol)
         except CoreError as exc:
             log.warning("prev_close_failed", symbol=symbol, error=exc.message)
             return

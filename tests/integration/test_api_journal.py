@@ -63,11 +63,14 @@ async def test_list_is_newest_first_and_kind_filter(client: httpx.AsyncClient) -
 
 async def test_export_csv_and_json(client: httpx.AsyncClient) -> None:
     await _add(client, symbol="AAPL", body="bought, then sold", tags=["x"])
+    await _add(client, body='=HYPERLINK("http://evil")')
     as_json = await client.get("/api/v1/journal/export", params={"format": "json"})
     assert as_json.status_code == 200
-    assert orjson.loads(as_json.content)[0]["body"] == "bought, then sold"
+    exported = orjson.loads(as_json.content)
+    assert [item["body"] for item in exported] == ['=HYPERLINK("http://evil")', "bought, then sold"]
     as_csv = await client.get("/api/v1/journal/export", params={"format": "csv"})
     assert as_csv.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(as_csv.text)))
-    assert rows[0]["body"] == "bought, then sold"
-    assert rows[0]["symbol"] == "AAPL"
+    assert rows[0]["body"] == "'=HYPERLINK(\"http://evil\")"  # never a live formula in a spreadsheet
+    assert rows[1]["body"] == "bought, then sold"
+    assert rows[1]["symbol"] == "AAPL"

@@ -63,7 +63,7 @@ async def test_migrated_schema_matches_the_models(empty_database_url: str) -> No
 async def test_ready_is_503_with_the_reason_until_migrated(make_settings: Callable[..., Settings],
                                                           tmp_path: Path) -> None:
     settings = make_settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/behind.db")
-    runtime = Runtime(settings, roles={"api", "engine"}, migrate=False)
+    runtime = Runtime(settings, roles={"api"}, migrate=False)  # an API process started before `db upgrade`
     app = create_app(settings, runtime=runtime)
     async with runtime, app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)

@@ -3,7 +3,11 @@
 They never commit; the service's unit of work (core.db.session.Database.uow) does.
 """
 
+from core.db.repositories.alerts import AlertRepository, DeliveryRepository
+from core.db.repositories.coach import CoachRepository
 from core.db.repositories.journal import JournalRepository
+from core.db.repositories.orders import OrderIntentRepository, OrderRepository
 from core.db.repositories.settings import SettingsRepository
 
-__all__ = ["JournalRepository", "SettingsRepository"]
+__all__ = ["AlertRepository", "CoachRepository", "DeliveryRepository", "JournalRepository", "OrderIntentRepository",
+           "OrderRepository", "SettingsRepository"]

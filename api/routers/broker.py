@@ -1,0 +1,151 @@
+"""Broker endpoints: account reads, and orders through propose -> confirm intents (never placed in one call).
+
+    POST   /broker/orders                          propose: 201 {intent, preview, risk, token, mode}; risk denied: 403
+    POST   /broker/orders/{intent_id}/confirm      {token}: 200 submitted, 202 outcome unknown, 409 already handled
+                                                   or expired or price moved, 403 not a trader / not yours / bad token
+                                                   / risk denied, 502 rejected by the broker, 503 not sent
+    POST   /broker/orders/{intent_id}/cancel-intent
+    PUT    /broker/orders/{order_id}               replace a working order: a proposal like POST (action "replace")
+    DELETE /broker/orders/{order_id}               cancel a working order: a proposal (action "cancel"), no preview
+    GET    /stream/positions | /stream/orders      first-paint snapshots; `/ws` carries `positions`/`orders` updates
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.auth import require_api_key
+from api.deps import RuntimeDep
+from api.errors import error_response
+from core.domain.order_input import parse_order, parse_replace
+from core.errors import Invalid, RiskDenied
+from core.services.orders import ConfirmResult, ProposeResult
+
+API_ACTOR = "api"
+MAX_TEXT = 4000
+
+router = APIRouter(prefix="/broker", tags=["broker"], dependencies=[Depends(require_api_key)])
+stream_router = APIRouter(prefix="/stream", tags=["stream"], dependencies=[Depends(require_api_key)])
+
+JsonBody = Annotated[dict[str, Any], Body()]
+
+
+class ConfirmRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    token: str = Field(min_length=1, max_length=256)
+
+
+def _context(body: dict[str, Any]) -> tuple[dict[str, Any], str | None, str | None]:
+    """Split the optional audit context (`rationale`, `source`) off an order body."""
+    data = dict(body)
+    rationale, source = data.pop("rationale", None), data.pop("source", None)
+    for name, value, limit in (("rationale", rationale, MAX_TEXT), ("source", source, 32)):
+        if value is not None and (not isinstance(value, str) or len(value) > limit):
+            raise Invalid(f"{name} must be text of at most {limit} characters",
+                          details=[{"field": name, "message": f"at most {limit} characters"}])
+    return data, rationale, source
+
+
+def _proposal(result: ProposeResult, status: int) -> JSONResponse:
+    if result.denied:
+        raise RiskDenied(str(result.risk.get("reason")), details={"risk": result.risk, "mode": result.mode})
+    return JSONResponse(result.to_dict(), status_code=status)
+
+
+_CONFIRM_ERRORS = {
+    "rejected": (502, "order_rejected"),
+    "failed": (503, "order_not_sent"),
+}
+
+
+def _confirmed(result: ConfirmResult) -> JSONResponse:
+    if result.outcome == "submitted":
+        return JSONResponse(result.to_dict(), status_code=200)
+    if result.outcome == "unknown":
+        return JSONResponse(result.to_dict(), status_code=202)
+    if result.outcome == "aborted":
+        if result.code in {"price_moved", "no_quote"}:
+            status, code = 409, str(result.code)
+        else:
+            status, code = 403, "risk_denied"
+    else:
+        status, code = _CONFIRM_ERRORS[result.outcome]
+    return error_response(status, code, result.reason or result.outcome, {"intent": result.intent,
+                                                                           "outcome": result.outcome,
+                                                                           "reason_code": result.code})
+
+
+@router.get("/account")
+async def get_account(runtime: RuntimeDep) -> dict[str, Any]:
+    return await runtime.orders.account()
+
+
+@router.get("/positions")
+async def get_positions(runtime: RuntimeDep) -> dict[str, Any]:
+    return {"items": await runtime.orders.positions(), "mode": runtime.orders.mode}
+
+
+@router.get("/orders")
+async def get_orders(runtime: RuntimeDep) -> dict[str, Any]:
+    return {"items": await runtime.orders.broker_orders(), "mode": runtime.orders.mode}
+
+
+@router.post("/orders", status_code=201)
+async def propose_order(body: JsonBody, runtime: RuntimeDep) -> JSONResponse:
+    runtime.orders.require_broker()
+    data, rationale, source = _context(body)
+    order = parse_order(data)
+    result = await runtime.orders.propose(API_ACTOR, order, rationale=rationale, source=source or "api")
+    return _proposal(result, 201)
+
+
+@router.get("/orders/intents/{intent_id}")
+async def get_intent(intent_id: str, runtime: RuntimeDep) -> dict[str, Any]:
+    return await runtime.orders.get_intent(intent_id)
+
+
+@router.post("/orders/{intent_id}/confirm")
+async def confirm_order(intent_id: str, body: ConfirmRequest, runtime: RuntimeDep) -> JSONResponse:
+    return _confirmed(await runtime.orders.confirm(intent_id, body.token, API_ACTOR))
+
+
+@router.post("/orders/{intent_id}/cancel-intent")
+async def cancel_intent(intent_id: str, runtime: RuntimeDep) -> dict[str, Any]:
+    return {"intent": await runtime.orders.cancel_intent(intent_id, API_ACTOR)}
+
+
+@router.put("/orders/{order_id}")
+async def replace_order(order_id: str, body: JsonBody, runtime: RuntimeDep) -> JSONResponse:
+    runtime.orders.require_broker()
+    data, rationale, source = _context(body)
+    changes = parse_replace(data)
+    result = await runtime.orders.propose_replace(API_ACTOR, order_id, changes, rationale=rationale,
+                                                  source=source or "api")
+    return _proposal(result, 200)
+
+
+@router.delete("/orders/{order_id}")
+async def cancel_order(order_id: str, runtime: RuntimeDep) -> JSONResponse:
+    result = await runtime.orders.propose_cancel(API_ACTOR, order_id, source="api")
+    return _proposal(result, 200)
+
+
+@stream_router.get("/positions")
+async def stream_positions(runtime: RuntimeDep) -> dict[str, Any]:
+    """The tracker's last published positions (live from the broker when this process runs no tracker)."""
+    tracker = runtime.order_tracker
+    if tracker is not None and tracker.positions is not None:
+        return {"items": tracker.positions, "mode": runtime.orders.mode, "as_of": tracker.status()["last_poll_at"]}
+    return {"items": await runtime.orders.positions(), "mode": runtime.orders.mode, "as_of": None}
+
+
+@stream_router.get("/orders")
+async def stream_orders(runtime: RuntimeDep) -> dict[str, Any]:
+    """Today's blotter: broker orders (ours and manual) and intents awaiting confirmation or resolution."""
+    runtime.orders.require_broker()
+    return {"items": await runtime.orders.orders_snapshot(), "mode": runtime.orders.mode}

@@ -1,0 +1,139 @@
+"""Domain -> JSON for the REST API: pure functions and response DTOs, no I/O.
+
+Money and prices leave as strings (``Decimal`` rendered in plain notation, never a float), times as ISO-8601
+UTC; an unknown value is ``null``, never a made-up number.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel
+
+from core.domain.market import Bar, MarketStatus, Quote
+
+_PCT = Decimal("0.01")
+
+
+def money(value: Decimal | None) -> str | None:
+    """`Decimal` -> plain-notation string (`1E+2` would confuse a client), None stays None."""
+    return None if value is None else format(value, "f")
+
+
+def utc(value: datetime | None) -> str | None:
+    """Aware datetime -> ISO-8601 in UTC; None stays None."""
+    return None if value is None else value.astimezone(UTC).isoformat()
+
+
+def plain(value: Any) -> Any:
+    """Vendor JSON (decoded with Decimal floats) made JSON-safe: Decimals as strings, datetimes as ISO-8601."""
+    if isinstance(value, Decimal):
+        return money(value)
+    if isinstance(value, datetime):
+        return utc(value)
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value
+
+
+class QuoteResponse(BaseModel):
+    symbol: str
+    last: str | None
+    bid: str | None
+    ask: str | None
+    bid_size: int | None
+    ask_size: int | None
+    prev_close: str | None
+    change: str | None
+    change_pct: str | None
+    spread: str | None
+    ts: str | None
+    source: str
+
+    @classmethod
+    def of(cls, quote: Quote) -> QuoteResponse:
+        pct = quote.change_pct
+        return cls(symbol=quote.symbol, last=money(quote.last), bid=money(quote.bid), ask=money(quote.ask),
+                   bid_size=quote.bid_size, ask_size=quote.ask_size, prev_close=money(quote.prev_close),
+                   change=money(quote.change), change_pct=money(None if pct is None else pct.quantize(_PCT)),
+                   spread=money(quote.spread), ts=utc(quote.ts), source=quote.source)
+
+
+class BarResponse(BaseModel):
+    start: str
+    open: str
+    high: str
+    low: str
+    close: str
+    volume: int
+    vwap: str | None
+
+    @classmethod
+    def of(cls, bar: Bar) -> BarResponse:
+        return cls(start=utc(bar.start) or "", open=format(bar.open, "f"), high=format(bar.high, "f"),
+                   low=format(bar.low, "f"), close=format(bar.close, "f"), volume=bar.volume,
+                   vwap=money(bar.vwap))
+
+
+class BarsResponse(BaseModel):
+    symbol: str
+    timespan: str
+    items: list[BarResponse]
+
+    @classmethod
+    def of(cls, symbol: str, timespan: str, bars: list[Bar]) -> BarsResponse:
+        return cls(symbol=symbol, timespan=timespan, items=[BarResponse.of(bar) for bar in bars])
+
+
+class MarketStatusResponse(BaseModel):
+    session: str
+    is_open: bool
+    early_hours: bool
+    after_hours: bool
+    server_time: str | None
+    exchanges: dict[str, str]
+    source: str
+
+    @classmethod
+    def of(cls, status: MarketStatus) -> MarketStatusResponse:
+        return cls(session=status.session.value, is_open=status.is_open, early_hours=status.early_hours,
+                   after_hours=status.after_hours, server_time=utc(status.server_time),
+                   exchanges=dict(status.exchanges), source=status.source)
+
+
+class NewsResponse(BaseModel):
+    symbol: str | None
+    items: list[dict[str, Any]]
+
+    @classmethod
+    def of(cls, symbol: str | None, items: list[dict[str, Any]]) -> NewsResponse:
+        return cls(symbol=symbol, items=[plain(item) for item in items])
+
+
+class PriceRow(BaseModel):
+    """One watched symbol as `GET /stream/prices` shows it (the same fields as a `price` event, plus age)."""
+
+    symbol: str
+    last: str | None
+    bid: str | None
+    ask: str | None
+    change: str | None
+    change_pct: str | None
+    as_of: str | None
+    age_s: float | None
+    stale: bool
+
+
+class PricesResponse(BaseModel):
+    """The first paint of the watchlist: every watched symbol, and the market-data integration's status."""
+
+    items: list[PriceRow]
+    market_data: dict[str, Any]
+
+    @classmethod
+    def of(cls, rows: list[dict[str, Any]], status: dict[str, Any]) -> PricesResponse:
+        return cls(items=[PriceRow(**row) for row in rows], market_data=plain(status))

@@ -1,0 +1,65 @@
+"""Start the real app under uvicorn in a child process (so the bench's clients don't share its event loop)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+
+BENCH_KEY = "bench-api-key-0123456789"
+_CHILD = """
+import resource, sys, uvicorn
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+from api.app import create_app
+from core.logs import configure_logging
+from core.settings import Settings
+configure_logging("WARNING")
+app = create_app(Settings(), roles=frozenset({"api", "engine"}))
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_config=None, access_log=False,
+            ws_ping_interval=float(sys.argv[2]), ws_ping_timeout=float(sys.argv[2]), ws_per_message_deflate=False)
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def app_server(*, ping_sec: float = 10.0, **env: str) -> Iterator[str]:
+    """Yields the base URL of a freshly migrated app (SQLite in a temp dir) running in a child process."""
+    port = free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        child_env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/bench.db", "VAR_DIR": tmp,
+                     "API_KEY": BENCH_KEY, "LOG_LEVEL": "WARNING", **env}
+        process = subprocess.Popen([sys.executable, "-c", _CHILD, str(port), str(ping_sec)], env=child_env)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                try:
+                    if httpx.get(f"{base}/api/v1/diag/ready", timeout=2).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            else:
+                raise RuntimeError("the app did not become ready within 30 s")
+            yield base
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]

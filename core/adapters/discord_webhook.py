@@ -1,0 +1,156 @@
+"""Discord Execute Webhook notifier: alert copies as one embed, for the ``discord_webhook`` delivery channel.
+
+``POST {DISCORD_WEBHOOK_URL}?wait=true`` with an embed (level colour, symbol, price, condition, time, the action
+chips as text lines linking to the dashboard) and ``allowed_mentions: {"parse": []}`` so an alert note can never
+ping anyone. Rate limits (api-facts.md §4): a 429 carries ``retry_after`` (seconds, JSON body; ``Retry-After``
+header as fallback), raised as ``ExternalTransient(retry_after=...)`` so the delivery engine waits exactly that;
+``X-RateLimit-Remaining: 0`` with ``X-RateLimit-Reset-After`` holds the next send until the bucket resets.
+The webhook URL holds its token: it never appears in a log line or an error message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+import orjson
+import structlog
+
+from core.errors import ExternalPermanent, ExternalTransient
+
+log = structlog.get_logger("adapter.discord_webhook")
+
+COLOURS = {"info": 0x3498DB, "warning": 0xF1C40F, "critical": 0xE74C3C}
+MAX_INLINE_WAIT_SEC = 2.0
+_TITLE, _DESCRIPTION, _FIELD, _TOTAL = 256, 4096, 1024, 6000
+_CONDITIONS = {"price_above": "above", "price_below": "below"}
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _chip_line(chip: dict[str, Any], link: str) -> str:
+    label = str(chip.get("label", chip.get("id", "")))
+    order = chip.get("order")
+    detail = ""
+    if isinstance(order, dict):
+        price = f" @ {order['price']}" if order.get("price") else ""
+        price = price or (f" stop {order['stop']}" if order.get("stop") else "")
+        detail = f": {order.get('side', '')} {order.get('quantity', '')} {order.get('symbol', '')} " \
+                 f"{order.get('type', '')}{price}".rstrip()
+    elif isinstance(chip.get("plan"), dict):
+        plan = chip["plan"]
+        detail = f": {plan.get('side', '')} entry {plan.get('entry', '')} stop {plan.get('stop', '')}"
+    needs = f" (needs {chip['needs']})" if chip.get("needs") else ""
+    return f"• [{label}]({link}&action={chip.get('id', '')}){detail}{needs}"
+
+
+def build_message(payload: dict[str, Any], dashboard_url: str) -> dict[str, Any]:
+    """The Execute Webhook body for one delivered alert (pure; Discord's length limits respected)."""
+    meta: dict[str, Any] = payload.get("meta") or {}
+    level = str(payload.get("level", "info"))
+    alert_id = str(meta.get("alert_id", payload.get("alert_id", "")))
+    link = f"{dashboard_url.rstrip('/')}/#alerts?alert={alert_id}"
+    condition = meta.get("condition")
+    side = _CONDITIONS.get(str(condition), str(condition or ""))
+    fields = [
+        {"name": "Symbol", "value": str(meta.get("symbol", "?")), "inline": True},
+        {"name": "Price", "value": str(meta.get("price", "?")), "inline": True},
+        {"name": "Condition", "value": _cut(f"{side} {meta.get('level', '')} ({meta.get('kind', 'crossed')})", 256),
+         "inline": True},
+        {"name": "Time", "value": str(meta.get("fired_at") or payload.get("triggered_at", "")), "inline": True},
+    ]
+    if meta.get("late"):
+        fields.append({"name": "Late", "value": "delivered late: the data arrived after the fact", "inline": True})
+    if meta.get("note"):
+        fields.append({"name": "Note", "value": _cut(str(meta["note"]), _FIELD), "inline": False})
+    chips = [_chip_line(chip, link) for chip in meta.get("actions") or [] if isinstance(chip, dict)]
+    description = "\n".join(chips) if chips else f"[Open the dashboard]({link})"
+    embed: dict[str, Any] = {
+        "title": _cut(str(payload.get("msg", "Alert")), _TITLE),
+        "description": _cut(description, 2000),
+        "color": COLOURS.get(level, COLOURS["info"]),
+        "fields": fields,
+        "url": link,
+        "footer": {"text": f"Trading Assistant · alert {alert_id}"},
+    }
+    when = meta.get("fired_at") or payload.get("triggered_at")
+    if when:
+        embed["timestamp"] = str(when)
+    return {"embeds": [embed], "allowed_mentions": {"parse": []}}
+
+
+def _float(value: Any) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+class DiscordWebhookNotifier:
+    """The ``discord_webhook`` channel (a `core.ports.Notifier`)."""
+
+    channel = "discord_webhook"
+
+    def __init__(self, url: str, *, dashboard_url: str, alert_types: Sequence[str] = (), timeout: float = 10.0,
+                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self._url = url
+        self.dashboard_url = dashboard_url
+        self.alert_types = tuple(alert_types)
+        self._client = httpx.AsyncClient(timeout=timeout, transport=transport,
+                                         headers={"User-Agent": "TradingAssistant (alerts, 0.1)"})
+        self._blocked_until = 0.0
+        self.sent = 0
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def deliver(self, payload: dict[str, Any]) -> None:
+        kind = (payload.get("meta") or {}).get("kind")
+        if self.alert_types and kind not in self.alert_types:
+            return  # filtered out by DISCORD_WEBHOOK_ALERT_TYPES: nothing to send, the row is done
+        wait = self._blocked_until - time.monotonic()
+        if wait > MAX_INLINE_WAIT_SEC:
+            raise ExternalTransient("discord webhook rate limit bucket empty", retry_after=wait)
+        if wait > 0:
+            await asyncio.sleep(wait)
+        try:
+            response = await self._client.post(self._url, params={"wait": "true"},
+                                               content=orjson.dumps(build_message(payload, self.dashboard_url)),
+                                               headers={"Content-Type": "application/json"})
+        except httpx.TransportError as exc:  # str(exc) may name the URL: keep only the type
+            raise ExternalTransient(f"discord webhook unreachable ({type(exc).__name__})") from None
+        self._note_bucket(response)
+        status = response.status_code
+        if status < 300:
+            self.sent += 1
+            return
+        body = self._json(response)
+        if status == 429:
+            retry_after = _float(body.get("retry_after")) or _float(response.headers.get("Retry-After")) or 1.0
+            self._blocked_until = max(self._blocked_until, time.monotonic() + retry_after)
+            log.warning("discord_webhook.rate_limited", retry_after=retry_after, is_global=bool(body.get("global")))
+            raise ExternalTransient("discord webhook rate limited", retry_after=retry_after)
+        message = str(body.get("message") or response.reason_phrase)
+        if status >= 500:
+            raise ExternalTransient(f"discord webhook {status}: {message}")
+        raise ExternalPermanent(f"discord webhook refused the alert ({status}: {message})",
+                                details={"status": status, "code": body.get("code")})
+
+    def _note_bucket(self, response: httpx.Response) -> None:
+        remaining = _float(response.headers.get("X-RateLimit-Remaining"))
+        reset_after = _float(response.headers.get("X-RateLimit-Reset-After"))
+        if remaining is not None and remaining <= 0 and reset_after is not None:
+            self._blocked_until = max(self._blocked_until, time.monotonic() + reset_after)
+
+    @staticmethod
+    def _json(response: httpx.Response) -> dict[str, Any]:
+        try:
+            body = response.json()
+        except ValueError:
+            return {}
+        return body if isinstance(body, dict) else {}

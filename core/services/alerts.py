@@ -1,0 +1,273 @@
+"""Alert use cases: create, list, get, edit, delete, snooze, dismiss, and the triggers of an alert.
+
+Rules beyond `core.domain.alerts.validate`: an unknown symbol is refused (NotFound) when market data is enabled;
+without market data the alert is accepted with a warning. At most `max_active` live alerts (Conflict naming the
+limit). Creating an alert identical to a live one returns that one (``duplicate: true``). A deleted alert is
+gone for every call (NotFound) though its triggers and pending deliveries are kept.
+
+When the alert engine runs in this process, every write updates its index and the market watch set under the
+engine's write lock (so a batched state flush never overwrites a user's edit); in a split deployment the engine
+process picks the change up from the database (`AlertEngine.reconcile`).
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import fields, replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import structlog
+
+from core.db.base import new_id
+from core.db.models import AlertRow, AlertTrigger
+from core.db.repositories.alerts import DELETED, AlertRepository, row_to_alert, spec_columns, state_columns
+from core.db.session import Database
+from core.domain.alerts import (
+    Alert,
+    AlertDraft,
+    AlertSpec,
+    AlertStatus,
+    create,
+    dismiss,
+    edit,
+    snooze,
+    validate,
+)
+from core.domain.plans import fmt_num
+from core.engines.alerts import AlertEngine
+from core.errors import Conflict, ExternalTransient, IntegrationDisabled, Invalid, NotFound
+from core.services.market import MarketService
+
+log = structlog.get_logger("service.alerts")
+
+MAX_SNOOZE_MINUTES = 7 * 24 * 60
+DRAFT_FIELDS = frozenset(f.name for f in fields(AlertDraft))
+
+
+def _str(value: Decimal | None) -> str | None:
+    """A price as text: exact, at least two decimals (``500`` and ``500.000000`` both read ``500.00``)."""
+    return None if value is None else fmt_num(value)
+
+
+def _pct(value: Decimal | None) -> str | None:
+    return None if value is None else format(value.normalize(), "f")
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.astimezone(UTC).isoformat()
+
+
+def alert_to_dict(alert: Alert, row: AlertRow) -> dict[str, Any]:
+    """JSON-ready alert: prices as strings, times ISO-8601 UTC."""
+    spec = alert.spec
+    return {
+        "id": alert.id, "symbol": spec.symbol, "condition": spec.condition.value, "level": _str(spec.level),
+        "threshold_pct": _pct(spec.threshold_pct), "approach_level": _str(spec.approach_level),
+        "timeframe": spec.timeframe.value, "repeat": spec.repeat.value, "cooldown_sec": spec.cooldown_sec,
+        "expires_at": _iso(spec.expires_at), "channels": [c.value for c in spec.channels], "note": spec.note,
+        "status": alert.status.value, "armed": alert.armed, "approach_armed": alert.approach_armed,
+        "snoozed_until": _iso(alert.snoozed_until), "first_triggered_at": _iso(alert.first_triggered_at),
+        "last_triggered_at": _iso(alert.last_triggered_at), "last_approached_at": _iso(alert.last_approached_at),
+        "already_true": row.already_true, "created_by": row.created_by,
+        "created_at": _iso(row.created_at), "updated_at": _iso(row.updated_at),
+    }
+
+
+def trigger_to_dict(trigger: AlertTrigger, deliveries: list[dict[str, Any]]) -> dict[str, Any]:
+    payload = trigger.payload or {}
+    meta = payload.get("meta") or {}
+    return {"id": trigger.id, "alert_id": trigger.alert_id, "kind": trigger.kind, "price": _str(trigger.price),
+            "late": trigger.late, "triggered_at": _iso(trigger.triggered_at), "level": payload.get("level"),
+            "msg": payload.get("msg"), "fired_at": meta.get("fired_at"), "actions": meta.get("actions", []),
+            "deliveries": deliveries}
+
+
+class AlertService:
+    def __init__(self, db: Database, market: MarketService, *, max_active: int,
+                 engine: AlertEngine | None = None) -> None:
+        self.db, self.market, self.max_active = db, market, max_active
+        self.engine = engine
+
+    # -- helpers -----------------------------------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def _locked(self) -> AsyncIterator[None]:
+        if self.engine is None:
+            yield
+            return
+        async with self.engine.write_lock:
+            yield
+
+    async def _after_write(self, alert: Alert | None, alert_id: str) -> None:
+        if self.engine is None:
+            return
+        if alert is not None and alert.status.is_live:
+            self.engine.apply(alert)
+        else:
+            self.engine.forget(alert_id)
+        await self.engine.sync_watch()
+
+    async def _last_price(self, symbol: str) -> tuple[Decimal | None, list[str]]:
+        """The last price (for ``already_true``) and warnings; NotFound for a symbol Polygon does not know."""
+        try:
+            quote = await self.market.quote(symbol)
+        except NotFound as exc:
+            raise NotFound(f"unknown symbol {symbol}: {exc.message}",
+                           details={"field": "symbol", "symbol": symbol}) from exc
+        except IntegrationDisabled as exc:
+            return None, [f"market data is disabled ({exc.reason}): {symbol} was not checked and the alert only "
+                          "fires once prices arrive"]
+        except ExternalTransient as exc:
+            return None, [f"could not check {symbol} right now ({exc.message}); the alert was kept"]
+        return quote.last, []
+
+    def _state(self, row: AlertRow) -> Alert:
+        current = self.engine.current(row.id) if self.engine is not None else None
+        return current if current is not None else row_to_alert(row)
+
+    @staticmethod
+    def _draft(body: dict[str, Any], base: AlertDraft | None = None) -> AlertDraft:
+        unknown = sorted(set(body) - DRAFT_FIELDS)
+        if unknown:
+            raise Invalid(f"unknown alert fields: {', '.join(unknown)}",
+                          details={"errors": [{"code": "unknown_field", "message": "unknown field; remove it",
+                                               "field": name} for name in unknown]})
+        values = dict(body)
+        for name in ("symbol", "condition", "level", "timeframe", "repeat", "channels", "cooldown_sec"):
+            if name in values and values[name] is None:
+                raise Invalid(f"{name} cannot be null", details={"errors": [
+                    {"code": "missing", "message": f"{name} cannot be null", "field": name}]})
+        if "channels" in values and isinstance(values["channels"], str):
+            values["channels"] = [values["channels"]]
+        if base is None:
+            for name in ("symbol", "condition", "level"):
+                if name not in values:
+                    raise Invalid(f"{name} is missing", details={"errors": [
+                        {"code": "missing", "message": f"{name} is missing", "field": name}]})
+            return AlertDraft(**values)
+        return replace(base, **values)
+
+    # -- use cases ---------------------------------------------------------------------------------------------
+
+    async def create(self, body: dict[str, Any], *, actor: str | None = None) -> dict[str, Any]:
+        now = datetime.now(UTC)
+        spec = validate(self._draft(body), now=now)
+        async with self.db.read() as session:
+            repo = AlertRepository(session)
+            for row in await repo.live_of(spec.symbol):
+                if row_to_alert(row).spec == spec:
+                    return {**alert_to_dict(self._state(row), row), "duplicate": True, "warnings": []}
+            active = await repo.count_live()
+        if active >= self.max_active:
+            raise Conflict(f"too many active alerts: the limit is {self.max_active} (MAX_ACTIVE_ALERTS); "
+                           "delete or dismiss some first", details={"limit": self.max_active, "active": active})
+        last, warnings = await self._last_price(spec.symbol)
+        created = create(new_id(), spec, last_price=last)
+        alert = created.alert
+        async with self._locked():
+            async with self.db.uow() as session:
+                row = AlertRow(id=alert.id, **spec_columns(spec), **state_columns(alert),
+                               already_true=created.already_true, created_by=actor, created_at=now, updated_at=now)
+                await AlertRepository(session).add(row)
+            await self._after_write(alert, alert.id)
+        log.info("alert.created", alert_id=alert.id, symbol=spec.symbol, already_true=created.already_true)
+        return {**alert_to_dict(alert, row), "duplicate": False, "warnings": warnings}
+
+    async def list(self, status: str | None = None) -> list[dict[str, Any]]:
+        if status is not None and status not in {s.value for s in AlertStatus}:
+            raise Invalid(f"status must be one of {', '.join(s.value for s in AlertStatus)}",
+                          details={"errors": [{"code": "invalid_choice", "field": "status",
+                                               "message": f"unknown status {status!r}"}]})
+        async with self.db.read() as session:
+            rows = await AlertRepository(session).list(status)
+        return [alert_to_dict(self._state(row), row) for row in rows]
+
+    async def _require(self, repo: AlertRepository, alert_id: str, *, for_update: bool = False) -> AlertRow:
+        row = await repo.get(alert_id, for_update=for_update)
+        if row is None:
+            raise NotFound(f"alert {alert_id} not found", details={"alert_id": alert_id})
+        return row
+
+    async def get(self, alert_id: str) -> dict[str, Any]:
+        async with self.db.read() as session:
+            row = await self._require(AlertRepository(session), alert_id)
+        return alert_to_dict(self._state(row), row)
+
+    async def update(self, alert_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        if not body:
+            raise Invalid("send at least one field to change", details={"errors": [
+                {"code": "empty", "message": "no field to change", "field": "body"}]})
+        now = datetime.now(UTC)
+        async with self.db.read() as session:
+            row = await self._require(AlertRepository(session), alert_id)
+        spec: AlertSpec = validate(self._draft(body, row_to_alert(row).spec.draft()), now=now)
+        last, warnings = await self._last_price(spec.symbol)
+        async with self._locked():
+            async with self.db.uow() as session:
+                repo = AlertRepository(session)
+                row = await self._require(repo, alert_id, for_update=True)
+                result = edit(self._state(row), spec, last_price=last)
+                for name, value in {**spec_columns(spec), **state_columns(result.alert),
+                                    "already_true": result.already_true, "updated_at": now}.items():
+                    setattr(row, name, value)
+            await self._after_write(result.alert, alert_id)
+        return {**alert_to_dict(result.alert, row), "warnings": warnings}
+
+    async def delete(self, alert_id: str) -> None:
+        async with self._locked():
+            async with self.db.uow() as session:
+                row = await self._require(AlertRepository(session), alert_id, for_update=True)
+                row.status, row.snoozed_until, row.updated_at = DELETED, None, datetime.now(UTC)
+            await self._after_write(None, alert_id)
+        log.info("alert.deleted", alert_id=alert_id)
+
+    async def snooze(self, alert_id: str, *, minutes: int | None = None,
+                     until: datetime | None = None) -> dict[str, Any]:
+        now = datetime.now(UTC)
+        if (minutes is None) == (until is None):
+            raise Invalid("send either minutes or until", details={"errors": [
+                {"code": "missing", "message": "send minutes (1-10080) or until", "field": "minutes"}]})
+        if minutes is not None:
+            if isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= MAX_SNOOZE_MINUTES:
+                raise Invalid(f"minutes must be a whole number from 1 to {MAX_SNOOZE_MINUTES}", details={"errors": [
+                    {"code": "out_of_range", "message": f"1 to {MAX_SNOOZE_MINUTES}", "field": "minutes"}]})
+            until = now + timedelta(minutes=minutes)
+        assert until is not None
+        if until.tzinfo is None or until <= now:
+            raise Invalid("until must be a future time with a timezone", details={"errors": [
+                {"code": "out_of_range", "message": "must be in the future (UTC)", "field": "until"}]})
+        return await self._transition(alert_id, lambda alert: snooze(alert, until))
+
+    async def dismiss(self, alert_id: str) -> dict[str, Any]:
+        return await self._transition(alert_id, dismiss)
+
+    async def _transition(self, alert_id: str, change: Any) -> dict[str, Any]:
+        async with self._locked():
+            async with self.db.uow() as session:
+                row = await self._require(AlertRepository(session), alert_id, for_update=True)
+                try:
+                    alert: Alert = change(self._state(row))
+                except Invalid as exc:
+                    raise Conflict(exc.message, details={"alert_id": alert_id, "status": row.status}) from exc
+                for name, value in {**state_columns(alert), "updated_at": datetime.now(UTC)}.items():
+                    setattr(row, name, value)
+            await self._after_write(alert, alert_id)
+        return alert_to_dict(alert, row)
+
+    async def triggers(self, alert_id: str, *, limit: int = 200) -> builtins.list[dict[str, Any]]:
+        async with self.db.read() as session:
+            repo = AlertRepository(session)
+            await self._require(repo, alert_id)
+            triggers = await repo.triggers(alert_id, limit=limit)
+            deliveries = await repo.deliveries_of([t.id for t in triggers])
+        by_trigger: dict[str, list[dict[str, Any]]] = {}
+        for d in deliveries:
+            by_trigger.setdefault(d.trigger_id, []).append({
+                "channel": d.channel, "status": d.status, "attempts": d.attempts,
+                "delivered_at": _iso(d.delivered_at), "latency_ms": d.latency_ms, "last_error": d.last_error})
+        return [trigger_to_dict(t, by_trigger.get(t.id, [])) for t in triggers]
+

@@ -1,0 +1,125 @@
+"""Plan validation and position sizing as use cases: the domain math (core/domain/plans.py, sizing.py) plus the
+trader's settings, the market context of the symbol, and the broker's equity when the caller gives none.
+
+Outcomes are values (`PlanCheck`, `SizeCheck`); `invalid_from_issues` turns a result's errors into the one
+`Invalid` every front-end renders (a 422 naming each field and what would be valid).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import structlog
+
+from core.domain.plans import Instrument, Issue, MarketContext, PlanResult, parse_choice, parse_symbol, validate_plan
+from core.domain.sizing import SizingResult, suggest_size
+from core.errors import CoreError, Invalid
+from core.services.market import MarketService
+from core.services.risk import RiskService, limits_from
+from core.services.settings import SettingsService, Tunables
+
+log = structlog.get_logger("service.plans")
+
+QUOTE_TIMEOUT_SEC = 2.0
+SETTINGS_TTL_SEC = 1.0
+
+
+def invalid_from_issues(errors: Sequence[Issue], what: str) -> Invalid:
+    details = [{"field": e.field or "body", "message": e.message, "code": e.code} for e in errors]
+    return Invalid(f"{what} not valid: " + "; ".join(e.message for e in errors),
+                   details=details)
+
+
+@dataclass(frozen=True, slots=True)
+class PlanCheck:
+    result: PlanResult
+    market: MarketContext | None = None
+    market_source: str | None = None
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SizeCheck:
+    result: SizingResult
+    account: dict[str, Any] = field(default_factory=dict)
+
+
+class PlanService:
+    def __init__(self, settings_service: SettingsService, risk: RiskService, market: MarketService | None = None,
+                 *, market_enabled: bool = False, quote_timeout: float = QUOTE_TIMEOUT_SEC) -> None:
+        self.settings_service = settings_service
+        self.risk = risk
+        self.market = market
+        self.market_enabled = market_enabled and market is not None
+        self.quote_timeout = quote_timeout
+        self._tunables: Tunables | None = None
+        self._tunables_at = 0.0
+        settings_service.on_change(self._settings_changed)
+
+    async def _settings_changed(self, tunables: Tunables, _changed: set[str]) -> None:
+        self._tunables, self._tunables_at = tunables, time.monotonic()
+
+    async def tunables(self) -> Tunables:
+        """The trader's settings, re-read at most every SETTINGS_TTL_SEC (edits in this process apply at once;
+        edits made by another process within a second)."""
+        if self._tunables is None or time.monotonic() - self._tunables_at > SETTINGS_TTL_SEC:
+            self._tunables, self._tunables_at = await self.settings_service.get(), time.monotonic()
+        return self._tunables
+
+    async def _context(self, symbol: str | None, instrument: object) -> tuple[MarketContext | None, str | None,
+                                                                             list[str]]:
+        parsed = parse_symbol(symbol) if isinstance(symbol, str) else None
+        if not isinstance(parsed, str):
+            return None, None, []
+        if not self.market_enabled or self.market is None:
+            return None, None, ["market data is disabled, so the plan was not checked against the live quote"]
+        if parse_choice("instrument", instrument, Instrument) is Instrument.OPTION:
+            return None, None, ["market context is checked for stock plans only (option prices are premiums)"]
+        try:
+            quote = await asyncio.wait_for(self.market.quote(parsed), self.quote_timeout)
+        except TimeoutError:
+            return None, None, [f"no quote for {parsed} within {self.quote_timeout:.0f}s; market checks skipped"]
+        except CoreError as exc:
+            log.info("plan.quote_failed", symbol=parsed, error=exc.message)
+            return None, None, [f"no quote for {parsed} ({exc.message}); market checks skipped"]
+        context = MarketContext.from_quote(quote, now=datetime.now(UTC), market_open=self.market.market_open())
+        return context, quote.source, []
+
+    async def validate(self, *, side: object, entry: object, stop: object, targets: Sequence[object] = (),
+                       symbol: str | None = None, instrument: object = Instrument.STOCK) -> PlanCheck:
+        tunables = await self.tunables()
+        context, source, notes = await self._context(symbol, instrument)
+        result = validate_plan(side=side, entry=entry, stop=stop, targets=targets, symbol=symbol,
+                               instrument=instrument, default_rr=tunables.default_rr, market=context)
+        return PlanCheck(result, context, source, tuple(notes))
+
+    async def size(self, *, entry: object, stop: object, confidence: object = None, equity: object = None,
+                   buying_power: object = None, risk_per_trade_pct: object = None, symbol: str | None = None,
+                   instrument: object = Instrument.STOCK) -> SizeCheck:
+        """Without `equity`, equity (and buying power unless given) come from the broker's balances, labelled
+        `source: broker`; without a broker that is an Invalid asking for equity."""
+        account: dict[str, Any] = {"source": "request"}
+        if equity is None:
+            if not self.risk.enabled:
+                raise Invalid("equity is needed: the broker is not configured, so send equity (and buying_power)",
+                              details=[{"field": "equity", "code": "missing",
+                                        "message": "equity is needed because the broker is not configured "
+                                                   f"({self.risk.disabled_reason}); send a number greater than 0"}])
+            balances, read_at = await self.risk.balances()
+            equity = balances.equity
+            account = {"source": "broker", "equity": str(balances.equity), "as_of": read_at.isoformat(),
+                       "buying_power_source": "request" if buying_power is not None else "broker"}
+            if buying_power is None:
+                buying_power = balances.buying_power
+            account["buying_power"] = str(buying_power) if isinstance(buying_power, Decimal) else buying_power
+        limits = limits_from(await self.tunables())
+        result = suggest_size(entry=entry, stop=stop, limits=limits, equity=equity, buying_power=buying_power,
+                              confidence=confidence, risk_per_trade_pct=risk_per_trade_pct, instrument=instrument,
+                              symbol=symbol)
+        return SizeCheck(result, account)

@@ -1,0 +1,292 @@
+"""Risk use cases: read the account from the Broker port, evaluate the limits, keep the latest state, and gate
+every order (`check`).
+
+    service = RiskService(broker=broker, settings_service=settings, market=market, eval_sec=5)
+    state = await service.evaluate()         # reads balances, positions, today's orders; live prices
+    decision = await service.check(order)    # Approved | Denied(code, reason); re-evaluates when stale
+
+Live prices come from the market stream (no I/O) and, for symbols it does not cover (options, unwatched
+symbols), from one batched broker quote call. Trades today and the loss streak are rebuilt from today's filled
+orders (`day_trades`). Without a broker every read raises IntegrationDisabled and `check` denies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any, Protocol, runtime_checkable
+from zoneinfo import ZoneInfo
+
+import structlog
+
+from core.domain.market import Quote
+from core.domain.orders import Balances, BrokerOrder, OrderRequest, OrderSide, Position, contract_multiplier
+from core.domain.risk import AccountSnapshot, Decision, Denied, RiskLimits, RiskState, check_order, evaluate_risk
+from core.errors import CoreError, IntegrationDisabled
+from core.ports import Broker
+from core.services.market import MarketService
+from core.services.settings import SettingsService, Tunables
+
+log = structlog.get_logger("service.risk")
+
+MARKET_TZ = ZoneInfo("America/New_York")
+FILLED = frozenset({"filled", "partially_filled"})
+_OPENING = frozenset({OrderSide.BUY, OrderSide.SELL_SHORT, OrderSide.BUY_TO_OPEN, OrderSide.SELL_TO_OPEN})
+BROKER_HOW_TO_ENABLE = "set TRADIER_ACCESS_TOKEN and TRADIER_ACCOUNT_ID (and TRADIER_ENV) and restart"
+
+
+@runtime_checkable
+class BatchQuotes(Protocol):
+    """A broker that can quote many symbols in one call (TradierBroker.quotes)."""
+
+    async def quotes(self, symbols: Sequence[str]) -> list[Quote]: ...
+
+
+def limits_from(tunables: Tunables) -> RiskLimits:
+    return RiskLimits(**tunables.risk.model_dump(), default_rr=tunables.default_rr)
+
+
+def unknown_state(reason: str, how_to_fix: str) -> dict[str, Any]:
+    """The `risk` event state when it cannot be computed (same shape as the heartbeat's, plus `status`)."""
+    return {"state": "unknown", "status": "unknown", "reasons": [reason], "how_to_enable": how_to_fix,
+            "usage": {}}
+
+
+def state_payload(state: RiskState) -> dict[str, Any]:
+    """`RiskState.to_dict()` plus `state` (= status), the key the heartbeat's unknown state and the dashboard use."""
+    payload = state.to_dict()
+    payload["state"] = payload["status"]
+    return payload
+
+
+# -- today's trades from the order list -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DayTrades:
+    """What today's fills say: fills counted, closed trades' results in order, and the current loss streak."""
+
+    trades: int
+    results: tuple[Decimal, ...]
+    consecutive_losses: int
+    last_loss_at: datetime | None
+    unknown_closes: int
+
+
+def _fills(order: BrokerOrder) -> list[tuple[str, OrderSide, Decimal, Decimal | None]]:
+    """(symbol, side, filled quantity, fill price) of an order, one per leg for multileg orders."""
+    if order.legs:
+        return [fill for leg in order.legs for fill in _fills(leg)]
+    if order.status not in FILLED:
+        return []
+    quantity = order.exec_quantity or (order.quantity if order.status == "filled" else Decimal(0))
+    if quantity <= 0:
+        return []
+    return [(order.option_symbol or order.symbol, order.side, quantity, order.avg_fill_price)]
+
+
+def _is_today(order: BrokerOrder, today: date) -> bool:
+    when = order.updated_at or order.created_at
+    return when is None or when.astimezone(MARKET_TZ).date() == today
+
+
+def day_trades(orders: Iterable[BrokerOrder], positions: Sequence[Position], now: datetime) -> DayTrades:
+    """Count today's filled orders and replay them against the start-of-day book to find each closed trade's P&L.
+
+    The start-of-day quantity is the current one minus today's net fills; its average price is the current
+    position's (unknown once a position opened before today is fully closed: that close is counted in
+    `unknown_closes`, neither a win nor a loss). Fills are replayed by fill time.
+    """
+    today = now.astimezone(MARKET_TZ).date()
+    todays = sorted((o for o in orders if _is_today(o, today)),
+                    key=lambda o: o.updated_at or o.created_at or now)
+    fills = [(order, fill) for order in todays for fill in _fills(order)]
+    held = {p.symbol: p for p in positions}
+    net: dict[str, Decimal] = {}
+    for _, (symbol, side, quantity, _) in fills:
+        net[symbol] = net.get(symbol, Decimal(0)) + (quantity if side.is_buy else -quantity)
+    book: dict[str, tuple[Decimal, Decimal | None]] = {}
+    for symbol, change in net.items():
+        current = held.get(symbol)
+        quantity = current.quantity if current else Decimal(0)
+        book[symbol] = (quantity - change, current.average_price if current and current.quantity else None)
+    results: list[tuple[Decimal, datetime | None]] = []
+    unknown = 0
+    for order, (symbol, side, quantity, price) in fills:
+        held_qty, average = book[symbol]
+        signed = quantity if side.is_buy else -quantity
+        closing = bool(held_qty) and (held_qty > 0) != side.is_buy and side not in _OPENING
+        if closing:
+            closed = min(quantity, abs(held_qty))
+            if average is None or price is None:
+                unknown += 1
+            else:
+                direction = 1 if held_qty > 0 else -1
+                results.append(((price - average) * closed * direction * contract_multiplier(symbol),
+                                order.updated_at or order.created_at))
+            remaining = held_qty + signed
+            book[symbol] = (remaining, average if remaining else None)
+        else:
+            new_qty = held_qty + signed
+            if price is not None and (average is not None or not held_qty):
+                average = ((average or Decimal(0)) * abs(held_qty) + price * quantity) / abs(new_qty) \
+                    if new_qty else None
+            book[symbol] = (new_qty, average)
+    streak = 0
+    last_loss_at = None
+    for pnl, when in reversed(results):
+        if pnl >= 0:
+            break
+        streak += 1
+        last_loss_at = last_loss_at or when
+    return DayTrades(sum(1 for o in todays if _fills(o)), tuple(pnl for pnl, _ in results), streak,
+                     last_loss_at, unknown)
+
+
+# -- the service ------------------------------------------------------------------------------------------------
+
+
+class RiskService:
+    """Holds the latest state and the account it was computed from; `check` is the single order gate."""
+
+    def __init__(self, *, broker: Broker | None, settings_service: SettingsService,
+                 market: MarketService | None = None, eval_sec: float = 5.0,
+                 disabled_reason: str = "the broker is not configured",
+                 how_to_enable: str = BROKER_HOW_TO_ENABLE,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.broker = broker
+        self.settings_service = settings_service
+        self.market = market
+        self.eval_sec = eval_sec
+        self.disabled_reason = disabled_reason
+        self.how_to_enable = how_to_enable
+        self._clock = clock
+        self.latest: RiskState | None = None
+        self.account: AccountSnapshot | None = None
+        self.error: dict[str, Any] | None = None
+        self._evaluated_at = 0.0
+        self._balances_at = 0.0
+        self._balances_read_at = clock()
+        self._notes: list[str] = []
+        self._lock = asyncio.Lock()
+
+    @property
+    def enabled(self) -> bool:
+        return self.broker is not None
+
+    def _require(self) -> Broker:
+        if self.broker is None:
+            raise IntegrationDisabled("broker", self.disabled_reason, self.how_to_enable)
+        return self.broker
+
+    async def limits(self) -> RiskLimits:
+        return limits_from(await self.settings_service.get())
+
+    # -- reads -----------------------------------------------------------------------------------------------
+
+    async def balances(self, *, max_age: float | None = None) -> tuple[Balances, datetime]:
+        """Account balances and when they were read: the last evaluation's when younger than `max_age`
+        (default RISK_EVAL_SEC), else a fresh broker read."""
+        broker = self._require()
+        limit = self.eval_sec if max_age is None else max_age
+        if self.account is not None and time.monotonic() - self._balances_at <= limit:
+            return self.account.balances, self._balances_read_at
+        balances = await broker.balances()
+        return balances, self._clock()
+
+    async def prices(self, positions: Sequence[Position]) -> tuple[dict[str, Decimal], list[str]]:
+        """Live last prices: the market stream first, then one broker quote call for the rest. A failed broker
+        quote leaves those symbols unpriced (the evaluation says so) rather than failing the cycle."""
+        prices: dict[str, Decimal] = {}
+        missing: list[str] = []
+        engine = self.market.engine if self.market is not None else None
+        for position in positions:
+            live = engine.quote(position.symbol) if engine is not None else None
+            if live is not None and live.last is not None:
+                prices[position.symbol] = live.last
+            elif position.symbol not in missing:
+                missing.append(position.symbol)
+        notes: list[str] = []
+        if missing and self.broker is not None:
+            try:
+                prices.update(await self._broker_prices(self.broker, missing))
+            except CoreError as exc:
+                notes.append(f"broker quotes failed: {exc.message}")
+                log.warning("risk.quotes_failed", error=exc.message, symbols=len(missing))
+        return prices, notes
+
+    @staticmethod
+    async def _broker_prices(broker: Broker, symbols: list[str]) -> dict[str, Decimal]:
+        if isinstance(broker, BatchQuotes):
+            return {q.symbol: q.last for q in await broker.quotes(symbols) if q.last is not None}
+        found = await asyncio.gather(*(broker.quote_price(symbol) for symbol in symbols))
+        return {symbol: price for symbol, price in zip(symbols, found, strict=True) if price is not None}
+
+    async def snapshot_account(self) -> AccountSnapshot:
+        broker = self._require()
+        balances, positions, orders = await asyncio.gather(broker.balances(), broker.positions(), broker.orders())
+        self._balances_at, self._balances_read_at = time.monotonic(), self._clock()
+        held = tuple(p for p in positions if p.quantity)
+        prices, notes = await self.prices(held)
+        trades = day_trades(orders, held, self._clock())
+        self._notes = notes + ([f"{trades.unknown_closes} closing fill(s) today with an unknown entry price are "
+                                "not counted in the loss streak"] if trades.unknown_closes else [])
+        return AccountSnapshot(balances, held, prices, trades.trades, trades.consecutive_losses, trades.last_loss_at)
+
+    async def evaluate(self) -> RiskState:
+        """Read the account and compute the state. Broker faults propagate (the engine reports them as
+        `unknown`); the previous state is kept until a new one is computed."""
+        account = await self.snapshot_account()
+        state = evaluate_risk(await self.limits(), account, self._clock())
+        if self._notes:
+            state = _with_warnings(state, self._notes)
+        self.latest, self.account, self.error = state, account, None
+        self._evaluated_at = time.monotonic()
+        return state
+
+    def mark_unknown(self, reason: str, how_to_fix: str) -> dict[str, Any]:
+        self.error = unknown_state(reason, how_to_fix)
+        return self.error
+
+    def snapshot(self) -> dict[str, Any]:
+        """The latest state as the `risk` event carries it: the error when the last cycle failed, `unknown`
+        before the first evaluation or without a broker."""
+        if self.broker is None:
+            return unknown_state(f"broker not configured: {self.disabled_reason}", self.how_to_enable)
+        if self.error is not None:
+            return self.error
+        if self.latest is None:
+            return unknown_state("risk not evaluated yet", "the risk engine evaluates every RISK_EVAL_SEC")
+        return state_payload(self.latest)
+
+    @property
+    def age(self) -> float:
+        return time.monotonic() - self._evaluated_at if self.latest is not None else float("inf")
+
+    async def current(self) -> tuple[RiskState, AccountSnapshot]:
+        """The latest state and account, re-evaluated when older than RISK_EVAL_SEC (one evaluation at a time)."""
+        async with self._lock:
+            if self.latest is None or self.account is None or self.age > self.eval_sec:
+                await self.evaluate()
+            assert self.latest is not None and self.account is not None
+            return self.latest, self.account
+
+    async def check(self, order: OrderRequest, *, price: Decimal | None = None) -> Decision:
+        """The single gate OrderService calls before preview and again before placing. When the account cannot
+        be read the answer is Denied (`risk_unknown`), never a guess."""
+        if self.broker is None:
+            return Denied("broker_disabled", f"the broker is not configured ({self.disabled_reason}): "
+                                             f"{self.how_to_enable}")
+        try:
+            state, account = await self.current()
+        except CoreError as exc:
+            return Denied("risk_unknown", f"the risk state cannot be computed ({exc.message}); try again shortly")
+        return check_order(order, state, account, price=price)
+
+
+def _with_warnings(state: RiskState, notes: list[str]) -> RiskState:
+    return replace(state, warnings=(*state.warnings, *notes))

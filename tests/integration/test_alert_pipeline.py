@@ -1,0 +1,286 @@
+"""Tick -> alert end to end through the Polygon double: trigger row, `alert` event with chips, outbox delivered;
+never twice; a restart between trigger and delivery; the Discord webhook double (429 then 204); the poller."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy import select, update
+
+from core.db.models import AlertDelivery, AlertTrigger
+from core.domain.alerts import Alert, AlertSpec, AlertStatus, Condition, Fired, FireKind
+from core.domain.events import AlertEvent
+from core.engines import alerts as alert_engine_module
+from core.runtime import Runtime
+from core.settings import DiscordSettings, PolygonSettings, Settings
+from tests.doubles.discord_webhook import TOKEN, DiscordWebhookDouble
+from tests.doubles.polygon import API_KEY as POLYGON_KEY
+from tests.doubles.polygon import PolygonDouble
+
+ROLES = frozenset({"api", "engine"})
+
+
+@pytest.fixture
+async def pg() -> AsyncIterator[PolygonDouble]:
+    async with PolygonDouble() as double:
+        double.market = "closed"  # no data watchdog: a quiet double must not force reconnects mid-test
+        yield double
+
+
+@pytest.fixture
+async def hook() -> AsyncIterator[DiscordWebhookDouble]:
+    async with DiscordWebhookDouble() as double:
+        yield double
+
+
+@pytest.fixture
+def make(make_settings: Callable[..., Settings], database_url: str, pg: PolygonDouble) -> Callable[..., Settings]:
+    def _make(*, ws: bool = True, webhook: str | None = None, **overrides: Any) -> Settings:
+        polygon = PolygonSettings(api_key=POLYGON_KEY, rest_url=pg.rest_url,  # type: ignore[arg-type]
+                                  ws_url=pg.ws_url if ws else "ws://127.0.0.1:9/stocks")
+        discord = DiscordSettings(webhook_url=webhook)  # type: ignore[arg-type]
+        values = {"database_url": database_url, "polygon": polygon, "discord": discord, "alert_poll_sec": 60}
+        return make_settings(**{**values, **overrides})
+    return _make
+
+
+def trade(symbol: str, price: float) -> dict[str, Any]:
+    return {"ev": "T", "sym": symbol, "x": 4, "i": "1", "z": 3, "p": price, "s": 100, "c": [0],
+            "t": time.time_ns() // 1_000_000, "q": 1}
+
+
+async def next_alert(sub: Any, within: float = 10.0) -> AlertEvent:
+    async def _next() -> AlertEvent:
+        async for event in sub:
+            if isinstance(event, AlertEvent):
+                return event
+        raise AssertionError("subscription closed")
+    return await asyncio.wait_for(_next(), within)
+
+
+async def wait_for(predicate: Callable[[], Any], within: float = 10.0) -> None:
+    deadline = time.monotonic() + within
+    while not await predicate():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.05)
+
+
+async def deliveries(rt: Runtime) -> list[AlertDelivery]:
+    async with rt.db.read() as session:
+        return list((await session.scalars(select(AlertDelivery).order_by(AlertDelivery.channel))).all())
+
+
+async def triggers(rt: Runtime) -> list[AlertTrigger]:
+    async with rt.db.read() as session:
+        return list((await session.scalars(select(AlertTrigger))).all())
+
+
+async def all_delivered(rt: Runtime, count: int) -> bool:
+    rows = await deliveries(rt)
+    return len(rows) == count and all(r.status == "delivered" for r in rows)
+
+
+async def test_crossing_trade_fires_once_with_chips_trigger_and_delivered_outbox(
+        make: Callable[..., Settings], pg: PolygonDouble) -> None:
+    async with Runtime(make(), roles=ROLES) as rt:
+        sub = rt.bus.subscribe(["alert"], name="test")
+        created = await rt.alerts.create({"symbol": "SPY", "condition": "price_above", "level": "500"})
+        assert created["armed"] is True  # the double's last price is 14.2284
+        await pg.wait_until(lambda: "T.SPY" in pg.subscriptions)
+        await pg.push([trade("SPY", 499.0)])
+        await pg.push([trade("SPY", 500.25)])
+        event = await next_alert(sub)
+        assert event.level == "warning" and event.msg == "SPY crossed above 500 at 500.25"
+        meta = event.meta
+        assert meta is not None
+        assert (meta["alert_id"], meta["symbol"], meta["price"], meta["condition"], meta["kind"], meta["late"]) == (
+            created["id"], "SPY", "500.25", "price_above", "crossed", False)
+        chips = meta["actions"]
+        assert [c["id"] for c in chips] == ["plan", "dismiss"]  # no broker: a plan, then always Dismiss
+        assert chips[0]["plan"] == {"symbol": "SPY", "side": "long", "entry": "500.25", "stop": "495.00"}
+        assert all({"id", "label", "kind"} <= set(c) for c in chips)
+
+        [trigger] = await triggers(rt)
+        assert trigger.id == meta["trigger_id"] and trigger.kind == "crossed" and trigger.price == Decimal("500.25")
+        await wait_for(lambda: all_delivered(rt, 1))
+        [row] = await deliveries(rt)
+        assert row.channel == "ws" and row.attempts == 1 and row.latency_ms is not None and row.latency_ms >= 0
+        alert = await rt.alerts.get(created["id"])
+        assert alert["status"] == "triggered" and alert["first_triggered_at"] is not None
+        api_triggers = await rt.alerts.triggers(created["id"])
+        assert api_triggers[0]["deliveries"][0]["status"] == "delivered"
+
+        # the same fire replayed (a retry, a restart re-reading the same tick): no second trigger, no second event
+        engine = rt.alert_engine
+        assert engine is not None
+        replay = Fired(_alert_of(alert, created["id"]), FireKind.CROSSED, Decimal("500.25"),
+                       datetime.fromisoformat(meta["fired_at"]))
+        assert await engine.handle([(replay, time.perf_counter_ns())]) == []
+        assert await rt.delivery.run_once("ws") == 0
+        await pg.push([trade("SPY", 501.0)])  # still above: edge-triggered, and a `once` alert is done anyway
+        with pytest.raises(TimeoutError):
+            await next_alert(sub, within=0.5)
+        assert len(await triggers(rt)) == 1 and len(await deliveries(rt)) == 1
+        await sub.close()
+
+
+def _alert_of(body: dict[str, Any], alert_id: str) -> Alert:
+    return Alert(alert_id, AlertSpec(body["symbol"], Condition(body["condition"]), Decimal(body["level"])),
+                 status=AlertStatus(body["status"]), armed=False)
+
+
+async def test_restart_between_trigger_and_delivery_delivers_after_restart(
+        make: Callable[..., Settings], pg: PolygonDouble, hook: DiscordWebhookDouble,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(alert_engine_module, "WS_LEASE", timedelta(milliseconds=200))
+
+    class DeadBus:  # the process "dies" between the trigger commit and the publish
+        async def publish(self, event: Any) -> None:
+            raise ConnectionError("process killed")
+
+    # first life: no webhook configured (its rows wait, pending), and the ws publish never happens
+    async with Runtime(make(), roles=ROLES) as rt:
+        assert rt.alert_engine is not None
+        rt.alert_engine.bus = DeadBus()  # type: ignore[assignment]
+        created = await rt.alerts.create({"symbol": "SPY", "condition": "price_below", "level": "100",
+                                          "channels": ["ws", "discord_webhook"]})
+        await pg.wait_until(lambda: "T.SPY" in pg.subscriptions)
+        assert created["already_true"] is True  # the double's last price 14.2284 is below: re-arm first
+        await pg.push([trade("SPY", 101.0)])
+        await pg.push([trade("SPY", 99.5)])
+        await wait_for(lambda: _count(rt, 2))
+        rows = {r.channel: r.status for r in await deliveries(rt)}
+        assert rows == {"discord_webhook": "pending", "ws": "sending"}
+    assert hook.requests == []
+
+    # second life on the same database, webhook configured: both rows are delivered, each exactly once
+    async with Runtime(make(webhook=hook.url), roles=ROLES) as rt:
+        sub = rt.bus.subscribe(["alert"], name="test")
+        await wait_for(lambda: all_delivered(rt, 2))
+        event = await next_alert(sub)
+        assert event.meta is not None and event.meta["alert_id"] == created["id"]
+        assert event.meta["redelivered"] is True
+        await asyncio.sleep(0.3)
+        assert len(hook.requests) == 1
+        with pytest.raises(TimeoutError):
+            await next_alert(sub, within=0.3)
+        await sub.close()
+    assert len(await _triggers_after(make)) == 1
+
+
+async def _count(rt: Runtime, n: int) -> bool:
+    return len(await deliveries(rt)) == n
+
+
+async def _triggers_after(make: Callable[..., Settings]) -> list[AlertTrigger]:
+    async with Runtime(make(ws=False), roles=frozenset({"api"})) as rt:
+        return await triggers(rt)
+
+
+async def test_discord_webhook_429_then_204_delivers_once_with_the_embed(
+        make: Callable[..., Settings], pg: PolygonDouble, hook: DiscordWebhookDouble,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    hook.script(429, {"message": "You are being rate limited.", "retry_after": 0.2, "global": False})
+    async with Runtime(make(webhook=hook.url), roles=ROLES) as rt:
+        created = await rt.alerts.create({"symbol": "SPY", "condition": "price_above", "level": "500",
+                                          "threshold_pct": "1", "note": "@everyone breakout",
+                                          "channels": ["discord_webhook"]})
+        await pg.wait_until(lambda: "T.SPY" in pg.subscriptions)
+        await pg.push([trade("SPY", 496.0)])  # within 1% of 500: approaching
+        await wait_for(lambda: all_delivered(rt, 1))
+        [row] = await deliveries(rt)
+        assert row.attempts == 2 and row.channel == "discord_webhook"
+    assert hook.statuses == [429, 204]
+    first, second = hook.requests
+    assert second.at - first.at >= 0.19  # waited retry_after
+    assert second.query == {"wait": "true"}
+    body = second.json
+    assert body["allowed_mentions"] == {"parse": []}
+    [embed] = body["embeds"]
+    assert embed["title"] == "SPY approaching 500 (within 1%) at 496.0"
+    assert embed["color"] == 0x3498DB  # info
+    fields = {f["name"]: f["value"] for f in embed["fields"]}
+    assert fields["Symbol"] == "SPY" and fields["Price"] == "496.0" and fields["Condition"].startswith("above 500")
+    assert fields["Note"] == "@everyone breakout" and fields["Time"]
+    assert f"alert={created['id']}" in embed["url"]
+    assert "Set limit at level" in embed["description"] or "Plan this setup" in embed["description"]
+    assert "Snooze 15m" in embed["description"] and "Dismiss" in embed["description"]
+    assert TOKEN not in capsys.readouterr().out
+
+
+def _bars(start_ms: int, *, close: float, high: float, low: float) -> dict[str, Any]:
+    return {"ticker": "SPY", "status": "OK", "request_id": "scripted", "resultsCount": 1, "queryCount": 1,
+            "adjusted": True, "results": [{"o": close, "h": high, "l": low, "c": close, "v": 1000, "vw": close,
+                                           "n": 3, "t": start_ms}]}
+
+
+async def test_poller_fires_minute_day_and_tick_alerts_without_websocket(
+        make: Callable[..., Settings], pg: PolygonDouble) -> None:
+    now_ms = time.time_ns() // 1_000_000
+    closes_in = 1_500  # each scripted bar completes 1.5 s from now, after the poller's first look
+    pg.fail("/v2/aggs/ticker/SPY/range/1/minute", 200,
+            _bars(now_ms - 60_000 + closes_in, close=101.0, high=103.0, low=100.0), times=10_000)
+    pg.fail("/v2/aggs/ticker/SPY/range/1/day", 200,
+            _bars(now_ms - 16 * 3_600_000 + closes_in, close=99.0, high=99.5, low=98.0), times=10_000)
+    async with Runtime(make(ws=False, alert_poll_sec=0.3), roles=ROLES) as rt:
+        sub = rt.bus.subscribe(["alert"], name="test")
+        minute = await rt.alerts.create({"symbol": "SPY", "condition": "price_above", "level": "100.5",
+                                         "timeframe": "minute"})
+        day = await rt.alerts.create({"symbol": "SPY", "condition": "price_above", "level": "98.5",
+                                      "timeframe": "day"})
+        tick = await rt.alerts.create({"symbol": "SPY", "condition": "price_above", "level": "102.5"})
+        seen = {}
+        for _ in range(3):
+            event = await next_alert(sub, within=10)
+            assert event.meta is not None
+            seen[event.meta["alert_id"]] = event.meta
+        assert seen[minute["id"]]["price"] == "101.0" and seen[minute["id"]]["timeframe"] == "minute"
+        assert seen[day["id"]]["price"] == "99.0"
+        assert seen[tick["id"]]["price"] == "103.0"  # the bar's high: a spike between polls still fires
+        await wait_for(lambda: all_delivered(rt, 3))
+        with pytest.raises(TimeoutError):  # later polls see the same bars: nothing fires twice
+            await next_alert(sub, within=1.0)
+        assert len(await triggers(rt)) == 3
+        await sub.close()
+        rows = await rt.alerts.list("triggered")
+        assert {r["id"] for r in rows} == {minute["id"], day["id"], tick["id"]}
+    assert pg.hits("/v2/aggs/ticker/SPY/range/1/minute")
+
+
+async def test_expired_alert_is_marked_and_reported_once(make: Callable[..., Settings]) -> None:
+    async with Runtime(make(ws=False), roles=ROLES) as rt:
+        sub = rt.bus.subscribe(["alert"], name="test")
+        expires = datetime.now(UTC) + timedelta(milliseconds=600)
+        created = await rt.alerts.create({"symbol": "SPY", "condition": "price_above", "level": "500",
+                                          "expires_at": expires})
+        event = await next_alert(sub, within=5)
+        assert event.meta is not None and event.meta["kind"] == "expired" and event.meta["alert_id"] == created["id"]
+        await wait_for(lambda: _status(rt, created["id"], "expired"))
+        with pytest.raises(TimeoutError):
+            await next_alert(sub, within=0.8)
+        await sub.close()
+
+
+async def _status(rt: Runtime, alert_id: str, status: str) -> bool:
+    return (await rt.alerts.get(alert_id))["status"] == status
+
+
+async def test_unregistered_channel_rows_stay_pending(make: Callable[..., Settings], pg: PolygonDouble) -> None:
+    async with Runtime(make(), roles=ROLES) as rt:
+        await rt.alerts.create({"symbol": "SPY", "condition": "price_above", "level": "500",
+                                "channels": ["slack"]})
+        await pg.wait_until(lambda: "T.SPY" in pg.subscriptions)
+        await pg.push([trade("SPY", 500.5)])
+        await wait_for(lambda: _count(rt, 1))
+        await asyncio.sleep(0.3)
+        [row] = await deliveries(rt)
+        assert (row.channel, row.status, row.attempts) == ("slack", "pending", 0)
+        async with rt.db.uow() as session:  # and nothing ever moves it to failed
+            await session.execute(update(AlertDelivery).values(next_attempt_at=datetime.now(UTC)))
+        assert "slack" not in rt.delivery.notifiers

@@ -1,0 +1,168 @@
+"""The order tracker against the Tradier double, on SQLite and PostgreSQL: restart reconciliation, manual orders,
+orders/positions events on change only."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select, update
+
+from core.db.models import OrderIntentRow, OrderRow
+from core.domain.events import AlertEvent, OrdersEvent, PositionsEvent
+from core.engines.orders import OrderTracker, changed_orders
+from core.runtime import Runtime
+from core.settings import Settings
+from tests.doubles.tradier import TradierDouble
+from tests.integration.orders_helpers import (
+    AAPL_LAST,
+    broker_settings,
+    buy_aapl,
+    place_posts,
+    placed,
+    small_account,
+    unthrottled,
+)
+
+
+@pytest.fixture
+async def tradier() -> AsyncIterator[TradierDouble]:
+    async with TradierDouble() as double:
+        yield small_account(double)
+
+
+@pytest.fixture
+def settings(make_settings: Callable[..., Settings], database_url: str, tradier: TradierDouble) -> Settings:
+    return broker_settings(make_settings, database_url, tradier)
+
+
+async def _status(rt: Runtime, intent_id: str) -> OrderIntentRow:
+    async with rt.db.read() as session:
+        row = await session.get(OrderIntentRow, intent_id)
+    assert row is not None
+    return row
+
+
+async def _set_status(rt: Runtime, intent_id: str, status: str) -> None:
+    async with rt.db.uow() as session:
+        await session.execute(update(OrderIntentRow).where(OrderIntentRow.id == intent_id).values(status=status))
+
+
+def _tracker(rt: Runtime) -> OrderTracker:
+    assert rt.broker is not None
+    unthrottled(rt)
+    return OrderTracker(rt.orders, rt.broker, rt.bus, interval=0.05)
+
+
+async def test_restart_with_an_unknown_intent_is_reconciled_by_tag(settings: Settings,
+                                                                   tradier: TradierDouble) -> None:
+    async with Runtime(settings, roles={"api"}) as first:
+        first.orders.resolve_window = 0  # give up at once: the process "dies" with the intent UNKNOWN
+        proposal = await first.orders.propose("api", buy_aapl())
+        assert proposal.intent is not None and proposal.token is not None
+        intent_id = proposal.intent["id"]
+        tradier.fail("drop_after_accept", method="POST", path="/orders")
+        assert (await first.orders.confirm(intent_id, proposal.token, "api")).outcome == "unknown"
+        assert (await _status(first, intent_id)).status == "UNKNOWN"
+
+    async with Runtime(settings, roles={"api", "engine"}) as second:  # the tracker reconciles on start
+        assert "orders" in second.tasks
+        for _ in range(200):
+            row = await _status(second, intent_id)
+            if row.status != "UNKNOWN":
+                break
+            await asyncio.sleep(0.05)
+        assert row.status == "SUBMITTED"
+        assert row.broker_order_id == str(placed(tradier)[0]["id"])
+        assert len(placed(tradier)) == 1 and len(place_posts(tradier)) == 1  # never resent
+
+
+async def test_reconcile_expires_stale_pending_and_flags_lost_intents(settings: Settings,
+                                                                      tradier: TradierDouble) -> None:
+    async with Runtime(settings, roles={"api"}) as rt:
+        ids = []
+        for _ in range(3):
+            proposal = await rt.orders.propose("api", buy_aapl())
+            assert proposal.intent is not None
+            ids.append(proposal.intent["id"])
+        expired, submitting, unknown = ids
+        async with rt.db.uow() as session:
+            await session.execute(update(OrderIntentRow).where(OrderIntentRow.id == expired)
+                                  .values(expires_at=OrderIntentRow.created_at))
+        await _set_status(rt, submitting, "SUBMITTING")
+        await _set_status(rt, unknown, "UNKNOWN")
+        alerts = rt.bus.subscribe(["alert"], name="test-alerts")
+
+        counts = await _tracker(rt).reconcile()
+
+        assert counts["expired"] == 1 and counts["unknown"] == 2 and counts["submitted"] == 0
+        assert (await _status(rt, expired)).status == "EXPIRED"
+        assert (await _status(rt, submitting)).status == "UNKNOWN"
+        assert (await _status(rt, unknown)).status == "UNKNOWN"
+        got = [await asyncio.wait_for(anext(aiter(alerts)), 5) for _ in range(2)]
+        assert all(isinstance(e, AlertEvent) and e.level == "critical" for e in got)
+        assert placed(tradier) == []  # nothing is ever resent by reconciliation
+        await alerts.close()
+
+
+async def test_orders_without_our_tag_are_manual_never_adopted(settings: Settings, tradier: TradierDouble) -> None:
+    async with Runtime(settings, roles={"api"}) as rt:
+        proposal = await rt.orders.propose("api", buy_aapl())
+        assert proposal.intent is not None and proposal.token is not None
+        await rt.orders.confirm(proposal.intent["id"], proposal.token, "api")
+        base = {"type": "limit", "symbol": "MSFT", "side": "buy", "quantity": 5.0, "status": "open",
+                "duration": "day", "price": 30.0, "avg_fill_price": 0.0, "exec_quantity": 0.0,
+                "remaining_quantity": 5.0, "create_date": "2024-06-03T14:30:11.123Z", "class": "equity"}
+        tradier.orders["7001"] = {**base, "id": 7001}
+        tradier.orders["7002"] = {**base, "id": 7002, "tag": "placed-from-the-tradier-app"}
+        await rt.orders.aclose()  # the confirm's own `orders` publish is out before we listen
+        orders_events = rt.bus.subscribe(["orders"], name="test-orders")
+
+        await _tracker(rt).cycle()
+
+        async with rt.db.read() as session:
+            rows = {r.id: r for r in (await session.scalars(select(OrderRow))).all()}
+        assert rows["7001"].manual and rows["7002"].manual
+        assert rows["7001"].intent_id is None and rows["7002"].intent_id is None
+        ours = rows[str(placed(tradier)[0]["id"])]
+        assert not ours.manual and ours.intent_id == proposal.intent["id"] and ours.status == "open"
+        event = await asyncio.wait_for(anext(aiter(orders_events)), 5)
+        assert isinstance(event, OrdersEvent)
+        manual = {item["id"]: item["manual"] for item in event.items if item["id"]}
+        assert manual == {"7001": True, "7002": True, ours.id: False}
+        await orders_events.close()
+
+
+async def test_positions_published_with_pnl_and_only_on_change(settings: Settings, tradier: TradierDouble) -> None:
+    async with Runtime(settings, roles={"api"}) as rt:
+        positions = rt.bus.subscribe(["positions"], name="test-positions")
+        tracker = _tracker(rt)
+        await tracker.cycle()
+        event = await asyncio.wait_for(anext(aiter(positions)), 5)
+        assert isinstance(event, PositionsEvent)
+        (item,) = event.items
+        assert item["symbol"] == "AAPL" and item["last"] == str(AAPL_LAST)
+        assert Decimal(item["unrealized_pnl"]) == AAPL_LAST * 2 - 800
+        assert item["average_price"] == "400.00"
+
+        await tracker.cycle()
+        assert positions.depth == 0  # nothing changed: nothing published
+        tradier.quotes["AAPL"] = {**tradier.quotes["AAPL"], "last": 440.0}
+        await tracker.cycle()
+        event = await asyncio.wait_for(anext(aiter(positions)), 5)
+        assert isinstance(event, PositionsEvent) and event.items[0]["unrealized_pnl"] == "80.00"
+        assert tracker.status()["cycles"] == 3
+        await positions.close()
+
+
+def test_changed_orders_reports_only_new_or_different_echoes() -> None:
+    from core.domain.orders import BrokerOrder, OrderSide, OrderType
+
+    seen: dict[str, dict[str, object]] = {}
+    order = BrokerOrder("1", "SPY", OrderSide.BUY, Decimal(1), OrderType.MARKET, "open")
+    assert len(changed_orders(seen, [order])) == 1
+    assert changed_orders(seen, [order]) == []
+    filled = BrokerOrder("1", "SPY", OrderSide.BUY, Decimal(1), OrderType.MARKET, "filled")
+    assert [o.status for o, _ in changed_orders(seen, [filled])] == ["filled"]
