@@ -31,16 +31,12 @@ from core.engines.orders import OrderTracker
 from core.engines.risk import RiskEngine
 from core.engines.stream import StreamEngine
 from core.errors import IntegrationDisabled
-from core.ports import Broker, EventBus
+from core.ports import EventBus
 from core.services.alerts import AlertService
 from core.services.coach import CoachConfig, CoachService
 from core.services.coach_tools import (
-    AccountReader,
     CoachTools,
     OptionalServices,
-    OrderProposer,
-    PicksReader,
-    RiskReader,
 )
 from core.services.journal import JournalService
 from core.services.market import MarketService
@@ -69,6 +65,7 @@ class Runtime:
         self.journal = JournalService(self.db)
         self._market_data: PolygonMarketData | None = None
         self.market = self._build_market()
+        self.broker = self._build_broker()
         self.risk, self.plans = self._build_risk()
         self.orders, self.order_tracker = self._build_orders()
         self._closers: list[Callable[[], Awaitable[None]]] = []
@@ -124,46 +121,37 @@ class Runtime:
 
         self.settings_service.on_change(resubscribe)
 
+    def _build_broker(self) -> TradierBroker | None:
+        """One Tradier client (one rate limiter) for risk, orders, the tracker and the coach; None when disabled."""
+        try:
+            return TradierBroker.from_settings(self.settings)
+        except IntegrationDisabled:
+            return None
+
     def _build_risk(self) -> tuple[RiskService, PlanService]:
-        """The risk gate and plan use cases over the broker: `self.broker` when the runtime already built one,
-        else a TradierBroker of its own (closed on exit); without broker credentials the service says why."""
-        broker = getattr(self, "broker", None)
-        self._risk_broker: TradierBroker | None = None
-        reason = self.settings.integrations()["broker"].reason
-        how = self.settings.integrations()["broker"].how_to_enable
-        if broker is None:
-            try:
-                broker = self._risk_broker = TradierBroker.from_settings(self.settings)
-            except IntegrationDisabled as exc:
-                reason, how = exc.reason, exc.how_to_enable
-        risk = RiskService(broker=broker, settings_service=self.settings_service, market=self.market,
-                           eval_sec=self.settings.risk_eval_sec, disabled_reason=reason, how_to_enable=how)
+        status = self.settings.integrations()["broker"]
+        risk = RiskService(broker=self.broker, settings_service=self.settings_service, market=self.market,
+                           eval_sec=self.settings.risk_eval_sec, disabled_reason=status.reason,
+                           how_to_enable=status.how_to_enable)
         plans = PlanService(self.settings_service, risk, self.market,
                             market_enabled=self.settings.polygon.api_key is not None)
         return risk, plans
 
     async def _start_risk(self) -> None:
-        shared = getattr(self, "broker", None)
-        if shared is not None and self._risk_broker is not None and shared is not self._risk_broker:
-            await self._risk_broker.aclose()  # a broker built after ours (orders): share it, one rate limiter
-            self._risk_broker, self.risk.broker = None, shared
-        if self._risk_broker is not None:
-            self._closers.append(self._risk_broker.aclose)
+        if self.broker is not None:
+            self._closers.append(self.broker.aclose)
         if "engine" in self.roles and self.risk.enabled:
             self.spawn(RiskEngine(self.risk, self.bus, interval=self.settings.risk_eval_sec).run(), name="risk")
 
     def _build_orders(self) -> tuple[OrderService, OrderTracker | None]:
-        """Orders share the risk service's broker (one client, one rate limiter; closed by `_start_risk`'s closer)
-        and use the risk service as their gate. The tracker runs in the engine role only."""
-        self.broker: Broker | None = getattr(self, "broker", None) or self.risk.broker
+        """Orders use the risk service as their gate. The tracker runs in the engine role only."""
         status = self.settings.integrations()["broker"]
         service = OrderService(
             self.db, self.bus, self.broker, signer=TokenSigner(load_secret(self.settings)),
             traders=self.settings.traders, confirm_ttl_sec=self.settings.order_confirm_ttl_sec,
             max_slippage_bps=self.settings.order_max_slippage_bps, risk_gate=self.risk,
             mode="LIVE" if self.settings.tradier.env == "production" else "PAPER",
-            disabled=IntegrationDisabled("broker", self.risk.disabled_reason or status.reason,
-                                         self.risk.how_to_enable or status.how_to_enable))
+            disabled=IntegrationDisabled("broker", status.reason, status.how_to_enable))
         tracker = None
         if "engine" in self.roles and self.broker is not None:
             tracker = OrderTracker(service, self.broker, self.bus)
@@ -175,9 +163,8 @@ class Runtime:
             self.spawn(self.order_tracker.run(), name="orders")
 
     def _build_coach(self) -> tuple[CoachService | None, IntegrationDisabled | None]:
-        """The coach when LLM_* is configured (else why not). Its optional services (risk, broker account, orders,
-        picks) are looked up at each use, so features built after this line, swapped or absent are handled: a
-        tool whose service is missing tells the model why. The LLM client is closed on stop."""
+        """The coach when LLM_* is configured (else why not). Without a broker its risk/account/order tools tell
+        the model why they are unavailable. The LLM client is closed on stop."""
         try:
             llm = build_llm(self.settings, timeout=CoachConfig().turn_timeout)
         except IntegrationDisabled as exc:
@@ -187,15 +174,10 @@ class Runtime:
         why = (broker.reason, broker.how_to_enable)
 
         def services() -> OptionalServices:
-            risk, orders = getattr(self, "risk", None), getattr(self, "orders", None)
-            picks = getattr(self, "picks", None)
-            account = getattr(self, "broker", None) or getattr(risk, "broker", None)
+            enabled = self.broker is not None
             return OptionalServices(
-                risk=risk if isinstance(risk, RiskReader) and getattr(risk, "enabled", True) else None,
-                account=account if isinstance(account, AccountReader) else None,
-                orders=orders if isinstance(orders, OrderProposer) and getattr(orders, "enabled", True) else None,
-                picks=picks if isinstance(picks, PicksReader) else None,
-                unavailable={"risk": why, "broker": why, "orders": why})
+                risk=self.risk if enabled else None, account=self.broker, orders=self.orders if enabled else None,
+                picks=None, unavailable={"risk": why, "broker": why, "orders": why})
 
         tools = CoachTools(market=self.market, settings=self.settings_service, journal=self.journal,
                            resolve=services)
@@ -248,7 +230,7 @@ class Runtime:
 
     def watched_symbols(self, watchlist: Iterable[str]) -> set[str]:
         """What the market feed subscribes: the watchlist and every live alert's symbol."""
-        engine = getattr(self, "alert_engine", None)
+        engine = self.alert_engine
         return set(watchlist) | (engine.symbols() if engine is not None else set())
 
     def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str) -> asyncio.Task[Any]:

@@ -158,6 +158,7 @@ async def test_restart_between_trigger_and_delivery_delivers_after_restart(
         rows = {r.channel: r.status for r in await deliveries(rt)}
         assert rows == {"discord_webhook": "pending", "ws": "sending"}
     assert hook.requests == []
+    await asyncio.sleep(0.3)  # the dead process's ws lease (200 ms) runs out before the restart
 
     # second life on the same database, webhook configured: both rows are delivered, each exactly once
     async with Runtime(make(webhook=hook.url), roles=ROLES) as rt:

@@ -119,6 +119,17 @@ registerPanel({
     }
     dialog.addEventListener("cancel", (event) => { event.preventDefault(); closeDialog(true); });
 
+    // Alert chips and coach suggestions draft intents elsewhere; they open this same dialog to confirm them.
+    window.openOrderConfirm = async ({ intent_id: intentId, token }) => {
+      message.textContent = "";
+      try {
+        const intent = await api(`/broker/orders/intents/${encodeURIComponent(intentId)}`);
+        openDialog("Confirm order", { intent, token, preview: intent.preview, risk: intent.risk }, null);
+      } catch (error) {
+        openDialog("Confirm order", null, error);
+      }
+    };
+
     async function doConfirm(button, result) {
       if (!current) return;
       const { intent, token } = current;
