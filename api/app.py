@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -17,6 +17,7 @@ from api.errors import install_error_handlers
 from api.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from api.routers import ROUTERS
 from api.ws import WebSocketEndpoint, WebSocketHub
+from bots.slack import handle_slack_events, start_slack
 from core.metrics import track_bus_depths
 from core.runtime import ALL_ROLES, Role, Runtime
 from core.settings import Settings
@@ -35,11 +36,13 @@ def create_app(settings: Settings | None = None, *, roles: frozenset[Role] = ALL
         if runtime is not None:
             app.state.runtime = runtime
             _start_hub(app, runtime)
+            app.state.slack = await start_slack(runtime)
             yield
             return
         async with Runtime(settings, roles=roles | {"api"}) as owned:
             app.state.runtime = owned
             _start_hub(app, owned)
+            app.state.slack = await start_slack(owned)
             yield
 
     app = FastAPI(title="Trading Assistant", version="0.1.0", lifespan=lifespan)
@@ -54,6 +57,11 @@ def create_app(settings: Settings | None = None, *, roles: frozenset[Role] = ALL
     app.include_router(v1)
 
     app.router.routes.append(WebSocketRoute("/ws", WebSocketEndpoint(app.state)))
+
+    @app.post("/slack/events", include_in_schema=False)
+    async def slack_events(request: Request) -> Response:
+        """Slack's HTTP endpoint (signed requests; 503 with how to enable when this process runs no Slack app)."""
+        return await handle_slack_events(request, getattr(app.state, "slack", None), settings)
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:

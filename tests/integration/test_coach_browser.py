@@ -14,10 +14,8 @@ from tests.conftest import API_KEY
 from tests.doubles.llm import OpenAIDouble, answer, call, tool_calls
 from tests.integration.test_dashboard_browser import (
     LiveServer,
-    browser,  # noqa: F401  (a fixture, used by name)
     enter_key,
     expect,
-    page,  # noqa: F401  (a fixture, used by name)
     playwright_api,
     tid,
 )
@@ -38,7 +36,7 @@ async def coach_server(make_settings: Callable[..., Settings]) -> AsyncIterator[
 
 
 async def test_coach_panel_renders_reply_cards_and_flags(
-        coach_server: tuple[LiveServer, OpenAIDouble], page: playwright_api.Page) -> None:  # noqa: F811
+        coach_server: tuple[LiveServer, OpenAIDouble], page: playwright_api.Page) -> None:
     server, llm = coach_server
     llm.push(tool_calls(call("validate_plan", {"symbol": "SPY", "side": "long", "entry": "512.40", "stop": "510.90",
                                                "targets": ["515.40"]})),

@@ -20,11 +20,7 @@ from tests.conftest import API_KEY
 # One browser for the module (launching chromium is the slow part); each test gets its own server and context.
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="module")]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SCREENSHOT = Path("/tmp/dashboard.png")
-TIMEOUT_MS = 10_000
 
 playwright_api = pytest.importorskip("playwright.async_api", reason="playwright is a dev dependency: make install")
 expect = playwright_api.expect
@@ -76,37 +72,6 @@ async def server(make_settings: Callable[..., Settings]) -> AsyncIterator[LiveSe
         yield live
     finally:
         await live.stop()
-
-
-def require_chromium() -> None:
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed at /usr/bin/chromium; enable the browser tests with "
-                    "`sudo apt-get install chromium` (or run `make test` as root, which installs it)")
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def browser() -> AsyncIterator[playwright_api.Browser]:
-    require_chromium()
-    async with playwright_api.async_playwright() as pw:
-        chromium = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
-
-
-@pytest_asyncio.fixture(loop_scope="module")
-async def page(browser: playwright_api.Browser) -> AsyncIterator[playwright_api.Page]:
-    context = await browser.new_context(viewport={"width": 1280, "height": 860})
-    page = await context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    try:
-        yield page
-    finally:
-        await context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
 
 
 def tid(page: playwright_api.Page, testid: str) -> playwright_api.Locator:

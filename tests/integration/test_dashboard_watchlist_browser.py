@@ -17,11 +17,7 @@ from tests.conftest import API_KEY
 from tests.doubles.polygon import API_KEY as POLYGON_KEY
 from tests.doubles.polygon import PolygonDouble
 from tests.integration.test_dashboard_browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    TIMEOUT_MS,
     LiveServer,
-    require_chromium,
     tid,
 )
 
@@ -30,31 +26,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="module")]
 
 playwright_api = pytest.importorskip("playwright.async_api", reason="playwright is a dev dependency: make install")
 expect = playwright_api.expect
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def browser() -> AsyncIterator[playwright_api.Browser]:
-    require_chromium()
-    async with playwright_api.async_playwright() as pw:
-        chromium = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
-
-
-@pytest_asyncio.fixture(loop_scope="module")
-async def page(browser: playwright_api.Browser) -> AsyncIterator[playwright_api.Page]:
-    context = await browser.new_context(viewport={"width": 1280, "height": 860})
-    page = await context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    try:
-        yield page
-    finally:
-        await context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
 
 
 @pytest_asyncio.fixture(loop_scope="module")

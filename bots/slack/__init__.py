@@ -1,0 +1,5 @@
+"""The Slack front-end: slack-bolt AsyncApp over the core (issue 9). See `bots.slack.app`."""
+
+from bots.slack.app import build_slack_app, handle_slack_events, start_slack
+
+__all__ = ["build_slack_app", "handle_slack_events", "start_slack"]

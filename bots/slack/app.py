@@ -1,0 +1,188 @@
+"""The Slack app (slack-bolt AsyncApp): a thin translator. Every listener acks first, makes one core call, renders.
+
+    app = build_slack_app(runtime, settings)            # AsyncWebClient at SLACK_API_URL unless `client` is given
+    handler = await start_slack(runtime)                # + the `slack` alert notifier; None when Slack is off
+    await handle_slack_events(request, handler)         # POST /slack/events (api/app.py)
+
+Request signatures (HMAC of the raw body, 5-minute window) are checked by Bolt's built-in verification
+middleware, which answers 401 before any listener (so before any core call). Events API retries
+(`X-Slack-Retry-Num`, same `event_id`) are acknowledged and dropped when the first delivery was seen. Order
+buttons carry only `<intent id>|<confirm token>`; the click goes through `OrderService.confirm`, whose checks
+(TRADERS, proposer, token, single use, expiry) are the same for every front-end.
+
+TODO(issue 9): Socket Mode when SLACK_APP_TOKEN is set (AsyncSocketModeHandler(app, app_token).start_async()),
+modals for order entry, coach threads, positions/orders/journal/plan/size/settings commands.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+import structlog
+from slack_bolt import BoltResponse
+from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from bots.slack import blocks as bk
+from bots.slack.commands import HELP, Reply, SlashCommands
+from bots.slack.notifier import SlackNotifier
+from core.domain.order_input import parse_order
+from core.errors import CoreError
+from core.runtime import Runtime
+from core.settings import Settings
+
+log = structlog.get_logger("bots.slack")
+
+SEEN_EVENTS = 10_000
+Respond = Callable[..., Awaitable[Any]]
+
+
+def actor_of(body: dict[str, Any]) -> str:
+    """`slack:<team>:<user>` from a command or interaction payload (the form TRADERS lists)."""
+    user = body.get("user") or {}
+    user_id = body.get("user_id") or user.get("id") or ""
+    team = body.get("team_id") or user.get("team_id") or (body.get("team") or {}).get("id") or ""
+    return f"slack:{team}:{user_id}"
+
+
+def make_client(settings: Settings) -> AsyncWebClient:
+    token = settings.slack.bot_token.get_secret_value() if settings.slack.bot_token else None
+    base_url = settings.slack.api_url if settings.slack.api_url.endswith("/") else settings.slack.api_url + "/"
+    return AsyncWebClient(token=token, base_url=base_url)
+
+
+async def _send(respond: Respond, reply: Reply) -> None:
+    for n, message in enumerate(reply.messages):
+        await respond(text=bk.fallback(reply.text), blocks=message, response_type=reply.response_type,
+                      replace_original=reply.replace_original if n == 0 else False)
+
+
+async def _error(respond: Respond, exc: CoreError) -> None:
+    await respond(text=bk.fallback(bk.error_text(exc)), blocks=bk.error_blocks(exc), response_type="ephemeral",
+                  replace_original=False)
+
+
+def build_slack_app(runtime: Runtime, settings: Settings, client: AsyncWebClient | None = None, *,
+                    process_before_response: bool = False) -> AsyncApp:
+    secret = settings.slack.signing_secret.get_secret_value() if settings.slack.signing_secret else None
+    app = AsyncApp(client=client or make_client(settings), signing_secret=secret, name="tradeassist",
+                   process_before_response=process_before_response)
+    commands = SlashCommands(runtime)
+    seen: OrderedDict[str, None] = OrderedDict()
+
+    @app.middleware
+    async def drop_retried_events(body: dict[str, Any], next: Callable[[], Awaitable[Any]]) -> Any:
+        event_id = body.get("event_id") if isinstance(body, dict) else None
+        if isinstance(event_id, str):
+            if event_id in seen:
+                log.info("slack.event_retry_dropped", event_id=event_id)
+                return BoltResponse(status=200, body="")
+            seen[event_id] = None
+            while len(seen) > SEEN_EVENTS:
+                seen.popitem(last=False)
+        return await next()
+
+    @app.command("/ta")
+    async def ta(ack: Callable[..., Awaitable[Any]], command: dict[str, Any], respond: Respond) -> None:
+        await ack()
+        try:
+            reply = await commands.run(actor_of(command), str(command.get("text") or ""))
+        except CoreError as exc:
+            await _error(respond, exc)
+            return
+        await _send(respond, reply)
+
+    @app.action(bk.ORDER_CONFIRM)
+    async def confirm(ack: Callable[..., Awaitable[Any]], body: dict[str, Any], action: dict[str, Any],
+                      respond: Respond) -> None:
+        await ack()
+        intent_id, token = bk.parse_order_value(str(action.get("value") or ""))
+        try:
+            result = await runtime.orders.confirm(intent_id, token, actor_of(body))
+        except CoreError as exc:
+            await _error(respond, exc)
+            return
+        await respond(text=bk.fallback(f"Order {result.outcome}"), blocks=bk.order_outcome_blocks(result.to_dict()),
+                      replace_original=True)
+
+    @app.action(bk.ORDER_CANCEL)
+    async def cancel(ack: Callable[..., Awaitable[Any]], body: dict[str, Any], action: dict[str, Any],
+                     respond: Respond) -> None:
+        await ack()
+        intent_id, _ = bk.parse_order_value(str(action.get("value") or ""))
+        try:
+            intent = await runtime.orders.cancel_intent(intent_id, actor_of(body))
+        except CoreError as exc:
+            await _error(respond, exc)
+            return
+        await respond(text="Order cancelled", replace_original=True,
+                      blocks=bk.order_outcome_blocks({"intent": intent, "outcome": "cancelled"}))
+
+    @app.action(re.compile(f"^{bk.CHIP_ACTION}:"))
+    async def chip(ack: Callable[..., Awaitable[Any]], body: dict[str, Any], action: dict[str, Any],
+                   respond: Respond) -> None:
+        await ack()
+        try:
+            value = orjson.loads(str(action.get("value") or "{}"))
+            reply = await _chip(runtime, actor_of(body), value if isinstance(value, dict) else {})
+        except CoreError as exc:
+            await _error(respond, exc)
+            return
+        except orjson.JSONDecodeError:
+            await respond(text="This button is no longer valid.", response_type="ephemeral", replace_original=False)
+            return
+        await _send(respond, reply)
+
+    @app.event("app_mention")
+    async def mention(event: dict[str, Any], say: Callable[..., Awaitable[Any]]) -> None:
+        await say(text=HELP, thread_ts=event.get("thread_ts") or event.get("ts"))
+
+    return app
+
+
+async def _chip(runtime: Runtime, actor: str, value: dict[str, Any]) -> Reply:
+    kind, alert_id = value.get("k"), value.get("a")
+    if kind == "order" and isinstance(value.get("o"), dict):
+        result = await runtime.orders.propose(actor, parse_order(value["o"]), source="slack:chip")
+        return Reply([bk.order_preview_blocks(result.to_dict())], "Order preview", "ephemeral")
+    if kind == "snooze" and alert_id:
+        await runtime.alerts.snooze(str(alert_id), minutes=30)
+        return Reply(bk.text_blocks(f"Alert `{alert_id}` snoozed for 30 minutes."), "Alert snoozed", "ephemeral")
+    if kind == "dismiss" and alert_id:
+        await runtime.alerts.dismiss(str(alert_id))
+        return Reply(bk.text_blocks(f"Alert `{alert_id}` dismissed."), "Alert dismissed", "ephemeral")
+    return Reply(bk.text_blocks("Open the dashboard to work on this plan."), "Plan", "ephemeral")
+
+
+async def start_slack(runtime: Runtime, client: AsyncWebClient | None = None) -> AsyncSlackRequestHandler | None:
+    """The HTTP handler and the `slack` alert notifier when this process runs the Slack app and it is
+    configured; None otherwise (POST /slack/events then answers 503 with how to enable it)."""
+    settings = runtime.settings
+    if "slack" not in runtime.roles or not settings.integrations()["slack"].enabled:
+        return None
+    app = build_slack_app(runtime, settings, client)
+    if settings.slack.alert_channel:
+        runtime.delivery.register(SlackNotifier(app.client, settings.slack.alert_channel))
+        if "engine" not in runtime.roles:  # a Slack-only process drains its own outbox rows
+            await runtime.delivery.start(lambda coro, name: runtime.spawn(coro, name=name))
+    log.info("slack.started", mode="http", alert_channel=settings.slack.alert_channel or "")
+    return AsyncSlackRequestHandler(app)
+
+
+async def handle_slack_events(request: Request, handler: AsyncSlackRequestHandler | None,
+                              settings: Settings) -> Response:
+    if handler is None:
+        status = settings.integrations()["slack"]
+        reason = status.reason if not status.enabled else "this process does not run the Slack app"
+        how = status.how_to_enable if not status.enabled else "start it with `tradeassist run` or `tradeassist slack`"
+        return JSONResponse(status_code=503, content={"error": {
+            "code": "integration_disabled", "message": f"slack is disabled: {reason}",
+            "details": {"integration": "slack", "reason": reason, "how_to_enable": how}}})
+    return await handler.handle(request)

@@ -1,0 +1,308 @@
+"""Pure rendering: domain values -> Block Kit, built with `slack_sdk.models` so Slack's limits are validated.
+
+Every builder returns JSON-ready block dicts (`validate_json()` ran on each block: 3000-char sections, 10 fields,
+2000-char button values, confirm dialog limits...). A message never carries more than `MAX_BLOCKS` blocks and a
+section never more than `SECTION_LIMIT` characters: long text is split over several sections and several
+messages (`split_messages`). No I/O here; handlers call these after one core call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import orjson
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ConfirmObject,
+    ContextBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+
+from core.domain.market import Quote
+from core.errors import CoreError, IntegrationDisabled, RiskDenied
+
+MAX_BLOCKS = 50
+SECTION_LIMIT = 3000
+FIELDS_PER_SECTION = 10
+VALUE_LIMIT = 2000
+HEADER_LIMIT = 150
+FALLBACK_LIMIT = 3000
+
+ORDER_CONFIRM = "order_confirm"
+ORDER_CANCEL = "order_cancel"
+CHIP_ACTION = "alert_chip"
+SEP = "|"
+
+Blocks = list[dict[str, Any]]
+
+
+def _dump(blocks: Iterable[Block]) -> Blocks:
+    out = []
+    for block in blocks:
+        block.validate_json()
+        out.append(block.to_dict())
+    if len(out) > MAX_BLOCKS:
+        raise ValueError(f"a Slack message holds at most {MAX_BLOCKS} blocks, got {len(out)}")
+    return out
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _money(value: Decimal | float | int | str | None) -> str:
+    if value is None or value == "":
+        return "n/a"
+    try:
+        return f"${Decimal(str(value)):,.2f}"
+    except ArithmeticError:
+        return str(value)
+
+
+def _ts(value: datetime | str | None) -> str:
+    if value is None:
+        return "unknown time"
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return str(value)
+    unix = int(value.timestamp())
+    return f"<!date^{unix}^{{date_short_pretty}} {{time_secs}}|{value.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC>"
+
+
+def chunks(text: str, limit: int = SECTION_LIMIT) -> list[str]:
+    """Split text at line breaks (or hard, for a very long line) into pieces of at most `limit` characters."""
+    pieces: list[str] = []
+    current = ""
+    for raw in text.splitlines(keepends=True) or [""]:
+        line = raw
+        while len(line) > limit:
+            if current:
+                pieces.append(current)
+                current = ""
+            pieces.append(line[:limit])
+            line = line[limit:]
+        if len(current) + len(line) > limit:
+            pieces.append(current)
+            current = ""
+        current += line
+    if current or not pieces:
+        pieces.append(current)
+    return [piece.rstrip("\n") or " " for piece in pieces]
+
+
+def split_messages(blocks: Sequence[dict[str, Any]], limit: int = MAX_BLOCKS) -> list[Blocks]:
+    """Several messages of at most `limit` blocks each, in order."""
+    return [list(blocks[i:i + limit]) for i in range(0, len(blocks), limit)] or [[]]
+
+
+def text_blocks(text: str) -> list[Blocks]:
+    """Long text as markdown sections of <= 3000 characters, grouped into messages of <= 50 blocks."""
+    sections = [SectionBlock(text=MarkdownTextObject(text=piece)) for piece in chunks(text)]
+    return [_dump(SectionBlock(text=MarkdownTextObject(text=block["text"]["text"])) for block in message)
+            for message in split_messages([s.to_dict() for s in sections])]
+
+
+def fallback(text: str) -> str:
+    """The notification text that goes with blocks (shown where blocks cannot be)."""
+    return _clip(text, FALLBACK_LIMIT)
+
+
+def error_text(exc: CoreError) -> str:
+    """The one place a core error becomes a user message."""
+    if isinstance(exc, IntegrationDisabled):
+        return f":warning: {exc.integration} is disabled: {exc.reason}. To enable: {exc.how_to_enable}"
+    if isinstance(exc, RiskDenied):
+        return f":no_entry: Risk denied: {exc.reason}"
+    return f":warning: {exc.message}"
+
+
+def error_blocks(exc: CoreError) -> Blocks:
+    return _dump([SectionBlock(text=MarkdownTextObject(text=_clip(error_text(exc), SECTION_LIMIT)))])
+
+
+# -- quote ---------------------------------------------------------------------------------------------------------
+
+
+def quote_title(quote: Quote) -> str:
+    change = quote.change_pct
+    if quote.last is None:
+        return f"{quote.symbol} · no last price"
+    if change is None:
+        return f"{quote.symbol} · {_money(quote.last)}"
+    arrow = "▲" if change > 0 else "▼" if change < 0 else "•"
+    return f"{quote.symbol} · {_money(quote.last)} {arrow} {change:+.2f}%"
+
+
+def quote_blocks(quote: Quote) -> Blocks:
+    fields = [
+        MarkdownTextObject(text=f"*Last*\n{_money(quote.last)}"),
+        MarkdownTextObject(text=f"*Change*\n{_money(quote.change) if quote.change is not None else 'n/a'}"),
+        MarkdownTextObject(text=f"*Bid / Ask*\n{_money(quote.bid)} / {_money(quote.ask)}"),
+        MarkdownTextObject(text=f"*Prev close*\n{_money(quote.prev_close)}"),
+    ]
+    return _dump([
+        HeaderBlock(text=PlainTextObject(text=_clip(quote_title(quote), HEADER_LIMIT))),
+        SectionBlock(fields=fields),
+        ContextBlock(elements=[MarkdownTextObject(text=f"Data: {quote.source} · as of {_ts(quote.ts)}")]),
+    ])
+
+
+# -- orders --------------------------------------------------------------------------------------------------------
+
+
+def order_value(intent_id: str, token: str) -> str:
+    """What an order button carries: the intent id and its HMAC confirm token, nothing else."""
+    value = f"{intent_id}{SEP}{token}"
+    if len(value) > VALUE_LIMIT:
+        raise ValueError("an order button value exceeds Slack's 2000 characters")
+    return value
+
+
+def parse_order_value(value: str) -> tuple[str, str]:
+    intent_id, _, token = value.partition(SEP)
+    return intent_id, token
+
+
+def describe_order(order: dict[str, Any]) -> str:
+    text = f"{order.get('side', '?')} {order.get('quantity', '?')} {order.get('option_symbol') or order.get('symbol')}"
+    text += f" {order.get('type', '')}"
+    if order.get("price"):
+        text += f" @ {order['price']}"
+    if order.get("stop"):
+        text += f" stop {order['stop']}"
+    return f"{text} ({order.get('duration') or 'day'})"
+
+
+def order_preview_blocks(result: dict[str, Any]) -> Blocks:
+    """The proposal (ProposeResult.to_dict()): a denial, or a preview with Confirm/Cancel (native confirm)."""
+    mode = result.get("mode", "PAPER")
+    risk = result.get("risk") or {}
+    intent = result.get("intent")
+    if intent is None or result.get("token") is None:
+        text = f":no_entry: *Risk denied* [{mode}]: {risk.get('reason', 'no reason given')}"
+        return _dump([SectionBlock(text=MarkdownTextObject(text=_clip(text, SECTION_LIMIT)))])
+    order = intent.get("order") or {}
+    preview = result.get("preview") or {}
+    summary = describe_order(order)
+    fields = [MarkdownTextObject(text=f"*Order*\n{_clip(summary, 1900)}"),
+              MarkdownTextObject(text=f"*Account*\n{mode}")]
+    for key, label in (("cost", "Est. cost"), ("commission", "Commission"), ("fees", "Fees")):
+        if preview.get(key) is not None:
+            fields.append(MarkdownTextObject(text=f"*{label}*\n{_money(preview[key])}"))
+    fields.append(MarkdownTextObject(text=f"*Risk*\n{_clip(str(risk.get('reason', risk.get('decision'))), 1900)}"))
+    value = order_value(intent["id"], result["token"])
+    confirm = ConfirmObject(title="Place this order?", text=_clip(f"{summary} in the {mode} account.", 300),
+                            confirm="Place order", deny="Keep editing", style="danger")
+    return _dump([
+        HeaderBlock(text=PlainTextObject(text=_clip(f"Order preview [{mode}]", HEADER_LIMIT))),
+        SectionBlock(fields=fields[:FIELDS_PER_SECTION]),
+        ActionsBlock(block_id="order_actions", elements=[
+            ButtonElement(text="Confirm", action_id=ORDER_CONFIRM, value=value, style="danger", confirm=confirm),
+            ButtonElement(text="Cancel", action_id=ORDER_CANCEL, value=value),
+        ]),
+        ContextBlock(elements=[MarkdownTextObject(
+            text=f"Expires {_ts(intent.get('expires_at'))} · only the proposer can confirm")]),
+    ])
+
+
+def order_outcome_blocks(outcome: dict[str, Any]) -> Blocks:
+    """A ConfirmResult.to_dict() (or a cancelled intent) replacing the preview: no buttons left."""
+    intent = outcome.get("intent") or {}
+    status = outcome.get("outcome") or str(intent.get("status", "")).lower()
+    icon = {"submitted": ":white_check_mark:", "cancelled": ":x:"}.get(status, ":warning:")
+    text = f"{icon} *{status.upper()}*: {describe_order(intent.get('order') or {})}"
+    if outcome.get("reason"):
+        text += f"\n{outcome['reason']}"
+    if intent.get("broker_order_id"):
+        text += f"\nBroker order {intent['broker_order_id']}"
+    return _dump([SectionBlock(text=MarkdownTextObject(text=_clip(text, SECTION_LIMIT)))])
+
+
+# -- alerts --------------------------------------------------------------------------------------------------------
+
+
+def chip_value(alert_id: str | None, chip: dict[str, Any]) -> str:
+    body: dict[str, Any] = {"a": alert_id, "k": chip.get("kind"), "i": chip.get("id")}
+    if chip.get("order"):
+        body["o"] = chip["order"]
+    value = orjson.dumps(body).decode()
+    if len(value) > VALUE_LIMIT:  # never truncate JSON: drop the order and let the click re-derive nothing
+        value = orjson.dumps({"a": alert_id, "k": chip.get("kind"), "i": chip.get("id")}).decode()
+    return value
+
+
+def alert_card(payload: dict[str, Any]) -> Blocks:
+    """An outbox `alert` payload (level, msg, meta with chips, triggered_at) as a channel card."""
+    meta = payload.get("meta") or {}
+    symbol = meta.get("symbol") or ""
+    level = str(payload.get("level", "info"))
+    icon = {"critical": "🔴", "warning": "🟠"}.get(level, "🔔")
+    title = _clip(f"{icon} {symbol} alert".strip() if symbol else f"{icon} Alert", HEADER_LIMIT)
+    fields = [MarkdownTextObject(text=f"*{name}*\n{_clip(str(value), 1900)}") for name, value in (
+        ("Symbol", symbol), ("Price", _money(meta.get("price")) if meta.get("price") is not None else ""),
+        ("Condition", meta.get("condition")), ("Level", meta.get("level"))) if value]
+    blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=title))]
+    msg = str(payload.get("msg") or "")
+    blocks += [SectionBlock(text=MarkdownTextObject(text=piece)) for piece in chunks(msg)[:5]]
+    if fields:
+        blocks.append(SectionBlock(fields=fields[:FIELDS_PER_SECTION]))
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(
+        text=f"Triggered {_ts(payload.get('triggered_at'))} · source: {meta.get('source', 'alert engine')}")]))
+    chips = [chip for chip in meta.get("actions") or [] if isinstance(chip, dict)][:5]
+    if chips:
+        blocks.append(ActionsBlock(block_id="alert_chips", elements=[
+            ButtonElement(text=_clip(str(chip.get("label") or chip.get("kind")), 75), action_id=f"{CHIP_ACTION}:{n}",
+                          value=chip_value(payload.get("alert_id") or meta.get("alert_id"), chip),
+                          style="primary" if chip.get("kind") == "order" else None)
+            for n, chip in enumerate(chips)]))
+    return _dump(blocks)
+
+
+# -- lists and state -----------------------------------------------------------------------------------------------
+
+
+def lines_blocks(title: str, lines: Sequence[str], empty: str) -> list[Blocks]:
+    header = [HeaderBlock(text=PlainTextObject(text=_clip(title, HEADER_LIMIT))).to_dict()]
+    body = text_blocks("\n".join(lines) if lines else empty)
+    messages = [header + body[0], *body[1:]]
+    return [message for group in messages for message in split_messages(group)]
+
+
+def alert_line(alert: dict[str, Any]) -> str:
+    condition = str(alert.get("condition", "")).replace("price_", "")
+    return f"`{alert.get('id')}` {alert.get('symbol')} {condition} {alert.get('level')} · {alert.get('status')}"
+
+
+def risk_blocks(state: dict[str, Any]) -> Blocks:
+    status = str(state.get("state") or state.get("status") or "unknown")
+    icon = {"ACTIVE": "🟢", "REDUCE_ONLY": "🟠", "HALTED": "🔴"}.get(status.upper(), "⚪")
+    reasons = state.get("reasons") or ([state["reason"]] if state.get("reason") else [])
+    text = f"{icon} *Risk: {status}*"
+    if reasons:
+        text += "\n" + "\n".join(f"• {reason}" for reason in reasons)
+    how = state.get("how_to_fix") or state.get("how_to_enable")
+    if how:
+        text += f"\n_{how}_"
+    return _dump([SectionBlock(text=MarkdownTextObject(text=_clip(text, SECTION_LIMIT)))])
+
+
+def status_blocks(integrations: dict[str, dict[str, Any]]) -> Blocks:
+    lines = []
+    for name, status in sorted(integrations.items()):
+        mark = "🟢" if status.get("enabled") else "⚪"
+        line = f"{mark} *{name}*: {status.get('reason', '')}"
+        if not status.get("enabled") and status.get("how_to_enable"):
+            line += f" — {status['how_to_enable']}"
+        lines.append(line)
+    header = HeaderBlock(text=PlainTextObject(text="Trading Assistant status"))
+    return _dump([header, *(SectionBlock(text=MarkdownTextObject(text=p)) for p in chunks("\n".join(lines)))])

@@ -1,0 +1,119 @@
+"""`/ta <subcommand>`: parse the text, make one core call, render with `blocks`. Core errors propagate to the
+listener, which maps them to a user message in one place (`blocks.error_text`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from bots.slack import blocks as bk
+from core.domain.order_input import parse_order
+from core.errors import Invalid
+from core.runtime import Runtime
+
+HELP = ("Usage: `/ta quote SPY` · `/ta watch add|remove SYM` · `/ta watch list` · "
+        "`/ta alert add SYM above|below LEVEL` · `/ta alert list` · `/ta alert remove ID` · `/ta risk` · "
+        "`/ta status` · `/ta order buy|sell|sell_short|buy_to_cover QTY SYM [market|limit PRICE|stop PRICE] "
+        "[day|gtc]`")
+ORDER_TYPES = {"market", "limit", "stop"}
+DURATIONS = {"day", "gtc", "pre", "post"}
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    messages: list[bk.Blocks]
+    text: str
+    response_type: Literal["ephemeral", "in_channel"] = "ephemeral"
+    replace_original: bool = False
+
+
+def _usage(message: str) -> Invalid:
+    return Invalid(f"{message}. {HELP}")
+
+
+def parse_order_text(args: list[str]) -> dict[str, Any]:
+    """`buy 1 AAPL [limit 430.5] [gtc]` -> the REST order shape (validated by core's parse_order)."""
+    if len(args) < 3:
+        raise _usage("order needs a side, a quantity and a symbol")
+    side, quantity, symbol, *rest = args
+    order: dict[str, Any] = {"side": side.lower(), "quantity": quantity, "symbol": symbol, "type": "market"}
+    words = [word.lower() for word in rest]
+    while words:
+        word = words.pop(0)
+        if word in ORDER_TYPES:
+            order["type"] = word
+            if word != "market":
+                if not words:
+                    raise _usage(f"{word} needs a price")
+                order["price" if word == "limit" else "stop"] = words.pop(0)
+        elif word in DURATIONS:
+            order["duration"] = word
+        else:
+            raise _usage(f"unexpected {word!r} in the order")
+    return order
+
+
+class SlashCommands:
+    def __init__(self, runtime: Runtime) -> None:
+        self.rt = runtime
+
+    async def run(self, actor: str, text: str) -> Reply:
+        words = text.split()
+        if not words or words[0].lower() == "help":
+            return Reply(bk.text_blocks(HELP), "Trading Assistant help")
+        name, args = words[0].lower(), words[1:]
+        handler = getattr(self, f"do_{name}", None)
+        if handler is None:
+            raise _usage(f"unknown subcommand {name!r}")
+        reply: Reply = await handler(actor, args)
+        return reply
+
+    async def do_quote(self, actor: str, args: list[str]) -> Reply:
+        if len(args) != 1:
+            raise _usage("quote needs one symbol")
+        quote = await self.rt.market.quote(args[0].upper())
+        return Reply([bk.quote_blocks(quote)], bk.quote_title(quote), "in_channel")
+
+    async def do_watch(self, actor: str, args: list[str]) -> Reply:
+        verb = args[0].lower() if args else "list"
+        if verb == "list":
+            watchlist = (await self.rt.settings_service.get()).watchlist
+        elif verb in {"add", "remove"} and len(args) >= 2:
+            current = list((await self.rt.settings_service.get()).watchlist)
+            symbols = [symbol.upper() for symbol in args[1:]]
+            if verb == "add":
+                current += [symbol for symbol in symbols if symbol not in current]
+            else:
+                current = [symbol for symbol in current if symbol not in symbols]
+            watchlist = (await self.rt.settings_service.update({"watchlist": current}, actor=actor)).watchlist
+        else:
+            raise _usage("watch takes add SYM, remove SYM or list")
+        return Reply(bk.lines_blocks("Watchlist", [", ".join(watchlist)], "The watchlist is empty."), "Watchlist")
+
+    async def do_alert(self, actor: str, args: list[str]) -> Reply:
+        verb = args[0].lower() if args else "list"
+        if verb == "list":
+            alerts = await self.rt.alerts.list()
+            return Reply(bk.lines_blocks("Alerts", [bk.alert_line(a) for a in alerts], "No alerts."), "Alerts")
+        if verb == "add" and len(args) == 4 and args[2].lower() in {"above", "below"}:
+            body = {"symbol": args[1].upper(), "condition": f"price_{args[2].lower()}", "level": args[3],
+                    "channels": ["slack"]}
+            alert = await self.rt.alerts.create(body, actor=actor)
+            notes = [bk.alert_line(alert), *alert.get("warnings", [])]
+            title = "Alert exists already" if alert.get("duplicate") else "Alert created"
+            return Reply(bk.lines_blocks(title, notes, ""), title)
+        if verb == "remove" and len(args) == 2:
+            await self.rt.alerts.delete(args[1])
+            return Reply(bk.text_blocks(f"Alert `{args[1]}` removed."), "Alert removed")
+        raise _usage("alert takes add SYM above|below LEVEL, list or remove ID")
+
+    async def do_risk(self, actor: str, args: list[str]) -> Reply:
+        return Reply([bk.risk_blocks(self.rt.risk.snapshot())], "Risk state")
+
+    async def do_status(self, actor: str, args: list[str]) -> Reply:
+        return Reply([bk.status_blocks(self.rt.integrations())], "Status")
+
+    async def do_order(self, actor: str, args: list[str]) -> Reply:
+        order = parse_order(parse_order_text(args))
+        result = await self.rt.orders.propose(actor, order, source="slack")
+        return Reply([bk.order_preview_blocks(result.to_dict())], "Order preview", "ephemeral")

@@ -1,0 +1,360 @@
+"""The Slack app through the FastAPI app: real slack-bolt code, signed requests posted to /slack/events, a local
+Slack Web API double (chat.postMessage, response_url), the Tradier and Polygon doubles behind the core."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from slack_sdk.models.blocks import Block
+from sqlalchemy import func, select
+
+from api.app import create_app
+from bots.slack import blocks as bk
+from bots.slack.commands import parse_order_text
+from core.db.models import AlertRow, OrderIntentRow
+from core.errors import ExternalTransient, Invalid
+from core.runtime import Runtime
+from core.settings import PolygonSettings, Settings, SlackSettings
+from tests.doubles.polygon import API_KEY as POLYGON_KEY
+from tests.doubles.polygon import PolygonDouble
+from tests.doubles.slack_api import BOT_TOKEN, TEAM_ID, SlackDouble
+from tests.doubles.tradier import TradierDouble
+from tests.integration.orders_helpers import broker_settings, place_posts, small_account, unthrottled
+
+SECRET = "slack-signing-secret-0123456789"
+TRADER = "U0TRADER"
+OTHER = "U0OTHER"
+CHANNEL = "C0ALERTS"
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[SlackDouble]:
+    async with SlackDouble() as double:
+        yield double
+
+
+@pytest.fixture
+async def tradier() -> AsyncIterator[TradierDouble]:
+    async with TradierDouble() as double:
+        yield small_account(double)
+
+
+@pytest.fixture
+async def pg() -> AsyncIterator[PolygonDouble]:
+    async with PolygonDouble() as double:
+        double.market = "closed"
+        yield double
+
+
+@pytest.fixture
+def settings(make_settings: Callable[..., Settings], database_url: str, tradier: TradierDouble,
+             slack: SlackDouble, pg: PolygonDouble) -> Settings:
+    slack_settings = SlackSettings(_env_file=None, bot_token=BOT_TOKEN, signing_secret=SECRET,  # type: ignore[call-arg]
+                                   alert_channel=CHANNEL, api_url=slack.api_url)
+    polygon = PolygonSettings(api_key=POLYGON_KEY, rest_url=pg.rest_url, ws_url=pg.ws_url)
+    return broker_settings(make_settings, database_url, tradier, slack=slack_settings, polygon=polygon,
+                           traders=["api", f"slack:{TEAM_ID}:{TRADER}", f"slack:{TEAM_ID}:{OTHER}"])
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    application = create_app(settings, roles=frozenset({"api", "engine", "slack"}))
+    async with application.router.lifespan_context(application):
+        unthrottled(application.state.runtime).orders.resolve_window = 3.0
+        yield application
+
+
+@pytest.fixture
+async def http(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver",
+                                 timeout=10) as client:
+        yield client
+
+
+def _runtime(app: FastAPI) -> Runtime:
+    runtime: Runtime = app.state.runtime
+    return runtime
+
+
+def sign(body: str, ts: int | None = None, secret: str = SECRET) -> dict[str, str]:
+    stamp = str(int(time.time()) if ts is None else ts)
+    digest = hmac.new(secret.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": f"v0={digest}",
+            "Content-Type": "application/x-www-form-urlencoded"}
+
+
+def command(slack: SlackDouble, text: str, key: str, user: str = TRADER) -> str:
+    return urlencode({"token": "legacy", "team_id": TEAM_ID, "team_domain": "test", "channel_id": "C0CHAN",
+                      "channel_name": "trading", "user_id": user, "user_name": "trader", "command": "/ta",
+                      "text": text, "api_app_id": "A0APP", "response_url": slack.response_url(key),
+                      "trigger_id": "1.2.abc"})
+
+
+def click(slack: SlackDouble, action_id: str, value: str, key: str, user: str = TRADER) -> str:
+    payload = {"type": "block_actions", "team": {"id": TEAM_ID, "domain": "test"},
+               "user": {"id": user, "username": "trader", "team_id": TEAM_ID}, "api_app_id": "A0APP",
+               "token": "legacy", "trigger_id": "1.2.def", "channel": {"id": "C0CHAN", "name": "trading"},
+               "container": {"type": "message", "message_ts": "1.1", "channel_id": "C0CHAN", "is_ephemeral": True},
+               "response_url": slack.response_url(key),
+               "actions": [{"type": "button", "action_id": action_id, "block_id": "order_actions",
+                            "value": value, "action_ts": str(time.time())}]}
+    return urlencode({"payload": json.dumps(payload)})
+
+
+async def post(http: httpx.AsyncClient, body: str, **headers: str) -> httpx.Response:
+    return await http.post("/slack/events", content=body, headers={**sign(body), **headers})
+
+
+async def count(rt: Runtime, model: Any) -> int:
+    async with rt.db.read() as session:
+        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def button(blocks: list[dict[str, Any]], action_id: str) -> dict[str, Any]:
+    for block in blocks:
+        for element in block.get("elements", []):
+            if element.get("action_id") == action_id:
+                return dict(element)
+    raise AssertionError(f"no {action_id} button in {blocks}")
+
+
+# -- transport security ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", ["bad", "missing", "stale"])
+async def test_unsigned_requests_get_401_and_no_core_call(app: FastAPI, http: httpx.AsyncClient, slack: SlackDouble,
+                                                          case: str) -> None:
+    body = command(slack, "alert add SPY above 999", "r1")
+    headers = {"bad": sign(body, secret="wrong-secret"),
+               "missing": {"Content-Type": "application/x-www-form-urlencoded"},
+               "stale": sign(body, ts=int(time.time()) - 301)}[case]
+    response = await http.post("/slack/events", content=body, headers=headers)
+    assert response.status_code == 401
+    await asyncio.sleep(0.2)
+    assert slack.calls == []
+    assert await count(_runtime(app), AlertRow) == 0
+
+
+async def test_disabled_slack_answers_503_with_how_to_enable(make_settings: Callable[..., Settings]) -> None:
+    application = create_app(make_settings(), roles=frozenset({"api"}))
+    transport = httpx.ASGITransport(app=application)
+    async with (application.router.lifespan_context(application),
+                httpx.AsyncClient(transport=transport, base_url="http://testserver") as client):
+        response = await client.post("/slack/events", content="x")
+    assert response.status_code == 503
+    assert "SLACK_BOT_TOKEN" in response.json()["error"]["details"]["how_to_enable"]
+
+
+# -- commands -------------------------------------------------------------------------------------------------------
+
+
+async def test_quote_acks_fast_and_responds_with_a_card(app: FastAPI, http: httpx.AsyncClient,
+                                                        slack: SlackDouble) -> None:
+    started = time.monotonic()
+    response = await post(http, command(slack, "quote spy", "q1"))
+    assert response.status_code == 200
+    assert time.monotonic() - started < 3
+    [call] = await slack.wait_for("response_url:q1")
+    expected = await _runtime(app).market.quote("SPY")
+    assert call.body["response_type"] == "in_channel"
+    assert call.body["blocks"][0]["type"] == "header"
+    assert call.body["blocks"][0]["text"]["text"] == bk.quote_title(expected)
+    assert call.body["text"] == bk.quote_title(expected)
+    assert any("Data:" in e["text"] for e in call.body["blocks"][-1]["elements"])
+
+
+async def test_alert_and_watch_commands(app: FastAPI, http: httpx.AsyncClient, slack: SlackDouble) -> None:
+    assert (await post(http, command(slack, "alert add SPY above 9999", "a1"))).status_code == 200
+    [created] = await slack.wait_for("response_url:a1")
+    assert "Alert created" in json.dumps(created.body)
+    alerts = await _runtime(app).alerts.list()
+    assert [(a["symbol"], a["channels"]) for a in alerts] == [("SPY", ["slack"])]
+    await post(http, command(slack, "alert list", "a2"))
+    [listed] = await slack.wait_for("response_url:a2")
+    assert alerts[0]["id"] in json.dumps(listed.body)
+    await post(http, command(slack, "watch add nvda", "w1"))
+    [watch] = await slack.wait_for("response_url:w1")
+    assert "NVDA" in json.dumps(watch.body)
+    assert "NVDA" in (await _runtime(app).settings_service.get()).watchlist
+    await post(http, command(slack, "frobnicate", "e1"))
+    [error] = await slack.wait_for("response_url:e1")
+    assert error.body["response_type"] == "ephemeral" and "unknown subcommand" in error.body["text"]
+
+
+async def test_status_and_risk(http: httpx.AsyncClient, slack: SlackDouble) -> None:
+    await post(http, command(slack, "status", "s1"))
+    await post(http, command(slack, "risk", "s2"))
+    [status] = await slack.wait_for("response_url:s1")
+    [risk] = await slack.wait_for("response_url:s2")
+    assert "slack" in json.dumps(status.body) and "broker" in json.dumps(status.body)
+    assert "Risk" in json.dumps(risk.body)
+
+
+# -- orders ---------------------------------------------------------------------------------------------------------
+
+
+async def _preview(http: httpx.AsyncClient, slack: SlackDouble, key: str = "o1") -> dict[str, Any]:
+    assert (await post(http, command(slack, "order buy 1 AAPL", key))).status_code == 200
+    [preview] = await slack.wait_for(f"response_url:{key}", timeout=5)
+    assert preview.body["response_type"] == "ephemeral"
+    confirm = button(preview.body["blocks"], bk.ORDER_CONFIRM)
+    assert confirm["confirm"]["confirm"]["text"] == "Place order" and confirm["style"] == "danger"
+    return confirm
+
+
+async def test_order_preview_confirm_places_exactly_once(app: FastAPI, http: httpx.AsyncClient, slack: SlackDouble,
+                                                         tradier: TradierDouble) -> None:
+    confirm = await _preview(http, slack)
+    intent_id, token = bk.parse_order_value(confirm["value"])
+    assert len(intent_id) == 32 and token and confirm["value"] == f"{intent_id}|{token}"
+    assert place_posts(tradier) == []
+    first = await post(http, click(slack, bk.ORDER_CONFIRM, confirm["value"], "c1"))
+    second = await post(http, click(slack, bk.ORDER_CONFIRM, confirm["value"], "c2"))
+    assert first.status_code == second.status_code == 200
+    [outcome] = await slack.wait_for("response_url:c1", timeout=5)
+    [again] = await slack.wait_for("response_url:c2", timeout=5)
+    assert outcome.body["replace_original"] is True
+    assert "SUBMITTED" in json.dumps(outcome.body["blocks"])
+    assert "actions" not in {b["type"] for b in outcome.body["blocks"]}
+    assert again.body["replace_original"] is False and "already handled" in again.body["text"]
+    assert len(place_posts(tradier)) == 1
+    assert place_posts(tradier)[0].form["tag"] == intent_id
+
+
+async def test_other_user_is_refused(app: FastAPI, http: httpx.AsyncClient, slack: SlackDouble,
+                                     tradier: TradierDouble) -> None:
+    confirm = await _preview(http, slack)
+    await post(http, click(slack, bk.ORDER_CONFIRM, confirm["value"], "x1", user=OTHER))
+    [refused] = await slack.wait_for("response_url:x1")
+    assert refused.body["replace_original"] is False and "someone else" in refused.body["text"]
+    await post(http, click(slack, bk.ORDER_CONFIRM, confirm["value"], "x2", user="U0STRANGER"))
+    [stranger] = await slack.wait_for("response_url:x2")
+    assert "may not confirm" in stranger.body["text"]
+    assert place_posts(tradier) == []
+    intent_id, _ = bk.parse_order_value(confirm["value"])
+    async with _runtime(app).db.read() as session:
+        row = await session.get(OrderIntentRow, intent_id)
+    assert row is not None and row.status == "PENDING"
+
+
+async def test_cancel_replaces_the_preview(app: FastAPI, http: httpx.AsyncClient, slack: SlackDouble,
+                                           tradier: TradierDouble) -> None:
+    confirm = await _preview(http, slack)
+    await post(http, click(slack, bk.ORDER_CANCEL, confirm["value"], "k1"))
+    [cancelled] = await slack.wait_for("response_url:k1")
+    assert cancelled.body["replace_original"] is True and "CANCELLED" in json.dumps(cancelled.body["blocks"])
+    await post(http, click(slack, bk.ORDER_CONFIRM, confirm["value"], "k2"))
+    [late] = await slack.wait_for("response_url:k2")
+    assert "already handled" in late.body["text"]
+    assert place_posts(tradier) == []
+
+
+# -- events, alerts -------------------------------------------------------------------------------------------------
+
+
+async def test_retried_event_is_handled_once(http: httpx.AsyncClient, slack: SlackDouble) -> None:
+    event = {"token": "legacy", "team_id": TEAM_ID, "api_app_id": "A0APP", "type": "event_callback",
+             "event_id": "Ev0001", "event_time": int(time.time()),
+             "event": {"type": "app_mention", "user": TRADER, "text": "<@UBOT> help", "ts": "100.1",
+                       "channel": "C0CHAN", "event_ts": "100.1"}}
+    body = json.dumps(event)
+    first = await http.post("/slack/events", content=body,
+                            headers={**sign(body), "Content-Type": "application/json"})
+    retry = await http.post("/slack/events", content=body,
+                            headers={**sign(body), "Content-Type": "application/json", "X-Slack-Retry-Num": "1",
+                                     "X-Slack-Retry-Reason": "http_timeout"})
+    assert first.status_code == retry.status_code == 200
+    await slack.wait_for("chat.postMessage")
+    await asyncio.sleep(0.3)
+    [reply] = slack.calls_to("chat.postMessage")
+    assert reply.body["thread_ts"] == "100.1"
+
+
+def _alert_payload() -> dict[str, Any]:
+    chips = [{"id": "setup", "label": "Take setup (1R)", "kind": "order",
+              "order": {"symbol": "SPY", "side": "buy", "quantity": "1", "type": "market", "duration": "day"}},
+             {"id": "snooze", "label": "Snooze 30m", "kind": "snooze"}]
+    return {"level": "warning", "msg": "SPY crossed above 500.00 (last 500.12)", "trigger_id": "t1",
+            "alert_id": "a1", "triggered_at": "2026-01-05T15:30:00+00:00", "attempt": 1,
+            "meta": {"alert_id": "a1", "trigger_id": "t1", "symbol": "SPY", "price": "500.12",
+                     "condition": "price_above", "actions": chips}}
+
+
+async def test_alert_notifier_posts_a_card_and_honours_429(app: FastAPI, slack: SlackDouble) -> None:
+    notifier = _runtime(app).delivery.notifiers["slack"]
+    await notifier.deliver(_alert_payload())
+    [card] = await slack.wait_for("chat.postMessage")
+    assert card.body["channel"] == CHANNEL
+    assert card.headers["Authorization"] == f"Bearer {BOT_TOKEN}"
+    kinds = [block["type"] for block in card.body["blocks"]]
+    assert kinds[0] == "header" and "context" in kinds and kinds[-1] == "actions"
+    assert [b["text"]["text"] for b in card.body["blocks"][-1]["elements"]] == ["Take setup (1R)", "Snooze 30m"]
+    slack.fail("chat.postMessage", status=429, retry_after="7")
+    with pytest.raises(ExternalTransient) as caught:
+        await notifier.deliver(_alert_payload())
+    assert caught.value.retry_after == 7
+
+
+# -- pure rendering -------------------------------------------------------------------------------------------------
+
+
+def test_blocks_respect_slack_limits() -> None:
+    pieces = bk.text_blocks("line of text\n" * 2000)
+    assert sum(len(message) for message in pieces) > 1 and all(len(message) <= bk.MAX_BLOCKS for message in pieces)
+    for message in pieces:
+        for block in message:
+            assert len(block["text"]["text"]) <= bk.SECTION_LIMIT
+            Block.parse(block).validate_json()  # type: ignore[union-attr]
+    huge = bk.text_blocks("x" * (bk.SECTION_LIMIT * 60))
+    assert len(huge) == 2 and len(huge[0]) == bk.MAX_BLOCKS
+    card = bk.alert_card({**_alert_payload(), "msg": "y" * 20_000})
+    assert len(card) <= bk.MAX_BLOCKS
+    assert all(len(e["value"]) <= bk.VALUE_LIMIT for b in card if b["type"] == "actions" for e in b["elements"])
+    with pytest.raises(ValueError, match="2000"):
+        bk.order_value("i" * 32, "t" * 2000)
+
+
+def test_order_text_parsing() -> None:
+    assert parse_order_text(["buy", "2", "aapl", "limit", "430.5", "gtc"]) == {
+        "side": "buy", "quantity": "2", "symbol": "aapl", "type": "limit", "price": "430.5", "duration": "gtc"}
+    with pytest.raises(Invalid):
+        parse_order_text(["buy", "2"])
+    with pytest.raises(Invalid):
+        parse_order_text(["buy", "2", "AAPL", "limit"])
+
+
+def _trade(symbol: str, price: float) -> dict[str, Any]:
+    return {"ev": "T", "sym": symbol, "x": 4, "i": "1", "z": 3, "p": price, "s": 100, "c": [0],
+            "t": time.time_ns() // 1_000_000, "q": 1}
+
+
+async def test_triggered_alert_reaches_the_channel_through_the_outbox_after_a_429(
+        app: FastAPI, http: httpx.AsyncClient, slack: SlackDouble, pg: PolygonDouble) -> None:
+    await post(http, command(slack, "alert add SPY above 500", "t1"))
+    await slack.wait_for("response_url:t1")
+    slack.fail("chat.postMessage", status=429, retry_after="0")
+    await pg.wait_until(lambda: "T.SPY" in pg.subscriptions)
+    await pg.push([_trade("SPY", 499.0)])
+    await pg.push([_trade("SPY", 500.25)])
+    calls = await slack.wait_for("chat.postMessage", count=2, timeout=10)
+    card = calls[-1].body
+    assert card["channel"] == CHANNEL and card["text"] == "SPY crossed above 500 at 500.25"
+    assert card["blocks"][0]["type"] == "header" and "SPY" in card["blocks"][0]["text"]["text"]
+    assert any(b["type"] == "actions" for b in card["blocks"])
+    await asyncio.sleep(0.3)
+    assert len(slack.calls_to("chat.postMessage")) == 2  # the 429, then the one delivery
+    chips = next(b for b in card["blocks"] if b["type"] == "actions")["elements"]
+    dismiss = next(chip for chip in chips if '"dismiss"' in chip["value"])
+    await post(http, click(slack, dismiss["action_id"], dismiss["value"], "d1"))
+    [dismissed] = await slack.wait_for("response_url:d1")
+    assert "dismissed" in dismissed.body["text"].lower()
