@@ -58,13 +58,29 @@ def _announce(settings: Settings) -> None:
     typer.echo("")
 
 
+async def _start_discord(runtime: Runtime, settings: Settings) -> None:
+    """Run the Discord bot as a runtime task when DISCORD_BOT_TOKEN is set. A process without the engine role
+    starts the delivery engine itself, so the bot's `discord` alert channel drains its outbox."""
+    token = settings.discord.bot_token
+    if token is None:
+        return
+    from bots.discord import build_discord_bot, run_bot  # discord.py is imported only where the bot runs
+
+    bot = build_discord_bot(runtime, settings)
+    runtime.spawn(run_bot(bot, token.get_secret_value()), name="discord")
+    if "engine" not in runtime.roles:
+        await runtime.delivery.start(lambda coro, name: runtime.spawn(coro, name=name))
+
+
 async def _serve(settings: Settings, roles: frozenset[Role]) -> None:
     async with Runtime(settings, roles=roles) as runtime:
+        if "discord" in roles:
+            await _start_discord(runtime, settings)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        if "api" in roles:
+        if roles & {"api", "slack"}:  # Slack's HTTP mode is POST /slack/events on the API server
             _announce(settings)
             server = uvicorn.Server(uvicorn.Config(
                 create_app(settings, runtime=runtime), host=settings.api_host, port=settings.api_port,
@@ -106,12 +122,14 @@ def engine() -> None:
 @app.command()
 def discord() -> None:
     """Start only the Discord bot."""
+    _require_discord(load_settings())
     _run_roles(frozenset({"discord"}))
 
 
 @app.command()
 def slack() -> None:
-    """Start only the Slack app."""
+    """Start only the Slack app: HTTP mode, Slack posts to /slack/events on API_HOST:API_PORT (Socket Mode with
+    SLACK_APP_TOKEN is not built yet, issue 9)."""
     _run_roles(frozenset({"slack"}))
 
 
@@ -143,9 +161,35 @@ def doctor(timeout: Annotated[float, typer.Option(help="seconds per reachability
 def sync_commands() -> None:
     """Sync the Discord slash commands to DISCORD_GUILD_IDS (never done on every start)."""
     settings = load_settings()
+    token = _require_discord(settings)
+    if not settings.discord.guild_ids:
+        typer.secho("DISCORD_GUILD_IDS is not set: name the server(s) to sync the commands to.", fg="yellow")
+        raise typer.Exit(1)
+    synced = asyncio.run(_sync_commands(settings, token))
+    for guild_id, names in synced.items():
+        typer.echo(f"  guild {guild_id}: {len(names)} commands ({', '.join(names)})")
+
+
+def _require_discord(settings: Settings) -> str:
     status = settings.integrations()["discord"]
-    if not status.enabled:
+    if not status.enabled or settings.discord.bot_token is None:
         typer.secho(f"Discord is disabled: {status.reason}. To enable: {status.how_to_enable}", fg="yellow")
         raise typer.Exit(1)
-    typer.secho("The Discord bot is not built yet (issue 8); nothing to sync.", fg="yellow")
-    raise typer.Exit(1)
+    return settings.discord.bot_token.get_secret_value()
+
+
+async def _sync_commands(settings: Settings, token: str) -> dict[int, list[str]]:
+    import discord as discord_py  # discord.py only where needed
+
+    from bots.discord import build_discord_bot, sync_commands
+
+    async with Runtime(settings, roles=frozenset({"discord"}), migrate=False) as runtime:
+        bot = build_discord_bot(runtime, settings)
+        try:
+            await bot.login(token)
+            return await sync_commands(bot, settings.discord.guild_ids)
+        except (discord_py.LoginFailure, discord_py.HTTPException) as exc:  # bad token, bot not in that guild
+            typer.secho(f"Discord refused the sync: {exc}", fg="red", err=True)
+            raise typer.Exit(1) from exc
+        finally:
+            await bot.close()

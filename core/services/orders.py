@@ -409,7 +409,7 @@ class OrderService:
         broker = self.require_broker()
         if actor not in self.traders:
             raise Forbidden(f"'{actor}' may not confirm orders: only the users listed in TRADERS can "
-                            "(e.g. TRADERS=api,discord:<user id>)")
+                            "(e.g. TRADERS=api,discord:<user id>,slack:<team>:<user>)")
         row = await self._get(intent_id)
         if not isinstance(token, str) or not self.signer.verify(token, row.id, row.actor, row.order_hash,
                                                                  row.expires_at):

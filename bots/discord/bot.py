@@ -1,0 +1,85 @@
+"""`build_discord_bot(runtime, settings)`: the discord.py bot over the core.
+
+`setup_hook` loads one cog per feature, registers the restart-proof `DynamicItem` buttons and the `discord`
+alert notifier. Commands are synced only by `tradeassist sync-commands` (`sync_commands`), never on start.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import discord
+import structlog
+import yarl
+from discord import app_commands
+from discord.ext import commands
+
+from bots.discord.buttons import DYNAMIC_ITEMS
+from bots.discord.cogs import build_cogs
+from bots.discord.errors import reply_error
+from bots.discord.notifier import DiscordAlertNotifier
+from core.runtime import Runtime
+from core.settings import Settings
+
+log = structlog.get_logger("bots.discord")
+
+MAX_RATELIMIT_WAIT_SEC = 30.0
+
+
+def configure_endpoints(settings: Settings) -> None:
+    """Point discord.py's REST base (`Route.BASE`, also used by interaction webhooks) and its gateway at the
+    configured URLs (DISCORD_API_URL, DISCORD_GATEWAY_URL)."""
+    discord.http.Route.BASE = settings.discord.api_url.rstrip("/")
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord.gateway_url)
+
+
+class TradeBot(commands.Bot):
+    def __init__(self, runtime: Runtime, settings: Settings) -> None:
+        intents = discord.Intents.default()
+        super().__init__(command_prefix=commands.when_mentioned, intents=intents, help_command=None,
+                         max_ratelimit_timeout=MAX_RATELIMIT_WAIT_SEC,
+                         allowed_mentions=discord.AllowedMentions.none())
+        self.runtime = runtime
+        self.settings = settings
+        self.tree.error(self.on_app_command_error)
+
+    async def setup_hook(self) -> None:
+        for cog in build_cogs(self):
+            await self.add_cog(cog)
+        self.add_dynamic_items(*DYNAMIC_ITEMS)
+        delivery = self.runtime.delivery
+        existing = delivery.notifiers.get(DiscordAlertNotifier.channel)
+        if isinstance(existing, DiscordAlertNotifier):  # a restarted bot in the same process takes it over
+            existing.client = self
+        else:
+            delivery.register(DiscordAlertNotifier(self, self.settings.discord.alert_channel_id))
+        log.info("discord.ready_to_serve", commands=[c.name for c in self.tree.get_commands()])
+
+    async def on_app_command_error(self, interaction: discord.Interaction[Any],
+                                   error: app_commands.AppCommandError) -> None:
+        """The one place a command's error becomes an (ephemeral) user message."""
+        await reply_error(interaction, error)
+
+
+def build_discord_bot(runtime: Runtime, settings: Settings) -> TradeBot:
+    configure_endpoints(settings)
+    return TradeBot(runtime, settings)
+
+
+async def sync_commands(bot: commands.Bot, guild_ids: list[int]) -> dict[int, list[str]]:
+    """Copy the commands to each guild and bulk-overwrite them there (instant; global sync is never used)."""
+    synced: dict[int, list[str]] = {}
+    for guild_id in guild_ids:
+        guild = discord.Object(id=guild_id)
+        bot.tree.copy_global_to(guild=guild)
+        commands_ = await bot.tree.sync(guild=guild)
+        synced[guild_id] = [c.name for c in commands_]
+    return synced
+
+
+async def run_bot(bot: TradeBot, token: str) -> None:
+    """Connect to the gateway until cancelled; the bot is closed on the way out."""
+    try:
+        await bot.start(token)
+    finally:
+        await bot.close()

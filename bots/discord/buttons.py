@@ -1,0 +1,207 @@
+"""Buttons that survive restarts: `DynamicItem`s whose custom ids carry only ids (+ the order's confirm HMAC).
+
+    ord:ok:<intent id>:<confirm token>       Confirm (danger)  -> OrderService.confirm
+    ord:no:<intent id>                       Cancel            -> OrderService.cancel_intent
+    alr:snooze:<alert id> / alr:dismiss:<alert id>            -> AlertService.snooze / dismiss
+    alr:chip:<alert id>:<trigger id>:<chip id>                -> the chip's order -> OrderService.propose -> preview
+
+Nothing is kept in memory: a new bot process rebuilds each item from its custom id (`add_dynamic_items`).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any, cast
+
+import discord
+
+from bots.discord import render
+from bots.discord.errors import reply_error
+from core.domain.order_input import parse_order
+from core.errors import Conflict, Expired, NotFound
+
+if TYPE_CHECKING:
+    from core.runtime import Runtime
+
+CUSTOM_ID_MAX = 100
+NOT_TRADER = ("Only the users listed in TRADERS can do this (ask an admin to add `discord:{id}` to TRADERS); "
+              "nothing was done.")
+
+
+def runtime_of(interaction: discord.Interaction[Any]) -> Runtime:
+    return cast("Runtime", interaction.client.runtime)
+
+
+def actor_of(interaction: discord.Interaction[Any]) -> str:
+    return f"discord:{interaction.user.id}"
+
+
+async def require_trader(interaction: discord.Interaction[Any]) -> bool:
+    """True for a trader; otherwise answers with an ephemeral refusal (the first and only response)."""
+    if actor_of(interaction) in runtime_of(interaction).settings.traders:
+        return True
+    await interaction.response.send_message(NOT_TRADER.format(id=interaction.user.id), ephemeral=True)
+    return False
+
+
+class ConfirmOrder(discord.ui.DynamicItem[discord.ui.Button[Any]],
+                   template=r"ord:ok:(?P<id>[A-Za-z0-9-]{1,40}):(?P<token>[A-Za-z0-9_-]{1,60})"):
+    def __init__(self, intent_id: str, token: str) -> None:
+        super().__init__(discord.ui.Button(label="Confirm", style=discord.ButtonStyle.danger,
+                                           custom_id=f"ord:ok:{intent_id}:{token}"))
+        self.intent_id, self.token = intent_id, token
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any],
+                             match: re.Match[str], /) -> ConfirmOrder:
+        return cls(match["id"], match["token"])
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        try:
+            if not await require_trader(interaction):
+                return
+            await interaction.response.defer()  # the broker call may take seconds
+            rt = runtime_of(interaction)
+            try:
+                result = await rt.orders.confirm(self.intent_id, self.token, actor_of(interaction))
+            except Expired as exc:
+                await interaction.edit_original_response(
+                    embed=render.notice_embed("Order expired: nothing was sent", exc.message), view=None)
+                return
+            except Conflict as exc:
+                await interaction.followup.send(exc.message, ephemeral=True)
+                return
+            await interaction.edit_original_response(embed=render.order_outcome_embed(result.to_dict()), view=None)
+        except Exception as exc:
+            await reply_error(interaction, exc)
+
+
+class CancelOrder(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"ord:no:(?P<id>[A-Za-z0-9-]{1,40})"):
+    def __init__(self, intent_id: str) -> None:
+        super().__init__(discord.ui.Button(label="Cancel", style=discord.ButtonStyle.secondary,
+                                           custom_id=f"ord:no:{intent_id}"))
+        self.intent_id = intent_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any],
+                             match: re.Match[str], /) -> CancelOrder:
+        return cls(match["id"])
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        try:
+            await interaction.response.defer()
+            try:
+                await runtime_of(interaction).orders.cancel_intent(self.intent_id, actor_of(interaction))
+            except Conflict as exc:
+                await interaction.followup.send(exc.message, ephemeral=True)
+                return
+            await interaction.edit_original_response(
+                embed=render.notice_embed("Order cancelled", "Nothing was sent."), view=None)
+        except Exception as exc:
+            await reply_error(interaction, exc)
+
+
+class AlertAction(discord.ui.DynamicItem[discord.ui.Button[Any]],
+                  template=r"alr:(?P<verb>snooze|dismiss):(?P<id>[A-Za-z0-9-]{1,40})"):
+    def __init__(self, verb: str, alert_id: str, label: str | None = None) -> None:
+        style = discord.ButtonStyle.secondary
+        super().__init__(discord.ui.Button(label=render.clip(label or verb.title(), render.LABEL_MAX), style=style,
+                                           custom_id=f"alr:{verb}:{alert_id}"))
+        self.verb, self.alert_id = verb, alert_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any],
+                             match: re.Match[str], /) -> AlertAction:
+        label = item.label if isinstance(item, discord.ui.Button) else None
+        return cls(match["verb"], match["id"], label)
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        try:
+            if not await require_trader(interaction):
+                return
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            alerts = runtime_of(interaction).alerts
+            if self.verb == "snooze":
+                alert = await alerts.snooze(self.alert_id, minutes=15)
+                text = f"Snoozed until {alert.get('snoozed_until')}: {render.alert_line(alert)}"
+            else:
+                alert = await alerts.dismiss(self.alert_id)
+                text = f"Dismissed: {render.alert_line(alert)}"
+            await interaction.followup.send(render.clip(text, render.CONTENT_MAX), ephemeral=True)
+        except Exception as exc:
+            await reply_error(interaction, exc)
+
+
+class AlertChip(discord.ui.DynamicItem[discord.ui.Button[Any]],
+                template=r"alr:chip:(?P<id>[A-Za-z0-9-]{1,40}):(?P<trigger>[A-Za-z0-9-]{1,40}):(?P<chip>[A-Za-z0-9_-]{1,25})"):
+    def __init__(self, alert_id: str, trigger_id: str, chip_id: str, label: str | None = None) -> None:
+        super().__init__(discord.ui.Button(label=render.clip(label or chip_id, render.LABEL_MAX),
+                                           style=discord.ButtonStyle.primary,
+                                           custom_id=f"alr:chip:{alert_id}:{trigger_id}:{chip_id}"))
+        self.alert_id, self.trigger_id, self.chip_id = alert_id, trigger_id, chip_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any],
+                             match: re.Match[str], /) -> AlertChip:
+        label = item.label if isinstance(item, discord.ui.Button) else None
+        return cls(match["id"], match["trigger"], match["chip"], label)
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        try:
+            if not await require_trader(interaction):
+                return
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            rt = runtime_of(interaction)
+            triggers = await rt.alerts.triggers(self.alert_id, limit=50)
+            trigger = next((t for t in triggers if t["id"] == self.trigger_id), None)
+            chip = next((a for a in (trigger or {}).get("actions", []) if a.get("id") == self.chip_id), None)
+            if chip is None:
+                raise NotFound("this action is no longer available for that alert")
+            if chip.get("kind") == "plan" or chip.get("order") is None:
+                plan = chip.get("plan") or {}
+                text = ", ".join(f"{k}: {v}" for k, v in plan.items()) or "no order attached to this action"
+                await interaction.followup.send(render.clip(f"{chip.get('label')}: {text}", render.CONTENT_MAX),
+                                                ephemeral=True)
+                return
+            result = await rt.orders.propose(actor_of(interaction), parse_order(chip["order"]),
+                                             rationale=f"alert chip {chip.get('label')}", source="discord")
+            await send_preview(interaction, result.to_dict())
+        except Exception as exc:
+            await reply_error(interaction, exc)
+
+
+DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (ConfirmOrder, CancelOrder, AlertAction, AlertChip)
+
+
+def confirm_view(intent_id: str, token: str) -> discord.ui.View:
+    return render.button_view([ConfirmOrder(intent_id, token), CancelOrder(intent_id)])
+
+
+async def send_preview(interaction: discord.Interaction[Any], result: dict[str, Any]) -> None:
+    """The ephemeral preview of a proposal (after a defer): Confirm/Cancel, or the risk refusal without buttons."""
+    embed = render.order_preview_embed(result)
+    intent, token = result.get("intent"), result.get("token")
+    if intent is None or token is None:
+        await interaction.followup.send(embed=embed, ephemeral=True)
+        return
+    await interaction.followup.send(embed=embed, view=confirm_view(intent["id"], token), ephemeral=True)
+
+
+def alert_view(payload: dict[str, Any]) -> discord.ui.View | None:
+    """The alert's next-best-action chips as buttons (at most 25, custom ids within 100 chars)."""
+    meta = payload.get("meta") or {}
+    alert_id = str(meta.get("alert_id") or payload.get("alert_id") or "")
+    trigger_id = str(payload.get("trigger_id") or meta.get("trigger_id") or "")
+    if not alert_id:
+        return None
+    items: list[discord.ui.Item[Any]] = []
+    for chip in meta.get("actions") or []:
+        kind, label = chip.get("kind"), str(chip.get("label") or chip.get("id"))
+        if kind in ("snooze", "dismiss"):
+            items.append(AlertAction(kind, alert_id, label))
+        elif trigger_id and chip.get("id"):
+            custom_id = f"alr:chip:{alert_id}:{trigger_id}:{chip['id']}"
+            if len(custom_id) <= CUSTOM_ID_MAX and AlertChip.__discord_ui_compiled_template__.fullmatch(custom_id):
+                items.append(AlertChip(alert_id, trigger_id, str(chip["id"]), label))
+    return render.button_view(items) if items else None
+

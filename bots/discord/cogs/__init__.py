@@ -1,0 +1,20 @@
+"""One cog per feature; each command parses its options, calls one core method and renders the result."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from discord.ext import commands
+
+from bots.discord.cogs.alerts import AlertsCog
+from bots.discord.cogs.coach import CoachCog
+from bots.discord.cogs.market import MarketCog, WatchCog
+from bots.discord.cogs.orders import OrdersCog
+from bots.discord.cogs.risk import RiskCog
+
+if TYPE_CHECKING:
+    from bots.discord.bot import TradeBot
+
+
+def build_cogs(bot: TradeBot) -> list[commands.Cog]:
+    return [MarketCog(bot), WatchCog(bot), AlertsCog(bot), RiskCog(bot), OrdersCog(bot), CoachCog(bot)]

@@ -1,0 +1,36 @@
+"""What the cogs share: the runtime handle, actor ids and the watchlist symbol autocomplete."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+if TYPE_CHECKING:
+    from bots.discord.bot import TradeBot
+    from core.runtime import Runtime
+
+MAX_CHOICES = 25
+
+
+class FeatureCog(commands.Cog):
+    def __init__(self, bot: TradeBot) -> None:
+        self.bot = bot
+
+    @property
+    def runtime(self) -> Runtime:
+        return self.bot.runtime
+
+
+def actor(interaction: discord.Interaction[Any]) -> str:
+    return f"discord:{interaction.user.id}"
+
+
+async def symbol_choices(runtime: Runtime, current: str) -> list[app_commands.Choice[str]]:
+    """Watchlist symbols starting with what was typed (a local DB read: autocomplete cannot be deferred)."""
+    prefix = current.strip().upper()
+    symbols = (await runtime.settings_service.get()).watchlist
+    matches = [s for s in symbols if s.startswith(prefix)] or ([prefix] if prefix else [])
+    return [app_commands.Choice(name=s, value=s) for s in matches[:MAX_CHOICES]]

@@ -1,0 +1,49 @@
+"""The `discord` alert channel: the delivery engine hands each outbox row to `DiscordAlertNotifier.deliver`,
+which posts the alert card (embed + chip buttons) to DISCORD_ALERT_CHANNEL_ID through the bot's REST client."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+import discord
+
+from bots.discord import render
+from bots.discord.buttons import alert_view
+from core.errors import ExternalPermanent, ExternalTransient, IntegrationDisabled
+
+
+class DiscordAlertNotifier:
+    channel = "discord"
+
+    def __init__(self, client: discord.Client, channel_id: int | None) -> None:
+        self.client = client
+        self.channel_id = channel_id
+        self.sent: dict[str, int] = {}  # trigger id -> message id, so a retry in this process does not post twice
+
+    async def deliver(self, payload: dict[str, Any]) -> None:
+        if self.channel_id is None:
+            raise IntegrationDisabled("discord", "DISCORD_ALERT_CHANNEL_ID is not set",
+                                      "set DISCORD_ALERT_CHANNEL_ID to the id of the channel for alert cards")
+        trigger_id = str(payload.get("trigger_id") or "")
+        if trigger_id and trigger_id in self.sent:
+            return
+        target = self.client.get_partial_messageable(self.channel_id)
+        view = alert_view(payload)
+        try:
+            if view is None:
+                message = await target.send(embed=render.alert_event_embed(payload))
+            else:
+                message = await target.send(embed=render.alert_event_embed(payload), view=view)
+        except discord.RateLimited as exc:
+            raise ExternalTransient("Discord rate limit", retry_after=exc.retry_after) from exc
+        except discord.HTTPException as exc:
+            if exc.status >= 500 or exc.status == 429:
+                raise ExternalTransient(f"Discord answered {exc.status}") from exc
+            raise ExternalPermanent(f"Discord refused the alert message ({exc.status}: {exc.text})") from exc
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            raise ExternalTransient(f"Discord unreachable: {exc}") from exc
+        if trigger_id:
+            self.sent[trigger_id] = message.id
+            if len(self.sent) > 10_000:
+                self.sent.pop(next(iter(self.sent)))

@@ -1,0 +1,335 @@
+"""Pure rendering: domain values and service dicts -> `discord.Embed` / `discord.ui.View`.
+
+No I/O and no core calls here. Every builder respects Discord's limits (embed 6000 chars in total, title 256,
+description 4096, 25 fields of name 256 / value 1024, footer 2048; 5 buttons per row, 5 rows; message content
+2000 chars): text is cut with an ellipsis, extra fields dropped, long content split with `split_content`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import discord
+
+from core.domain.market import Quote
+
+CONTENT_MAX = 2000
+EMBED_TOTAL_MAX = 6000
+TITLE_MAX = 256
+DESCRIPTION_MAX = 4096
+FIELDS_MAX = 25
+FIELD_NAME_MAX = 256
+FIELD_VALUE_MAX = 1024
+FOOTER_MAX = 2048
+BUTTONS_PER_ROW = 5
+ROWS_MAX = 5
+LABEL_MAX = 80
+
+GREEN = 0x2ECC71
+RED = 0xE74C3C
+GREY = 0x95A5A6
+AMBER = 0xF1C40F
+BLUE = 0x3498DB
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters, with an ellipsis when it was longer."""
+    return text if len(text) <= limit else text[: max(limit - 1, 0)] + "…"
+
+
+def split_content(text: str, limit: int = CONTENT_MAX) -> list[str]:
+    """Message-sized chunks of `text`, split at line breaks (then spaces) where possible; never empty."""
+    if not text:
+        return [""]
+    chunks: list[str] = []
+    rest = text
+    while len(rest) > limit:
+        cut = rest.rfind("\n", 0, limit + 1)
+        if cut <= 0:
+            cut = rest.rfind(" ", 0, limit + 1)
+        if cut <= 0:
+            cut = limit
+        chunks.append(rest[:cut])
+        rest = rest[cut:].lstrip("\n ") if cut < len(rest) else ""
+    if rest:
+        chunks.append(rest)
+    return chunks
+
+
+def embed_size(embed: discord.Embed) -> int:
+    """What Discord counts toward the 6000-character total."""
+    total = len(embed.title or "") + len(embed.description or "")
+    total += sum(len(f.name or "") + len(f.value or "") for f in embed.fields)
+    total += len(embed.footer.text or "") + len(embed.author.name or "")
+    return total
+
+
+def make_embed(title: str, description: str | None = None, *, colour: int = BLUE,
+               fields: Iterable[tuple[str, str, bool]] = (), footer: str | None = None,
+               timestamp: datetime | None = None) -> discord.Embed:
+    """An embed with every part clipped to its limit, at most 25 fields, and the total kept under 6000."""
+    title, footer = clip(title, TITLE_MAX), clip(footer, FOOTER_MAX) if footer else None
+    room = min(DESCRIPTION_MAX, EMBED_TOTAL_MAX - len(title) - len(footer or ""))
+    embed = discord.Embed(title=title, colour=colour, timestamp=timestamp,
+                          description=clip(description, room) if description else None)
+    if footer:
+        embed.set_footer(text=footer)
+    budget = EMBED_TOTAL_MAX - embed_size(embed)
+    for count, (raw_name, raw_value, inline) in enumerate(fields):
+        name, value = clip(raw_name or "-", FIELD_NAME_MAX), clip(raw_value or "-", FIELD_VALUE_MAX)
+        if count >= FIELDS_MAX or len(name) + len(value) > budget:
+            break
+        embed.add_field(name=name, value=value, inline=inline)
+        budget -= len(name) + len(value)
+    return embed
+
+
+def money(value: Any) -> str:
+    if value is None or value == "":
+        return "n/a"
+    try:
+        return f"${Decimal(str(value)):,.2f}"
+    except ArithmeticError:
+        return str(value)
+
+
+def _num(value: Decimal | None, places: int = 2) -> str:
+    return "n/a" if value is None else f"{value:,.{places}f}"
+
+
+# -- market ---------------------------------------------------------------------------------------------------
+
+
+def quote_embed(quote: Quote) -> discord.Embed:
+    change, pct = quote.change, quote.change_pct
+    if change is None or pct is None:
+        colour, move = GREY, ""
+    else:
+        colour = GREEN if change > 0 else RED if change < 0 else GREY
+        arrow = "▲" if change > 0 else "▼" if change < 0 else "■"
+        move = f" {arrow} {change:+,.2f} ({pct:+.2f}%)"
+    last = f"${_num(quote.last)}" if quote.last is not None else "no last price"
+    fields = [("Bid / Ask", f"{_num(quote.bid)} / {_num(quote.ask)}", True),
+              ("Sizes", f"{quote.bid_size or 'n/a'} x {quote.ask_size or 'n/a'}", True),
+              ("Prev close", _num(quote.prev_close), True)]
+    return make_embed(f"{quote.symbol} · {last}{move}", colour=colour, fields=fields,
+                      footer=f"Data: {quote.source}", timestamp=quote.ts)
+
+
+def watchlist_embed(symbols: Sequence[str], note: str | None = None) -> discord.Embed:
+    body = ", ".join(symbols) if symbols else "The watchlist is empty: add a symbol with /watch add."
+    return make_embed("Watchlist", f"{note}\n{body}" if note else body)
+
+
+def status_embed(integrations: dict[str, dict[str, Any]]) -> discord.Embed:
+    fields = []
+    for name, status in integrations.items():
+        state = "🟢 enabled" if status.get("enabled") else "🔴 disabled"
+        detail = str(status.get("reason") or "")
+        if not status.get("enabled") and status.get("how_to_enable"):
+            detail += f"\nTo enable: {status['how_to_enable']}"
+        extra = [f"{key}: {status[key]}" for key in ("feed", "lag_ms", "freshness_sec", "last_message_age_sec")
+                 if status.get(key) not in (None, "")]
+        if extra:
+            detail += "\n" + ", ".join(extra)
+        fields.append((name, f"{state}\n{detail}".strip(), True))
+    return make_embed("Integrations", fields=fields, timestamp=datetime.now(UTC))
+
+
+# -- alerts ---------------------------------------------------------------------------------------------------
+
+CONDITION_TEXT = {"price_above": "above", "price_below": "below"}
+LEVEL_COLOURS = {"critical": RED, "warning": AMBER, "warn": AMBER, "info": BLUE, "success": GREEN}
+
+
+def alert_line(alert: dict[str, Any]) -> str:
+    cond = CONDITION_TEXT.get(str(alert.get("condition")), alert.get("condition"))
+    text = f"`{alert.get('id')}` **{alert.get('symbol')}** {cond} {alert.get('level')} ({alert.get('status')})"
+    if alert.get("note"):
+        text += f" · {alert['note']}"
+    return text
+
+
+def alert_created_embed(alert: dict[str, Any]) -> discord.Embed:
+    title = "Alert exists already" if alert.get("duplicate") else "Alert created"
+    description = alert_line(alert)
+    warnings = alert.get("warnings") or []
+    if alert.get("already_true"):
+        warnings = [*warnings, "the condition is already true: it fires after price moves back and crosses again"]
+    return make_embed(title, description, colour=AMBER if warnings else GREEN,
+                      fields=[("Warning", str(w), False) for w in warnings])
+
+
+def alerts_list_embed(alerts: Sequence[dict[str, Any]]) -> discord.Embed:
+    if not alerts:
+        return make_embed("Alerts", "No alerts: create one with /alert add.")
+    lines = [alert_line(a) for a in alerts]
+    text, shown = "", 0
+    for line in lines:
+        if len(text) + len(line) + 1 > DESCRIPTION_MAX - 40:
+            break
+        text += line + "\n"
+        shown += 1
+    if shown < len(lines):
+        text += f"... and {len(lines) - shown} more"
+    return make_embed(f"Alerts ({len(alerts)})", text)
+
+
+def alert_event_embed(payload: dict[str, Any]) -> discord.Embed:
+    """A delivered `alert` event (level, msg, meta) as a card: colour by level, price, condition, time, marks."""
+    meta = payload.get("meta") or {}
+    level = str(payload.get("level") or "info")
+    symbol = meta.get("symbol") or ""
+    marks = []
+    if meta.get("kind") == "approaching" or meta.get("approaching"):
+        marks.append("approaching")
+    if meta.get("late"):
+        marks.append("late")
+    title = f"{symbol} alert" if symbol else "Alert"
+    if marks:
+        title += f" ({', '.join(marks)})"
+    fields = []
+    if meta.get("price") is not None:
+        fields.append(("Price", str(meta["price"]), True))
+    if meta.get("condition"):
+        cond = CONDITION_TEXT.get(str(meta["condition"]), str(meta["condition"]))
+        fields.append(("Condition", f"{cond} {meta.get('level', '')}".strip(), True))
+    if meta.get("note"):
+        fields.append(("Note", str(meta["note"]), False))
+    when = meta.get("fired_at") or payload.get("triggered_at")
+    timestamp = None
+    if isinstance(when, str):
+        try:
+            timestamp = datetime.fromisoformat(when)
+        except ValueError:
+            timestamp = None
+    return make_embed(title, str(payload.get("msg") or ""), colour=LEVEL_COLOURS.get(level, BLUE), fields=fields,
+                      footer=f"alert {meta.get('alert_id') or payload.get('alert_id') or ''}".strip(),
+                      timestamp=timestamp)
+
+
+# -- risk -----------------------------------------------------------------------------------------------------
+
+RISK_COLOURS = {"ACTIVE": GREEN, "REDUCE_ONLY": AMBER, "HALTED": RED}
+
+
+def risk_embed(state: dict[str, Any]) -> discord.Embed:
+    status = str(state.get("status") or state.get("state") or "unknown")
+    fields: list[tuple[str, str, bool]] = []
+    if state.get("equity") is not None:
+        fields.append(("Equity", money(state["equity"]), True))
+    if state.get("day_pnl") is not None:
+        fields.append(("Day P&L", money(state["day_pnl"]), True))
+    usage = state.get("usage") or []
+    for item in usage if isinstance(usage, list) else []:
+        fields.append((str(item.get("name")), str(item.get("text") or f"{item.get('used')} / {item.get('limit')}"),
+                       True))
+    reasons = state.get("reasons") or []
+    description = "\n".join(f"• {r}" for r in reasons) if reasons else None
+    if state.get("how_to_enable"):
+        description = (description or "") + f"\nTo fix: {state['how_to_enable']}"
+    for warning in state.get("warnings") or []:
+        fields.append(("Warning", str(warning), False))
+    return make_embed(f"Risk: {status}", description, colour=RISK_COLOURS.get(status.upper(), GREY), fields=fields)
+
+
+# -- orders ---------------------------------------------------------------------------------------------------
+
+
+def order_text(order: dict[str, Any]) -> str:
+    text = f"{str(order.get('side', '')).upper()} {order.get('quantity')} " \
+           f"{order.get('option_symbol') or order.get('symbol')} {order.get('type')}"
+    if order.get("price"):
+        text += f" @ {order['price']}"
+    if order.get("stop"):
+        text += f" stop {order['stop']}"
+    return f"{text} ({order.get('duration') or 'day'})"
+
+
+def order_preview_embed(result: dict[str, Any]) -> discord.Embed:
+    """`OrderService.propose` result (`ProposeResult.to_dict()`): the exact order, cost, buying power effect,
+    risk decision and the PAPER/LIVE badge."""
+    mode = str(result.get("mode") or "PAPER")
+    risk = result.get("risk") or {}
+    intent = result.get("intent") or {}
+    order = intent.get("order") or {}
+    preview = result.get("preview") or {}
+    if risk.get("decision") == "denied":
+        return make_embed(f"[{mode}] Order refused by risk", str(risk.get("reason") or "denied"), colour=RED)
+    fields = [("Order", order_text(order), False),
+              ("Estimated cost", money(preview.get("order_cost") or preview.get("cost")), True),
+              ("Commission", money(preview.get("commission")), True),
+              ("Buying power effect", money(preview.get("buying_power_effect")), True),
+              ("Risk", f"{risk.get('decision')}: {risk.get('reason')}", False)]
+    for warning in preview.get("warnings") or []:
+        fields.append(("Warning", str(warning), False))
+    expires = intent.get("expires_at")
+    footer = f"{mode} account · confirm before {expires}" if expires else f"{mode} account"
+    return make_embed(f"[{mode}] Confirm order?", "Nothing is sent until you press Confirm.",
+                      colour=RED if mode == "LIVE" else AMBER, fields=fields, footer=footer)
+
+
+def order_outcome_embed(result: dict[str, Any]) -> discord.Embed:
+    """`OrderService.confirm` result (`ConfirmResult.to_dict()`): the order id, or why not."""
+    intent = result.get("intent") or {}
+    outcome = str(result.get("outcome") or "")
+    order = order_text(intent.get("order") or {})
+    if outcome == "submitted":
+        return make_embed("Order sent", f"{order}\nBroker order id: `{intent.get('broker_order_id')}`",
+                          colour=GREEN)
+    reason = result.get("reason") or intent.get("error") or outcome
+    if outcome == "unknown":
+        return make_embed("Order outcome unknown",
+                          f"{order}\n{reason}\nIt is being looked up by its tag; it is never sent twice.",
+                          colour=AMBER)
+    return make_embed(f"Order not sent ({outcome})", f"{order}\n{reason}", colour=RED)
+
+
+def notice_embed(title: str, text: str, *, colour: int = GREY) -> discord.Embed:
+    return make_embed(title, text, colour=colour)
+
+
+# -- views ----------------------------------------------------------------------------------------------------
+
+
+def button_view(items: Sequence[discord.ui.Item[Any]]) -> discord.ui.View:
+    """A persistent-style view (no timeout) with at most 5 rows of 5 buttons; extra items are left out."""
+    view = discord.ui.View(timeout=None)
+    for index, item in enumerate(items[: BUTTONS_PER_ROW * ROWS_MAX]):
+        item.row = index // BUTTONS_PER_ROW
+        view.add_item(item)
+    return view
+
+
+# -- coach ----------------------------------------------------------------------------------------------------
+
+EMBEDS_PER_MESSAGE = 10
+
+
+def suggestion_embed(suggestion: dict[str, Any]) -> discord.Embed:
+    confidence = suggestion.get("confidence") or {}
+    score = confidence.get("score")
+    factors = ", ".join(f"{f.get('name')} {f.get('value')}" for f in confidence.get("factors") or [])
+    sources = "\n".join(f"{s.get('tool')} · {s.get('endpoint')} · {s.get('as_of') or 'n/a'}"
+                        for s in suggestion.get("sources") or [])
+    fields = [("Confidence", f"{score:.0%}" if isinstance(score, int | float) else "n/a", True),
+              ("Kind", str(suggestion.get("kind") or ""), True)]
+    if factors:
+        fields.append(("Factors", factors, False))
+    if sources:
+        fields.append(("Sources", sources, False))
+    return make_embed(str(suggestion.get("text") or "Suggestion"), str(suggestion.get("rationale") or ""),
+                      colour=BLUE, fields=fields)
+
+
+def coach_messages(reply: dict[str, Any]) -> tuple[list[str], list[discord.Embed]]:
+    """The reply text split into message-sized chunks, and at most 10 suggestion embeds (the last message's)."""
+    text = str(reply.get("content") or "")
+    unverified = reply.get("unverified_numbers") or []
+    if unverified:
+        text += f"\n\n⚠ Not verified against this turn's data: {', '.join(map(str, unverified))}"
+    embeds = [suggestion_embed(s) for s in (reply.get("suggestions") or [])[:EMBEDS_PER_MESSAGE]]
+    return split_content(text or "(no answer)"), embeds

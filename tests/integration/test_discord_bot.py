@@ -1,0 +1,446 @@
+"""The Discord bot end to end, offline: the real discord.py code path (raw interaction payloads injected into
+`ConnectionState.parse_interaction_create` -> command tree / DynamicItem dispatch -> our handlers -> real HTTP)
+against a fake Discord REST server, with the Tradier and Polygon doubles behind the core."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import discord
+import pytest
+import yarl
+
+from bots.discord import TradeBot, build_discord_bot, render, sync_commands
+from core.db.models import AlertDelivery, AlertTrigger
+from core.errors import ExternalTransient
+from core.runtime import Runtime
+from core.settings import DiscordSettings, PolygonSettings, Settings
+from tests.doubles.discord_api import (
+    ALERT_CHANNEL_ID,
+    APP_ID,
+    CHANNEL_ID,
+    GUILD_ID,
+    DiscordApiDouble,
+    autocomplete,
+    button_click,
+    custom_ids,
+    message_create,
+    slash,
+)
+from tests.doubles.llm import OpenAIDouble, answer
+from tests.doubles.polygon import API_KEY as POLYGON_KEY
+from tests.doubles.polygon import PolygonDouble
+from tests.doubles.tradier import TradierDouble
+from tests.integration.orders_helpers import broker_settings, place_posts, placed, small_account, unthrottled
+from tradeassist import cli
+
+EPHEMERAL = 64
+TRADER, OTHER = 1, 2
+
+
+@pytest.fixture
+async def api(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[DiscordApiDouble]:
+    async with DiscordApiDouble() as double:
+        # the factory sets these globals from the settings; monkeypatch puts the originals back afterwards
+        monkeypatch.setattr(discord.http.Route, "BASE", double.base_url)
+        monkeypatch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL("ws://127.0.0.1:9/"))
+        yield double
+
+
+@pytest.fixture
+async def tradier() -> AsyncIterator[TradierDouble]:
+    async with TradierDouble() as double:
+        yield small_account(double)
+
+
+@pytest.fixture
+def make(make_settings: Callable[..., Settings], tmp_path: Any, tradier: TradierDouble,
+         api: DiscordApiDouble) -> Callable[..., Settings]:
+    def _make(**overrides: Any) -> Settings:
+        discord_settings = DiscordSettings(  # type: ignore[call-arg]
+            _env_file=None, bot_token="test-token", guild_ids=[GUILD_ID], alert_channel_id=ALERT_CHANNEL_ID,
+            api_url=api.base_url, gateway_url="ws://127.0.0.1:9/")
+        return broker_settings(make_settings, f"sqlite+aiosqlite:///{tmp_path}/discord.db", tradier,
+                               discord=discord_settings, **overrides)
+    return _make
+
+
+@asynccontextmanager
+async def running(settings: Settings) -> AsyncIterator[Runtime]:
+    async with Runtime(settings, roles={"discord"}) as rt:
+        unthrottled(rt).orders.resolve_window = 3.0
+        yield rt
+
+
+@asynccontextmanager
+async def logged_in(rt: Runtime) -> AsyncIterator[TradeBot]:
+    bot = build_discord_bot(rt, rt.settings)
+    await bot.login("test-token")  # REST only (the fake); runs setup_hook; no gateway connection
+    try:
+        yield bot
+    finally:
+        await bot.close()
+
+
+@pytest.fixture
+async def rt(make: Callable[..., Settings]) -> AsyncIterator[Runtime]:
+    async with running(make()) as runtime:
+        yield runtime
+
+
+@pytest.fixture
+async def bot(rt: Runtime) -> AsyncIterator[TradeBot]:
+    async with logged_in(rt) as client:
+        yield client
+
+
+def inject(bot: discord.Client, payload: dict[str, Any]) -> dict[str, Any]:
+    bot._connection.parse_interaction_create(payload)
+    return payload
+
+
+async def first_callback(api: DiscordApiDouble, interaction: dict[str, Any]) -> dict[str, Any]:
+    calls = await api.wait_for(lambda: api.callbacks(interaction))
+    body: dict[str, Any] = calls[0].json
+    return body
+
+
+async def first_followup(api: DiscordApiDouble, interaction: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(what the bot sent, the message the fake answered with)."""
+    calls = await api.wait_for(lambda: api.followups(interaction))
+    return calls[0].json, calls[0].answer
+
+
+# -- commands -------------------------------------------------------------------------------------------------
+
+
+async def test_sync_puts_every_command_to_the_configured_guild(bot: TradeBot, api: DiscordApiDouble) -> None:
+    synced = await sync_commands(bot, [GUILD_ID])
+    puts = api.find("PUT", rf"^/applications/{APP_ID}/guilds/{GUILD_ID}/commands$")
+    assert len(puts) == 1
+    assert not api.find("PUT", rf"^/applications/{APP_ID}/commands$")  # never a global sync
+    commands = {c["name"]: c for c in puts[0].json}
+    assert set(commands) == {"quote", "status", "watch", "alert", "risk", "order", "coach"} == set(synced[GUILD_ID])
+    assert {o["name"] for o in commands["watch"]["options"]} == {"add", "remove", "list"}
+    assert {o["name"] for o in commands["alert"]["options"]} == {"add", "list", "remove"}
+    order = {o["name"]: o for o in commands["order"]["options"]}
+    assert [o["name"] for o in commands["order"]["options"] if o.get("required")] == \
+        ["symbol", "side", "quantity", "type"]
+    assert {c["value"] for c in order["side"]["choices"]} >= {"buy", "sell"}
+    assert order["symbol"]["autocomplete"] is True
+    for command in puts[0].json:
+        assert len(command["description"]) <= 100
+
+
+async def test_the_cli_syncs_to_the_configured_guilds(make: Callable[..., Settings], api: DiscordApiDouble) -> None:
+    synced = await cli._sync_commands(make(), "test-token")
+    assert list(synced) == [GUILD_ID] and "order" in synced[GUILD_ID]
+    assert len(api.find("PUT", rf"^/applications/{APP_ID}/guilds/{GUILD_ID}/commands$")) == 1
+
+
+async def test_quote_defers_then_sends_the_quote_card(make: Callable[..., Settings], api: DiscordApiDouble) -> None:
+    async with PolygonDouble() as pg:
+        pg.market = "closed"
+        pg.delay = 1.0  # a slow provider: the ack must not wait for it
+        polygon = PolygonSettings(api_key=POLYGON_KEY, rest_url=pg.rest_url)  # type: ignore[arg-type]
+        async with running(make(polygon=polygon)) as runtime, logged_in(runtime) as client:
+            interaction = inject(client, slash("quote", {"symbol": "aapl"}))
+            assert (await first_callback(api, interaction))["type"] == 5  # deferred: the quote may hit REST
+            sent, _ = await first_followup(api, interaction)
+            [ack], [followup] = api.callbacks(interaction), api.followups(interaction)
+            assert followup.at - ack.at >= 0.9
+    embed = sent["embeds"][0]
+    assert embed["title"].startswith("AAPL · $")
+    assert {f["name"] for f in embed["fields"]} >= {"Bid / Ask", "Prev close"}
+    assert embed["footer"]["text"].startswith("Data: ")
+
+
+async def test_quote_without_market_data_says_how_to_enable_it(bot: TradeBot, api: DiscordApiDouble) -> None:
+    interaction = inject(bot, slash("quote", {"symbol": "AAPL"}))
+    assert (await first_callback(api, interaction))["type"] == 5
+    sent, _ = await first_followup(api, interaction)
+    assert "POLYGON_API_KEY" in sent["content"] and "To enable" in sent["content"]
+    assert sent["flags"] & EPHEMERAL
+
+
+async def test_status_answers_at_once_with_every_integration(bot: TradeBot, api: DiscordApiDouble) -> None:
+    interaction = inject(bot, slash("status"))
+    body = await first_callback(api, interaction)
+    assert body["type"] == 4 and body["data"]["flags"] & EPHEMERAL
+    names = {f["name"] for f in body["data"]["embeds"][0]["fields"]}
+    assert {"market_data", "broker", "discord"} <= names
+
+
+async def test_symbol_autocomplete_serves_the_watchlist(bot: TradeBot, api: DiscordApiDouble) -> None:
+    interaction = inject(bot, autocomplete("quote", "symbol", "s"))
+    body = await first_callback(api, interaction)
+    assert body["type"] == 8
+    assert body["data"]["choices"] == [{"name": "SPY", "value": "SPY"}]
+
+
+async def test_watch_add_then_list(bot: TradeBot, rt: Runtime, api: DiscordApiDouble) -> None:
+    added = inject(bot, slash("watch", {"symbol": "nvda"}, sub="add"))
+    sent, _ = await first_followup(api, added)
+    assert "NVDA" in sent["embeds"][0]["description"]
+    assert (await rt.settings_service.get()).watchlist == ["SPY", "QQQ", "NVDA"]
+    listed = inject(bot, slash("watch", sub="list"))
+    sent, _ = await first_followup(api, listed)
+    assert sent["embeds"][0]["description"] == "SPY, QQQ, NVDA"
+
+
+async def test_alert_add_list_remove(bot: TradeBot, rt: Runtime, api: DiscordApiDouble) -> None:
+    created = inject(bot, slash("alert", {"symbol": "AAPL", "condition": "price_above", "level": 450.5},
+                                sub="add"))
+    sent, _ = await first_followup(api, created)
+    assert sent["embeds"][0]["title"] == "Alert created"
+    [alert] = await rt.alerts.list()
+    assert alert["channels"] == ["ws", "discord"] and Decimal(alert["level"]) == Decimal("450.5")
+    listed = inject(bot, slash("alert", sub="list"))
+    sent, _ = await first_followup(api, listed)
+    assert alert["id"] in sent["embeds"][0]["description"]
+    removed = inject(bot, slash("alert", {"alert_id": alert["id"]}, sub="remove"))
+    sent, _ = await first_followup(api, removed)
+    assert "deleted" in sent["content"]
+    unknown = inject(bot, slash("alert", {"alert_id": "nope"}, sub="remove"))
+    sent, _ = await first_followup(api, unknown)
+    assert sent["flags"] & EPHEMERAL and sent["content"]
+
+
+async def test_risk_reads_the_broker_account(bot: TradeBot, api: DiscordApiDouble) -> None:
+    interaction = inject(bot, slash("risk"))
+    assert (await first_callback(api, interaction))["type"] == 5
+    sent, _ = await first_followup(api, interaction)
+    assert sent["embeds"][0]["title"].startswith("Risk: ")
+
+
+# -- orders ---------------------------------------------------------------------------------------------------
+
+ORDER = {"symbol": "AAPL", "side": "buy", "quantity": 1, "type": "market"}
+
+
+async def propose(bot: discord.Client, api: DiscordApiDouble) -> tuple[dict[str, Any], dict[str, Any]]:
+    interaction = inject(bot, slash("order", ORDER, user_id=TRADER))
+    callback = await first_callback(api, interaction)
+    assert callback["type"] == 5 and callback["data"]["flags"] & EPHEMERAL
+    return await first_followup(api, interaction)
+
+
+async def test_order_preview_confirm_places_exactly_one_order(bot: TradeBot, api: DiscordApiDouble,
+                                                              tradier: TradierDouble) -> None:
+    sent, preview = await propose(bot, api)
+    assert sent["flags"] & EPHEMERAL
+    embed = sent["embeds"][0]
+    assert embed["title"] == "[PAPER] Confirm order?"
+    assert "BUY 1 AAPL market" in embed["fields"][0]["value"]
+    confirm, cancel = custom_ids(sent)
+    assert confirm.startswith("ord:ok:") and cancel.startswith("ord:no:") and len(confirm) <= 100
+    assert sent["components"][0]["components"][0]["style"] == 4  # danger
+    assert placed(tradier) == []
+
+    click = inject(bot, button_click(confirm, preview, user_id=TRADER))
+    assert (await first_callback(api, click))["type"] == 6  # deferred update: the broker call follows
+    [edit] = await api.wait_for(lambda: api.edits(click))
+    assert edit.json["components"] == []  # the buttons are gone
+    assert edit.json["embeds"][0]["title"] == "Order sent"
+    assert len(placed(tradier)) == 1 and len(place_posts(tradier)) == 1
+    order_id = str(next(iter(tradier.orders)))
+    assert order_id in edit.json["embeds"][0]["description"]
+
+    again = inject(bot, button_click(confirm, preview, user_id=TRADER))
+    assert (await first_callback(api, again))["type"] == 6
+    [note] = await api.wait_for(lambda: api.followups(again))
+    assert note.json["content"].startswith("already handled") and note.json["flags"] & EPHEMERAL
+    assert len(place_posts(tradier)) == 1
+
+
+async def test_an_expired_preview_is_refused_and_loses_its_buttons(bot: TradeBot, rt: Runtime,
+                                                                    api: DiscordApiDouble,
+                                                                    tradier: TradierDouble) -> None:
+    rt.orders.confirm_ttl = timedelta(seconds=0.2)
+    sent, preview = await propose(bot, api)
+    await asyncio.sleep(1.2)  # the token carries whole seconds: be past them
+    confirm, _ = custom_ids(sent)
+    click = inject(bot, button_click(confirm, preview, user_id=TRADER))
+    [edit] = await api.wait_for(lambda: api.edits(click))
+    assert edit.json["components"] == [] and "expired" in edit.json["embeds"][0]["title"].lower()
+    assert place_posts(tradier) == []
+
+
+async def test_someone_not_in_traders_is_refused(bot: TradeBot, api: DiscordApiDouble,
+                                                 tradier: TradierDouble) -> None:
+    sent, preview = await propose(bot, api)
+    confirm, _ = custom_ids(sent)
+    click = inject(bot, button_click(confirm, preview, user_id=OTHER))
+    body = await first_callback(api, click)
+    assert body["type"] == 4 and body["data"]["flags"] & EPHEMERAL
+    assert "TRADERS" in body["data"]["content"]
+    assert not api.edits(click) and place_posts(tradier) == []
+
+    command = inject(bot, slash("order", ORDER, user_id=OTHER))
+    body = await first_callback(api, command)
+    assert body["type"] == 4 and "TRADERS" in body["data"]["content"]
+
+
+async def test_another_trader_cannot_confirm_someone_elses_order(make: Callable[..., Settings],
+                                                                 api: DiscordApiDouble,
+                                                                 tradier: TradierDouble) -> None:
+    async with running(make(traders=["discord:1", "discord:2"])) as runtime, logged_in(runtime) as client:
+        sent, preview = await propose(client, api)
+        confirm, _ = custom_ids(sent)
+        click = inject(client, button_click(confirm, preview, user_id=OTHER))
+        [note] = await api.wait_for(lambda: api.followups(click))
+    assert "someone else" in note.json["content"] and note.json["flags"] & EPHEMERAL
+    assert place_posts(tradier) == []
+
+
+async def test_cancel_removes_the_buttons_and_sends_nothing(bot: TradeBot, api: DiscordApiDouble,
+                                                            tradier: TradierDouble) -> None:
+    sent, preview = await propose(bot, api)
+    _, cancel = custom_ids(sent)
+    click = inject(bot, button_click(cancel, preview, user_id=TRADER))
+    [edit] = await api.wait_for(lambda: api.edits(click))
+    assert edit.json["components"] == [] and edit.json["embeds"][0]["title"] == "Order cancelled"
+    assert place_posts(tradier) == []
+
+
+async def test_a_restarted_bot_still_routes_an_old_confirm_button(rt: Runtime, api: DiscordApiDouble,
+                                                                  tradier: TradierDouble) -> None:
+    async with logged_in(rt) as first:
+        sent, preview = await propose(first, api)
+    confirm, _ = custom_ids(sent)
+    async with logged_in(rt) as second:  # a new process would build exactly this: nothing kept in memory
+        click = inject(second, button_click(confirm, preview, user_id=TRADER))
+        [edit] = await api.wait_for(lambda: api.edits(click))
+    assert edit.json["embeds"][0]["title"] == "Order sent"
+    assert len(place_posts(tradier)) == 1
+
+
+# -- alert delivery -------------------------------------------------------------------------------------------
+
+
+def alert_payload(alert_id: str = "a" * 32, trigger_id: str = "b" * 32) -> dict[str, Any]:
+    actions = [{"id": "take", "label": "Take setup (1R)", "kind": "order",
+                "order": {"symbol": "AAPL", "side": "buy", "quantity": "1", "type": "market", "duration": "day",
+                          "class": "equity"}},
+               {"id": "snooze", "label": "Snooze 15m", "kind": "snooze", "snooze_sec": 900},
+               {"id": "dismiss", "label": "Dismiss", "kind": "dismiss"}]
+    return {"level": "warning", "msg": "AAPL crossed above 438.00 at 438.89",
+            "meta": {"alert_id": alert_id, "trigger_id": trigger_id, "symbol": "AAPL", "price": "438.89",
+                     "condition": "price_above", "level": "438.00", "actions": actions,
+                     "fired_at": "2026-01-05T15:00:00+00:00"},
+            "trigger_id": trigger_id, "alert_id": alert_id, "triggered_at": "2026-01-05T15:00:00+00:00",
+            "attempt": 1}
+
+
+async def test_an_alert_is_posted_to_the_alert_channel_with_chip_buttons(bot: TradeBot, rt: Runtime,
+                                                                         api: DiscordApiDouble) -> None:
+    notifier = rt.delivery.notifiers["discord"]
+    await notifier.deliver(alert_payload())
+    [post] = api.find("POST", rf"^/channels/{ALERT_CHANNEL_ID}/messages$")
+    embed = post.json["embeds"][0]
+    assert embed["title"] == "AAPL alert" and embed["color"] == render.AMBER
+    assert {"Price", "Condition"} <= {f["name"] for f in embed["fields"]}
+    assert custom_ids(post.json) == [f"alr:chip:{'a' * 32}:{'b' * 32}:take", f"alr:snooze:{'a' * 32}",
+                                     f"alr:dismiss:{'a' * 32}"]
+    await notifier.deliver(alert_payload())  # the same trigger again (a retry): not posted twice
+    assert len(api.find("POST", rf"^/channels/{ALERT_CHANNEL_ID}/messages$")) == 1
+
+
+async def test_an_outbox_row_is_delivered_and_its_chips_work(bot: TradeBot, rt: Runtime, api: DiscordApiDouble,
+                                                             tradier: TradierDouble) -> None:
+    alert = await rt.alerts.create({"symbol": "AAPL", "condition": "price_above", "level": "438.00",
+                                    "channels": ["discord"]})
+    payload = alert_payload(alert_id=alert["id"], trigger_id="d" * 32)
+    async with rt.db.uow() as session:
+        session.add(AlertTrigger(id="d" * 32, alert_id=alert["id"], dedupe_key="d" * 32, kind="crossed",
+                                 price=Decimal("438.89"), payload={k: payload[k] for k in ("level", "msg", "meta")}))
+        await session.flush()
+        session.add(AlertDelivery(id=(delivery_id := "e" * 32), trigger_id="d" * 32, channel="discord"))
+    await rt.delivery.start(lambda coro, name: rt.spawn(coro, name=name))
+    [post] = await api.wait_for(lambda: api.find("POST", rf"^/channels/{ALERT_CHANNEL_ID}/messages$"))
+    take, snooze, _ = custom_ids(post.json)
+    for _ in range(50):  # the worker marks the row right after the POST
+        async with rt.db.read() as session:
+            row = await session.get(AlertDelivery, delivery_id)
+        if row is not None and row.status == "delivered":
+            break
+        await asyncio.sleep(0.05)
+    assert row is not None and row.status == "delivered"
+
+    click = inject(bot, button_click(take, post.answer, user_id=TRADER))
+    assert (await first_callback(api, click))["type"] == 5
+    sent, _ = await first_followup(api, click)
+    assert sent["flags"] & EPHEMERAL and sent["embeds"][0]["title"] == "[PAPER] Confirm order?"
+    assert custom_ids(sent)[0].startswith("ord:ok:") and place_posts(tradier) == []
+
+    click = inject(bot, button_click(snooze, post.answer, user_id=TRADER))
+    sent, _ = await first_followup(api, click)
+    assert sent["content"].startswith("Snoozed until")
+    assert (await rt.alerts.get(alert["id"]))["status"] == "snoozed"
+
+    refused = inject(bot, button_click(snooze, post.answer, user_id=OTHER))
+    assert "TRADERS" in (await first_callback(api, refused))["data"]["content"]
+
+
+async def test_a_failed_alert_post_is_reported_as_transient(bot: TradeBot, rt: Runtime,
+                                                            api: DiscordApiDouble) -> None:
+    api.fail_channel_posts = [503, 503, 503, 503, 503, 503]
+    with pytest.raises(ExternalTransient):
+        await rt.delivery.notifiers["discord"].deliver(alert_payload(trigger_id="c" * 32))
+
+
+def test_render_respects_discord_limits() -> None:
+    fields = [(f"name {i}" * 40, "v" * 2000, False) for i in range(40)]
+    embed = render.make_embed("t" * 400, "d" * 5000, fields=fields)
+    assert len(embed.title or "") == 256 and len(embed.description or "") == 4096
+    assert 0 < len(embed.fields) <= 25 and render.embed_size(embed) <= 6000
+    crowded = render.make_embed("t" * 400, "d" * 5000, fields=fields, footer="f" * 3000)
+    assert len(crowded.footer.text or "") == 2048 and render.embed_size(crowded) <= 6000
+    many = render.make_embed("t", fields=[(str(i), "v", True) for i in range(40)])
+    assert len(many.fields) == 25
+    chunks = render.split_content(("word " * 1000).strip())
+    assert all(len(chunk) <= 2000 for chunk in chunks) and len(chunks) == 3
+    assert " ".join(chunks) == ("word " * 1000).strip()
+    view = render.button_view([discord.ui.Button(label=str(i), custom_id=f"b{i}") for i in range(30)])
+    assert len(view.children) == 25
+
+
+# -- coach ----------------------------------------------------------------------------------------------------
+
+
+async def test_coach_without_an_llm_says_how_to_enable_it(bot: TradeBot, api: DiscordApiDouble) -> None:
+    interaction = inject(bot, slash("coach", {"question": "How is SPY?"}))
+    body = await first_callback(api, interaction)
+    assert body["type"] == 4 and body["data"]["flags"] & EPHEMERAL
+    assert "LLM_" in body["data"]["content"] and "To enable" in body["data"]["content"]
+
+
+async def test_coach_opens_a_thread_and_a_mention_there_continues_it(make: Callable[..., Settings],
+                                                                     api: DiscordApiDouble) -> None:
+    async with OpenAIDouble() as llm:
+        llm.push(answer("Stay patient and wait for your level."), answer("Size down after two losses."))
+        settings = make(llm={"base_url": llm.base_url, "api_key": "sk-test", "model": "coach-model"})
+        async with running(settings) as runtime, logged_in(runtime) as client:
+            interaction = inject(client, slash("coach", {"question": "Plan for today?"}))
+            assert (await first_callback(api, interaction))["type"] == 5
+            await api.wait_for(lambda: api.followups(interaction))
+            threads = rf"^/channels/{CHANNEL_ID}/messages/\d+/threads$"
+            [made] = await api.wait_for(lambda: api.find("POST", threads))
+            thread_id = made.answer["id"]
+            [first] = await api.wait_for(lambda: api.find("POST", rf"^/channels/{thread_id}/messages$"))
+            assert first.json["content"].startswith("Stay patient")
+
+            client._connection.parsers["MESSAGE_CREATE"](
+                message_create(thread_id, "<@900000000000000001> and if I lose twice?"))
+            replies = await api.wait_for(lambda: api.find("POST", rf"^/channels/{thread_id}/messages$"), count=2)
+            assert replies[1].json["content"].startswith("Size down")
+            coach = runtime.coach
+            assert coach is not None
+            history = await coach.conversation(await coach.get_or_create_by_ref(f"discord:thread:{thread_id}"))
+    assert len(llm.requests) == 2
+    assert len(history["messages"]) == 4
