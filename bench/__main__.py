@@ -1,4 +1,8 @@
-"""Run every benchmark (`make bench`), or the ones named: `python -m bench plan decode`."""
+"""Run every benchmark (`make bench`), or the ones named: `python -m bench plan decode`.
+
+Each benchmark runs in its own child process, so one bench's leftovers (threads, heap, GC state) never skew the
+next one's latencies.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,13 @@ import asyncio
 import importlib
 import inspect
 import pkgutil
+import subprocess
 import sys
 import time
 
 import bench
+
+CHILD_FLAG = "--one"
 
 
 def _selected(names: list[str]) -> list[str]:
@@ -19,19 +26,30 @@ def _selected(names: list[str]) -> list[str]:
     return [m for m in found if any(name in m for name in names)]
 
 
-def main() -> int:
-    failures = 0
-    for name in _selected(sys.argv[1:]):
-        module = importlib.import_module(f"bench.{name}")
-        print(f"\n=== {name}: {(module.__doc__ or '').strip().splitlines()[0]}", flush=True)
-        started = time.perf_counter()
+def _run_one(name: str) -> int:
+    module = importlib.import_module(f"bench.{name}")
+    print(f"\n=== {name}: {(module.__doc__ or '').strip().splitlines()[0]}", flush=True)
+    started = time.perf_counter()
+    try:
         result = module.main()
         if inspect.iscoroutine(result):
             result = asyncio.run(result)
-        if result is False:
-            failures += 1
-        print(f"--- {name} done in {time.perf_counter() - started:.1f}s", flush=True)
-    return 1 if failures else 0
+    except Exception as exc:  # one broken bench must not hide the others' figures
+        print(f"!!! {name} crashed: {type(exc).__name__}: {exc}", flush=True)
+        result = False
+    if result is False:
+        print(f"!!! {name}: goal missed or run failed", flush=True)
+    print(f"--- {name} done in {time.perf_counter() - started:.1f}s", flush=True)
+    return 1 if result is False else 0
+
+
+def main() -> int:
+    if sys.argv[1:2] == [CHILD_FLAG]:
+        return _run_one(sys.argv[2])
+    missed = [name for name in _selected(sys.argv[1:])
+              if subprocess.run([sys.executable, "-m", "bench", CHILD_FLAG, name], check=False).returncode]
+    print(f"\n{len(missed)} benchmark(s) missed a goal or failed: {', '.join(missed) or 'none'}")
+    return 1 if missed else 0
 
 
 if __name__ == "__main__":

@@ -42,7 +42,8 @@ async def _worker(http: httpx.AsyncClient, index: int, count: int, latencies: di
         else:
             response = await http.get(f"/api/v1/journal/{entry_id}")
         latencies[kind].append((time.perf_counter() - started) * 1000)
-        assert response.status_code < 300, response.text
+        if response.status_code >= 300:
+            raise RuntimeError(f"{kind}: HTTP {response.status_code} {response.text[:200]}")
 
 
 async def _load(base: str, interval: float, label: str) -> float:
