@@ -39,10 +39,10 @@ from core.domain.orders import (
     Position,
 )
 from core.domain.risk import RiskLimits
-from core.engines.orders import OrderTracker, changed_orders, position_items
+from core.engines.orders import OrderTracker, changed_orders
 from core.services.order_risk import BrokerRiskGate
 from core.services.order_tokens import TokenSigner
-from core.services.order_views import blotter
+from core.services.order_views import blotter, position_items
 from core.services.orders import OrderService
 
 GOAL_MS = 20.0
@@ -175,7 +175,7 @@ def _tracker_cpu() -> list[float]:
         diff = changed_orders(seen, changed)
         items = blotter(rows, [])
         encode_event(OrdersEvent(items=items))
-        encode_event(PositionsEvent(items=position_items(positions, prices)))
+        encode_event(PositionsEvent(items=position_items(positions, prices, {})))
         samples.append((time.perf_counter() - started) * 1000)
         assert len(diff) == OPEN_ORDERS
     return samples

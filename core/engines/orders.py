@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 import structlog
@@ -27,7 +26,7 @@ from core.domain.orders import BrokerOrder, Position
 from core.errors import CoreError, IntegrationDisabled, NotFound
 from core.ports import Broker, EventBus
 from core.services.order_risk import fetch_prices
-from core.services.order_views import broker_order_to_dict, position_item
+from core.services.order_views import broker_order_to_dict, position_items
 from core.services.orders import OrderService
 
 log = structlog.get_logger(__name__)
@@ -47,10 +46,6 @@ def changed_orders(seen: dict[str, dict[str, Any]], orders: Iterable[BrokerOrder
             seen[order.id] = echo
             changed.append((order, echo))
     return changed
-
-
-def position_items(positions: Sequence[Position], prices: dict[str, Decimal]) -> list[dict[str, Any]]:
-    return [position_item(p, prices.get(p.symbol)) for p in sorted(positions, key=lambda p: p.symbol) if p.quantity]
 
 
 class OrderTracker:
@@ -185,7 +180,7 @@ class OrderTracker:
         except CoreError as exc:
             log.warning("orders.position_prices_failed", error=exc.message)
             prices = {}
-        items = position_items(positions, prices)
+        items = position_items(positions, prices, await self.service.linked_plans([p.symbol for p in positions]))
         if items == self.positions:
             return False
         self.positions = items

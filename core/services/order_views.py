@@ -3,7 +3,7 @@ the REST bodies share them, so every surface shows the same thing (Decimals as s
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -88,8 +88,23 @@ def blotter(orders: Iterable[Any], intents: Iterable[Any]) -> list[dict[str, Any
     return rows
 
 
-def position_item(position: Position, last: Decimal | None) -> dict[str, Any]:
-    """A position with its live valuation; without a last price, P&L is unknown (None), never guessed."""
+def r_multiple(plan: dict[str, Any] | None, last: Decimal | None) -> tuple[Decimal, Decimal, Decimal] | None:
+    """(entry, stop, R) of a linked plan at the last price: (last - entry) / (entry - stop), so a long above its
+    entry and a short below it are both positive. None without a usable plan or price."""
+    if plan is None or last is None:
+        return None
+    try:
+        entry, stop = Decimal(str(plan["entry"])), Decimal(str(plan["stop"]))
+    except (KeyError, ArithmeticError, ValueError, TypeError):
+        return None
+    if not entry.is_finite() or not stop.is_finite() or entry == stop:
+        return None
+    return entry, stop, ((last - entry) / (entry - stop)).quantize(Decimal("0.01"))
+
+
+def position_item(position: Position, last: Decimal | None, plan: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A position with its live valuation; without a last price, P&L is unknown (None), never guessed. With a
+    linked plan (the symbol's newest journal plan) it carries the plan's entry/stop and the R multiple."""
     multiplier = contract_multiplier(position.symbol)
     value = pnl = pct = None
     if last is not None:
@@ -100,4 +115,18 @@ def position_item(position: Position, last: Decimal | None) -> dict[str, Any]:
             "average_price": str(cents(position.average_price / multiplier)), "last": _s(last),
             "market_value": _s(value), "unrealized_pnl": _s(pnl), "unrealized_pct": _s(pct),
             "kind": "option" if multiplier > 1 else "equity", "side": "long" if position.is_long else "short",
-            "opened_at": _t(position.opened_at)}
+            "opened_at": _t(position.opened_at), **_plan_fields(r_multiple(plan, last))}
+
+
+def position_items(positions: Sequence[Position], prices: dict[str, Decimal],
+                   plans: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Open positions (zero quantities left out) by symbol, each valued and linked to its plan."""
+    return [position_item(p, prices.get(p.symbol), plans.get(p.symbol))
+            for p in sorted(positions, key=lambda p: p.symbol) if p.quantity]
+
+
+def _plan_fields(linked: tuple[Decimal, Decimal, Decimal] | None) -> dict[str, Any]:
+    if linked is None:
+        return {"plan": None, "r_multiple": None}
+    entry, stop, r = linked
+    return {"plan": {"entry": str(entry), "stop": str(stop)}, "r_multiple": str(r)}

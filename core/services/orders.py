@@ -65,7 +65,7 @@ from core.services.order_views import (
     blotter,
     broker_order_to_dict,
     intent_to_dict,
-    position_item,
+    position_items,
     preview_to_dict,
 )
 
@@ -257,7 +257,11 @@ class OrderService:
         except CoreError as exc:
             log.warning("orders.position_prices_failed", error=exc.message)
             prices = {}
-        return [position_item(p, prices.get(p.symbol)) for p in sorted(held, key=lambda p: p.symbol)]
+        return position_items(held, prices, await self.linked_plans([p.symbol for p in held]))
+
+    async def linked_plans(self, symbols: Sequence[str]) -> dict[str, dict[str, Any]]:
+        async with self.db.read() as session:
+            return await JournalRepository(session).latest_plans(symbols)
 
     async def broker_orders(self) -> list[dict[str, Any]]:
         """Today's orders as the broker has them; `manual` when the tag is not one of our intents."""

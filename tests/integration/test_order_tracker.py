@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 
 from core.db.models import OrderIntentRow, OrderRow
 from core.domain.events import AlertEvent, OrdersEvent, PositionsEvent
+from core.domain.journal import JournalDraft
 from core.engines.orders import OrderTracker, changed_orders
 from core.runtime import Runtime
 from core.settings import Settings
@@ -146,13 +147,18 @@ async def test_positions_published_with_pnl_and_only_on_change(settings: Setting
         assert item["symbol"] == "AAPL" and item["last"] == str(AAPL_LAST)
         assert Decimal(item["unrealized_pnl"]) == AAPL_LAST * 2 - 800
         assert item["average_price"] == "400.00"
+        assert item["plan"] is None and item["r_multiple"] is None  # no plan linked: no R, never guessed
 
         await tracker.cycle()
         assert positions.depth == 0  # nothing changed: nothing published
+        await rt.journal.add(JournalDraft(kind="plan", body="AAPL reclaim", symbol="AAPL",
+                                          plan={"side": "long", "entry": "400", "stop": "390"}))
         tradier.quotes["AAPL"] = {**tradier.quotes["AAPL"], "last": 440.0}
         await tracker.cycle()
         event = await asyncio.wait_for(anext(aiter(positions)), 5)
         assert isinstance(event, PositionsEvent) and event.items[0]["unrealized_pnl"] == "80.00"
+        assert event.items[0]["plan"] == {"entry": "400", "stop": "390"}
+        assert event.items[0]["r_multiple"] == "4.00"  # (440 - 400) / (400 - 390)
         assert tracker.status()["cycles"] == 3
         await positions.close()
 

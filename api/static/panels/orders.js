@@ -63,7 +63,7 @@ registerPanel({
     setChildren(body,
       h("div", { class: "orders-head" }, h("span", { class: "muted small" }, "account: "), mode),
       notice,
-      table("Positions", ["Symbol", "Qty", "Avg", "Last", "Unrealized", ""], positionsBody, "positions-table"),
+      table("Positions", ["Symbol", "Qty", "Avg", "Last", "Unrealized", "R", ""], positionsBody, "positions-table"),
       table("Orders today", ["Symbol", "Side", "Qty", "Type", "Price", "Status", "Source", ""], ordersBody,
         "orders-table"),
       message);
@@ -174,12 +174,14 @@ registerPanel({
           h("td", { class: "num" }, money(p.last)),
           h("td", { class: `num ${pnlClass(p.unrealized_pnl)}` }, p.unrealized_pnl === null ? "—"
             : `${p.unrealized_pnl}${p.unrealized_pct !== null ? ` (${p.unrealized_pct}%)` : ""}`),
+          h("td", { class: "num", title: p.plan ? `plan entry ${p.plan.entry}, stop ${p.plan.stop}` : "no linked plan" },
+            p.r_multiple === null || p.r_multiple === undefined ? "—" : `${p.r_multiple}R`),
           h("td", { class: "actions" },
             chip("Trim 50%", `trim-${p.symbol}`, guard("Trim 50%", { fraction: 0.5 })),
             chip("Close", `close-${p.symbol}`, guard("Close", { fraction: 1 })),
             chip("Stop to BE", `stop-be-${p.symbol}`, guard("Stop to BE", { stop: p.average_price }))));
       });
-      setChildren(positionsBody, rows.length ? rows : h("tr", {}, h("td", { colspan: "6", class: "muted" }, "no open positions")));
+      setChildren(positionsBody, rows.length ? rows : h("tr", {}, h("td", { colspan: "7", class: "muted" }, "no open positions")));
     }
 
     function renderOrders(items) {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -41,3 +42,18 @@ class JournalRepository:
             query = query.where(tuple_(JournalEntry.created_at, JournalEntry.id) < tuple_(*after))
         query = query.order_by(JournalEntry.created_at.desc(), JournalEntry.id.desc()).limit(limit)
         return (await self.session.scalars(query)).all()
+
+    async def latest_plans(self, symbols: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The newest journal `plan` (kind plan or trade, with a plan body) of each symbol: what links a position
+        to the plan it was taken on."""
+        if not symbols:
+            return {}
+        query = (select(JournalEntry.symbol, JournalEntry.plan)
+                 .where(JournalEntry.symbol.in_(list(symbols)), JournalEntry.kind.in_(("plan", "trade")),
+                        JournalEntry.plan.is_not(None))
+                 .order_by(JournalEntry.created_at.desc(), JournalEntry.id.desc()))
+        plans: dict[str, dict[str, Any]] = {}
+        for symbol, plan in (await self.session.execute(query)).all():
+            if symbol is not None and isinstance(plan, dict):
+                plans.setdefault(symbol, plan)
+        return plans
