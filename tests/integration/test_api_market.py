@@ -18,6 +18,7 @@ import websockets
 from fastapi import FastAPI
 
 from api.app import create_app
+from core.runtime import Runtime
 from core.settings import PolygonSettings, Settings
 from tests.conftest import API_KEY
 from tests.doubles.polygon import API_KEY as POLYGON_KEY
@@ -330,3 +331,14 @@ async def test_live_prices_reach_ws_and_watchlist_edits_resubscribe(
             rows = {r["symbol"]: r for r in (await http.get("/api/v1/stream/prices")).json()["items"]}
             assert sorted(rows) == ["AAPL", "SPY"] and rows["AAPL"]["last"] == "190.25"
         assert pg.ws_connects == 1
+
+
+async def test_runtime_with_a_live_feed_stops_promptly(make_settings: Callable[..., Settings], pg: PolygonDouble,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """Ctrl-C budget: every engine, the Polygon socket included, stops well inside the runtime's grace period."""
+    runtime = Runtime(polygon_settings(make_settings, pg), roles={"api", "engine"})
+    async with runtime:
+        await pg.wait_until(lambda: "T.SPY" in pg.subscriptions)
+        started = time.monotonic()
+    assert time.monotonic() - started < 1.5
+    assert "task_not_stopped" not in capsys.readouterr().out

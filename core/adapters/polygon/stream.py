@@ -153,7 +153,7 @@ class PolygonFeed:
 
     async def _session(self, healthy_since: list[float]) -> None:
         async with connect(self._url, ping_interval=self._ping, ping_timeout=self._ping,
-                           open_timeout=self._handshake, close_timeout=2, max_size=self._max_frame) as ws:
+                           open_timeout=self._handshake, close_timeout=1, max_size=self._max_frame) as ws:
             await self._expect(ws, {"connected"})
             self._set_state("authenticating", "")
             await ws.send(encode_action("auth", self._key.get_secret_value()))
@@ -172,8 +172,10 @@ class PolygonFeed:
             finally:
                 self._ws = None
                 self._disconnected_ms = epoch_ms(datetime.now(UTC))
-                with contextlib.suppress(TimeoutError):  # let a closing status (max_connections) be decoded
-                    await asyncio.wait_for(self._queue.join(), 1.0)
+                current = asyncio.current_task()
+                if current is None or not current.cancelling():  # on shutdown, don't wait for the decoder
+                    with contextlib.suppress(TimeoutError):  # let a closing status (max_connections) be decoded
+                        await asyncio.wait_for(self._queue.join(), 1.0)
                 if self._fatal is not None:
                     raise self._fatal
 
