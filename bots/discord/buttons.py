@@ -4,6 +4,8 @@
     ord:no:<intent id>                       Cancel            -> OrderService.cancel_intent
     alr:snooze:<alert id> / alr:dismiss:<alert id>            -> AlertService.snooze / dismiss
     alr:chip:<alert id>:<trigger id>:<chip id>                -> the chip's order -> OrderService.propose -> preview
+    pos:<trim|close|be>:<symbol>             Trim 50% / Close / Stop to BE -> OrderService.propose -> preview
+    brk:cancel:<broker order id>             Cancel a working order       -> OrderService.propose_cancel -> preview
 
 Nothing is kept in memory: a new bot process rebuilds each item from its custom id (`add_dynamic_items`).
 """
@@ -11,6 +13,7 @@ Nothing is kept in memory: a new bot process rebuilds each item from its custom 
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
 
 import discord
@@ -18,6 +21,8 @@ import discord
 from bots.discord import render
 from bots.discord.errors import reply_error
 from core.domain.order_input import parse_order
+from core.domain.orders import OrderRequest, Position
+from core.domain.position_actions import close, stop_at_breakeven, trim
 from core.errors import Conflict, Expired, NotFound
 
 if TYPE_CHECKING:
@@ -170,7 +175,76 @@ class AlertChip(discord.ui.DynamicItem[discord.ui.Button[Any]],
             await reply_error(interaction, exc)
 
 
-DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (ConfirmOrder, CancelOrder, AlertAction, AlertChip)
+POSITION_LABELS = {"trim": "Trim 50%", "close": "Close", "be": "Stop to BE"}
+HALF = Decimal(50)
+
+
+def position_order(verb: str, item: dict[str, Any]) -> OrderRequest:
+    """The order for a position button, built from `OrderService.positions()`'s item for that symbol."""
+    position = Position(str(item["symbol"]), Decimal(str(item["quantity"])), Decimal(str(item["cost_basis"])))
+    if verb == "trim":
+        return trim(position, HALF)
+    if verb == "close":
+        return close(position)
+    last = item.get("last")
+    return stop_at_breakeven(position, last=Decimal(str(last)) if last is not None else None)
+
+
+class PositionAction(discord.ui.DynamicItem[discord.ui.Button[Any]],
+                     template=r"pos:(?P<verb>trim|close|be):(?P<symbol>[A-Za-z0-9./-]{1,40})"):
+    def __init__(self, verb: str, symbol: str) -> None:
+        label = render.clip(f"{POSITION_LABELS[verb]} · {symbol}", render.LABEL_MAX)
+        style = discord.ButtonStyle.danger if verb == "close" else discord.ButtonStyle.secondary
+        super().__init__(discord.ui.Button(label=label, style=style, custom_id=f"pos:{verb}:{symbol}"))
+        self.verb, self.symbol = verb, symbol
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any],
+                             match: re.Match[str], /) -> PositionAction:
+        return cls(match["verb"], match["symbol"])
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        try:
+            if not await require_trader(interaction):
+                return
+            await interaction.response.defer(ephemeral=True, thinking=True)  # broker reads + risk + preview
+            rt = runtime_of(interaction)
+            item = next((p for p in await rt.orders.positions() if p["symbol"] == self.symbol), None)
+            if item is None:
+                raise NotFound(f"there is no open {self.symbol} position any more")
+            result = await rt.orders.propose(actor_of(interaction), position_order(self.verb, item),
+                                             rationale=f"/positions {POSITION_LABELS[self.verb]}", source="discord")
+            await send_preview(interaction, result.to_dict())
+        except Exception as exc:
+            await reply_error(interaction, exc)
+
+
+class CancelBrokerOrder(discord.ui.DynamicItem[discord.ui.Button[Any]],
+                        template=r"brk:cancel:(?P<id>[A-Za-z0-9-]{1,64})"):
+    def __init__(self, order_id: str) -> None:
+        super().__init__(discord.ui.Button(label=render.clip(f"Cancel {order_id}", render.LABEL_MAX),
+                                           style=discord.ButtonStyle.secondary, custom_id=f"brk:cancel:{order_id}"))
+        self.order_id = order_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any],
+                             match: re.Match[str], /) -> CancelBrokerOrder:
+        return cls(match["id"])
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        try:
+            if not await require_trader(interaction):
+                return
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            result = await runtime_of(interaction).orders.propose_cancel(
+                actor_of(interaction), self.order_id, rationale="/orders Cancel", source="discord")
+            await send_preview(interaction, result.to_dict())
+        except Exception as exc:
+            await reply_error(interaction, exc)
+
+
+DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (ConfirmOrder, CancelOrder, AlertAction, AlertChip,
+                                                                PositionAction, CancelBrokerOrder)
 
 
 def confirm_view(intent_id: str, token: str) -> discord.ui.View:
@@ -203,5 +277,23 @@ def alert_view(payload: dict[str, Any]) -> discord.ui.View | None:
             custom_id = f"alr:chip:{alert_id}:{trigger_id}:{chip['id']}"
             if len(custom_id) <= CUSTOM_ID_MAX and AlertChip.__discord_ui_compiled_template__.fullmatch(custom_id):
                 items.append(AlertChip(alert_id, trigger_id, str(chip["id"]), label))
+    return render.button_view(items) if items else None
+
+
+def positions_view(positions: list[dict[str, Any]]) -> discord.ui.View | None:
+    """One row of Trim 50% / Close / Stop to BE per position (symbols that fit a custom id only)."""
+    rows: list[list[discord.ui.Item[Any]]] = []
+    for item in positions:
+        symbol = str(item.get("symbol") or "")
+        if PositionAction.__discord_ui_compiled_template__.fullmatch(f"pos:trim:{symbol}"):
+            rows.append([PositionAction(verb, symbol) for verb in POSITION_LABELS])
+    return render.rows_view(rows) if rows else None
+
+
+def orders_view(orders: list[dict[str, Any]]) -> discord.ui.View | None:
+    """A Cancel button per working order."""
+    items: list[discord.ui.Item[Any]] = [
+        CancelBrokerOrder(str(o["id"])) for o in orders
+        if o.get("working") and CancelBrokerOrder.__discord_ui_compiled_template__.fullmatch(f"brk:cancel:{o['id']}")]
     return render.button_view(items) if items else None
 

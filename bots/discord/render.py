@@ -259,7 +259,10 @@ def order_preview_embed(result: dict[str, Any]) -> discord.Embed:
     preview = result.get("preview") or {}
     if risk.get("decision") == "denied":
         return make_embed(f"[{mode}] Order refused by risk", str(risk.get("reason") or "denied"), colour=RED)
-    fields = [("Order", order_text(order), False),
+    what = order_text(order)
+    if intent.get("action") == "cancel":
+        what = f"Cancel working order `{intent.get('target_order_id')}`: {what}"
+    fields = [("Order", what, False),
               ("Estimated cost", money(preview.get("order_cost") or preview.get("cost")), True),
               ("Commission", money(preview.get("commission")), True),
               ("Buying power effect", money(preview.get("buying_power_effect")), True),
@@ -292,6 +295,83 @@ def notice_embed(title: str, text: str, *, colour: int = GREY) -> discord.Embed:
     return make_embed(title, text, colour=colour)
 
 
+# -- positions and broker orders ------------------------------------------------------------------------------
+
+
+def _pnl_colour(value: Any) -> int:
+    try:
+        pnl = Decimal(str(value)) if value is not None else None
+    except ArithmeticError:
+        pnl = None
+    return GREY if pnl is None or pnl == 0 else GREEN if pnl > 0 else RED
+
+
+def position_embed(item: dict[str, Any]) -> discord.Embed:
+    """One `OrderService.positions()` item: size, average, last, unrealized P&L (and R with a linked plan)."""
+    pct = item.get("unrealized_pct")
+    pnl = money(item.get("unrealized_pnl")) + (f" ({pct}%)" if pct is not None else "")
+    fields = [("Quantity", f"{item.get('quantity')} ({item.get('side')})", True),
+              ("Average", money(item.get("average_price")), True),
+              ("Last", money(item.get("last")), True),
+              ("Unrealized P&L", pnl, True)]
+    if item.get("r_multiple") is not None:
+        fields.append(("R multiple", f"{item['r_multiple']}R", True))
+    return make_embed(str(item.get("symbol")), colour=_pnl_colour(item.get("unrealized_pnl")), fields=fields)
+
+
+def broker_order_line(order: dict[str, Any]) -> str:
+    text = f"`{order.get('id')}` {order_text(order)} · {order.get('status')}"
+    if order.get("manual"):
+        text += " · manual"
+    return text
+
+
+def broker_orders_embed(orders: Sequence[dict[str, Any]]) -> discord.Embed:
+    """`OrderService.broker_orders()`: today's orders at the broker, working ones first."""
+    if not orders:
+        return make_embed("Orders today", "No orders at the broker today.")
+    ordered = sorted(orders, key=lambda o: not o.get("working"))
+    lines = [broker_order_line(o) for o in ordered]
+    text, shown = "", 0
+    for line in lines:
+        if len(text) + len(line) + 1 > DESCRIPTION_MAX - 40:
+            break
+        text += line + "\n"
+        shown += 1
+    if shown < len(lines):
+        text += f"... and {len(lines) - shown} more"
+    working = sum(1 for o in orders if o.get("working"))
+    return make_embed(f"Orders today ({len(orders)}, {working} working)", text)
+
+
+# -- journal --------------------------------------------------------------------------------------------------
+
+
+def journal_line(entry: dict[str, Any]) -> str:
+    head = f"`{entry.get('id')}` {str(entry.get('created_at') or '')[:16].replace('T', ' ')} · {entry.get('kind')}"
+    if entry.get("symbol"):
+        head += f" · **{entry['symbol']}**"
+    if entry.get("tags"):
+        head += " · " + " ".join(f"#{t}" for t in entry["tags"])
+    return f"{head}\n{clip(str(entry.get('body') or ''), 300)}"
+
+
+def journal_added_embed(entry: dict[str, Any]) -> discord.Embed:
+    return make_embed("Journal entry added", journal_line(entry), colour=GREEN)
+
+
+def journal_list_embed(entries: Sequence[dict[str, Any]]) -> discord.Embed:
+    if not entries:
+        return make_embed("Journal", "No entries: write one with /journal add.")
+    text = ""
+    for entry in entries:
+        line = journal_line(entry)
+        if len(text) + len(line) + 2 > DESCRIPTION_MAX:
+            break
+        text += line + "\n\n"
+    return make_embed(f"Journal (latest {len(entries)})", text.rstrip())
+
+
 # -- views ----------------------------------------------------------------------------------------------------
 
 
@@ -301,6 +381,16 @@ def button_view(items: Sequence[discord.ui.Item[Any]]) -> discord.ui.View:
     for index, item in enumerate(items[: BUTTONS_PER_ROW * ROWS_MAX]):
         item.row = index // BUTTONS_PER_ROW
         view.add_item(item)
+    return view
+
+
+def rows_view(rows: Sequence[Sequence[discord.ui.Item[Any]]]) -> discord.ui.View:
+    """A view (no timeout) with one row per group of items: at most 5 rows of 5; extra items are left out."""
+    view = discord.ui.View(timeout=None)
+    for index, row in enumerate(rows[:ROWS_MAX]):
+        for item in row[:BUTTONS_PER_ROW]:
+            item.row = index
+            view.add_item(item)
     return view
 
 

@@ -8,10 +8,12 @@ Request signatures (HMAC of the raw body, 5-minute window) are checked by Bolt's
 middleware, which answers 401 before any listener (so before any core call). Events API retries
 (`X-Slack-Retry-Num`, same `event_id`) are acknowledged and dropped when the first delivery was seen. Order
 buttons carry only `<intent id>|<confirm token>`; the click goes through `OrderService.confirm`, whose checks
-(TRADERS, proposer, token, single use, expiry) are the same for every front-end.
+(TRADERS, proposer, token, single use, expiry) are the same for every front-end. Position buttons (Trim 50% /
+Close / Stop to BE) carry only `<symbol>|<action>` and broker-order Cancel buttons only the order id: each click
+makes one proposal and answers with that same preview (`commands.preview_reply`).
 
 TODO(issue 9): Socket Mode when SLACK_APP_TOKEN is set (AsyncSocketModeHandler(app, app_token).start_async()),
-modals for order entry, coach threads, positions/orders/journal/plan/size/settings commands.
+modals for order entry, coach threads, plan/size/settings commands.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bots.slack import blocks as bk
-from bots.slack.commands import HELP, Reply, SlashCommands
+from bots.slack.commands import HELP, Reply, SlashCommands, preview_reply
 from bots.slack.notifier import SlackNotifier
 from core.domain.order_input import parse_order
 from core.errors import CoreError
@@ -69,6 +71,16 @@ async def _error(respond: Respond, exc: CoreError) -> None:
                   replace_original=False)
 
 
+async def _answer(respond: Respond, call: Awaitable[Reply]) -> None:
+    """Await the one core call (after the ack) and send its reply, or the core error as a user message."""
+    try:
+        reply = await call
+    except CoreError as exc:
+        await _error(respond, exc)
+        return
+    await _send(respond, reply)
+
+
 def build_slack_app(runtime: Runtime, settings: Settings, client: AsyncWebClient | None = None, *,
                     process_before_response: bool = False) -> AsyncApp:
     secret = settings.slack.signing_secret.get_secret_value() if settings.slack.signing_secret else None
@@ -92,12 +104,7 @@ def build_slack_app(runtime: Runtime, settings: Settings, client: AsyncWebClient
     @app.command("/ta")
     async def ta(ack: Callable[..., Awaitable[Any]], command: dict[str, Any], respond: Respond) -> None:
         await ack()
-        try:
-            reply = await commands.run(actor_of(command), str(command.get("text") or ""))
-        except CoreError as exc:
-            await _error(respond, exc)
-            return
-        await _send(respond, reply)
+        await _answer(respond, commands.run(actor_of(command), str(command.get("text") or "")))
 
     @app.action(bk.ORDER_CONFIRM)
     async def confirm(ack: Callable[..., Awaitable[Any]], body: dict[str, Any], action: dict[str, Any],
@@ -125,20 +132,29 @@ def build_slack_app(runtime: Runtime, settings: Settings, client: AsyncWebClient
         await respond(text="Order cancelled", replace_original=True,
                       blocks=bk.order_outcome_blocks({"intent": intent, "outcome": "cancelled"}))
 
+    @app.action(re.compile(f"^{bk.POSITION_ACTION}:"))
+    async def position(ack: Callable[..., Awaitable[Any]], body: dict[str, Any], action: dict[str, Any],
+                       respond: Respond) -> None:
+        await ack()
+        symbol, kind = bk.parse_position_value(str(action.get("value") or ""))
+        await _answer(respond, commands.position_action(actor_of(body), symbol, kind))
+
+    @app.action(bk.BROKER_CANCEL)
+    async def cancel_broker_order(ack: Callable[..., Awaitable[Any]], body: dict[str, Any], action: dict[str, Any],
+                                  respond: Respond) -> None:
+        await ack()
+        await _answer(respond, commands.cancel_order(actor_of(body), str(action.get("value") or "")))
+
     @app.action(re.compile(f"^{bk.CHIP_ACTION}:"))
     async def chip(ack: Callable[..., Awaitable[Any]], body: dict[str, Any], action: dict[str, Any],
                    respond: Respond) -> None:
         await ack()
         try:
             value = orjson.loads(str(action.get("value") or "{}"))
-            reply = await _chip(runtime, actor_of(body), value if isinstance(value, dict) else {})
-        except CoreError as exc:
-            await _error(respond, exc)
-            return
         except orjson.JSONDecodeError:
             await respond(text="This button is no longer valid.", response_type="ephemeral", replace_original=False)
             return
-        await _send(respond, reply)
+        await _answer(respond, _chip(runtime, actor_of(body), value if isinstance(value, dict) else {}))
 
     @app.event("app_mention")
     async def mention(event: dict[str, Any], say: Callable[..., Awaitable[Any]]) -> None:
@@ -150,8 +166,7 @@ def build_slack_app(runtime: Runtime, settings: Settings, client: AsyncWebClient
 async def _chip(runtime: Runtime, actor: str, value: dict[str, Any]) -> Reply:
     kind, alert_id = value.get("k"), value.get("a")
     if kind == "order" and isinstance(value.get("o"), dict):
-        result = await runtime.orders.propose(actor, parse_order(value["o"]), source="slack:chip")
-        return Reply([bk.order_preview_blocks(result.to_dict())], "Order preview", "ephemeral")
+        return preview_reply(await runtime.orders.propose(actor, parse_order(value["o"]), source="slack:chip"))
     if kind == "snooze" and alert_id:
         await runtime.alerts.snooze(str(alert_id), minutes=30)
         return Reply(bk.text_blocks(f"Alert `{alert_id}` snoozed for 30 minutes."), "Alert snoozed", "ephemeral")

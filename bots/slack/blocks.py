@@ -39,7 +39,11 @@ FALLBACK_LIMIT = 3000
 ORDER_CONFIRM = "order_confirm"
 ORDER_CANCEL = "order_cancel"
 CHIP_ACTION = "alert_chip"
+POSITION_ACTION = "position"  # action ids `position:<action>`, values `<symbol>|<action>`
+POSITION_ACTIONS = {"trim": "Trim 50%", "close": "Close", "breakeven": "Stop to BE"}
+BROKER_CANCEL = "broker_order_cancel"  # value: the broker order id
 SEP = "|"
+LIST_BODY_LIMIT = 300
 
 Blocks = list[dict[str, Any]]
 
@@ -201,10 +205,14 @@ def order_preview_blocks(result: dict[str, Any]) -> Blocks:
             fields.append(MarkdownTextObject(text=f"*{label}*\n{_money(preview[key])}"))
     fields.append(MarkdownTextObject(text=f"*Risk*\n{_clip(str(risk.get('reason', risk.get('decision'))), 1900)}"))
     value = order_value(intent["id"], result["token"])
-    confirm = ConfirmObject(title="Place this order?", text=_clip(f"{summary} in the {mode} account.", 300),
-                            confirm="Place order", deny="Keep editing", style="danger")
+    cancelling = intent.get("action") == "cancel"
+    confirm = ConfirmObject(
+        title="Cancel this order?" if cancelling else "Place this order?",
+        text=_clip(f"{'Cancel ' if cancelling else ''}{summary} in the {mode} account.", 300),
+        confirm="Cancel order" if cancelling else "Place order", deny="Keep editing", style="danger")
+    title = f"Cancel preview [{mode}]" if cancelling else f"Order preview [{mode}]"
     return _dump([
-        HeaderBlock(text=PlainTextObject(text=_clip(f"Order preview [{mode}]", HEADER_LIMIT))),
+        HeaderBlock(text=PlainTextObject(text=_clip(title, HEADER_LIMIT))),
         SectionBlock(fields=fields[:FIELDS_PER_SECTION]),
         ActionsBlock(block_id="order_actions", elements=[
             ButtonElement(text="Confirm", action_id=ORDER_CONFIRM, value=value, style="danger", confirm=confirm),
@@ -226,6 +234,119 @@ def order_outcome_blocks(outcome: dict[str, Any]) -> Blocks:
     if intent.get("broker_order_id"):
         text += f"\nBroker order {intent['broker_order_id']}"
     return _dump([SectionBlock(text=MarkdownTextObject(text=_clip(text, SECTION_LIMIT)))])
+
+
+# -- positions and broker orders -----------------------------------------------------------------------------------
+
+
+def position_value(symbol: str, action: str) -> str:
+    """What a position button carries: the symbol and the action, nothing else (the click re-reads the position)."""
+    if action not in POSITION_ACTIONS:
+        raise ValueError(f"unknown position action {action!r}")
+    value = f"{symbol}{SEP}{action}"
+    if len(value) > VALUE_LIMIT:
+        raise ValueError("a position button value exceeds Slack's 2000 characters")
+    return value
+
+
+def parse_position_value(value: str) -> tuple[str, str]:
+    symbol, _, action = value.partition(SEP)
+    return symbol, action
+
+
+def _signed_money(value: Any) -> str:
+    if value is None or value == "":
+        return "n/a"
+    try:
+        amount = Decimal(str(value))
+    except ArithmeticError:
+        return str(value)
+    return f"{'+' if amount > 0 else '-' if amount < 0 else ''}${abs(amount):,.2f}"
+
+
+def position_card(position: dict[str, Any]) -> list[Block]:
+    """A section with the position's numbers and an actions block with Trim 50% / Close / Stop to BE."""
+    symbol = str(position.get("symbol") or "?")
+    pnl = position.get("unrealized_pnl")
+    pct = position.get("unrealized_pct")
+    r = position.get("r_multiple")
+    fields = [
+        MarkdownTextObject(text=f"*Avg price*\n{_money(position.get('average_price'))}"),
+        MarkdownTextObject(text=f"*Last*\n{_money(position.get('last'))}"),
+        MarkdownTextObject(text=f"*Unrealized P&L*\n{_signed_money(pnl)}"
+                                + (f" ({pct}%)" if pct is not None else "")),
+        MarkdownTextObject(text=f"*R multiple*\n{f'{r}R' if r is not None else 'no plan'}"),
+    ]
+    heading = f"*{_clip(symbol, 100)}* · {position.get('side', '')} {position.get('quantity', '?')}"
+    return [
+        SectionBlock(text=MarkdownTextObject(text=heading), fields=fields),
+        ActionsBlock(block_id=_clip(f"{POSITION_ACTION}{SEP}{symbol}", 255), elements=[
+            ButtonElement(text=label, action_id=f"{POSITION_ACTION}:{action}", value=position_value(symbol, action),
+                          style="danger" if action == "close" else None)
+            for action, label in POSITION_ACTIONS.items()]),
+    ]
+
+
+def positions_blocks(positions: Sequence[dict[str, Any]]) -> list[Blocks]:
+    """A header, then a card (2 blocks) per position; several messages when there are more than 24."""
+    if not positions:
+        return text_blocks("No open positions.")
+    per_message = (MAX_BLOCKS - 1) // 2
+    messages = []
+    for start in range(0, len(positions), per_message):
+        blocks: list[Block] = []
+        if start == 0:
+            blocks.append(HeaderBlock(text=PlainTextObject(text=f"Open positions ({len(positions)})")))
+        for position in positions[start:start + per_message]:
+            blocks += position_card(position)
+        messages.append(_dump(blocks))
+    return messages
+
+
+def broker_order_line(order: dict[str, Any]) -> str:
+    status = str(order.get("status") or "?")
+    icon = "🟡" if order.get("working") else {"filled": "🟢", "rejected": "🔴"}.get(status, "⚪")
+    text = f"{icon} `{order.get('id')}` {describe_order(order)} · *{status}*"
+    if order.get("exec_quantity") and Decimal(str(order["exec_quantity"])) > 0:
+        text += f" · filled {order['exec_quantity']} @ {_money(order.get('avg_fill_price'))}"
+    if order.get("manual"):
+        text += " · _manual_"
+    return _clip(text, SECTION_LIMIT)
+
+
+def broker_orders_blocks(orders: Sequence[dict[str, Any]]) -> list[Blocks]:
+    """A header and one section per order; working orders carry a Cancel button (the value is the order id)."""
+    if not orders:
+        return text_blocks("No orders today.")
+    sections: list[dict[str, Any]] = [HeaderBlock(text=PlainTextObject(text=f"Today's orders ({len(orders)})"))
+                                      .to_dict()]
+    for order in orders:
+        accessory = None
+        if order.get("working"):
+            accessory = ButtonElement(text="Cancel", action_id=BROKER_CANCEL, value=_clip(str(order.get("id")), 64),
+                                      style="danger")
+        sections += _dump([SectionBlock(text=MarkdownTextObject(text=broker_order_line(order)), accessory=accessory)])
+    return split_messages(sections)
+
+
+# -- journal -------------------------------------------------------------------------------------------------------
+
+
+def escape(text: str) -> str:
+    """User text in mrkdwn: &, < and > must be escaped or Slack reads them as control sequences."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def journal_line(entry: dict[str, Any]) -> str:
+    body = " ".join(str(entry.get("body") or "").split())
+    parts = [f"`{str(entry.get('id'))[:8]}`", _ts(entry.get("created_at")), str(entry.get("kind") or "note")]
+    if entry.get("symbol"):
+        parts.append(f"*{entry['symbol']}*")
+    line = " · ".join(parts) + f"\n{escape(_clip(body, LIST_BODY_LIMIT))}"
+    tags = entry.get("tags") or []
+    if tags:
+        line += "\n_" + " ".join(f"#{tag}" for tag in tags) + "_"
+    return line
 
 
 # -- alerts --------------------------------------------------------------------------------------------------------

@@ -3,20 +3,31 @@ listener, which maps them to a user message in one place (`blocks.error_text`)."
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Literal
 
 from bots.slack import blocks as bk
+from core.domain.journal import JournalDraft, JournalQuery
 from core.domain.order_input import parse_order
-from core.errors import Invalid
+from core.domain.orders import OrderRequest, Position
+from core.domain.position_actions import close, stop_at_breakeven, trim
+from core.errors import Invalid, NotFound
 from core.runtime import Runtime
+from core.services.orders import ProposeResult
+from core.services.validation import parse
 
 HELP = ("Usage: `/ta quote SPY` · `/ta watch add|remove SYM` · `/ta watch list` · "
         "`/ta alert add SYM above|below LEVEL` · `/ta alert list` · `/ta alert remove ID` · `/ta risk` · "
         "`/ta status` · `/ta order buy|sell|sell_short|buy_to_cover QTY SYM [market|limit PRICE|stop PRICE] "
-        "[day|gtc]`")
+        "[day|gtc]` · `/ta positions` · `/ta orders` · `/ta journal add TEXT [#tag] [$SYM]` · `/ta journal list`")
 ORDER_TYPES = {"market", "limit", "stop"}
 DURATIONS = {"day", "gtc", "pre", "post"}
+JOURNAL_LIST = 10
+HALF = Decimal(50)
+_TAG = re.compile(r"^#([\w-]{1,40})$")
+_SYMBOL = re.compile(r"^\$([A-Za-z][A-Za-z0-9./]{0,20})$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +40,36 @@ class Reply:
 
 def _usage(message: str) -> Invalid:
     return Invalid(f"{message}. {HELP}")
+
+
+def preview_reply(result: ProposeResult) -> Reply:
+    """Every order proposal (typed, chip, position button, cancel button) answers with the same preview."""
+    return Reply([bk.order_preview_blocks(result.to_dict())], "Order preview", "ephemeral")
+
+
+def parse_journal_text(args: list[str]) -> dict[str, Any]:
+    """`Took the breakout #setup #a+ $AAPL` -> body (as written), tags, and the one `$SYMBOL`."""
+    if not args:
+        raise _usage("journal add needs some text")
+    tags = [match[1] for word in args if (match := _TAG.match(word))]
+    symbols = sorted({match[1].upper() for word in args if (match := _SYMBOL.match(word))})
+    if len(symbols) > 1:
+        raise _usage(f"a journal entry takes one $SYMBOL, got {', '.join(symbols)}")
+    return {"kind": "note", "body": " ".join(args), "tags": tags, "symbol": symbols[0] if symbols else None}
+
+
+def position_order(position: dict[str, Any], action: str) -> OrderRequest:
+    """The order a position button asks for, built by the core's position actions from the live position."""
+    held = Position(symbol=str(position["symbol"]), quantity=Decimal(str(position["quantity"])),
+                    cost_basis=Decimal(str(position["cost_basis"])))
+    if action == "trim":
+        return trim(held, HALF)
+    if action == "close":
+        return close(held)
+    if action == "breakeven":
+        last = position.get("last")
+        return stop_at_breakeven(held, last=Decimal(str(last)) if last is not None else None)
+    raise Invalid(f"unknown position action {action!r}")
 
 
 def parse_order_text(args: list[str]) -> dict[str, Any]:
@@ -115,5 +156,40 @@ class SlashCommands:
 
     async def do_order(self, actor: str, args: list[str]) -> Reply:
         order = parse_order(parse_order_text(args))
-        result = await self.rt.orders.propose(actor, order, source="slack")
-        return Reply([bk.order_preview_blocks(result.to_dict())], "Order preview", "ephemeral")
+        return preview_reply(await self.rt.orders.propose(actor, order, source="slack"))
+
+    async def do_positions(self, actor: str, args: list[str]) -> Reply:
+        return Reply(bk.positions_blocks(await self.rt.orders.positions()), "Open positions")
+
+    async def do_orders(self, actor: str, args: list[str]) -> Reply:
+        return Reply(bk.broker_orders_blocks(await self.rt.orders.broker_orders()), "Today's orders")
+
+    async def do_journal(self, actor: str, args: list[str]) -> Reply:
+        verb = args[0].lower() if args else "list"
+        if verb == "add":
+            draft = parse(JournalDraft, parse_journal_text(args[1:]), "journal entry")
+            entry = await self.rt.journal.add(draft, actor=actor)
+            return Reply(bk.lines_blocks("Journal entry added", [bk.journal_line(entry)], ""), "Journal entry added")
+        if verb == "list" and len(args) <= 2:
+            symbol = args[1].lstrip("$") if len(args) == 2 else None
+            query = parse(JournalQuery, {"limit": JOURNAL_LIST, "symbol": symbol}, "journal query")
+            page = await self.rt.journal.list(query)
+            lines = [bk.journal_line(entry) for entry in page.items]
+            return Reply(bk.lines_blocks(f"Journal (latest {JOURNAL_LIST})", lines, "The journal is empty."),
+                         "Journal")
+        raise _usage("journal takes add TEXT [#tag] [$SYM] or list [SYM]")
+
+    # -- button clicks (same shape: one proposal, answered with the order preview) ----------------------------
+
+    async def position_action(self, actor: str, symbol: str, action: str) -> Reply:
+        """A position button: re-read the live position (the card may be stale) and propose its order."""
+        if action not in bk.POSITION_ACTIONS:
+            raise Invalid(f"unknown position action {action!r}")
+        held = next((p for p in await self.rt.orders.positions() if p["symbol"] == symbol), None)
+        if held is None:
+            raise NotFound(f"there is no open {symbol} position any more")
+        result = await self.rt.orders.propose(actor, position_order(held, action), source=f"slack:position:{action}")
+        return preview_reply(result)
+
+    async def cancel_order(self, actor: str, order_id: str) -> Reply:
+        return preview_reply(await self.rt.orders.propose_cancel(actor, order_id, source="slack:cancel"))

@@ -17,6 +17,7 @@ import yarl
 
 from bots.discord import TradeBot, build_discord_bot, render, sync_commands
 from core.db.models import AlertDelivery, AlertTrigger
+from core.domain.journal import JournalQuery
 from core.errors import ExternalTransient
 from core.runtime import Runtime
 from core.settings import DiscordSettings, PolygonSettings, Settings
@@ -125,7 +126,9 @@ async def test_sync_puts_every_command_to_the_configured_guild(bot: TradeBot, ap
     assert len(puts) == 1
     assert not api.find("PUT", rf"^/applications/{APP_ID}/commands$")  # never a global sync
     commands = {c["name"]: c for c in puts[0].json}
-    assert set(commands) == {"quote", "status", "watch", "alert", "risk", "order", "coach"} == set(synced[GUILD_ID])
+    assert set(commands) == {"quote", "status", "watch", "alert", "risk", "order", "coach", "positions", "orders",
+                             "journal"} == set(synced[GUILD_ID])
+    assert {o["name"] for o in commands["journal"]["options"]} == {"add", "list", "export"}
     assert {o["name"] for o in commands["watch"]["options"]} == {"add", "remove", "list"}
     assert {o["name"] for o in commands["alert"]["options"]} == {"add", "list", "remove"}
     order = {o["name"]: o for o in commands["order"]["options"]}
@@ -444,3 +447,99 @@ async def test_coach_opens_a_thread_and_a_mention_there_continues_it(make: Calla
             history = await coach.conversation(await coach.get_or_create_by_ref(f"discord:thread:{thread_id}"))
     assert len(llm.requests) == 2
     assert len(history["messages"]) == 4
+
+
+# -- positions, broker orders, journal ------------------------------------------------------------------------
+
+
+async def test_positions_render_the_broker_position_with_its_buttons(bot: TradeBot, api: DiscordApiDouble) -> None:
+    interaction = inject(bot, slash("positions", user_id=TRADER))
+    assert (await first_callback(api, interaction))["type"] == 5
+    sent, _ = await first_followup(api, interaction)
+    assert sent["flags"] & EPHEMERAL
+    [embed] = sent["embeds"]
+    assert embed["title"] == "AAPL"
+    fields = {f["name"]: f["value"] for f in embed["fields"]}
+    assert fields["Quantity"].startswith("2") and fields["Average"] == "$400.00"
+    assert custom_ids(sent) == ["pos:trim:AAPL", "pos:close:AAPL", "pos:be:AAPL"]
+    labels = [c["label"] for c in sent["components"][0]["components"]]
+    assert labels == ["Trim 50% · AAPL", "Close · AAPL", "Stop to BE · AAPL"]
+
+
+async def test_trim_button_previews_then_confirm_sells_half(bot: TradeBot, api: DiscordApiDouble,
+                                                            tradier: TradierDouble) -> None:
+    listed = inject(bot, slash("positions", user_id=TRADER))
+    _, message = await first_followup(api, listed)
+    click = inject(bot, button_click("pos:trim:AAPL", message, user_id=TRADER))
+    assert (await first_callback(api, click))["type"] == 5
+    sent, preview = await first_followup(api, click)
+    assert sent["flags"] & EPHEMERAL and sent["embeds"][0]["title"] == "[PAPER] Confirm order?"
+    assert "SELL 1 AAPL market" in sent["embeds"][0]["fields"][0]["value"]
+    confirm, cancel = custom_ids(sent)
+    assert confirm.startswith("ord:ok:") and cancel.startswith("ord:no:")
+    assert placed(tradier) == []
+
+    refused = inject(bot, button_click("pos:trim:AAPL", message, user_id=OTHER))
+    assert "TRADERS" in (await first_callback(api, refused))["data"]["content"]
+
+    ok = inject(bot, button_click(confirm, preview, user_id=TRADER))
+    [edit] = await api.wait_for(lambda: api.edits(ok))
+    assert edit.json["embeds"][0]["title"] == "Order sent"
+    [order] = placed(tradier)
+    assert (order["side"], order["symbol"], order["quantity"], order["type"]) == ("sell", "AAPL", 1.0, "market")
+    assert len(place_posts(tradier)) == 1
+
+
+async def test_a_restarted_bot_still_routes_an_old_position_button(rt: Runtime, api: DiscordApiDouble) -> None:
+    async with logged_in(rt) as first:
+        listed = inject(first, slash("positions", user_id=TRADER))
+        _, message = await first_followup(api, listed)
+    async with logged_in(rt) as second:
+        click = inject(second, button_click("pos:close:AAPL", message, user_id=TRADER))
+        sent, _ = await first_followup(api, click)
+    assert "SELL 2 AAPL market" in sent["embeds"][0]["fields"][0]["value"]
+
+
+async def test_orders_show_a_working_order_with_cancel(bot: TradeBot, api: DiscordApiDouble,
+                                                       tradier: TradierDouble) -> None:
+    tradier.orders["7001"] = {"id": 7001, "type": "limit", "symbol": "AAPL", "side": "buy", "quantity": 1.0,
+                              "status": "open", "duration": "day", "price": 400.0, "avg_fill_price": 0.0,
+                              "exec_quantity": 0.0, "remaining_quantity": 1.0, "class": "equity",
+                              "create_date": "2026-01-05T15:00:00.000Z", "transaction_date": "2026-01-05T15:00:00.000Z"}
+    interaction = inject(bot, slash("orders", user_id=TRADER))
+    assert (await first_callback(api, interaction))["type"] == 5
+    sent, message = await first_followup(api, interaction)
+    assert "`7001`" in sent["embeds"][0]["description"] and "1 working" in sent["embeds"][0]["title"]
+    assert custom_ids(sent) == ["brk:cancel:7001"]
+
+    click = inject(bot, button_click("brk:cancel:7001", message, user_id=TRADER))
+    sent, preview = await first_followup(api, click)
+    assert sent["flags"] & EPHEMERAL and "Cancel working order `7001`" in sent["embeds"][0]["fields"][0]["value"]
+    confirm, _ = custom_ids(sent)
+    assert tradier.orders["7001"]["status"] == "open"
+    ok = inject(bot, button_click(confirm, preview, user_id=TRADER))
+    await api.wait_for(lambda: api.edits(ok))
+    assert tradier.orders["7001"]["status"] == "canceled" and place_posts(tradier) == []
+
+
+async def test_journal_add_list_export(bot: TradeBot, rt: Runtime, api: DiscordApiDouble) -> None:
+    added = inject(bot, slash("journal", {"body": "Waited for the retest, no chase", "symbol": "aapl",
+                                          "tags": "discipline, #patience"}, sub="add"))
+    sent, _ = await first_followup(api, added)
+    assert sent["flags"] & EPHEMERAL and sent["embeds"][0]["title"] == "Journal entry added"
+    [entry] = (await rt.journal.list(JournalQuery())).items
+    assert (entry["symbol"], entry["tags"]) == ("AAPL", ["discipline", "patience"])
+    assert entry["actor"] == f"discord:{TRADER}"
+
+    listed = inject(bot, slash("journal", sub="list"))
+    sent, _ = await first_followup(api, listed)
+    description = sent["embeds"][0]["description"]
+    assert entry["id"] in description and "Waited for the retest" in description and "#patience" in description
+
+    exported = inject(bot, slash("journal", {"format": "json"}, sub="export"))
+    sent, _ = await first_followup(api, exported)
+    assert sent["attachments"][0]["filename"] == "journal.json"
+
+    empty = inject(bot, slash("journal", {"body": "   "}, sub="add"))
+    sent, _ = await first_followup(api, empty)
+    assert sent["flags"] & EPHEMERAL and "invalid journal entry" in sent["content"]

@@ -20,8 +20,9 @@ from sqlalchemy import func, select
 
 from api.app import create_app
 from bots.slack import blocks as bk
-from bots.slack.commands import parse_order_text
+from bots.slack.commands import parse_journal_text, parse_order_text
 from core.db.models import AlertRow, OrderIntentRow
+from core.domain.journal import JournalQuery
 from core.errors import ExternalTransient, Invalid
 from core.runtime import Runtime
 from core.settings import PolygonSettings, Settings, SlackSettings
@@ -358,3 +359,80 @@ async def test_triggered_alert_reaches_the_channel_through_the_outbox_after_a_42
     await post(http, click(slack, dismiss["action_id"], dismiss["value"], "d1"))
     [dismissed] = await slack.wait_for("response_url:d1")
     assert "dismissed" in dismissed.body["text"].lower()
+
+
+# -- positions, orders, journal -------------------------------------------------------------------------------------
+
+
+async def test_positions_card_trim_previews_then_sells_half_once(app: FastAPI, http: httpx.AsyncClient,
+                                                                 slack: SlackDouble, tradier: TradierDouble) -> None:
+    await post(http, command(slack, "positions", "p1"))
+    [card] = await slack.wait_for("response_url:p1", timeout=5)
+    assert card.body["response_type"] == "ephemeral" and "AAPL" in json.dumps(card.body["blocks"])
+    buttons = {action: button(card.body["blocks"], f"{bk.POSITION_ACTION}:{action}") for action in bk.POSITION_ACTIONS}
+    assert [b["text"]["text"] for b in buttons.values()] == ["Trim 50%", "Close", "Stop to BE"]
+    assert [b["value"] for b in buttons.values()] == ["AAPL|trim", "AAPL|close", "AAPL|breakeven"]
+    await post(http, click(slack, "position:trim", buttons["trim"]["value"], "p2"))
+    [preview] = await slack.wait_for("response_url:p2", timeout=5)
+    confirm = button(preview.body["blocks"], bk.ORDER_CONFIRM)
+    assert confirm["confirm"]["confirm"]["text"] == "Place order" and "sell 1 AAPL" in json.dumps(preview.body)
+    assert place_posts(tradier) == []
+    await post(http, click(slack, bk.ORDER_CONFIRM, confirm["value"], "p3"))
+    [outcome] = await slack.wait_for("response_url:p3", timeout=5)
+    assert "SUBMITTED" in json.dumps(outcome.body["blocks"])
+    [sent] = place_posts(tradier)
+    assert (sent.form["symbol"], sent.form["side"], float(sent.form["quantity"])) == ("AAPL", "sell", 1.0)
+    assert sent.form["tag"] == bk.parse_order_value(confirm["value"])[0]
+
+
+async def test_orders_shows_a_working_order_whose_cancel_goes_through_the_preview(
+        app: FastAPI, http: httpx.AsyncClient, slack: SlackDouble, tradier: TradierDouble) -> None:
+    tradier.orders["7001"] = {"id": 7001, "type": "limit", "symbol": "MSFT", "side": "buy", "quantity": 5.0,
+                              "status": "open", "duration": "day", "price": 30.0, "avg_fill_price": 0.0,
+                              "exec_quantity": 0.0, "remaining_quantity": 5.0,
+                              "create_date": "2024-06-03T14:30:11.123Z", "class": "equity"}
+    await post(http, command(slack, "orders", "b1"))
+    [listed] = await slack.wait_for("response_url:b1", timeout=5)
+    assert "MSFT" in json.dumps(listed.body["blocks"])
+    cancel = button([{"elements": [b["accessory"]]} for b in listed.body["blocks"] if "accessory" in b],
+                    bk.BROKER_CANCEL)
+    assert cancel["value"] == "7001" and cancel["text"]["text"] == "Cancel"
+    await post(http, click(slack, bk.BROKER_CANCEL, cancel["value"], "b2"))
+    [preview] = await slack.wait_for("response_url:b2", timeout=5)
+    confirm = button(preview.body["blocks"], bk.ORDER_CONFIRM)
+    assert confirm["confirm"]["confirm"]["text"] == "Cancel order"
+    assert tradier.orders["7001"]["status"] == "open"
+    await post(http, click(slack, bk.ORDER_CONFIRM, confirm["value"], "b3"))
+    await slack.wait_for("response_url:b3", timeout=5)
+    assert tradier.orders["7001"]["status"] == "canceled"
+    assert place_posts(tradier) == []
+
+
+async def test_journal_add_then_list(app: FastAPI, http: httpx.AsyncClient, slack: SlackDouble) -> None:
+    await post(http, command(slack, "journal add Held the <b>reclaim</b> #discipline #Patience $aapl", "j1"))
+    [added] = await slack.wait_for("response_url:j1", timeout=5)
+    assert "Journal entry added" in json.dumps(added.body)
+    page = await _runtime(app).journal.list(JournalQuery())
+    [entry] = page.items
+    assert (entry["symbol"], entry["tags"], entry["actor"]) == ("AAPL", ["discipline", "patience"],
+                                                                f"slack:{TEAM_ID}:{TRADER}")
+    await post(http, command(slack, "journal list", "j2"))
+    [listed] = await slack.wait_for("response_url:j2", timeout=5)
+    text = json.dumps(listed.body["blocks"])
+    assert entry["id"][:8] in text and "&lt;b&gt;reclaim" in text and "#discipline" in text
+    await post(http, command(slack, "journal add $AAPL $MSFT two symbols", "j3"))
+    [error] = await slack.wait_for("response_url:j3", timeout=5)
+    assert "one $SYMBOL" in error.body["text"]
+
+
+def test_position_and_order_lists_respect_slack_limits() -> None:
+    positions = [{"symbol": f"S{n:03d}", "quantity": "2", "cost_basis": "20", "side": "long", "average_price": "10",
+                  "last": None, "unrealized_pnl": None, "r_multiple": None} for n in range(60)]
+    messages = bk.positions_blocks(positions)
+    assert len(messages) == 3 and all(len(m) <= bk.MAX_BLOCKS for m in messages)
+    assert sum(1 for m in messages for b in m if b["type"] == "actions") == 60
+    orders = [{"id": n, "symbol": "SPY", "side": "buy", "quantity": "1", "type": "market", "status": "open",
+               "working": True} for n in range(120)]
+    assert all(len(m) <= bk.MAX_BLOCKS for m in bk.broker_orders_blocks(orders))
+    assert parse_journal_text(["hi", "#a", "$spy"]) == {"kind": "note", "body": "hi #a $spy", "tags": ["a"],
+                                                        "symbol": "SPY"}

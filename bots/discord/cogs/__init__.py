@@ -8,8 +8,10 @@ from discord.ext import commands
 
 from bots.discord.cogs.alerts import AlertsCog
 from bots.discord.cogs.coach import CoachCog
+from bots.discord.cogs.journal import JournalCog
 from bots.discord.cogs.market import MarketCog, WatchCog
 from bots.discord.cogs.orders import OrdersCog
+from bots.discord.cogs.positions import PositionsCog
 from bots.discord.cogs.risk import RiskCog
 
 if TYPE_CHECKING:
@@ -17,4 +19,5 @@ if TYPE_CHECKING:
 
 
 def build_cogs(bot: TradeBot) -> list[commands.Cog]:
-    return [MarketCog(bot), WatchCog(bot), AlertsCog(bot), RiskCog(bot), OrdersCog(bot), CoachCog(bot)]
+    return [MarketCog(bot), WatchCog(bot), AlertsCog(bot), RiskCog(bot), OrdersCog(bot), CoachCog(bot),
+            PositionsCog(bot), JournalCog(bot)]
