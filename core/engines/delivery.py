@@ -105,7 +105,10 @@ class DeliveryEngine:
             event.set()
 
     async def start(self, spawn: Spawn) -> None:
-        """Hand expired leases back, then start a worker per registered channel and the sweeper via ``spawn``."""
+        """Hand expired leases back, then start a worker per registered channel and the sweeper via ``spawn``.
+        Idempotent: a process running both bots without the engine role may ask twice."""
+        if self._spawn is not None:
+            return
         await self.release_expired_leases()
         self._spawn = spawn
         for channel in list(self.notifiers):
