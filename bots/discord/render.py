@@ -163,10 +163,8 @@ def alert_created_embed(alert: dict[str, Any]) -> discord.Embed:
                       fields=[("Warning", str(w), False) for w in warnings])
 
 
-def alerts_list_embed(alerts: Sequence[dict[str, Any]]) -> discord.Embed:
-    if not alerts:
-        return make_embed("Alerts", "No alerts: create one with /alert add.")
-    lines = [alert_line(a) for a in alerts]
+def fit_lines(lines: Sequence[str]) -> str:
+    """As many whole lines as fit an embed description, then "... and N more" for the rest."""
     text, shown = "", 0
     for line in lines:
         if len(text) + len(line) + 1 > DESCRIPTION_MAX - 40:
@@ -175,7 +173,13 @@ def alerts_list_embed(alerts: Sequence[dict[str, Any]]) -> discord.Embed:
         shown += 1
     if shown < len(lines):
         text += f"... and {len(lines) - shown} more"
-    return make_embed(f"Alerts ({len(alerts)})", text)
+    return text
+
+
+def alerts_list_embed(alerts: Sequence[dict[str, Any]]) -> discord.Embed:
+    if not alerts:
+        return make_embed("Alerts", "No alerts: create one with /alert add.")
+    return make_embed(f"Alerts ({len(alerts)})", fit_lines([alert_line(a) for a in alerts]))
 
 
 def alert_event_embed(payload: dict[str, Any]) -> discord.Embed:
@@ -331,15 +335,7 @@ def broker_orders_embed(orders: Sequence[dict[str, Any]]) -> discord.Embed:
     if not orders:
         return make_embed("Orders today", "No orders at the broker today.")
     ordered = sorted(orders, key=lambda o: not o.get("working"))
-    lines = [broker_order_line(o) for o in ordered]
-    text, shown = "", 0
-    for line in lines:
-        if len(text) + len(line) + 1 > DESCRIPTION_MAX - 40:
-            break
-        text += line + "\n"
-        shown += 1
-    if shown < len(lines):
-        text += f"... and {len(lines) - shown} more"
+    text = fit_lines([broker_order_line(o) for o in ordered])
     working = sum(1 for o in orders if o.get("working"))
     return make_embed(f"Orders today ({len(orders)}, {working} working)", text)
 
