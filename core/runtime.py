@@ -43,6 +43,7 @@ from core.services.market import MarketService
 from core.services.order_tokens import TokenSigner, load_secret
 from core.services.orders import OrderService
 from core.services.plans import PlanService
+from core.services.position_orders import PositionOrders
 from core.services.risk import RiskService
 from core.services.settings import SettingsService, Tunables
 from core.settings import Settings
@@ -68,6 +69,7 @@ class Runtime:
         self.broker = self._build_broker()
         self.risk, self.plans = self._build_risk()
         self.orders, self.order_tracker = self._build_orders()
+        self.position_orders = PositionOrders(self.orders, self.market)
         self._closers: list[Callable[[], Awaitable[None]]] = []
         self._tasks: set[asyncio.Task[Any]] = set()
         self.coach, self.coach_disabled = self._build_coach()

@@ -4,7 +4,7 @@
     ord:no:<intent id>                       Cancel            -> OrderService.cancel_intent
     alr:snooze:<alert id> / alr:dismiss:<alert id>            -> AlertService.snooze / dismiss
     alr:chip:<alert id>:<trigger id>:<chip id>                -> the chip's order -> OrderService.propose -> preview
-    pos:<trim|close|be>:<symbol>             Trim 50% / Close / Stop to BE -> OrderService.propose -> preview
+    pos:<trim|close|be|roll>:<symbol>        Trim 50% / Close / Stop to BE / Roll -> PositionOrders.propose -> preview
     brk:cancel:<broker order id>             Cancel a working order       -> OrderService.propose_cancel -> preview
 
 Nothing is kept in memory: a new bot process rebuilds each item from its custom id (`add_dynamic_items`).
@@ -13,7 +13,6 @@ Nothing is kept in memory: a new bot process rebuilds each item from its custom 
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
 
 import discord
@@ -21,9 +20,8 @@ import discord
 from bots.discord import render
 from bots.discord.errors import reply_error
 from core.domain.order_input import parse_order
-from core.domain.orders import OrderRequest, Position
-from core.domain.position_actions import close, stop_at_breakeven, trim
 from core.errors import Conflict, Expired, NotFound
+from core.services.position_orders import POSITION_ACTION_LABELS, PositionAction, actions_for
 
 if TYPE_CHECKING:
     from core.runtime import Runtime
@@ -175,32 +173,22 @@ class AlertChip(discord.ui.DynamicItem[discord.ui.Button[Any]],
             await reply_error(interaction, exc)
 
 
-POSITION_LABELS = {"trim": "Trim 50%", "close": "Close", "be": "Stop to BE"}
-HALF = Decimal(50)
+POSITION_VERBS = {"trim": PositionAction.TRIM, "close": PositionAction.CLOSE, "be": PositionAction.BREAKEVEN,
+                  "roll": PositionAction.ROLL}
+VERB_OF = {action: verb for verb, action in POSITION_VERBS.items()}
 
 
-def position_order(verb: str, item: dict[str, Any]) -> OrderRequest:
-    """The order for a position button, built from `OrderService.positions()`'s item for that symbol."""
-    position = Position(str(item["symbol"]), Decimal(str(item["quantity"])), Decimal(str(item["cost_basis"])))
-    if verb == "trim":
-        return trim(position, HALF)
-    if verb == "close":
-        return close(position)
-    last = item.get("last")
-    return stop_at_breakeven(position, last=Decimal(str(last)) if last is not None else None)
-
-
-class PositionAction(discord.ui.DynamicItem[discord.ui.Button[Any]],
-                     template=r"pos:(?P<verb>trim|close|be):(?P<symbol>[A-Za-z0-9./-]{1,40})"):
+class PositionButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
+                     template=r"pos:(?P<verb>trim|close|be|roll):(?P<symbol>[A-Za-z0-9./-]{1,40})"):
     def __init__(self, verb: str, symbol: str) -> None:
-        label = render.clip(f"{POSITION_LABELS[verb]} · {symbol}", render.LABEL_MAX)
+        label = render.clip(f"{POSITION_ACTION_LABELS[POSITION_VERBS[verb]]} · {symbol}", render.LABEL_MAX)
         style = discord.ButtonStyle.danger if verb == "close" else discord.ButtonStyle.secondary
         super().__init__(discord.ui.Button(label=label, style=style, custom_id=f"pos:{verb}:{symbol}"))
         self.verb, self.symbol = verb, symbol
 
     @classmethod
     async def from_custom_id(cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any],
-                             match: re.Match[str], /) -> PositionAction:
+                             match: re.Match[str], /) -> PositionButton:
         return cls(match["verb"], match["symbol"])
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
@@ -208,12 +196,8 @@ class PositionAction(discord.ui.DynamicItem[discord.ui.Button[Any]],
             if not await require_trader(interaction):
                 return
             await interaction.response.defer(ephemeral=True, thinking=True)  # broker reads + risk + preview
-            rt = runtime_of(interaction)
-            item = next((p for p in await rt.orders.positions() if p["symbol"] == self.symbol), None)
-            if item is None:
-                raise NotFound(f"there is no open {self.symbol} position any more")
-            result = await rt.orders.propose(actor_of(interaction), position_order(self.verb, item),
-                                             rationale=f"/positions {POSITION_LABELS[self.verb]}", source="discord")
+            result = await runtime_of(interaction).position_orders.propose(
+                actor_of(interaction), self.symbol, POSITION_VERBS[self.verb], source="discord")
             await send_preview(interaction, result.to_dict())
         except Exception as exc:
             await reply_error(interaction, exc)
@@ -244,7 +228,7 @@ class CancelBrokerOrder(discord.ui.DynamicItem[discord.ui.Button[Any]],
 
 
 DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (ConfirmOrder, CancelOrder, AlertAction, AlertChip,
-                                                                PositionAction, CancelBrokerOrder)
+                                                                PositionButton, CancelBrokerOrder)
 
 
 def confirm_view(intent_id: str, token: str) -> discord.ui.View:
@@ -281,12 +265,12 @@ def alert_view(payload: dict[str, Any]) -> discord.ui.View | None:
 
 
 def positions_view(positions: list[dict[str, Any]]) -> discord.ui.View | None:
-    """One row of Trim 50% / Close / Stop to BE per position (symbols that fit a custom id only)."""
+    """One row of Trim 50% / Close / Stop to BE (/ Roll for options) per position (symbols that fit a custom id)."""
     rows: list[list[discord.ui.Item[Any]]] = []
     for item in positions:
         symbol = str(item.get("symbol") or "")
-        if PositionAction.__discord_ui_compiled_template__.fullmatch(f"pos:trim:{symbol}"):
-            rows.append([PositionAction(verb, symbol) for verb in POSITION_LABELS])
+        if PositionButton.__discord_ui_compiled_template__.fullmatch(f"pos:trim:{symbol}"):
+            rows.append([PositionButton(VERB_OF[action], symbol) for action in actions_for(symbol)])
     return render.rows_view(rows) if rows else None
 
 

@@ -28,6 +28,7 @@ from slack_sdk.models.blocks import (
 
 from core.domain.market import Quote
 from core.errors import CoreError, IntegrationDisabled, RiskDenied
+from core.services.position_orders import POSITION_ACTION_LABELS, PositionAction, actions_for
 
 MAX_BLOCKS = 50
 SECTION_LIMIT = 3000
@@ -40,7 +41,6 @@ ORDER_CONFIRM = "order_confirm"
 ORDER_CANCEL = "order_cancel"
 CHIP_ACTION = "alert_chip"
 POSITION_ACTION = "position"  # action ids `position:<action>`, values `<symbol>|<action>`
-POSITION_ACTIONS = {"trim": "Trim 50%", "close": "Close", "breakeven": "Stop to BE"}
 BROKER_CANCEL = "broker_order_cancel"  # value: the broker order id
 SEP = "|"
 LIST_BODY_LIMIT = 300
@@ -239,10 +239,8 @@ def order_outcome_blocks(outcome: dict[str, Any]) -> Blocks:
 # -- positions and broker orders -----------------------------------------------------------------------------------
 
 
-def position_value(symbol: str, action: str) -> str:
+def position_value(symbol: str, action: PositionAction) -> str:
     """What a position button carries: the symbol and the action, nothing else (the click re-reads the position)."""
-    if action not in POSITION_ACTIONS:
-        raise ValueError(f"unknown position action {action!r}")
     value = f"{symbol}{SEP}{action}"
     if len(value) > VALUE_LIMIT:
         raise ValueError("a position button value exceeds Slack's 2000 characters")
@@ -265,7 +263,7 @@ def _signed_money(value: Any) -> str:
 
 
 def position_card(position: dict[str, Any]) -> list[Block]:
-    """A section with the position's numbers and an actions block with Trim 50% / Close / Stop to BE."""
+    """A section with the position's numbers and an actions block with Trim 50% / Close / Stop to BE (/ Roll)."""
     symbol = str(position.get("symbol") or "?")
     pnl = position.get("unrealized_pnl")
     pct = position.get("unrealized_pct")
@@ -281,9 +279,10 @@ def position_card(position: dict[str, Any]) -> list[Block]:
     return [
         SectionBlock(text=MarkdownTextObject(text=heading), fields=fields),
         ActionsBlock(block_id=_clip(f"{POSITION_ACTION}{SEP}{symbol}", 255), elements=[
-            ButtonElement(text=label, action_id=f"{POSITION_ACTION}:{action}", value=position_value(symbol, action),
-                          style="danger" if action == "close" else None)
-            for action, label in POSITION_ACTIONS.items()]),
+            ButtonElement(text=POSITION_ACTION_LABELS[action], action_id=f"{POSITION_ACTION}:{action}",
+                          value=position_value(symbol, action),
+                          style="danger" if action is PositionAction.CLOSE else None)
+            for action in actions_for(symbol)]),
     ]
 
 

@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any, Literal
 
 from bots.slack import blocks as bk
 from core.domain.journal import JournalDraft, JournalQuery
 from core.domain.order_input import parse_order
-from core.domain.orders import OrderRequest, Position
-from core.domain.position_actions import close, stop_at_breakeven, trim
-from core.errors import Invalid, NotFound
+from core.errors import Invalid
 from core.runtime import Runtime
 from core.services.orders import ProposeResult
 from core.services.validation import parse
@@ -25,7 +22,6 @@ HELP = ("Usage: `/ta quote SPY` · `/ta watch add|remove SYM` · `/ta watch list
 ORDER_TYPES = {"market", "limit", "stop"}
 DURATIONS = {"day", "gtc", "pre", "post"}
 JOURNAL_LIST = 10
-HALF = Decimal(50)
 _TAG = re.compile(r"^#([\w-]{1,40})$")
 _SYMBOL = re.compile(r"^\$([A-Za-z][A-Za-z0-9./]{0,20})$")
 
@@ -56,20 +52,6 @@ def parse_journal_text(args: list[str]) -> dict[str, Any]:
     if len(symbols) > 1:
         raise _usage(f"a journal entry takes one $SYMBOL, got {', '.join(symbols)}")
     return {"kind": "note", "body": " ".join(args), "tags": tags, "symbol": symbols[0] if symbols else None}
-
-
-def position_order(position: dict[str, Any], action: str) -> OrderRequest:
-    """The order a position button asks for, built by the core's position actions from the live position."""
-    held = Position(symbol=str(position["symbol"]), quantity=Decimal(str(position["quantity"])),
-                    cost_basis=Decimal(str(position["cost_basis"])))
-    if action == "trim":
-        return trim(held, HALF)
-    if action == "close":
-        return close(held)
-    if action == "breakeven":
-        last = position.get("last")
-        return stop_at_breakeven(held, last=Decimal(str(last)) if last is not None else None)
-    raise Invalid(f"unknown position action {action!r}")
 
 
 def parse_order_text(args: list[str]) -> dict[str, Any]:
@@ -182,14 +164,9 @@ class SlashCommands:
     # -- button clicks (same shape: one proposal, answered with the order preview) ----------------------------
 
     async def position_action(self, actor: str, symbol: str, action: str) -> Reply:
-        """A position button: re-read the live position (the card may be stale) and propose its order."""
-        if action not in bk.POSITION_ACTIONS:
-            raise Invalid(f"unknown position action {action!r}")
-        held = next((p for p in await self.rt.orders.positions() if p["symbol"] == symbol), None)
-        if held is None:
-            raise NotFound(f"there is no open {symbol} position any more")
-        result = await self.rt.orders.propose(actor, position_order(held, action), source=f"slack:position:{action}")
-        return preview_reply(result)
+        """A position button: one proposal for the live position, answered with the order preview."""
+        return preview_reply(await self.rt.position_orders.propose(actor, symbol, action,
+                                                                  source=f"slack:position:{action}"))
 
     async def cancel_order(self, actor: str, order_id: str) -> Reply:
         return preview_reply(await self.rt.orders.propose_cancel(actor, order_id, source="slack:cancel"))

@@ -12,7 +12,15 @@ from typing import Any, Literal
 import structlog
 
 from core.domain.events import StatusEvent
-from core.domain.market import Bar, MarketSession, MarketStatus, Quote, epoch_ms, normalize_symbol
+from core.domain.market import (
+    Bar,
+    MarketSession,
+    MarketStatus,
+    OptionContract,
+    Quote,
+    epoch_ms,
+    normalize_symbol,
+)
 from core.engines.stream import StreamEngine, price_event
 from core.errors import CoreError, IntegrationDisabled, Invalid
 from core.ports import EventBus, MarketData, MarketFeed
@@ -112,6 +120,11 @@ class MarketService:
         if not 1 <= limit <= 100:
             raise Invalid("limit must be 1-100", details={"limit": limit})
         return await self._require().news(normalize_symbol(symbol) if symbol else None, limit=limit)
+
+    async def options_chain(self, underlying: str, *, contract_type: Literal["call", "put"] | None = None,
+                            max_contracts: int = 1000) -> list[OptionContract]:
+        return await self._require().options_chain(normalize_symbol(underlying), contract_type=contract_type,
+                                                   max_contracts=max_contracts)
 
     async def movers(self, direction: Literal["gainers", "losers"]) -> list[Quote]:
         return await self._require().movers(direction)

@@ -1,0 +1,80 @@
+"""The order behind a position button (Trim 50% / Close / Stop to BE / Roll), for every front-end.
+
+The card a trader clicks may be stale, so the live position is re-read from the broker first; the order is built
+by `core.domain.position_actions` and proposed through `OrderService` (nothing is sent without a confirm).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from core.domain.orders import OrderRequest, Position
+from core.domain.position_actions import OptionSymbol, close, roll_to_next_expiration, stop_at_breakeven, trim
+from core.errors import Invalid, NotFound
+from core.services.market import MarketService
+from core.services.orders import OrderService, ProposeResult
+
+TRIM_PERCENT = Decimal(50)
+ROLL_CHAIN_LIMIT = 1000
+
+
+class PositionAction(StrEnum):
+    TRIM = "trim"
+    CLOSE = "close"
+    BREAKEVEN = "breakeven"
+    ROLL = "roll"
+
+
+POSITION_ACTION_LABELS: dict[PositionAction, str] = {
+    PositionAction.TRIM: "Trim 50%", PositionAction.CLOSE: "Close", PositionAction.BREAKEVEN: "Stop to BE",
+    PositionAction.ROLL: "Roll"}
+
+
+def actions_for(symbol: str) -> list[PositionAction]:
+    """The buttons a position card offers: Roll only for options (an equity has no expiration to roll)."""
+    actions = [PositionAction.TRIM, PositionAction.CLOSE, PositionAction.BREAKEVEN]
+    if OptionSymbol.parse(symbol) is not None:
+        actions.append(PositionAction.ROLL)
+    return actions
+
+
+def parse_action(value: str) -> PositionAction:
+    try:
+        return PositionAction(value)
+    except ValueError:
+        raise Invalid(f"unknown position action {value!r}; use one of {', '.join(PositionAction)}",
+                      details={"field": "action"}) from None
+
+
+class PositionOrders:
+    def __init__(self, orders: OrderService, market: MarketService) -> None:
+        self._orders, self._market = orders, market
+
+    async def propose(self, actor: str, symbol: str, action: PositionAction | str, *,
+                      source: str) -> ProposeResult:
+        verb = parse_action(action) if isinstance(action, str) else action
+        item = next((p for p in await self._orders.positions() if p["symbol"] == symbol), None)
+        if item is None:
+            raise NotFound(f"there is no open {symbol} position any more")
+        order = await self._order(verb, item)
+        return await self._orders.propose(actor, order, rationale=f"position {POSITION_ACTION_LABELS[verb]}",
+                                          source=source)
+
+    async def _order(self, verb: PositionAction, item: dict[str, Any]) -> OrderRequest:
+        position = Position(str(item["symbol"]), Decimal(str(item["quantity"])), Decimal(str(item["cost_basis"])))
+        if verb is PositionAction.TRIM:
+            return trim(position, TRIM_PERCENT)
+        if verb is PositionAction.CLOSE:
+            return close(position)
+        if verb is PositionAction.BREAKEVEN:
+            last = item.get("last")
+            return stop_at_breakeven(position, last=Decimal(str(last)) if last is not None else None)
+        option = OptionSymbol.parse(position.symbol)
+        if option is None:
+            raise Invalid(f"{position.symbol} is not an option; only options roll", details={"field": "position"})
+        chain = await self._market.options_chain(option.root, contract_type="call" if option.kind == "C" else "put",
+                                                 max_contracts=ROLL_CHAIN_LIMIT)
+        expirations = sorted({c.expiration for c in chain if c.strike == option.strike})
+        return roll_to_next_expiration(position, expirations)
