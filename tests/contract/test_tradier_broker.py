@@ -19,12 +19,6 @@ from tests.doubles.tradier import ACCOUNT, TOKEN, TradierDouble, fixture, fixtur
 
 
 @pytest.fixture
-async def tradier() -> AsyncIterator[TradierDouble]:
-    async with TradierDouble() as double:
-        yield double
-
-
-@pytest.fixture
 async def broker(tradier: TradierDouble) -> AsyncIterator[TradierBroker]:
     async with TradierBroker(base_url=tradier.base_url, access_token=TOKEN, account_id=ACCOUNT, timeout=1.0,
                              max_retry_wait=0.3) as client:

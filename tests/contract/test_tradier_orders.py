@@ -20,12 +20,6 @@ SPY_C2 = "SPY240621C00510000"
 
 
 @pytest.fixture
-async def tradier() -> AsyncIterator[TradierDouble]:
-    async with TradierDouble() as double:
-        yield double
-
-
-@pytest.fixture
 async def broker(tradier: TradierDouble) -> AsyncIterator[TradierBroker]:
     async with TradierBroker(base_url=tradier.base_url, access_token=TOKEN, account_id=ACCOUNT, timeout=0.5,
                              max_retry_wait=0.05) as client:

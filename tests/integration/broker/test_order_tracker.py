@@ -4,10 +4,8 @@ orders/positions events on change only."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
 
-import pytest
 from sqlalchemy import select, update
 
 from core.db.models import OrderIntentRow, OrderRow
@@ -19,24 +17,11 @@ from core.settings import Settings
 from tests.doubles.tradier import TradierDouble
 from tests.integration.orders_helpers import (
     AAPL_LAST,
-    broker_settings,
     buy_aapl,
     place_posts,
     placed,
-    small_account,
     unthrottled,
 )
-
-
-@pytest.fixture
-async def tradier() -> AsyncIterator[TradierDouble]:
-    async with TradierDouble() as double:
-        yield small_account(double)
-
-
-@pytest.fixture
-def settings(make_settings: Callable[..., Settings], database_url: str, tradier: TradierDouble) -> Settings:
-    return broker_settings(make_settings, database_url, tradier)
 
 
 async def _status(rt: Runtime, intent_id: str) -> OrderIntentRow:

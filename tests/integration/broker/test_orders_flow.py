@@ -4,7 +4,7 @@ always accounted for."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -22,24 +22,11 @@ from core.settings import Settings
 from tests.doubles.tradier import TradierDouble
 from tests.integration.orders_helpers import (
     AAPL_LAST,
-    broker_settings,
     buy_aapl,
     place_posts,
     placed,
-    small_account,
     unthrottled,
 )
-
-
-@pytest.fixture
-async def tradier() -> AsyncIterator[TradierDouble]:
-    async with TradierDouble() as double:
-        yield small_account(double)
-
-
-@pytest.fixture
-def settings(make_settings: Callable[..., Settings], database_url: str, tradier: TradierDouble) -> Settings:
-    return broker_settings(make_settings, database_url, tradier)
 
 
 @pytest.fixture

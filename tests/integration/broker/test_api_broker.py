@@ -14,20 +14,9 @@ from api.app import create_app
 from core.settings import Settings
 from tests.conftest import API_KEY
 from tests.doubles.tradier import TradierDouble
-from tests.integration.orders_helpers import broker_settings, place_posts, placed, small_account, unthrottled
+from tests.integration.orders_helpers import broker_settings, place_posts, placed, unthrottled
 
 ORDER = {"symbol": "AAPL", "side": "buy", "quantity": 1, "type": "limit", "price": "438.50", "duration": "day"}
-
-
-@pytest.fixture
-async def tradier() -> AsyncIterator[TradierDouble]:
-    async with TradierDouble() as double:
-        yield small_account(double)
-
-
-@pytest.fixture
-def settings(make_settings: Callable[..., Settings], database_url: str, tradier: TradierDouble) -> Settings:
-    return broker_settings(make_settings, database_url, tradier)
 
 
 @pytest.fixture
