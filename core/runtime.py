@@ -34,10 +34,8 @@ from core.errors import IntegrationDisabled
 from core.ports import EventBus
 from core.services.alerts import AlertService
 from core.services.coach import CoachConfig, CoachService
-from core.services.coach_tools import (
-    CoachTools,
-    OptionalServices,
-)
+from core.services.coach_deps import OptionalServices
+from core.services.coach_tools import CoachTools
 from core.services.journal import JournalService
 from core.services.market import MarketService
 from core.services.order_tokens import TokenSigner, load_secret

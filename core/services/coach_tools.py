@@ -1,4 +1,5 @@
-"""The coach's tools: argument models, the optional services behind them, and the registry that runs one call.
+"""The coach's tools: the registry that runs one call (argument models in `coach_args`, the optional services
+behind them in `coach_deps`).
 
 Every tool call from the model is untrusted input. Its arguments are validated by a pydantic model exactly like
 a request body (`core.services.validation.parse`: unknown fields, wrong types, out-of-range numbers and symbols
@@ -26,114 +27,56 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any
 
 import structlog
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from core.domain.coach import Source, ToolCall, ToolSpec
 from core.domain.journal import JournalDraft
 from core.domain.market import Quote
 from core.domain.orders import (
-    BrokerOrder,
     OrderClass,
     OrderDuration,
     OrderRequest,
     OrderSide,
     OrderType,
-    Position,
     validate_order_request,
 )
 from core.domain.plans import MarketContext, PlanResult, fmt_num, validate_plan
 from core.domain.risk import RiskLimits, RiskState
 from core.domain.sizing import SizingResult, suggest_size
-from core.domain.symbols import normalize_symbol
-from core.errors import CoreError, IntegrationDisabled, Invalid
+from core.errors import CoreError, IntegrationDisabled
+from core.services.coach_args import (
+    AlertArgs,
+    BarsArgs,
+    CancelArgs,
+    JournalArgs,
+    NewsArgs,
+    NoArgs,
+    OrderArgs,
+    PicksArgs,
+    PlanArgs,
+    QuoteArgs,
+    SizeArgs,
+    ToolArgs,
+)
+from core.services.coach_deps import (
+    DEFAULT_UNAVAILABLE,
+    AccountReader,
+    JournalWriter,
+    MarketReader,
+    OptionalServices,
+    OrderProposer,
+    PicksReader,
+    RiskReader,
+    TunablesReader,
+    Unavailable,
+)
 from core.services.validation import parse
 
 log = structlog.get_logger("service.coach.tools")
 
-MAX_TEXT = 500
-MAX_QUANTITY = 100_000
-MAX_PRICE = Decimal(1_000_000)
 NEWS_TEXT_CHARS = 300
-
-
-# ------------------------------------------------------------------------------------ optional dependencies
-class MarketReader(Protocol):
-    async def quote(self, symbol: str) -> Quote: ...
-
-    async def bars(self, symbol: str, *, timespan: str = "minute", limit: int = 100, multiplier: int = 1) -> Any: ...
-
-    async def news(self, symbol: str | None = None, *, limit: int = 10) -> list[dict[str, Any]]: ...
-
-    async def market_status(self) -> Any: ...
-
-    def market_open(self) -> bool: ...
-
-
-class TunablesReader(Protocol):
-    """SettingsService: the trader's risk limits and default R:R (read only: the coach never changes them)."""
-
-    async def get(self) -> Any: ...
-
-
-class JournalWriter(Protocol):
-    async def add(self, draft: JournalDraft, actor: str | None = None) -> dict[str, Any]: ...
-
-
-@runtime_checkable
-class RiskReader(Protocol):
-    """RiskService: the latest state (re-evaluated when old) and the account it came from. Read only: there is
-    no tool that changes a limit."""
-
-    async def current(self) -> tuple[RiskState, Any]: ...
-
-
-@runtime_checkable
-class AccountReader(Protocol):
-    """The broker account (the Broker port satisfies it)."""
-
-    async def positions(self) -> list[Position]: ...
-
-    async def orders(self) -> list[BrokerOrder]: ...
-
-
-@runtime_checkable
-class OrderProposer(Protocol):
-    """OrderService.propose: risk check, preview and a PENDING intent a human must confirm. Returns the intent
-    (an object or mapping with its id) or a Denied value. The coach never calls confirm."""
-
-    async def propose(self, actor: str, request: OrderRequest, *, rationale: str | None = None,
-                      source: str | None = None) -> Any: ...
-
-
-@runtime_checkable
-class PicksReader(Protocol):
-    async def picks(self, *, limit: int = 5) -> list[Any]: ...
-
-
-Unavailable = tuple[str, str]  # (reason, how to enable)
-
-DEFAULT_UNAVAILABLE: dict[str, Unavailable] = {
-    "risk": ("the risk engine is not running in this process",
-             "configure the broker (TRADIER_ACCESS_TOKEN, TRADIER_ACCOUNT_ID) and run the engine role"),
-    "broker": ("the broker is not configured", "set TRADIER_ACCESS_TOKEN and TRADIER_ACCOUNT_ID and restart"),
-    "orders": ("order drafting is not available",
-               "set TRADIER_ACCESS_TOKEN and TRADIER_ACCOUNT_ID and restart (orders need the broker)"),
-    "picks": ("option picks are not available in this build", "picks arrive with the options picks feature"),
-}
-
-
-@dataclass(frozen=True, slots=True)
-class OptionalServices:
-    """What other features provide, each None when unavailable (then `unavailable` may say why and how)."""
-
-    risk: RiskReader | None = None
-    account: AccountReader | None = None
-    orders: OrderProposer | None = None
-    picks: PicksReader | None = None
-    unavailable: Mapping[str, Unavailable] = field(default_factory=dict)
 
 
 # ------------------------------------------------------------------------------------------- turn context
@@ -190,108 +133,6 @@ class ToolOutcome:
 
 class ToolError(Exception):
     """A tool's own refusal, shown to the model as `{"error": message}`."""
-
-
-# --------------------------------------------------------------------------------------------- arguments
-class _Args(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
-
-
-def _symbol(value: str) -> str:
-    try:
-        return normalize_symbol(value)
-    except Invalid as exc:
-        raise ValueError(exc.message) from exc
-
-
-def _optional_symbol(value: str | None) -> str | None:
-    return None if value is None else _symbol(value)
-
-
-class _SymbolArgs(_Args):
-    symbol: str = Field(min_length=1, max_length=32)
-
-    _check_symbol = field_validator("symbol")(_symbol)
-
-
-class QuoteArgs(_SymbolArgs):
-    pass
-
-
-class BarsArgs(_SymbolArgs):
-    timespan: Literal["minute", "hour", "day", "week"] = "day"
-    limit: int = Field(default=20, ge=1, le=200)
-
-
-class NewsArgs(_Args):
-    symbol: str | None = Field(default=None, max_length=32)
-    limit: int = Field(default=5, ge=1, le=20)
-
-    _check_symbol = field_validator("symbol")(_optional_symbol)
-
-
-class NoArgs(_Args):
-    pass
-
-
-
-class PlanArgs(_Args):
-    symbol: str | None = Field(default=None, max_length=32)
-    side: Literal["long", "short"]
-    entry: Decimal = Field(gt=0, le=MAX_PRICE)
-    stop: Decimal = Field(gt=0, le=MAX_PRICE)
-    targets: list[Decimal] = Field(default_factory=list, max_length=3)
-    instrument: Literal["stock", "option"] = "stock"
-
-    _check_symbol = field_validator("symbol")(_optional_symbol)
-
-
-class SizeArgs(_Args):
-    symbol: str | None = Field(default=None, max_length=32)
-    entry: Decimal = Field(gt=0, le=MAX_PRICE)
-    stop: Decimal = Field(gt=0, le=MAX_PRICE)
-    confidence: float | None = Field(default=None, ge=0, le=1)
-    equity: Decimal | None = Field(default=None, gt=0, le=Decimal(10) ** 12)
-    buying_power: Decimal | None = Field(default=None, ge=0, le=Decimal(10) ** 12)
-    instrument: Literal["stock", "option"] = "stock"
-
-    _check_symbol = field_validator("symbol")(_optional_symbol)
-
-
-class AlertArgs(_SymbolArgs):
-    condition: Literal["price_above", "price_below"]
-    level: Decimal = Field(gt=0, le=MAX_PRICE)
-    threshold_pct: Decimal | None = Field(default=None, gt=0, le=20)
-    timeframe: Literal["tick", "minute", "day"] = "tick"
-    repeat: Literal["once", "every"] = "once"
-    note: str | None = Field(default=None, max_length=MAX_TEXT)
-
-
-class OrderArgs(_SymbolArgs):
-    side: Literal["buy", "sell", "sell_short", "buy_to_cover"]
-    quantity: int = Field(ge=1, le=MAX_QUANTITY)
-    type: Literal["market", "limit", "stop", "stop_limit"] = "limit"
-    price: Decimal | None = Field(default=None, gt=0, le=MAX_PRICE)
-    stop: Decimal | None = Field(default=None, gt=0, le=MAX_PRICE)
-    duration: Literal["day", "gtc"] = "day"
-    rationale: str = Field(min_length=1, max_length=MAX_TEXT)
-
-
-class CancelArgs(_Args):
-    order_id: str = Field(pattern=r"^[A-Za-z0-9-]{1,64}$")
-    rationale: str = Field(min_length=1, max_length=MAX_TEXT)
-
-
-class JournalArgs(_Args):
-    body: str = Field(min_length=1, max_length=2000)
-    symbol: str | None = Field(default=None, max_length=32)
-    tags: list[str] = Field(default_factory=list, max_length=5)
-
-    _check_symbol = field_validator("symbol")(_optional_symbol)
-
-
-class PicksArgs(_Args):
-    limit: int = Field(default=5, ge=1, le=20)
 
 
 # ------------------------------------------------------------------------------------------------ helpers
@@ -372,7 +213,7 @@ Handler = Callable[[Any, TurnContext], Awaitable[tuple[dict[str, Any], tuple[Sou
 class Tool:
     name: str
     description: str
-    args: type[_Args]
+    args: type[ToolArgs]
     handler: Handler
 
     def spec(self) -> ToolSpec:

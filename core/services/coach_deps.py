@@ -1,0 +1,89 @@
+"""What the coach's tools read from other features, typed by small Protocols; each service is optional and a
+missing one says why and how to enable it (`OptionalServices.unavailable`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from core.domain.journal import JournalDraft
+from core.domain.market import Quote
+from core.domain.orders import BrokerOrder, OrderRequest, Position
+from core.domain.risk import RiskState
+
+
+class MarketReader(Protocol):
+    async def quote(self, symbol: str) -> Quote: ...
+
+    async def bars(self, symbol: str, *, timespan: str = "minute", limit: int = 100, multiplier: int = 1) -> Any: ...
+
+    async def news(self, symbol: str | None = None, *, limit: int = 10) -> list[dict[str, Any]]: ...
+
+    async def market_status(self) -> Any: ...
+
+    def market_open(self) -> bool: ...
+
+
+class TunablesReader(Protocol):
+    """SettingsService: the trader's risk limits and default R:R (read only: the coach never changes them)."""
+
+    async def get(self) -> Any: ...
+
+
+class JournalWriter(Protocol):
+    async def add(self, draft: JournalDraft, actor: str | None = None) -> dict[str, Any]: ...
+
+
+@runtime_checkable
+class RiskReader(Protocol):
+    """RiskService: the latest state (re-evaluated when old) and the account it came from. Read only: there is
+    no tool that changes a limit."""
+
+    async def current(self) -> tuple[RiskState, Any]: ...
+
+
+@runtime_checkable
+class AccountReader(Protocol):
+    """The broker account (the Broker port satisfies it)."""
+
+    async def positions(self) -> list[Position]: ...
+
+    async def orders(self) -> list[BrokerOrder]: ...
+
+
+@runtime_checkable
+class OrderProposer(Protocol):
+    """OrderService.propose: risk check, preview and a PENDING intent a human must confirm. Returns the intent
+    (an object or mapping with its id) or a Denied value. The coach never calls confirm."""
+
+    async def propose(self, actor: str, request: OrderRequest, *, rationale: str | None = None,
+                      source: str | None = None) -> Any: ...
+
+
+@runtime_checkable
+class PicksReader(Protocol):
+    async def picks(self, *, limit: int = 5) -> list[Any]: ...
+
+
+Unavailable = tuple[str, str]  # (reason, how to enable)
+
+DEFAULT_UNAVAILABLE: dict[str, Unavailable] = {
+    "risk": ("the risk engine is not running in this process",
+             "configure the broker (TRADIER_ACCESS_TOKEN, TRADIER_ACCOUNT_ID) and run the engine role"),
+    "broker": ("the broker is not configured", "set TRADIER_ACCESS_TOKEN and TRADIER_ACCOUNT_ID and restart"),
+    "orders": ("order drafting is not available",
+               "set TRADIER_ACCESS_TOKEN and TRADIER_ACCOUNT_ID and restart (orders need the broker)"),
+    "picks": ("option picks are not available in this build", "picks arrive with the options picks feature"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class OptionalServices:
+    """What other features provide, each None when unavailable (then `unavailable` may say why and how)."""
+
+    risk: RiskReader | None = None
+    account: AccountReader | None = None
+    orders: OrderProposer | None = None
+    picks: PicksReader | None = None
+    unavailable: Mapping[str, Unavailable] = field(default_factory=dict)
