@@ -9,11 +9,14 @@ middleware, which answers 401 before any listener (so before any core call). Eve
 (`X-Slack-Retry-Num`, same `event_id`) are acknowledged and dropped when the first delivery was seen. Order
 buttons carry only `<intent id>|<confirm token>`; the click goes through `OrderService.confirm`, whose checks
 (TRADERS, proposer, token, single use, expiry) are the same for every front-end. Position buttons (Trim 50% /
-Close / Stop to BE) carry only `<symbol>|<action>` and broker-order Cancel buttons only the order id: each click
-makes one proposal and answers with that same preview (`commands.preview_reply`).
+Close / Stop to BE, and Roll for OCC option positions) carry only `<symbol>|<action>` and broker-order Cancel
+buttons only the order id: each click makes one proposal and answers with that same preview (`commands.preview_reply`).
 
-TODO(issue 9): Socket Mode when SLACK_APP_TOKEN is set (AsyncSocketModeHandler(app, app_token).start_async()),
-modals for order entry, coach threads, plan/size/settings commands.
+Socket Mode (`bots.slack.socket_mode`) runs as well when SLACK_APP_TOKEN is set: the same app, fed over Slack's
+WebSocket (no public URL needed; the app-level token authenticates the socket, so there are no request
+signatures there); /slack/events keeps answering HTTP deliveries. `/ta order` without arguments
+opens a modal (`bots.slack.order_modal`); `/ta coach` answers in a thread (`bots.slack.coach`); `/ta journal
+export` uploads a CSV to the user's DM with the app (files_upload_v2).
 """
 
 from __future__ import annotations
@@ -28,15 +31,20 @@ import structlog
 from slack_bolt import BoltResponse
 from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bots.slack import blocks as bk
-from bots.slack.commands import HELP, Reply, SlashCommands, preview_reply
+from bots.slack.blocks_coach import COACH_ALERT, COACH_ORDER
+from bots.slack.coach import SlackCoach
+from bots.slack.commands import HELP, Reply, SlashCommands, Upload, preview_reply
 from bots.slack.notifier import SlackNotifier
+from bots.slack.order_modal import ORDER_MODAL, inline_errors, order_modal, submitted_order
+from bots.slack.socket_mode import start_socket_mode
 from core.domain.order_input import parse_order
-from core.errors import CoreError
+from core.errors import CoreError, ExternalPermanent, Invalid
 from core.runtime import Runtime
 from core.settings import Settings
 
@@ -52,6 +60,11 @@ def actor_of(body: dict[str, Any]) -> str:
     user_id = body.get("user_id") or user.get("id") or ""
     team = body.get("team_id") or user.get("team_id") or (body.get("team") or {}).get("id") or ""
     return f"slack:{team}:{user_id}"
+
+
+def event_actor(body: dict[str, Any], event: dict[str, Any]) -> str:
+    """The actor of an Events API event (the user is in the event, the team in the envelope)."""
+    return f"slack:{body.get('team_id') or event.get('team') or ''}:{event.get('user') or ''}"
 
 
 def make_client(settings: Settings) -> AsyncWebClient:
@@ -71,14 +84,44 @@ async def _error(respond: Respond, exc: CoreError) -> None:
                   replace_original=False)
 
 
-async def _answer(respond: Respond, call: Awaitable[Reply]) -> None:
-    """Await the one core call (after the ack) and send its reply, or the core error as a user message."""
+async def _answer(respond: Respond, call: Awaitable[Reply | None]) -> None:
+    """Await the one core call (after the ack) and send its reply (None: it answered elsewhere, e.g. in a
+    thread), or the core error as a user message."""
     try:
         reply = await call
     except CoreError as exc:
         await _error(respond, exc)
         return
-    await _send(respond, reply)
+    if reply is not None:
+        await _send(respond, reply)
+
+
+def _slack_error(exc: SlackApiError, doing: str, hint: str) -> ExternalPermanent:
+    error = exc.response.get("error") if isinstance(exc.response.data, dict) else exc.response.status_code
+    return ExternalPermanent(f"Slack refused to {doing} ({error}): {hint}")
+
+
+async def dm_channel(client: AsyncWebClient, user_id: str) -> str:
+    """The id of the user's DM with the app (conversations.open; scope im:write)."""
+    try:
+        opened = await client.conversations_open(users=user_id)
+    except SlackApiError as exc:
+        raise _slack_error(exc, "open a DM", "add the im:write scope and reinstall the app") from exc
+    return str(opened["channel"]["id"])
+
+
+async def upload_to_dm(client: AsyncWebClient, user_id: str, upload: Upload) -> None:
+    channel = await dm_channel(client, user_id)
+    try:
+        await client.files_upload_v2(channel=channel, content=upload.content, filename=upload.filename,
+                                     title=upload.title)
+    except SlackApiError as exc:
+        raise _slack_error(exc, "upload the file", "add the files:write scope and reinstall the app") from exc
+
+
+async def post_messages(client: AsyncWebClient, channel: str, reply: Reply) -> None:
+    for message in reply.messages:
+        await client.chat_postMessage(channel=channel, text=bk.fallback(reply.text), blocks=message)
 
 
 def build_slack_app(runtime: Runtime, settings: Settings, client: AsyncWebClient | None = None, *,
@@ -101,10 +144,99 @@ def build_slack_app(runtime: Runtime, settings: Settings, client: AsyncWebClient
                 seen.popitem(last=False)
         return await next()
 
+    _command_listeners(app, runtime, commands, SlackCoach(runtime, app.client))
+    _order_listeners(app, runtime, commands)
+    return app
+
+
+def _json_value(action: dict[str, Any]) -> dict[str, Any] | None:
+    """A button value that carries JSON (alert chips, coach alert drafts); None when it is not an object."""
+    try:
+        value = orjson.loads(str(action.get("value") or "{}"))
+    except orjson.JSONDecodeError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+async def _stale_button(respond: Respond) -> None:
+    await respond(text="This button is no longer valid.", response_type="ephemeral", replace_original=False)
+
+
+def _command_listeners(app: AsyncApp, runtime: Runtime, commands: SlashCommands, coach: SlackCoach) -> None:
+    """`/ta`, the order modal's submission, and the coach: its buttons, @mentions and thread replies."""
+
+    async def run_command(actor: str, command: dict[str, Any]) -> Reply | None:
+        """The subcommands that talk to Slack themselves (a modal, a thread, a file), else SlashCommands."""
+        text = str(command.get("text") or "").strip()
+        name = text.split(maxsplit=1)[0].lower() if text else ""
+        if name == "order" and text.lower() == "order":
+            try:
+                await app.client.views_open(trigger_id=str(command.get("trigger_id") or ""), view=order_modal())
+            except SlackApiError as exc:
+                raise _slack_error(exc, "open the order form", "type the order: /ta order buy 1 AAPL") from exc
+            return None
+        if name == "coach":
+            await coach.ask(actor, str(command.get("channel_id") or ""), str(command.get("user_id") or ""),
+                            text[len(name):].strip())
+            return None
+        reply = await commands.run(actor, text)
+        if reply.upload is not None:
+            await upload_to_dm(app.client, str(command.get("user_id") or ""), reply.upload)
+        return reply
+
     @app.command("/ta")
     async def ta(ack: Callable[..., Awaitable[Any]], command: dict[str, Any], respond: Respond) -> None:
         await ack()
-        await _answer(respond, commands.run(actor_of(command), str(command.get("text") or "")))
+        await _answer(respond, run_command(actor_of(command), command))
+
+    @app.view(ORDER_MODAL)
+    async def order_submitted(ack: Callable[..., Awaitable[Any]], body: dict[str, Any], view: dict[str, Any]) -> None:
+        """Invalid input: errors inline under their blocks (the modal stays open). Valid: close, preview in a DM."""
+        try:
+            order = parse_order(submitted_order(view))
+        except Invalid as exc:
+            await ack(response_action="errors", errors=inline_errors(exc))
+            return
+        await ack()
+        try:
+            channel = await dm_channel(app.client, str((body.get("user") or {}).get("id") or ""))
+        except ExternalPermanent as exc:  # no way left to reach the user: nothing was proposed
+            log.warning("slack.order_form_undeliverable", reason=exc.message)
+            return
+        try:
+            reply = preview_reply(await runtime.orders.propose(actor_of(body), order, source="slack:modal"))
+        except CoreError as exc:
+            reply = Reply([bk.error_blocks(exc)], bk.error_text(exc))
+        await post_messages(app.client, channel, reply)
+
+    @app.action(re.compile(f"^{COACH_ORDER}:"))
+    async def coach_order(ack: Callable[..., Awaitable[Any]], action: dict[str, Any], respond: Respond) -> None:
+        await ack()
+        intent_id, token = bk.parse_order_value(str(action.get("value") or ""))
+        await _answer(respond, commands.review_intent(intent_id, token))
+
+    @app.action(re.compile(f"^{COACH_ALERT}:"))
+    async def coach_alert(ack: Callable[..., Awaitable[Any]], body: dict[str, Any], action: dict[str, Any],
+                          respond: Respond) -> None:
+        await ack()
+        draft = _json_value(action)
+        if draft is None:
+            await _stale_button(respond)
+            return
+        await _answer(respond, commands.create_alert(actor_of(body), draft))
+
+    @app.event("app_mention")
+    async def mention(body: dict[str, Any], event: dict[str, Any], say: Callable[..., Awaitable[Any]]) -> None:
+        if not await coach.on_mention(event_actor(body, event), event):
+            await say(text=HELP, thread_ts=event.get("thread_ts") or event.get("ts"))
+
+    @app.event("message")
+    async def message(body: dict[str, Any], event: dict[str, Any], context: dict[str, Any]) -> None:
+        await coach.on_message(event_actor(body, event), event, context.get("bot_user_id"))
+
+
+def _order_listeners(app: AsyncApp, runtime: Runtime, commands: SlashCommands) -> None:
+    """Confirm/Cancel on a preview, and the buttons that make a proposal (positions, broker orders, chips)."""
 
     @app.action(bk.ORDER_CONFIRM)
     async def confirm(ack: Callable[..., Awaitable[Any]], body: dict[str, Any], action: dict[str, Any],
@@ -149,18 +281,11 @@ def build_slack_app(runtime: Runtime, settings: Settings, client: AsyncWebClient
     async def chip(ack: Callable[..., Awaitable[Any]], body: dict[str, Any], action: dict[str, Any],
                    respond: Respond) -> None:
         await ack()
-        try:
-            value = orjson.loads(str(action.get("value") or "{}"))
-        except orjson.JSONDecodeError:
-            await respond(text="This button is no longer valid.", response_type="ephemeral", replace_original=False)
+        value = _json_value(action)
+        if value is None:
+            await _stale_button(respond)
             return
-        await _answer(respond, _chip(runtime, actor_of(body), value if isinstance(value, dict) else {}))
-
-    @app.event("app_mention")
-    async def mention(event: dict[str, Any], say: Callable[..., Awaitable[Any]]) -> None:
-        await say(text=HELP, thread_ts=event.get("thread_ts") or event.get("ts"))
-
-    return app
+        await _answer(respond, _chip(runtime, actor_of(body), value))
 
 
 async def _chip(runtime: Runtime, actor: str, value: dict[str, Any]) -> Reply:
@@ -183,11 +308,14 @@ async def start_slack(runtime: Runtime, client: AsyncWebClient | None = None) ->
     if "slack" not in runtime.roles or not settings.integrations()["slack"].enabled:
         return None
     app = build_slack_app(runtime, settings, client)
+    if settings.slack.app_token is not None:
+        start_socket_mode(runtime, app, settings.slack.app_token.get_secret_value())
     if settings.slack.alert_channel:
         runtime.delivery.register(SlackNotifier(app.client, settings.slack.alert_channel))
         if "engine" not in runtime.roles:  # a Slack-only process drains its own outbox rows
             await runtime.delivery.start(lambda coro, name: runtime.spawn(coro, name=name))
-    log.info("slack.started", mode="http", alert_channel=settings.slack.alert_channel or "")
+    log.info("slack.started", mode="socket+http" if settings.slack.app_token else "http",
+             alert_channel=settings.slack.alert_channel or "")
     return AsyncSlackRequestHandler(app)
 
 

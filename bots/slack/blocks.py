@@ -48,7 +48,7 @@ LIST_BODY_LIMIT = 300
 Blocks = list[dict[str, Any]]
 
 
-def _dump(blocks: Iterable[Block]) -> Blocks:
+def dump(blocks: Iterable[Block]) -> Blocks:
     out = []
     for block in blocks:
         block.validate_json()
@@ -58,11 +58,11 @@ def _dump(blocks: Iterable[Block]) -> Blocks:
     return out
 
 
-def _clip(text: str, limit: int) -> str:
+def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _money(value: Decimal | float | int | str | None) -> str:
+def money(value: Decimal | float | int | str | None) -> str:
     if value is None or value == "":
         return "n/a"
     try:
@@ -71,7 +71,7 @@ def _money(value: Decimal | float | int | str | None) -> str:
         return str(value)
 
 
-def _ts(value: datetime | str | None) -> str:
+def slack_time(value: datetime | str | None) -> str:
     if value is None:
         return "unknown time"
     if isinstance(value, str):
@@ -112,13 +112,13 @@ def split_messages(blocks: Sequence[dict[str, Any]], limit: int = MAX_BLOCKS) ->
 def text_blocks(text: str) -> list[Blocks]:
     """Long text as markdown sections of <= 3000 characters, grouped into messages of <= 50 blocks."""
     sections = [SectionBlock(text=MarkdownTextObject(text=piece)) for piece in chunks(text)]
-    return [_dump(SectionBlock(text=MarkdownTextObject(text=block["text"]["text"])) for block in message)
+    return [dump(SectionBlock(text=MarkdownTextObject(text=block["text"]["text"])) for block in message)
             for message in split_messages([s.to_dict() for s in sections])]
 
 
 def fallback(text: str) -> str:
     """The notification text that goes with blocks (shown where blocks cannot be)."""
-    return _clip(text, FALLBACK_LIMIT)
+    return clip(text, FALLBACK_LIMIT)
 
 
 def error_text(exc: CoreError) -> str:
@@ -131,7 +131,7 @@ def error_text(exc: CoreError) -> str:
 
 
 def error_blocks(exc: CoreError) -> Blocks:
-    return _dump([SectionBlock(text=MarkdownTextObject(text=_clip(error_text(exc), SECTION_LIMIT)))])
+    return dump([SectionBlock(text=MarkdownTextObject(text=clip(error_text(exc), SECTION_LIMIT)))])
 
 
 # -- quote ---------------------------------------------------------------------------------------------------------
@@ -142,22 +142,22 @@ def quote_title(quote: Quote) -> str:
     if quote.last is None:
         return f"{quote.symbol} · no last price"
     if change is None:
-        return f"{quote.symbol} · {_money(quote.last)}"
+        return f"{quote.symbol} · {money(quote.last)}"
     arrow = "▲" if change > 0 else "▼" if change < 0 else "•"
-    return f"{quote.symbol} · {_money(quote.last)} {arrow} {change:+.2f}%"
+    return f"{quote.symbol} · {money(quote.last)} {arrow} {change:+.2f}%"
 
 
 def quote_blocks(quote: Quote) -> Blocks:
     fields = [
-        MarkdownTextObject(text=f"*Last*\n{_money(quote.last)}"),
-        MarkdownTextObject(text=f"*Change*\n{_money(quote.change) if quote.change is not None else 'n/a'}"),
-        MarkdownTextObject(text=f"*Bid / Ask*\n{_money(quote.bid)} / {_money(quote.ask)}"),
-        MarkdownTextObject(text=f"*Prev close*\n{_money(quote.prev_close)}"),
+        MarkdownTextObject(text=f"*Last*\n{money(quote.last)}"),
+        MarkdownTextObject(text=f"*Change*\n{money(quote.change) if quote.change is not None else 'n/a'}"),
+        MarkdownTextObject(text=f"*Bid / Ask*\n{money(quote.bid)} / {money(quote.ask)}"),
+        MarkdownTextObject(text=f"*Prev close*\n{money(quote.prev_close)}"),
     ]
-    return _dump([
-        HeaderBlock(text=PlainTextObject(text=_clip(quote_title(quote), HEADER_LIMIT))),
+    return dump([
+        HeaderBlock(text=PlainTextObject(text=clip(quote_title(quote), HEADER_LIMIT))),
         SectionBlock(fields=fields),
-        ContextBlock(elements=[MarkdownTextObject(text=f"Data: {quote.source} · as of {_ts(quote.ts)}")]),
+        ContextBlock(elements=[MarkdownTextObject(text=f"Data: {quote.source} · as of {slack_time(quote.ts)}")]),
     ])
 
 
@@ -184,6 +184,9 @@ def describe_order(order: dict[str, Any]) -> str:
         text += f" @ {order['price']}"
     if order.get("stop"):
         text += f" stop {order['stop']}"
+    legs = [leg for leg in order.get("legs") or [] if isinstance(leg, dict)]
+    if legs:
+        text += ": " + ", ".join(f"{leg.get('side')} {leg.get('quantity')} {leg.get('option_symbol')}" for leg in legs)
     return f"{text} ({order.get('duration') or 'day'})"
 
 
@@ -194,32 +197,32 @@ def order_preview_blocks(result: dict[str, Any]) -> Blocks:
     intent = result.get("intent")
     if intent is None or result.get("token") is None:
         text = f":no_entry: *Risk denied* [{mode}]: {risk.get('reason', 'no reason given')}"
-        return _dump([SectionBlock(text=MarkdownTextObject(text=_clip(text, SECTION_LIMIT)))])
+        return dump([SectionBlock(text=MarkdownTextObject(text=clip(text, SECTION_LIMIT)))])
     order = intent.get("order") or {}
     preview = result.get("preview") or {}
     summary = describe_order(order)
-    fields = [MarkdownTextObject(text=f"*Order*\n{_clip(summary, 1900)}"),
+    fields = [MarkdownTextObject(text=f"*Order*\n{clip(summary, 1900)}"),
               MarkdownTextObject(text=f"*Account*\n{mode}")]
     for key, label in (("cost", "Est. cost"), ("commission", "Commission"), ("fees", "Fees")):
         if preview.get(key) is not None:
-            fields.append(MarkdownTextObject(text=f"*{label}*\n{_money(preview[key])}"))
-    fields.append(MarkdownTextObject(text=f"*Risk*\n{_clip(str(risk.get('reason', risk.get('decision'))), 1900)}"))
+            fields.append(MarkdownTextObject(text=f"*{label}*\n{money(preview[key])}"))
+    fields.append(MarkdownTextObject(text=f"*Risk*\n{clip(str(risk.get('reason', risk.get('decision'))), 1900)}"))
     value = order_value(intent["id"], result["token"])
     cancelling = intent.get("action") == "cancel"
     confirm = ConfirmObject(
         title="Cancel this order?" if cancelling else "Place this order?",
-        text=_clip(f"{'Cancel ' if cancelling else ''}{summary} in the {mode} account.", 300),
+        text=clip(f"{'Cancel ' if cancelling else ''}{summary} in the {mode} account.", 300),
         confirm="Cancel order" if cancelling else "Place order", deny="Keep editing", style="danger")
     title = f"Cancel preview [{mode}]" if cancelling else f"Order preview [{mode}]"
-    return _dump([
-        HeaderBlock(text=PlainTextObject(text=_clip(title, HEADER_LIMIT))),
+    return dump([
+        HeaderBlock(text=PlainTextObject(text=clip(title, HEADER_LIMIT))),
         SectionBlock(fields=fields[:FIELDS_PER_SECTION]),
         ActionsBlock(block_id="order_actions", elements=[
             ButtonElement(text="Confirm", action_id=ORDER_CONFIRM, value=value, style="danger", confirm=confirm),
             ButtonElement(text="Cancel", action_id=ORDER_CANCEL, value=value),
         ]),
         ContextBlock(elements=[MarkdownTextObject(
-            text=f"Expires {_ts(intent.get('expires_at'))} · only the proposer can confirm")]),
+            text=f"Expires {slack_time(intent.get('expires_at'))} · only the proposer can confirm")]),
     ])
 
 
@@ -233,7 +236,7 @@ def order_outcome_blocks(outcome: dict[str, Any]) -> Blocks:
         text += f"\n{outcome['reason']}"
     if intent.get("broker_order_id"):
         text += f"\nBroker order {intent['broker_order_id']}"
-    return _dump([SectionBlock(text=MarkdownTextObject(text=_clip(text, SECTION_LIMIT)))])
+    return dump([SectionBlock(text=MarkdownTextObject(text=clip(text, SECTION_LIMIT)))])
 
 
 # -- positions and broker orders -----------------------------------------------------------------------------------
@@ -269,16 +272,16 @@ def position_card(position: dict[str, Any]) -> list[Block]:
     pct = position.get("unrealized_pct")
     r = position.get("r_multiple")
     fields = [
-        MarkdownTextObject(text=f"*Avg price*\n{_money(position.get('average_price'))}"),
-        MarkdownTextObject(text=f"*Last*\n{_money(position.get('last'))}"),
+        MarkdownTextObject(text=f"*Avg price*\n{money(position.get('average_price'))}"),
+        MarkdownTextObject(text=f"*Last*\n{money(position.get('last'))}"),
         MarkdownTextObject(text=f"*Unrealized P&L*\n{_signed_money(pnl)}"
                                 + (f" ({pct}%)" if pct is not None else "")),
         MarkdownTextObject(text=f"*R multiple*\n{f'{r}R' if r is not None else 'no plan'}"),
     ]
-    heading = f"*{_clip(symbol, 100)}* · {position.get('side', '')} {position.get('quantity', '?')}"
+    heading = f"*{clip(symbol, 100)}* · {position.get('side', '')} {position.get('quantity', '?')}"
     return [
         SectionBlock(text=MarkdownTextObject(text=heading), fields=fields),
-        ActionsBlock(block_id=_clip(f"{POSITION_ACTION}{SEP}{symbol}", 255), elements=[
+        ActionsBlock(block_id=clip(f"{POSITION_ACTION}{SEP}{symbol}", 255), elements=[
             ButtonElement(text=POSITION_ACTION_LABELS[action], action_id=f"{POSITION_ACTION}:{action}",
                           value=position_value(symbol, action),
                           style="danger" if action is PositionAction.CLOSE else None)
@@ -298,7 +301,7 @@ def positions_blocks(positions: Sequence[dict[str, Any]]) -> list[Blocks]:
             blocks.append(HeaderBlock(text=PlainTextObject(text=f"Open positions ({len(positions)})")))
         for position in positions[start:start + per_message]:
             blocks += position_card(position)
-        messages.append(_dump(blocks))
+        messages.append(dump(blocks))
     return messages
 
 
@@ -307,10 +310,10 @@ def broker_order_line(order: dict[str, Any]) -> str:
     icon = "🟡" if order.get("working") else {"filled": "🟢", "rejected": "🔴"}.get(status, "⚪")
     text = f"{icon} `{order.get('id')}` {describe_order(order)} · *{status}*"
     if order.get("exec_quantity") and Decimal(str(order["exec_quantity"])) > 0:
-        text += f" · filled {order['exec_quantity']} @ {_money(order.get('avg_fill_price'))}"
+        text += f" · filled {order['exec_quantity']} @ {money(order.get('avg_fill_price'))}"
     if order.get("manual"):
         text += " · _manual_"
-    return _clip(text, SECTION_LIMIT)
+    return clip(text, SECTION_LIMIT)
 
 
 def broker_orders_blocks(orders: Sequence[dict[str, Any]]) -> list[Blocks]:
@@ -322,9 +325,9 @@ def broker_orders_blocks(orders: Sequence[dict[str, Any]]) -> list[Blocks]:
     for order in orders:
         accessory = None
         if order.get("working"):
-            accessory = ButtonElement(text="Cancel", action_id=BROKER_CANCEL, value=_clip(str(order.get("id")), 64),
+            accessory = ButtonElement(text="Cancel", action_id=BROKER_CANCEL, value=clip(str(order.get("id")), 64),
                                       style="danger")
-        sections += _dump([SectionBlock(text=MarkdownTextObject(text=broker_order_line(order)), accessory=accessory)])
+        sections += dump([SectionBlock(text=MarkdownTextObject(text=broker_order_line(order)), accessory=accessory)])
     return split_messages(sections)
 
 
@@ -338,10 +341,10 @@ def escape(text: str) -> str:
 
 def journal_line(entry: dict[str, Any]) -> str:
     body = " ".join(str(entry.get("body") or "").split())
-    parts = [f"`{str(entry.get('id'))[:8]}`", _ts(entry.get("created_at")), str(entry.get("kind") or "note")]
+    parts = [f"`{str(entry.get('id'))[:8]}`", slack_time(entry.get("created_at")), str(entry.get("kind") or "note")]
     if entry.get("symbol"):
         parts.append(f"*{entry['symbol']}*")
-    line = " · ".join(parts) + f"\n{escape(_clip(body, LIST_BODY_LIMIT))}"
+    line = " · ".join(parts) + f"\n{escape(clip(body, LIST_BODY_LIMIT))}"
     tags = entry.get("tags") or []
     if tags:
         line += "\n_" + " ".join(f"#{tag}" for tag in tags) + "_"
@@ -367,9 +370,9 @@ def alert_card(payload: dict[str, Any]) -> Blocks:
     symbol = meta.get("symbol") or ""
     level = str(payload.get("level", "info"))
     icon = {"critical": "🔴", "warning": "🟠"}.get(level, "🔔")
-    title = _clip(f"{icon} {symbol} alert".strip() if symbol else f"{icon} Alert", HEADER_LIMIT)
-    fields = [MarkdownTextObject(text=f"*{name}*\n{_clip(str(value), 1900)}") for name, value in (
-        ("Symbol", symbol), ("Price", _money(meta.get("price")) if meta.get("price") is not None else ""),
+    title = clip(f"{icon} {symbol} alert".strip() if symbol else f"{icon} Alert", HEADER_LIMIT)
+    fields = [MarkdownTextObject(text=f"*{name}*\n{clip(str(value), 1900)}") for name, value in (
+        ("Symbol", symbol), ("Price", money(meta.get("price")) if meta.get("price") is not None else ""),
         ("Condition", meta.get("condition")), ("Level", meta.get("level"))) if value]
     blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=title))]
     msg = str(payload.get("msg") or "")
@@ -377,22 +380,22 @@ def alert_card(payload: dict[str, Any]) -> Blocks:
     if fields:
         blocks.append(SectionBlock(fields=fields[:FIELDS_PER_SECTION]))
     blocks.append(ContextBlock(elements=[MarkdownTextObject(
-        text=f"Triggered {_ts(payload.get('triggered_at'))} · source: {meta.get('source', 'alert engine')}")]))
+        text=f"Triggered {slack_time(payload.get('triggered_at'))} · source: {meta.get('source', 'alert engine')}")]))
     chips = [chip for chip in meta.get("actions") or [] if isinstance(chip, dict)][:5]
     if chips:
         blocks.append(ActionsBlock(block_id="alert_chips", elements=[
-            ButtonElement(text=_clip(str(chip.get("label") or chip.get("kind")), 75), action_id=f"{CHIP_ACTION}:{n}",
+            ButtonElement(text=clip(str(chip.get("label") or chip.get("kind")), 75), action_id=f"{CHIP_ACTION}:{n}",
                           value=chip_value(payload.get("alert_id") or meta.get("alert_id"), chip),
                           style="primary" if chip.get("kind") == "order" else None)
             for n, chip in enumerate(chips)]))
-    return _dump(blocks)
+    return dump(blocks)
 
 
 # -- lists and state -----------------------------------------------------------------------------------------------
 
 
 def lines_blocks(title: str, lines: Sequence[str], empty: str) -> list[Blocks]:
-    header = [HeaderBlock(text=PlainTextObject(text=_clip(title, HEADER_LIMIT))).to_dict()]
+    header = [HeaderBlock(text=PlainTextObject(text=clip(title, HEADER_LIMIT))).to_dict()]
     body = text_blocks("\n".join(lines) if lines else empty)
     messages = [header + body[0], *body[1:]]
     return [message for group in messages for message in split_messages(group)]
@@ -413,7 +416,7 @@ def risk_blocks(state: dict[str, Any]) -> Blocks:
     how = state.get("how_to_fix") or state.get("how_to_enable")
     if how:
         text += f"\n_{how}_"
-    return _dump([SectionBlock(text=MarkdownTextObject(text=_clip(text, SECTION_LIMIT)))])
+    return dump([SectionBlock(text=MarkdownTextObject(text=clip(text, SECTION_LIMIT)))])
 
 
 def status_blocks(integrations: dict[str, dict[str, Any]]) -> Blocks:
@@ -425,4 +428,4 @@ def status_blocks(integrations: dict[str, dict[str, Any]]) -> Blocks:
             line += f" — {status['how_to_enable']}"
         lines.append(line)
     header = HeaderBlock(text=PlainTextObject(text="Trading Assistant status"))
-    return _dump([header, *(SectionBlock(text=MarkdownTextObject(text=p)) for p in chunks("\n".join(lines)))])
+    return dump([header, *(SectionBlock(text=MarkdownTextObject(text=p)) for p in chunks("\n".join(lines)))])

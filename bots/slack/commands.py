@@ -3,22 +3,35 @@ listener, which maps them to a user message in one place (`blocks.error_text`)."
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Literal
 
+import orjson
+
 from bots.slack import blocks as bk
+from bots.slack import blocks_plan
 from core.domain.journal import JournalDraft, JournalQuery
 from core.domain.order_input import parse_order
-from core.errors import Invalid
+from core.errors import Forbidden, Invalid
 from core.runtime import Runtime
 from core.services.orders import ProposeResult
+from core.services.plans import invalid_from_issues
 from core.services.validation import parse
 
 HELP = ("Usage: `/ta quote SPY` · `/ta watch add|remove SYM` · `/ta watch list` · "
-        "`/ta alert add SYM above|below LEVEL` · `/ta alert list` · `/ta alert remove ID` · `/ta risk` · "
-        "`/ta status` · `/ta order buy|sell|sell_short|buy_to_cover QTY SYM [market|limit PRICE|stop PRICE] "
-        "[day|gtc]` · `/ta positions` · `/ta orders` · `/ta journal add TEXT [#tag] [$SYM]` · `/ta journal list`")
+        "`/ta alert add SYM above|below LEVEL` · `/ta alert list` · `/ta alert remove ID` · "
+        "`/ta alert snooze ID [MINUTES]` · `/ta risk` · `/ta status` · "
+        "`/ta order` (a form) or `/ta order buy|sell|sell_short|buy_to_cover QTY SYM [market|limit PRICE|stop PRICE] "
+        "[day|gtc]` · `/ta positions` · `/ta orders` · `/ta plan SYM long|short ENTRY STOP [T1 T2 T3]` · "
+        "`/ta size SYM ENTRY STOP [RISK%]` · `/ta coach QUESTION` (answers in a thread) · "
+        "`/ta journal add TEXT [#tag] [$SYM]` · `/ta journal list [SYM]` · `/ta journal export` · "
+        "`/ta settings` · `/ta settings set KEY VALUE` (traders only)")
+NOT_TRADER = "Only the users listed in TRADERS can change settings (ask an admin to add `{actor}`); nothing changed."
+SNOOZE_MINUTES = 30
 ORDER_TYPES = {"market", "limit", "stop"}
 DURATIONS = {"day", "gtc", "pre", "post"}
 JOURNAL_LIST = 10
@@ -27,11 +40,21 @@ _SYMBOL = re.compile(r"^\$([A-Za-z][A-Za-z0-9./]{0,20})$")
 
 
 @dataclass(frozen=True, slots=True)
+class Upload:
+    """A file the listener uploads (files_upload_v2) to the user's DM with the app before replying."""
+
+    filename: str
+    content: bytes
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     messages: list[bk.Blocks]
     text: str
     response_type: Literal["ephemeral", "in_channel"] = "ephemeral"
     replace_original: bool = False
+    upload: Upload | None = None
 
 
 def _usage(message: str) -> Invalid:
@@ -52,6 +75,24 @@ def parse_journal_text(args: list[str]) -> dict[str, Any]:
     if len(symbols) > 1:
         raise _usage(f"a journal entry takes one $SYMBOL, got {', '.join(symbols)}")
     return {"kind": "note", "body": " ".join(args), "tags": tags, "symbol": symbols[0] if symbols else None}
+
+
+def settings_patch(key: str, raw: str) -> dict[str, Any]:
+    """`risk.max_trades_per_day 8` -> `{"risk": {"max_trades_per_day": 8}}`; the value is JSON when it parses
+    (numbers, lists, objects), else the text; `watchlist` also takes `SPY,QQQ`. Tunables validates the rest."""
+    parts = key.split(".")
+    if not all(re.fullmatch(r"[a-z_]{1,40}", part) for part in parts) or len(parts) > 3:
+        raise _usage(f"unknown setting {key!r}")
+    try:
+        value: Any = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        value = raw
+    if parts == ["watchlist"] and isinstance(value, str):
+        value = [symbol for symbol in value.replace(" ", ",").split(",") if symbol]
+    for part in reversed(parts):
+        value = {part: value}
+    patch: dict[str, Any] = value
+    return patch
 
 
 def parse_order_text(args: list[str]) -> dict[str, Any]:
@@ -128,7 +169,14 @@ class SlashCommands:
         if verb == "remove" and len(args) == 2:
             await self.rt.alerts.delete(args[1])
             return Reply(bk.text_blocks(f"Alert `{args[1]}` removed."), "Alert removed")
-        raise _usage("alert takes add SYM above|below LEVEL, list or remove ID")
+        if verb == "snooze" and len(args) in (2, 3):
+            if len(args) == 3 and not args[2].isdigit():
+                raise _usage(f"snooze minutes must be a whole number, got {args[2]!r}")
+            minutes = int(args[2]) if len(args) == 3 else SNOOZE_MINUTES
+            alert = await self.rt.alerts.snooze(args[1], minutes=minutes)
+            return Reply(bk.lines_blocks(f"Alert snoozed for {minutes} min", [bk.alert_line(alert)], ""),
+                         "Alert snoozed")
+        raise _usage("alert takes add SYM above|below LEVEL, list, remove ID or snooze ID [MINUTES]")
 
     async def do_risk(self, actor: str, args: list[str]) -> Reply:
         return Reply([bk.risk_blocks(self.rt.risk.snapshot())], "Risk state")
@@ -159,7 +207,51 @@ class SlashCommands:
             lines = [bk.journal_line(entry) for entry in page.items]
             return Reply(bk.lines_blocks(f"Journal (latest {JOURNAL_LIST})", lines, "The journal is empty."),
                          "Journal")
-        raise _usage("journal takes add TEXT [#tag] [$SYM] or list [SYM]")
+        if verb == "export" and len(args) <= 2:
+            symbol = args[1].lstrip("$") if len(args) == 2 else None
+            query = parse(JournalQuery, {"symbol": symbol}, "journal query")
+            body, _ = await self.rt.journal.export(query, "csv")
+            rows = sum(1 for _ in csv.reader(io.StringIO(body.decode()))) - 1  # quoted bodies may hold newlines
+            name = f"journal-{symbol.upper() + '-' if symbol else ''}{datetime.now(UTC):%Y%m%d-%H%M%S}.csv"
+            return Reply(bk.text_blocks(f"Journal export: {rows} entries, sent to your DM with the app as `{name}`."),
+                         "Journal exported", upload=Upload(name, body, f"Journal export ({rows} entries)"))
+        raise _usage("journal takes add TEXT [#tag] [$SYM], list [SYM] or export [SYM]")
+
+    async def do_plan(self, actor: str, args: list[str]) -> Reply:
+        if not 4 <= len(args) <= 7 or args[1].lower() not in {"long", "short"}:
+            raise _usage("plan takes SYM long|short ENTRY STOP [T1 T2 T3]")
+        symbol, side, entry, stop, *targets = args
+        check = await self.rt.plans.validate(side=side.lower(), entry=entry, stop=stop, targets=targets,
+                                             symbol=symbol.upper())
+        if not check.result.ok:
+            raise invalid_from_issues(check.result.errors, "plan")
+        return Reply([blocks_plan.plan_blocks(check)], check.result.summary)
+
+    async def do_size(self, actor: str, args: list[str]) -> Reply:
+        if len(args) not in (3, 4):
+            raise _usage("size takes SYM ENTRY STOP [RISK%]")
+        symbol, entry, stop, *risk = args
+        check = await self.rt.plans.size(entry=entry, stop=stop, symbol=symbol.upper(),
+                                         risk_per_trade_pct=risk[0].rstrip("%") if risk else None)
+        if not check.result.ok:
+            raise invalid_from_issues(check.result.errors, "sizing")
+        return Reply([blocks_plan.sizing_blocks(check)], check.result.summary)
+
+    async def do_settings(self, actor: str, args: list[str]) -> Reply:
+        if not args or (args[0].lower() == "show" and len(args) == 1):
+            tunables = await self.rt.settings_service.get()
+            return Reply(blocks_plan.settings_blocks(tunables.model_dump(mode="json")), "Settings")
+        if args[0].lower() != "set" or len(args) < 3:
+            raise _usage("settings takes show, or set KEY VALUE")
+        if actor not in self.rt.settings.traders:
+            raise Forbidden(NOT_TRADER.format(actor=actor))
+        key, raw = args[1].lower(), " ".join(args[2:])
+        updated = await self.rt.settings_service.update(settings_patch(key, raw), actor=actor)
+        value: Any = updated.model_dump(mode="json")
+        for part in key.split("."):
+            value = value[part]
+        return Reply(bk.text_blocks(f"Setting `{key}` is now `{bk.escape(orjson.dumps(value).decode())}`."),
+                     "Setting changed")
 
     # -- button clicks (same shape: one proposal, answered with the order preview) ----------------------------
 
@@ -167,6 +259,20 @@ class SlashCommands:
         """A position button: one proposal for the live position, answered with the order preview."""
         return preview_reply(await self.rt.position_orders.propose(actor, symbol, action,
                                                                   source=f"slack:position:{action}"))
+
+    async def review_intent(self, intent_id: str, token: str) -> Reply:
+        """A coach-drafted intent's button: the standard preview while it awaits confirmation, else its outcome."""
+        intent = await self.rt.orders.get_intent(intent_id)
+        if intent["status"] != "PENDING":
+            return Reply([bk.order_outcome_blocks({"intent": intent})], f"Order {intent['status'].lower()}")
+        return preview_reply(ProposeResult(intent, intent.get("preview"), intent.get("risk") or {}, token,
+                                           str(intent.get("mode") or self.rt.orders.mode)))
+
+    async def create_alert(self, actor: str, draft: dict[str, Any]) -> Reply:
+        """A coach alert draft's button: the alert, delivered to Slack (AlertService validates the draft)."""
+        alert = await self.rt.alerts.create({**draft, "channels": ["slack"]}, actor=actor)
+        title = "Alert exists already" if alert.get("duplicate") else "Alert created"
+        return Reply(bk.lines_blocks(title, [bk.alert_line(alert)], ""), title)
 
     async def cancel_order(self, actor: str, order_id: str) -> Reply:
         return preview_reply(await self.rt.orders.propose_cancel(actor, order_id, source="slack:cancel"))

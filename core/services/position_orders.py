@@ -6,12 +6,21 @@ by `core.domain.position_actions` and proposed through `OrderService` (nothing i
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
+from core.domain.market import OptionContract
 from core.domain.orders import OrderRequest, Position
-from core.domain.position_actions import OptionSymbol, close, roll_to_next_expiration, stop_at_breakeven, trim
+from core.domain.position_actions import (
+    OptionSymbol,
+    close,
+    next_expiration,
+    roll_to_next_expiration,
+    stop_at_breakeven,
+    trim,
+)
 from core.errors import Invalid, NotFound
 from core.services.market import MarketService
 from core.services.orders import OrderService, ProposeResult
@@ -74,7 +83,27 @@ class PositionOrders:
         option = OptionSymbol.parse(position.symbol)
         if option is None:
             raise Invalid(f"{position.symbol} is not an option; only options roll", details={"field": "position"})
-        chain = await self._market.options_chain(option.root, contract_type="call" if option.kind == "C" else "put",
-                                                 max_contracts=ROLL_CHAIN_LIMIT)
-        expirations = sorted({c.expiration for c in chain if c.strike == option.strike})
-        return roll_to_next_expiration(position, expirations)
+        kind: Literal["call", "put"] = "call" if option.kind == "C" else "put"
+        chain = await self._market.options_chain(option.root, contract_type=kind, max_contracts=ROLL_CHAIN_LIMIT)
+        same = [c for c in chain if c.strike == option.strike and c.option_type in (kind, "")]
+        expirations = sorted({c.expiration for c in same})
+        target = next_expiration(expirations, option.expiration)
+        net = _roll_net_price(same, option.expiration, target, position.is_long, item.get("last"))
+        return roll_to_next_expiration(position, expirations, net_price=net)
+
+
+def _roll_net_price(contracts: list[OptionContract], held: date, target: date, is_long: bool,
+                    last: Any) -> Decimal | None:
+    """The roll's net price at the natural side of each leg (> 0 debit, < 0 credit): long = the new contract's
+    ask - the held one's bid, short = the held one's ask - the new one's bid; the held leg falls back to the
+    position's last price. None when a price is unknown (the order then goes at market, which risk refuses)."""
+    def side(expiration: date, buying: bool) -> Decimal | None:
+        found = next((c.quote for c in contracts if c.expiration == expiration), None)
+        return None if found is None else (found.ask if buying else found.bid)
+
+    fallback = Decimal(str(last)) if last is not None else None
+    old = side(held, buying=not is_long) or fallback
+    new = side(target, buying=is_long)
+    if old is None or new is None:
+        return None
+    return (new - old if is_long else old - new).quantize(Decimal("0.01"))

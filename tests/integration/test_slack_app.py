@@ -4,19 +4,15 @@ Slack Web API double (chat.postMessage, response_url), the Tradier and Polygon d
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from slack_sdk.models.blocks import Block
-from sqlalchemy import func, select
 
 from api.app import create_app
 from bots.slack import blocks as bk
@@ -24,110 +20,24 @@ from bots.slack.commands import parse_journal_text, parse_order_text
 from core.db.models import AlertRow, OrderIntentRow
 from core.domain.journal import JournalQuery
 from core.errors import ExternalTransient, Invalid
-from core.runtime import Runtime
-from core.settings import PolygonSettings, Settings, SlackSettings
-from tests.doubles.polygon import API_KEY as POLYGON_KEY
+from core.settings import Settings
 from tests.doubles.polygon import PolygonDouble
 from tests.doubles.slack_api import BOT_TOKEN, TEAM_ID, SlackDouble
 from tests.doubles.tradier import TradierDouble
-from tests.integration.orders_helpers import broker_settings, place_posts, small_account, unthrottled
-
-SECRET = "slack-signing-secret-0123456789"
-TRADER = "U0TRADER"
-OTHER = "U0OTHER"
-CHANNEL = "C0ALERTS"
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[SlackDouble]:
-    async with SlackDouble() as double:
-        yield double
-
-
-@pytest.fixture
-async def tradier() -> AsyncIterator[TradierDouble]:
-    async with TradierDouble() as double:
-        yield small_account(double)
-
-
-@pytest.fixture
-async def pg() -> AsyncIterator[PolygonDouble]:
-    async with PolygonDouble() as double:
-        double.market = "closed"
-        yield double
-
-
-@pytest.fixture
-def settings(make_settings: Callable[..., Settings], database_url: str, tradier: TradierDouble,
-             slack: SlackDouble, pg: PolygonDouble) -> Settings:
-    slack_settings = SlackSettings(_env_file=None, bot_token=BOT_TOKEN, signing_secret=SECRET,  # type: ignore[call-arg]
-                                   alert_channel=CHANNEL, api_url=slack.api_url)
-    polygon = PolygonSettings(api_key=POLYGON_KEY, rest_url=pg.rest_url, ws_url=pg.ws_url)
-    return broker_settings(make_settings, database_url, tradier, slack=slack_settings, polygon=polygon,
-                           traders=["api", f"slack:{TEAM_ID}:{TRADER}", f"slack:{TEAM_ID}:{OTHER}"])
-
-
-@pytest.fixture
-async def app(settings: Settings) -> AsyncIterator[FastAPI]:
-    application = create_app(settings, roles=frozenset({"api", "engine", "slack"}))
-    async with application.router.lifespan_context(application):
-        unthrottled(application.state.runtime).orders.resolve_window = 3.0
-        yield application
-
-
-@pytest.fixture
-async def http(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver",
-                                 timeout=10) as client:
-        yield client
-
-
-def _runtime(app: FastAPI) -> Runtime:
-    runtime: Runtime = app.state.runtime
-    return runtime
-
-
-def sign(body: str, ts: int | None = None, secret: str = SECRET) -> dict[str, str]:
-    stamp = str(int(time.time()) if ts is None else ts)
-    digest = hmac.new(secret.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256).hexdigest()
-    return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": f"v0={digest}",
-            "Content-Type": "application/x-www-form-urlencoded"}
-
-
-def command(slack: SlackDouble, text: str, key: str, user: str = TRADER) -> str:
-    return urlencode({"token": "legacy", "team_id": TEAM_ID, "team_domain": "test", "channel_id": "C0CHAN",
-                      "channel_name": "trading", "user_id": user, "user_name": "trader", "command": "/ta",
-                      "text": text, "api_app_id": "A0APP", "response_url": slack.response_url(key),
-                      "trigger_id": "1.2.abc"})
-
-
-def click(slack: SlackDouble, action_id: str, value: str, key: str, user: str = TRADER) -> str:
-    payload = {"type": "block_actions", "team": {"id": TEAM_ID, "domain": "test"},
-               "user": {"id": user, "username": "trader", "team_id": TEAM_ID}, "api_app_id": "A0APP",
-               "token": "legacy", "trigger_id": "1.2.def", "channel": {"id": "C0CHAN", "name": "trading"},
-               "container": {"type": "message", "message_ts": "1.1", "channel_id": "C0CHAN", "is_ephemeral": True},
-               "response_url": slack.response_url(key),
-               "actions": [{"type": "button", "action_id": action_id, "block_id": "order_actions",
-                            "value": value, "action_ts": str(time.time())}]}
-    return urlencode({"payload": json.dumps(payload)})
-
-
-async def post(http: httpx.AsyncClient, body: str, **headers: str) -> httpx.Response:
-    return await http.post("/slack/events", content=body, headers={**sign(body), **headers})
-
-
-async def count(rt: Runtime, model: Any) -> int:
-    async with rt.db.read() as session:
-        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
-
-
-def button(blocks: list[dict[str, Any]], action_id: str) -> dict[str, Any]:
-    for block in blocks:
-        for element in block.get("elements", []):
-            if element.get("action_id") == action_id:
-                return dict(element)
-    raise AssertionError(f"no {action_id} button in {blocks}")
-
+from tests.integration.orders_helpers import place_posts
+from tests.integration.slack_rig import *  # noqa: F403  (the fixtures: slack, tradier, pg, settings, app, http)
+from tests.integration.slack_rig import (
+    CHANNEL,
+    OTHER,
+    TRADER,
+    button,
+    click,
+    command,
+    count,
+    post,
+    runtime_of,
+    sign,
+)
 
 # -- transport security ---------------------------------------------------------------------------------------------
 
@@ -143,7 +53,7 @@ async def test_unsigned_requests_get_401_and_no_core_call(app: FastAPI, http: ht
     assert response.status_code == 401
     await asyncio.sleep(0.2)
     assert slack.calls == []
-    assert await count(_runtime(app), AlertRow) == 0
+    assert await count(runtime_of(app), AlertRow) == 0
 
 
 async def test_disabled_slack_answers_503_with_how_to_enable(make_settings: Callable[..., Settings]) -> None:
@@ -166,7 +76,7 @@ async def test_quote_acks_fast_and_responds_with_a_card(app: FastAPI, http: http
     assert response.status_code == 200
     assert time.monotonic() - started < 3
     [call] = await slack.wait_for("response_url:q1")
-    expected = await _runtime(app).market.quote("SPY")
+    expected = await runtime_of(app).market.quote("SPY")
     assert call.body["response_type"] == "in_channel"
     assert call.body["blocks"][0]["type"] == "header"
     assert call.body["blocks"][0]["text"]["text"] == bk.quote_title(expected)
@@ -178,7 +88,7 @@ async def test_alert_and_watch_commands(app: FastAPI, http: httpx.AsyncClient, s
     assert (await post(http, command(slack, "alert add SPY above 9999", "a1"))).status_code == 200
     [created] = await slack.wait_for("response_url:a1")
     assert "Alert created" in json.dumps(created.body)
-    alerts = await _runtime(app).alerts.list()
+    alerts = await runtime_of(app).alerts.list()
     assert [(a["symbol"], a["channels"]) for a in alerts] == [("SPY", ["slack"])]
     await post(http, command(slack, "alert list", "a2"))
     [listed] = await slack.wait_for("response_url:a2")
@@ -186,7 +96,7 @@ async def test_alert_and_watch_commands(app: FastAPI, http: httpx.AsyncClient, s
     await post(http, command(slack, "watch add nvda", "w1"))
     [watch] = await slack.wait_for("response_url:w1")
     assert "NVDA" in json.dumps(watch.body)
-    assert "NVDA" in (await _runtime(app).settings_service.get()).watchlist
+    assert "NVDA" in (await runtime_of(app).settings_service.get()).watchlist
     await post(http, command(slack, "frobnicate", "e1"))
     [error] = await slack.wait_for("response_url:e1")
     assert error.body["response_type"] == "ephemeral" and "unknown subcommand" in error.body["text"]
@@ -243,7 +153,7 @@ async def test_other_user_is_refused(app: FastAPI, http: httpx.AsyncClient, slac
     assert "may not confirm" in stranger.body["text"]
     assert place_posts(tradier) == []
     intent_id, _ = bk.parse_order_value(confirm["value"])
-    async with _runtime(app).db.read() as session:
+    async with runtime_of(app).db.read() as session:
         row = await session.get(OrderIntentRow, intent_id)
     assert row is not None and row.status == "PENDING"
 
@@ -292,7 +202,7 @@ def _alert_payload() -> dict[str, Any]:
 
 
 async def test_alert_notifier_posts_a_card_and_honours_429(app: FastAPI, slack: SlackDouble) -> None:
-    notifier = _runtime(app).delivery.notifiers["slack"]
+    notifier = runtime_of(app).delivery.notifiers["slack"]
     await notifier.deliver(_alert_payload())
     [card] = await slack.wait_for("chat.postMessage")
     assert card.body["channel"] == CHANNEL
@@ -413,7 +323,7 @@ async def test_journal_add_then_list(app: FastAPI, http: httpx.AsyncClient, slac
     await post(http, command(slack, "journal add Held the <b>reclaim</b> #discipline #Patience $aapl", "j1"))
     [added] = await slack.wait_for("response_url:j1", timeout=5)
     assert "Journal entry added" in json.dumps(added.body)
-    page = await _runtime(app).journal.list(JournalQuery())
+    page = await runtime_of(app).journal.list(JournalQuery())
     [entry] = page.items
     assert (entry["symbol"], entry["tags"], entry["actor"]) == ("AAPL", ["discipline", "patience"],
                                                                 f"slack:{TEAM_ID}:{TRADER}")
