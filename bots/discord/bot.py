@@ -17,6 +17,7 @@ from discord.ext import commands
 from bots.discord.buttons import DYNAMIC_ITEMS
 from bots.discord.cogs import build_cogs
 from bots.discord.errors import reply_error
+from bots.discord.expiry import PreviewExpiry
 from bots.discord.notifier import DiscordAlertNotifier
 from core.runtime import Runtime
 from core.settings import Settings
@@ -41,6 +42,7 @@ class TradeBot(commands.Bot):
                          allowed_mentions=discord.AllowedMentions.none())
         self.runtime = runtime
         self.settings = settings
+        self.previews = PreviewExpiry(runtime.orders)
         self.tree.error(self.on_app_command_error)
 
     async def setup_hook(self) -> None:
@@ -54,6 +56,10 @@ class TradeBot(commands.Bot):
         else:
             delivery.register(DiscordAlertNotifier(self, self.settings.discord.alert_channel_id))
         log.info("discord.ready_to_serve", commands=[c.name for c in self.tree.get_commands()])
+
+    async def close(self) -> None:
+        self.previews.close()  # nothing of this bot keeps running after close
+        await super().close()
 
     async def on_app_command_error(self, interaction: discord.Interaction[Any],
                                    error: app_commands.AppCommandError) -> None:

@@ -6,13 +6,16 @@
     alr:chip:<alert id>:<trigger id>:<chip id>                -> the chip's order -> OrderService.propose -> preview
     pos:<trim|close|be|roll>:<symbol>        Trim 50% / Close / Stop to BE / Roll -> PositionOrders.propose -> preview
     brk:cancel:<broker order id>             Cancel a working order       -> OrderService.propose_cancel -> preview
+    pln:take:<side>:<symbol>:<entry>:<stop>  Take the setup (1R), registered by cogs/plans.py -> preview
 
-Nothing is kept in memory: a new bot process rebuilds each item from its custom id (`add_dynamic_items`).
+Nothing is kept in memory: a new bot process rebuilds each item from its custom id (`add_dynamic_items`); only
+the expiry timers of the previews this process showed live in memory (`PreviewExpiry`).
 """
 
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
 import discord
@@ -24,6 +27,7 @@ from core.errors import Conflict, Expired, NotFound
 from core.services.position_orders import POSITION_ACTION_LABELS, PositionAction, actions_for
 
 if TYPE_CHECKING:
+    from bots.discord.expiry import PreviewExpiry
     from core.runtime import Runtime
 
 CUSTOM_ID_MAX = 100
@@ -33,6 +37,10 @@ NOT_TRADER = ("Only the users listed in TRADERS can do this (ask an admin to add
 
 def runtime_of(interaction: discord.Interaction[Any]) -> Runtime:
     return cast("Runtime", interaction.client.runtime)
+
+
+def previews_of(interaction: discord.Interaction[Any]) -> PreviewExpiry:
+    return cast("PreviewExpiry", interaction.client.previews)
 
 
 def actor_of(interaction: discord.Interaction[Any]) -> str:
@@ -68,12 +76,15 @@ class ConfirmOrder(discord.ui.DynamicItem[discord.ui.Button[Any]],
             try:
                 result = await rt.orders.confirm(self.intent_id, self.token, actor_of(interaction))
             except Expired as exc:
+                previews_of(interaction).settle(self.intent_id)
                 await interaction.edit_original_response(
                     embed=render.notice_embed("Order expired: nothing was sent", exc.message), view=None)
                 return
             except Conflict as exc:
+                previews_of(interaction).settle(self.intent_id)
                 await interaction.followup.send(exc.message, ephemeral=True)
                 return
+            previews_of(interaction).settle(self.intent_id)
             await interaction.edit_original_response(embed=render.order_outcome_embed(result.to_dict()), view=None)
         except Exception as exc:
             await reply_error(interaction, exc)
@@ -96,8 +107,10 @@ class CancelOrder(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"ord
             try:
                 await runtime_of(interaction).orders.cancel_intent(self.intent_id, actor_of(interaction))
             except Conflict as exc:
+                previews_of(interaction).settle(self.intent_id)
                 await interaction.followup.send(exc.message, ephemeral=True)
                 return
+            previews_of(interaction).settle(self.intent_id)
             await interaction.edit_original_response(
                 embed=render.notice_embed("Order cancelled", "Nothing was sent."), view=None)
         except Exception as exc:
@@ -236,13 +249,17 @@ def confirm_view(intent_id: str, token: str) -> discord.ui.View:
 
 
 async def send_preview(interaction: discord.Interaction[Any], result: dict[str, Any]) -> None:
-    """The ephemeral preview of a proposal (after a defer): Confirm/Cancel, or the risk refusal without buttons."""
+    """The ephemeral preview of a proposal (after a defer): Confirm/Cancel, or the risk refusal without buttons.
+    A preview with buttons loses them when its confirm TTL elapses unanswered (`PreviewExpiry`)."""
     embed = render.order_preview_embed(result)
     intent, token = result.get("intent"), result.get("token")
     if intent is None or token is None:
         await interaction.followup.send(embed=embed, ephemeral=True)
         return
-    await interaction.followup.send(embed=embed, view=confirm_view(intent["id"], token), ephemeral=True)
+    message = await interaction.followup.send(embed=embed, view=confirm_view(intent["id"], token), ephemeral=True,
+                                              wait=True)
+    if intent.get("expires_at"):
+        previews_of(interaction).watch(intent["id"], datetime.fromisoformat(intent["expires_at"]), message)
 
 
 def alert_view(payload: dict[str, Any]) -> discord.ui.View | None:

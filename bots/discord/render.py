@@ -250,7 +250,12 @@ def order_text(order: dict[str, Any]) -> str:
         text += f" @ {order['price']}"
     if order.get("stop"):
         text += f" stop {order['stop']}"
-    return f"{text} ({order.get('duration') or 'day'})"
+    text += f" ({order.get('duration') or 'day'})"
+    legs = order.get("legs") or []
+    if legs:
+        text += ": " + ", ".join(f"{str(leg.get('side', '')).upper()} {leg.get('quantity')} {leg.get('option_symbol')}"
+                                 for leg in legs)
+    return text
 
 
 def order_preview_embed(result: dict[str, Any]) -> discord.Embed:

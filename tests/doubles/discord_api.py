@@ -103,16 +103,27 @@ def slash(name: str, options: dict[str, Any] | None = None, *, sub: str | None =
     return _interaction(2, {"id": snowflake(), "name": name, "type": 1, "options": opts}, user_id=user_id)
 
 
-def autocomplete(name: str, focused: str, value: str, *, user_id: int = 1) -> dict[str, Any]:
-    data = {"id": snowflake(), "name": name, "type": 1,
-            "options": [{"name": focused, "type": 3, "value": value, "focused": True}]}
-    return _interaction(4, data, user_id=user_id)
+def autocomplete(name: str, focused: str, value: str, *, sub: str | None = None,
+                 user_id: int = 1) -> dict[str, Any]:
+    """An APPLICATION_COMMAND_AUTOCOMPLETE (type 4) for option `focused` of `/name` (or `/name sub`)."""
+    options: list[dict[str, Any]] = [{"name": focused, "type": 3, "value": value, "focused": True}]
+    if sub is not None:
+        options = [{"name": sub, "type": 1, "options": options}]
+    return _interaction(4, {"id": snowflake(), "name": name, "type": 1, "options": options}, user_id=user_id)
 
 
 def button_click(custom_id: str, source: dict[str, Any], *, user_id: int = 1) -> dict[str, Any]:
     """A MESSAGE_COMPONENT (type 3) click on the button `custom_id` of the message `source` (as the fake
     returned it, components included)."""
     return _interaction(3, {"custom_id": custom_id, "component_type": 2}, user_id=user_id, message=source)
+
+
+def modal_submit(custom_id: str, values: dict[str, str], *, user_id: int = 1) -> dict[str, Any]:
+    """A MODAL_SUBMIT (type 5) of the modal `custom_id` (from the type 9 callback) with its text inputs' values
+    by custom id (each in its own action row, as Discord sends them)."""
+    rows = [{"type": 1, "components": [{"type": 4, "custom_id": key, "value": value}]}
+            for key, value in values.items()]
+    return _interaction(5, {"custom_id": custom_id, "components": rows}, user_id=user_id)
 
 
 def message_create(channel_id: int | str, content: str, *, user_id: int = 1,

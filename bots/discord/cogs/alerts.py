@@ -1,4 +1,4 @@
-"""/alert add|list|remove."""
+"""/alert add|list|remove|snooze."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ CONDITIONS = [app_commands.Choice(name="price above", value="price_above"),
 REPEATS = [app_commands.Choice(name="once", value="once"), app_commands.Choice(name="every time", value="every")]
 TIMEFRAMES = [app_commands.Choice(name="tick", value="tick"), app_commands.Choice(name="minute close", value="minute"),
               app_commands.Choice(name="daily close", value="day")]
+SNOOZES = [app_commands.Choice(name=name, value=minutes) for name, minutes in
+           (("15 minutes", 15), ("30 minutes", 30), ("1 hour", 60), ("4 hours", 240))]
 
 
 class AlertsCog(FeatureCog):
@@ -63,3 +65,13 @@ class AlertsCog(FeatureCog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         await self.runtime.alerts.delete(alert_id.strip())
         await interaction.followup.send(f"Alert `{alert_id.strip()}` deleted.", ephemeral=True)
+
+    @alert.command(name="snooze", description="Silence an alert for a while")
+    @app_commands.describe(alert_id="The alert id (from /alert list)", minutes="For how long")
+    @app_commands.choices(minutes=SNOOZES)
+    async def snooze(self, interaction: discord.Interaction[Any], alert_id: str,
+                     minutes: app_commands.Choice[int]) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        alert = await self.runtime.alerts.snooze(alert_id.strip(), minutes=minutes.value)
+        text = f"Snoozed for {minutes.name} (until {alert.get('snoozed_until')}): {render.alert_line(alert)}"
+        await interaction.followup.send(render.clip(text, render.CONTENT_MAX), ephemeral=True)

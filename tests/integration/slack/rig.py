@@ -1,8 +1,6 @@
-"""The Slack test rig: the FastAPI app with the Slack role over the Slack, Tradier and Polygon doubles, and helpers
-that build signed slash commands, block_actions clicks and events the way Slack sends them.
-
-Test modules take the fixtures with `from tests.integration.slack_rig import *` (exactly `__all__`): module-level
-fixtures override the generic `settings`/`app` of tests/conftest.py, which a `pytest_plugins` entry would not.
+"""The Slack test rig: helpers that build signed slash commands, block_actions clicks and events the way Slack sends
+them, and run the FastAPI app with the Slack role. The fixtures (slack, tradier, pg, settings, app, http) are in
+this folder's conftest.py.
 """
 
 from __future__ import annotations
@@ -11,60 +9,25 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import urlencode
 
 import httpx
-import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from api.app import create_app
 from core.runtime import Runtime
-from core.settings import PolygonSettings, Settings, SlackSettings
-from tests.doubles.polygon import API_KEY as POLYGON_KEY
-from tests.doubles.polygon import PolygonDouble
-from tests.doubles.slack_api import BOT_TOKEN, TEAM_ID, SlackDouble
-from tests.doubles.tradier import TradierDouble
-from tests.integration.orders_helpers import broker_settings, small_account, unthrottled
-
-__all__ = ["app", "http", "pg", "settings", "slack", "tradier"]
+from core.settings import Settings
+from tests.doubles.slack_api import TEAM_ID, SlackDouble
+from tests.integration.orders_helpers import unthrottled
 
 SECRET = "slack-signing-secret-0123456789"
 TRADER = "U0TRADER"
 OTHER = "U0OTHER"
 CHANNEL = "C0ALERTS"
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[SlackDouble]:
-    async with SlackDouble() as double:
-        yield double
-
-
-@pytest.fixture
-async def tradier() -> AsyncIterator[TradierDouble]:
-    async with TradierDouble() as double:
-        yield small_account(double)
-
-
-@pytest.fixture
-async def pg() -> AsyncIterator[PolygonDouble]:
-    async with PolygonDouble() as double:
-        double.market = "closed"
-        yield double
-
-
-@pytest.fixture
-def settings(make_settings: Callable[..., Settings], database_url: str, tradier: TradierDouble,
-             slack: SlackDouble, pg: PolygonDouble) -> Settings:
-    slack_settings = SlackSettings(_env_file=None, bot_token=BOT_TOKEN, signing_secret=SECRET,  # type: ignore[call-arg]
-                                   alert_channel=CHANNEL, api_url=slack.api_url)
-    polygon = PolygonSettings(api_key=POLYGON_KEY, rest_url=pg.rest_url, ws_url=pg.ws_url)
-    return broker_settings(make_settings, database_url, tradier, slack=slack_settings, polygon=polygon,
-                           traders=["api", f"slack:{TEAM_ID}:{TRADER}", f"slack:{TEAM_ID}:{OTHER}"])
 
 
 @asynccontextmanager
@@ -80,18 +43,6 @@ async def running(settings: Settings) -> AsyncIterator[FastAPI]:
 async def client_of(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver",
                                  timeout=10) as client:
-        yield client
-
-
-@pytest.fixture
-async def app(settings: Settings) -> AsyncIterator[FastAPI]:
-    async with running(settings) as application:
-        yield application
-
-
-@pytest.fixture
-async def http(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with client_of(app) as client:
         yield client
 
 

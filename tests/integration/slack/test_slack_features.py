@@ -25,8 +25,7 @@ from tests.doubles.llm import OpenAIDouble, answer, call, tool_calls
 from tests.doubles.slack_api import APP_TOKEN, BOT_USER, TEAM_ID, SlackDouble
 from tests.doubles.tradier import TradierDouble
 from tests.integration.orders_helpers import place_posts
-from tests.integration.slack_rig import *  # noqa: F403  (the fixtures: slack, tradier, pg, settings, app, http)
-from tests.integration.slack_rig import (
+from tests.integration.slack.rig import (
     TRADER,
     button,
     click,

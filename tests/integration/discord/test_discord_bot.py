@@ -5,22 +5,21 @@ against a fake Discord REST server, with the Tradier and Polygon doubles behind 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+import time
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import discord
 import pytest
-import yarl
 
-from bots.discord import TradeBot, build_discord_bot, render, sync_commands
+from bots.discord import TradeBot, render, sync_commands
 from core.db.models import AlertDelivery, AlertTrigger
 from core.domain.journal import JournalQuery
 from core.errors import ExternalTransient
 from core.runtime import Runtime
-from core.settings import DiscordSettings, PolygonSettings, Settings
+from core.settings import PolygonSettings, Settings
 from tests.doubles.discord_api import (
     ALERT_CHANNEL_ID,
     APP_ID,
@@ -37,85 +36,18 @@ from tests.doubles.llm import OpenAIDouble, answer
 from tests.doubles.polygon import API_KEY as POLYGON_KEY
 from tests.doubles.polygon import PolygonDouble
 from tests.doubles.tradier import TradierDouble
-from tests.integration.orders_helpers import broker_settings, place_posts, placed, small_account, unthrottled
+from tests.integration.discord.rig import (
+    EPHEMERAL,
+    OTHER,
+    TRADER,
+    first_callback,
+    first_followup,
+    inject,
+    logged_in,
+    running,
+)
+from tests.integration.orders_helpers import place_posts, placed
 from tradeassist import cli
-
-EPHEMERAL = 64
-TRADER, OTHER = 1, 2
-
-
-@pytest.fixture
-async def api(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[DiscordApiDouble]:
-    async with DiscordApiDouble() as double:
-        # the factory sets these globals from the settings; monkeypatch puts the originals back afterwards
-        monkeypatch.setattr(discord.http.Route, "BASE", double.base_url)
-        monkeypatch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL("ws://127.0.0.1:9/"))
-        yield double
-
-
-@pytest.fixture
-async def tradier() -> AsyncIterator[TradierDouble]:
-    async with TradierDouble() as double:
-        yield small_account(double)
-
-
-@pytest.fixture
-def make(make_settings: Callable[..., Settings], tmp_path: Any, tradier: TradierDouble,
-         api: DiscordApiDouble) -> Callable[..., Settings]:
-    def _make(**overrides: Any) -> Settings:
-        discord_settings = DiscordSettings(  # type: ignore[call-arg]
-            _env_file=None, bot_token="test-token", guild_ids=[GUILD_ID], alert_channel_id=ALERT_CHANNEL_ID,
-            api_url=api.base_url, gateway_url="ws://127.0.0.1:9/")
-        return broker_settings(make_settings, f"sqlite+aiosqlite:///{tmp_path}/discord.db", tradier,
-                               discord=discord_settings, **overrides)
-    return _make
-
-
-@asynccontextmanager
-async def running(settings: Settings) -> AsyncIterator[Runtime]:
-    async with Runtime(settings, roles={"discord"}) as rt:
-        unthrottled(rt).orders.resolve_window = 3.0
-        yield rt
-
-
-@asynccontextmanager
-async def logged_in(rt: Runtime) -> AsyncIterator[TradeBot]:
-    bot = build_discord_bot(rt, rt.settings)
-    await bot.login("test-token")  # REST only (the fake); runs setup_hook; no gateway connection
-    try:
-        yield bot
-    finally:
-        await bot.close()
-
-
-@pytest.fixture
-async def rt(make: Callable[..., Settings]) -> AsyncIterator[Runtime]:
-    async with running(make()) as runtime:
-        yield runtime
-
-
-@pytest.fixture
-async def bot(rt: Runtime) -> AsyncIterator[TradeBot]:
-    async with logged_in(rt) as client:
-        yield client
-
-
-def inject(bot: discord.Client, payload: dict[str, Any]) -> dict[str, Any]:
-    bot._connection.parse_interaction_create(payload)
-    return payload
-
-
-async def first_callback(api: DiscordApiDouble, interaction: dict[str, Any]) -> dict[str, Any]:
-    calls = await api.wait_for(lambda: api.callbacks(interaction))
-    body: dict[str, Any] = calls[0].json
-    return body
-
-
-async def first_followup(api: DiscordApiDouble, interaction: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(what the bot sent, the message the fake answered with)."""
-    calls = await api.wait_for(lambda: api.followups(interaction))
-    return calls[0].json, calls[0].answer
-
 
 # -- commands -------------------------------------------------------------------------------------------------
 
@@ -127,13 +59,20 @@ async def test_sync_puts_every_command_to_the_configured_guild(bot: TradeBot, ap
     assert not api.find("PUT", rf"^/applications/{APP_ID}/commands$")  # never a global sync
     commands = {c["name"]: c for c in puts[0].json}
     assert set(commands) == {"quote", "status", "watch", "alert", "risk", "order", "coach", "positions", "orders",
-                             "journal"} == set(synced[GUILD_ID])
+                             "journal", "plan", "size", "settings"} == set(synced[GUILD_ID])
     assert {o["name"] for o in commands["journal"]["options"]} == {"add", "list", "export"}
     assert {o["name"] for o in commands["watch"]["options"]} == {"add", "remove", "list"}
-    assert {o["name"] for o in commands["alert"]["options"]} == {"add", "list", "remove"}
+    assert {o["name"] for o in commands["alert"]["options"]} == {"add", "list", "remove", "snooze"}
+    assert {o["name"] for o in commands["settings"]["options"]} == {"show", "set"}
     order = {o["name"]: o for o in commands["order"]["options"]}
-    assert [o["name"] for o in commands["order"]["options"] if o.get("required")] == \
-        ["symbol", "side", "quantity", "type"]
+    assert not any(o.get("required") for o in commands["order"]["options"])  # without options: the modal
+    plan = [o["name"] for o in commands["plan"]["options"] if o.get("required")]
+    assert plan == ["symbol", "side", "entry", "stop"]
+    snooze = next(o for o in commands["alert"]["options"] if o["name"] == "snooze")
+    minutes = next(o for o in snooze["options"] if o["name"] == "minutes")
+    assert [c["value"] for c in minutes["choices"]] == [15, 30, 60, 240]
+    settings_set = next(o for o in commands["settings"]["options"] if o["name"] == "set")
+    assert next(o for o in settings_set["options"] if o["name"] == "key")["autocomplete"] is True
     assert {c["value"] for c in order["side"]["choices"]} >= {"buy", "sell"}
     assert order["symbol"]["autocomplete"] is True
     for command in puts[0].json:
@@ -146,17 +85,18 @@ async def test_the_cli_syncs_to_the_configured_guilds(make: Callable[..., Settin
     assert len(api.find("PUT", rf"^/applications/{APP_ID}/guilds/{GUILD_ID}/commands$")) == 1
 
 
-async def test_quote_defers_then_sends_the_quote_card(make: Callable[..., Settings], api: DiscordApiDouble) -> None:
+async def test_a_handler_slower_than_3s_defers_first(make: Callable[..., Settings], api: DiscordApiDouble) -> None:
     async with PolygonDouble() as pg:
         pg.market = "closed"
-        pg.delay = 1.0  # a slow provider: the ack must not wait for it
         polygon = PolygonSettings(api_key=POLYGON_KEY, rest_url=pg.rest_url)  # type: ignore[arg-type]
         async with running(make(polygon=polygon)) as runtime, logged_in(runtime) as client:
+            pg.delay = 3.2  # a provider slower than Discord's 3 s: the ack must not wait for it
+            injected_at = time.monotonic()
             interaction = inject(client, slash("quote", {"symbol": "aapl"}))
             assert (await first_callback(api, interaction))["type"] == 5  # deferred: the quote may hit REST
             sent, _ = await first_followup(api, interaction)
             [ack], [followup] = api.callbacks(interaction), api.followups(interaction)
-            assert followup.at - ack.at >= 0.9
+            assert ack.at - injected_at < 1.0 and followup.at - injected_at >= 3.2
     embed = sent["embeds"][0]
     assert embed["title"].startswith("AAPL · $")
     assert {f["name"] for f in embed["fields"]} >= {"Bid / Ask", "Prev close"}

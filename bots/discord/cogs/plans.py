@@ -1,0 +1,162 @@
+"""/plan (validation card with a "Take the setup (1R)" button) and /size (sizing card), over PlanService.
+
+Prices are taken as text and parsed by the domain, so the bot refuses the same inputs in the same words as
+`POST /plan/validate` and names the field. The button carries the plan in its custom id (restart-proof); a click
+re-sizes against the live account and shows the standard order preview (nothing is sent without Confirm).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from bots.discord import render, render_plan
+from bots.discord.buttons import CUSTOM_ID_MAX, actor_of, require_trader, runtime_of, send_preview
+from bots.discord.cogs.common import FeatureCog, symbol_choices
+from bots.discord.errors import reply_error
+from core.domain.confidence import (
+    Confidence,
+    Factor,
+    freshness,
+    liquidity,
+    plan_quality,
+    risk_headroom,
+    score_confidence,
+)
+from core.domain.order_input import parse_order
+from core.domain.plans import PlanResult, Side, fmt_num
+from core.errors import CoreError, Invalid
+from core.runtime import Runtime
+from core.services.plans import PlanCheck, SizeCheck
+
+SIDES = [app_commands.Choice(name="long", value="long"), app_commands.Choice(name="short", value="short")]
+TAKE_LABEL = "Take the setup (1R)"
+_SPLIT = re.compile(r"[,\s]+")
+
+
+def split_targets(targets: str | None) -> list[str]:
+    return [t for t in _SPLIT.split(targets or "") if t]
+
+
+async def plan_confidence(runtime: Runtime, check: PlanCheck) -> Confidence:
+    """The plan's quality, and what is known right now: quote freshness and spread, risk headroom."""
+    factors: list[Factor | None] = [plan_quality(check.result)]
+    if check.market is not None:
+        factors += [freshness(check.market.quote_age_sec), liquidity(check.market.bid, check.market.ask)]
+    if runtime.risk.enabled:
+        try:
+            state, _ = await runtime.risk.current()
+            factors.append(risk_headroom(state))
+        except CoreError:
+            pass  # unknown evidence is left out, never guessed
+    return score_confidence(factors)
+
+
+async def size_plan(runtime: Runtime, result: PlanResult) -> tuple[SizeCheck | None, str | None]:
+    """The sizing suggestion for a valid plan, or why there is none (no broker: the account is unknown)."""
+    plan = result.plan
+    assert plan is not None
+    try:
+        return await runtime.plans.size(entry=plan.entry, stop=plan.stop, symbol=plan.symbol), None
+    except CoreError as exc:
+        return None, f"no sizing: {exc.message}"
+
+
+class TakeSetup(discord.ui.DynamicItem[discord.ui.Button[Any]],
+                template=r"pln:take:(?P<side>long|short):(?P<symbol>[A-Z0-9./-]{1,21}):(?P<entry>[0-9.]{1,20}):"
+                         r"(?P<stop>[0-9.]{1,20})"):
+    """A limit order at the plan's entry, sized to risk 1R (the risk budget) to its stop."""
+
+    def __init__(self, side: str, symbol: str, entry: str, stop: str) -> None:
+        super().__init__(discord.ui.Button(label=TAKE_LABEL, style=discord.ButtonStyle.primary,
+                                           custom_id=f"pln:take:{side}:{symbol}:{entry}:{stop}"))
+        self.side, self.symbol, self.entry, self.stop = side, symbol, entry, stop
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any],
+                             match: re.Match[str], /) -> TakeSetup:
+        return cls(match["side"], match["symbol"], match["entry"], match["stop"])
+
+    @classmethod
+    def fits(cls, custom_id: str) -> bool:
+        return len(custom_id) <= CUSTOM_ID_MAX and cls.__discord_ui_compiled_template__.fullmatch(custom_id) is not None
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        try:
+            if not await require_trader(interaction):
+                return
+            await interaction.response.defer(ephemeral=True, thinking=True)  # account read + risk + preview
+            rt = runtime_of(interaction)
+            check = await rt.plans.size(entry=self.entry, stop=self.stop, symbol=self.symbol)
+            sizing = check.result.sizing
+            if sizing is None or sizing.quantity < 1:
+                raise Invalid(f"the risk budget buys no {self.symbol} at entry {self.entry} with stop {self.stop}: "
+                              f"{check.result.summary}", details={"field": "quantity"})
+            side = "buy" if self.side == Side.LONG.value else "sell_short"
+            order = parse_order({"symbol": self.symbol, "side": side, "quantity": str(sizing.quantity),
+                                 "type": "limit", "price": self.entry})
+            result = await rt.orders.propose(actor_of(interaction), order, source="discord",
+                                             rationale=f"plan {self.side} {self.symbol} entry {self.entry} "
+                                                       f"stop {self.stop} (1R)")
+            await send_preview(interaction, result.to_dict())
+        except Exception as exc:
+            await reply_error(interaction, exc)
+
+
+class PlansCog(FeatureCog):
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(TakeSetup)
+
+    @app_commands.command(name="plan", description="Check a trade plan: R:R, R bands, size, confidence")
+    @app_commands.describe(symbol="Ticker", side="Long or short", entry="Entry price", stop="Stop price",
+                           targets="Up to 3 target prices, separated by commas or spaces")
+    @app_commands.choices(side=SIDES)
+    async def plan(self, interaction: discord.Interaction[Any], *, symbol: str, side: app_commands.Choice[str],
+                   entry: app_commands.Range[str, 1, 30], stop: app_commands.Range[str, 1, 30],
+                   targets: app_commands.Range[str, 1, 100] | None = None) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)  # a live quote and an account read
+        check = await self.runtime.plans.validate(side=side.value, entry=entry.strip(), stop=stop.strip(),
+                                                  targets=split_targets(targets), symbol=symbol)
+        result = check.result
+        if not result.ok or result.plan is None:
+            await interaction.followup.send(render_plan.plan_error_text(result.errors, "plan"), ephemeral=True)
+            return
+        sized, why_not = await size_plan(self.runtime, result)
+        notes = [*check.notes, *([why_not] if why_not else [])]
+        embed = render_plan.plan_embed(result, confidence=await plan_confidence(self.runtime, check),
+                                       sizing=sized.result if sized else None, notes=notes)
+        plan = result.plan
+        button = TakeSetup(plan.side.value, plan.symbol or "", fmt_num(plan.entry), fmt_num(plan.stop))
+        quantity = sized.result.sizing.quantity if sized and sized.result.sizing else 0
+        if quantity < 1 or not TakeSetup.fits(str(button.item.custom_id)):
+            await interaction.followup.send(embed=embed, ephemeral=True)
+            return
+        await interaction.followup.send(embed=embed, view=render.button_view([button]), ephemeral=True)
+
+    @app_commands.command(name="size", description="Position size for an entry and stop under your risk limits")
+    @app_commands.describe(symbol="Ticker", entry="Entry price", stop="Stop price",
+                           risk_pct="Percent of equity to risk (default: your risk per trade)",
+                           confidence="0-1: scales the risk budget between 0.5x and 1x")
+    async def size(self, interaction: discord.Interaction[Any], *, symbol: str, entry: app_commands.Range[str, 1, 30],
+                   stop: app_commands.Range[str, 1, 30],
+                   risk_pct: app_commands.Range[float, 0.01, 10.0] | None = None,
+                   confidence: app_commands.Range[float, 0.0, 1.0] | None = None) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)  # reads the broker's equity
+        check = await self.runtime.plans.size(
+            entry=entry.strip(), stop=stop.strip(), symbol=symbol,
+            confidence=None if confidence is None else str(confidence),
+            risk_per_trade_pct=None if risk_pct is None else str(risk_pct))
+        if not check.result.ok:
+            await interaction.followup.send(render_plan.plan_error_text(check.result.errors, "sizing"),
+                                            ephemeral=True)
+            return
+        await interaction.followup.send(embed=render_plan.sizing_embed(check.result, check.account), ephemeral=True)
+
+    @plan.autocomplete("symbol")
+    @size.autocomplete("symbol")
+    async def _symbols(self, interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
+        return await symbol_choices(self.runtime, current)
+

@@ -1,0 +1,129 @@
+"""PositionOrders: the order behind each position button, with the broker read and the option chain scripted
+(in-process stand-ins for OrderService and MarketService; the wire path is in test_discord_commands.py)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any, cast
+
+import pytest
+
+from core.domain.market import OptionContract, Quote
+from core.domain.orders import OrderClass, OrderRequest, OrderSide, OrderType
+from core.errors import Invalid, NotFound
+from core.services.market import MarketService
+from core.services.orders import OrderService
+from core.services.position_orders import PositionAction, PositionOrders, actions_for
+
+D = Decimal
+HELD = "AAPL240621C00150000"
+NEXT = "AAPL240719C00150000"
+LATER = "AAPL240816C00150000"
+
+
+class Orders:
+    def __init__(self, *positions: dict[str, Any]) -> None:
+        self.items = list(positions)
+        self.proposed: list[tuple[str, OrderRequest, str | None, str | None]] = []
+
+    async def positions(self) -> list[dict[str, Any]]:
+        return self.items
+
+    async def propose(self, actor: str, order: OrderRequest, *, rationale: str | None = None,
+                      source: str | None = None) -> str:
+        self.proposed.append((actor, order, rationale, source))
+        return "proposed"
+
+
+class Market:
+    def __init__(self, contracts: list[OptionContract]) -> None:
+        self.contracts = contracts
+        self.asked: list[tuple[str, str | None]] = []
+
+    async def options_chain(self, underlying: str, *, contract_type: str | None = None,
+                            max_contracts: int = 1000) -> list[OptionContract]:
+        self.asked.append((underlying, contract_type))
+        return self.contracts
+
+
+def contract(symbol: str, expiration: date, *, bid: str | None, ask: str | None, kind: str = "call",
+             strike: str = "150") -> OptionContract:
+    quote = Quote(symbol=symbol, last=None, bid=None if bid is None else D(bid), ask=None if ask is None else D(ask),
+                  bid_size=None, ask_size=None, prev_close=None, ts=datetime.now(UTC), source="test")
+    return OptionContract(symbol, "AAPL", expiration, D(strike), kind, quote)
+
+
+def position(symbol: str, quantity: str, *, last: str | None = "2.00") -> dict[str, Any]:
+    return {"symbol": symbol, "quantity": quantity, "cost_basis": "200", "last": last}
+
+
+CHAIN = [contract(HELD, date(2024, 6, 21), bid="1.90", ask="2.10"),
+         contract(NEXT, date(2024, 7, 19), bid="3.40", ask="3.60"),
+         contract(LATER, date(2024, 8, 16), bid="4.40", ask="4.60"),
+         contract("AAPL240719C00155000", date(2024, 7, 19), bid="1.00", ask="1.10", strike="155")]
+
+
+def service(orders: Orders, market: Market) -> PositionOrders:
+    return PositionOrders(cast(OrderService, orders), cast(MarketService, market))
+
+
+async def test_a_long_call_rolls_to_the_next_expiration_as_one_debit_multileg() -> None:
+    orders, market = Orders(position(HELD, "2")), Market(CHAIN)
+    assert await service(orders, market).propose("api", HELD, "roll", source="test") == "proposed"
+    [(actor, order, rationale, source)] = orders.proposed
+    assert (actor, rationale, source) == ("api", "position Roll", "test")
+    assert market.asked == [("AAPL", "call")]
+    assert order.order_class is OrderClass.MULTILEG and order.symbol == "AAPL"
+    assert (order.type, order.price) == (OrderType.DEBIT, D("1.70"))  # buy NEXT at 3.60, sell HELD at 1.90
+    assert [(leg.option_symbol, leg.side, leg.quantity) for leg in order.legs] == [
+        (HELD, OrderSide.SELL_TO_CLOSE, 2), (NEXT, OrderSide.BUY_TO_OPEN, 2)]
+
+
+async def test_a_short_call_rolls_for_a_credit_and_falls_back_to_the_last_price() -> None:
+    chain = [c for c in CHAIN if c.symbol != HELD]  # the held contract is not listed any more
+    orders = Orders(position(HELD, "-1", last="3.00"))
+    await service(orders, Market(chain)).propose("api", HELD, PositionAction.ROLL, source="test")
+    [(_, order, _, _)] = orders.proposed
+    assert (order.type, order.price) == (OrderType.CREDIT, D("0.40"))  # buy back at 3.00, sell NEXT at 3.40
+    assert [leg.side for leg in order.legs] == [OrderSide.BUY_TO_CLOSE, OrderSide.SELL_TO_OPEN]
+
+
+async def test_without_prices_the_roll_goes_at_market() -> None:
+    chain = [contract(NEXT, date(2024, 7, 19), bid=None, ask=None)]
+    orders = Orders(position(HELD, "1", last=None))
+    await service(orders, Market(chain)).propose("api", HELD, "roll", source="test")
+    [(_, order, _, _)] = orders.proposed
+    assert (order.type, order.price) == (OrderType.MARKET, None)
+
+
+async def test_an_equity_position_does_not_roll() -> None:
+    orders = Orders(position("AAPL", "10"))
+    with pytest.raises(Invalid, match="only options roll"):
+        await service(orders, Market(CHAIN)).propose("api", "AAPL", "roll", source="test")
+    assert orders.proposed == []
+    assert actions_for("AAPL") == [PositionAction.TRIM, PositionAction.CLOSE, PositionAction.BREAKEVEN]
+    assert actions_for(HELD)[-1] is PositionAction.ROLL
+
+
+async def test_no_later_expiration_unknown_action_and_a_gone_position_are_refused() -> None:
+    orders = Orders(position(HELD, "1"))
+    only_held = Market([CHAIN[0]])
+    with pytest.raises(Invalid, match="no listed expiration after 2024-06-21"):
+        await service(orders, only_held).propose("api", HELD, "roll", source="test")
+    with pytest.raises(Invalid, match="unknown position action 'spin'"):
+        await service(orders, only_held).propose("api", HELD, "spin", source="test")
+    with pytest.raises(NotFound, match="no open MSFT position"):
+        await service(orders, only_held).propose("api", "MSFT", "close", source="test")
+    assert orders.proposed == []
+
+
+async def test_trim_close_and_breakeven_orders() -> None:
+    orders = Orders(position("AAPL", "10", last="25.00"))
+    positions = service(orders, Market([]))
+    for action in ("trim", "close", "breakeven"):
+        await positions.propose("api", "AAPL", action, source="test")
+    trim, close, breakeven = (order for _, order, _, _ in orders.proposed)
+    assert (trim.side, trim.quantity, trim.type) == (OrderSide.SELL, D(5), OrderType.MARKET)
+    assert (close.side, close.quantity) == (OrderSide.SELL, D(10))
+    assert (breakeven.type, breakeven.stop, breakeven.quantity) == (OrderType.STOP, D("20.00"), D(10))
