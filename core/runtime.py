@@ -24,7 +24,8 @@ from core.adapters.tradier.broker import TradierBroker
 from core.bus import create_bus
 from core.db.migrate import upgrade_to_head
 from core.db.session import Database
-from core.engines.alerts import AlertEngine, RiskCacheContext
+from core.engines.alert_events import RiskCacheContext
+from core.engines.alerts import AlertEngine
 from core.engines.delivery import BusNotifier, DeliveryEngine
 from core.engines.heartbeat import run_heartbeat, unknown_risk_state
 from core.engines.orders import OrderTracker
@@ -192,7 +193,8 @@ class Runtime:
             engine = AlertEngine(self.db, self.bus, self.market, self.settings_service,
                                  poll_sec=self.settings.alert_poll_sec,
                                  webhook_types=self.settings.discord.webhook_alert_types,
-                                 context=RiskCacheContext(self.risk), on_committed=delivery.wake)
+                                 context=RiskCacheContext(self.risk), on_committed=delivery.wake,
+                                 llm=self.coach.llm if self.coach is not None else None)
         service = AlertService(self.db, self.market, max_active=self.settings.max_active_alerts, engine=engine)
         return service, engine, delivery
 

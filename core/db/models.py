@@ -78,6 +78,7 @@ class AlertTrigger(Base):
     late: Mapped[bool] = mapped_column(default=False)
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     triggered_at: Mapped[datetime] = mapped_column(default=utcnow)
+    rationale: Mapped[str | None] = mapped_column(Text)  # 0003: the LLM's note, added after the first delivery
 
 
 class AlertDelivery(Base):

@@ -66,7 +66,10 @@ def notifier_payload(row: DueDelivery) -> dict[str, Any]:
 
 
 class BusNotifier:
-    """The ``ws`` channel: publishing the `alert` event on the bus is the delivery (the /ws hub fans it out)."""
+    """The ``ws`` channel: publishing the `alert` event on the bus is the delivery (the /ws hub fans it out).
+
+    The alert engine publishes each fire itself, before its commit, and writes the ``ws`` row delivered; a row
+    stays pending for this notifier only when that publish failed (it goes out again, marked ``redelivered``)."""
 
     channel = "ws"
 

@@ -83,7 +83,7 @@ def trigger_to_dict(trigger: AlertTrigger, deliveries: list[dict[str, Any]]) -> 
     return {"id": trigger.id, "alert_id": trigger.alert_id, "kind": trigger.kind, "price": _str(trigger.price),
             "late": trigger.late, "triggered_at": _iso(trigger.triggered_at), "level": payload.get("level"),
             "msg": payload.get("msg"), "fired_at": meta.get("fired_at"), "actions": meta.get("actions", []),
-            "deliveries": deliveries}
+            "rationale": trigger.rationale, "deliveries": deliveries}
 
 
 class AlertService:

@@ -1,5 +1,6 @@
-"""Tick -> alert end to end through the Polygon double: trigger row, `alert` event with chips, outbox delivered;
-never twice; a restart between trigger and delivery; the Discord webhook double (429 then 204); the poller."""
+"""Tick -> alert end to end through the Polygon double: `alert` event with chips, then the trigger row and the
+outbox delivered; never twice; a failed publish delivered from the outbox; a restart between trigger and
+delivery; a crash between publish and commit; the Discord webhook double (429 then 204); the poller."""
 
 from __future__ import annotations
 
@@ -13,10 +14,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
+from core.bus import InProcessBus
 from core.db.models import AlertDelivery, AlertTrigger
+from core.db.repositories.alerts import AlertRepository
 from core.domain.alerts import Alert, AlertSpec, AlertStatus, Condition, Fired, FireKind
 from core.domain.events import AlertEvent
-from core.engines import alerts as alert_engine_module
+from core.engines.alerts import AlertEngine
 from core.runtime import Runtime
 from core.settings import DiscordSettings, PolygonSettings, Settings
 from tests.doubles.discord_webhook import TOKEN, DiscordWebhookDouble
@@ -106,6 +109,7 @@ async def test_crossing_trade_fires_once_with_chips_trigger_and_delivered_outbox
         assert chips[0]["plan"] == {"symbol": "SPY", "side": "long", "entry": "500.25", "stop": "495.00"}
         assert all({"id", "label", "kind"} <= set(c) for c in chips)
 
+        await wait_for(lambda: _trigger_count(rt, 1))  # the group commit follows the publish
         [trigger] = await triggers(rt)
         assert trigger.id == meta["trigger_id"] and trigger.kind == "crossed" and trigger.price == Decimal("500.25")
         await wait_for(lambda: all_delivered(rt, 1))
@@ -115,13 +119,18 @@ async def test_crossing_trade_fires_once_with_chips_trigger_and_delivered_outbox
         assert alert["status"] == "triggered" and alert["first_triggered_at"] is not None
         api_triggers = await rt.alerts.triggers(created["id"])
         assert api_triggers[0]["deliveries"][0]["status"] == "delivered"
+        assert api_triggers[0]["rationale"] is None  # no LLM configured
 
-        # the same fire replayed (a retry, a restart re-reading the same tick): no second trigger, no second event
+        # the same fire replayed in this process: not published again
         engine = rt.alert_engine
         assert engine is not None
         replay = Fired(_alert_of(alert, created["id"]), FireKind.CROSSED, Decimal("500.25"),
                        datetime.fromisoformat(meta["fired_at"]))
-        assert await engine.handle([(replay, time.perf_counter_ns())]) == []
+        assert await engine.publish(replay, time.perf_counter_ns()) is None
+        # ... and by a fresh engine (a restart re-reading the same tick): no second trigger, no second delivery
+        fresh = AlertEngine(rt.db, InProcessBus(), rt.market, rt.settings_service, poll_sec=60)
+        assert await fresh.publish(replay, time.perf_counter_ns()) is not None
+        assert await fresh.commit() == []
         assert await rt.delivery.run_once("ws") == 0
         await pg.push([trade("SPY", 501.0)])  # still above: edge-triggered, and a `once` alert is done anyway
         with pytest.raises(TimeoutError):
@@ -130,49 +139,95 @@ async def test_crossing_trade_fires_once_with_chips_trigger_and_delivered_outbox
         await sub.close()
 
 
+async def _trigger_count(rt: Runtime, n: int) -> bool:
+    return len(await triggers(rt)) == n
+
+
 def _alert_of(body: dict[str, Any], alert_id: str) -> Alert:
     return Alert(alert_id, AlertSpec(body["symbol"], Condition(body["condition"]), Decimal(body["level"])),
                  status=AlertStatus(body["status"]), armed=False)
 
 
-async def test_restart_between_trigger_and_delivery_delivers_after_restart(
-        make: Callable[..., Settings], pg: PolygonDouble, hook: DiscordWebhookDouble,
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(alert_engine_module, "WS_LEASE", timedelta(milliseconds=200))
+class DeadBus:
+    async def publish(self, event: Any) -> None:
+        raise ConnectionError("bus unreachable")
 
-    class DeadBus:  # the process "dies" between the trigger commit and the publish
-        async def publish(self, event: Any) -> None:
-            raise ConnectionError("process killed")
 
-    # first life: no webhook configured (its rows wait, pending), and the ws publish never happens
+async def test_failed_publish_is_delivered_from_the_outbox_and_a_restart_delivers_the_rest(
+        make: Callable[..., Settings], pg: PolygonDouble, hook: DiscordWebhookDouble) -> None:
+    # first life: no webhook configured (its row waits, pending), and the engine's own publish fails
     async with Runtime(make(), roles=ROLES) as rt:
         assert rt.alert_engine is not None
         rt.alert_engine.bus = DeadBus()  # type: ignore[assignment]
+        sub = rt.bus.subscribe(["alert"], name="test")
         created = await rt.alerts.create({"symbol": "SPY", "condition": "price_below", "level": "100",
                                           "channels": ["ws", "discord_webhook"]})
         await pg.wait_until(lambda: "T.SPY" in pg.subscriptions)
         assert created["already_true"] is True  # the double's last price 14.2284 is below: re-arm first
         await pg.push([trade("SPY", 101.0)])
         await pg.push([trade("SPY", 99.5)])
+        event = await next_alert(sub)  # the ws row was written pending: the delivery engine published it
+        assert event.meta is not None and event.meta["alert_id"] == created["id"]
+        assert event.meta["redelivered"] is True
         await wait_for(lambda: _count(rt, 2))
-        rows = {r.channel: r.status for r in await deliveries(rt)}
-        assert rows == {"discord_webhook": "pending", "ws": "sending"}
+        await wait_for(lambda: _statuses(rt, {"discord_webhook": "pending", "ws": "delivered"}))
+        await sub.close()
     assert hook.requests == []
-    await asyncio.sleep(0.3)  # the dead process's ws lease (200 ms) runs out before the restart
 
-    # second life on the same database, webhook configured: both rows are delivered, each exactly once
+    # second life on the same database, webhook configured: its row is delivered once, ws is not sent again
     async with Runtime(make(webhook=hook.url), roles=ROLES) as rt:
         sub = rt.bus.subscribe(["alert"], name="test")
         await wait_for(lambda: all_delivered(rt, 2))
-        event = await next_alert(sub)
-        assert event.meta is not None and event.meta["alert_id"] == created["id"]
-        assert event.meta["redelivered"] is True
         await asyncio.sleep(0.3)
         assert len(hook.requests) == 1
         with pytest.raises(TimeoutError):
             await next_alert(sub, within=0.3)
         await sub.close()
     assert len(await _triggers_after(make)) == 1
+
+
+async def test_crash_between_publish_and_commit_fires_again_after_restart_and_delivers_once(
+        make: Callable[..., Settings], pg: PolygonDouble, hook: DiscordWebhookDouble,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The documented window: published, never committed. The database still has the alert armed, so the next
+    tick that satisfies it after the restart fires it again and every channel gets that trigger exactly once."""
+    add_triggers = AlertRepository.add_triggers
+
+    async def disk_gone(self: AlertRepository, rows: Any) -> None:
+        raise OSError("disk gone")
+
+    monkeypatch.setattr(AlertRepository, "add_triggers", disk_gone)
+    async with Runtime(make(webhook=hook.url), roles=ROLES) as rt:
+        sub = rt.bus.subscribe(["alert"], name="test")
+        created = await rt.alerts.create({"symbol": "SPY", "condition": "price_above", "level": "500",
+                                          "channels": ["ws", "discord_webhook"]})
+        await pg.wait_until(lambda: "T.SPY" in pg.subscriptions)
+        await pg.push([trade("SPY", 500.5)])
+        first = await next_alert(sub)  # published although nothing can be committed
+        assert first.meta is not None and first.meta["alert_id"] == created["id"]
+        await asyncio.sleep(0.3)
+        assert await triggers(rt) == [] and await deliveries(rt) == []
+        await sub.close()
+    monkeypatch.setattr(AlertRepository, "add_triggers", add_triggers)
+
+    async with Runtime(make(webhook=hook.url), roles=ROLES) as rt:
+        alert = await rt.alerts.get(created["id"])
+        assert (alert["status"], alert["armed"], alert["first_triggered_at"]) == ("active", True, None)
+        sub = rt.bus.subscribe(["alert"], name="test")
+        await pg.wait_until(lambda: "T.SPY" in pg.subscriptions)
+        await pg.push([trade("SPY", 500.75)])
+        again = await next_alert(sub)
+        assert again.meta is not None and again.meta["trigger_id"] != first.meta["trigger_id"]
+        await wait_for(lambda: all_delivered(rt, 2))
+        [trigger] = await triggers(rt)
+        assert trigger.id == again.meta["trigger_id"]
+        await asyncio.sleep(0.3)
+        assert hook.statuses == [204]
+        await sub.close()
+
+
+async def _statuses(rt: Runtime, expected: dict[str, str]) -> bool:
+    return {r.channel: r.status for r in await deliveries(rt)} == expected
 
 
 async def _count(rt: Runtime, n: int) -> bool:
