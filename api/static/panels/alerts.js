@@ -89,11 +89,25 @@ registerPanel({
       return button;
     }
 
+    // A rationale update (meta.update === "rationale") joins the card of its trigger when that card is shown.
+    function attachRationale(meta) {
+      const card = [...feed.children].find((li) => li.dataset.triggerId === String(meta.trigger_id));
+      if (!card) return false;
+      card.querySelector(".alert-head").after(rationaleLine(meta));
+      return true;
+    }
+
+    function rationaleLine(meta) {
+      return h("div", { class: "muted small", testid: "alert-rationale" }, `Why: ${String(meta.rationale)}`);
+    }
+
     listen("alert", (event) => {
       const meta = event.meta || {};
+      if (meta.update === "rationale" && meta.trigger_id && attachRationale(meta)) return;
       const status = h("div", { class: "muted small", testid: "alert-chip-status", role: "status" });
       const row = h("li", { class: `alert-card level-${event.level}`, testid: "alert-card",
-        dataset: { alertId: String(meta.alert_id ?? ""), kind: String(meta.kind ?? "") } });
+        dataset: { alertId: String(meta.alert_id ?? ""), triggerId: String(meta.trigger_id ?? ""),
+          kind: String(meta.kind ?? "") } });
       const when = event.ts ? formatTime(event.ts) : "";
       const chips = h("div", { class: "chips" });
       for (const chip of meta.actions || []) chips.append(chipButton(chip, meta, status, row));
@@ -103,6 +117,7 @@ registerPanel({
           h("strong", { testid: "alert-msg" }, String(event.msg)), " ",
           h("span", { class: "muted small" }, when),
           meta.late ? h("span", { class: "tag warn" }, " late") : null),
+        meta.rationale ? rationaleLine(meta) : null,
         meta.note ? h("div", { class: "muted small" }, String(meta.note)) : null,
         chips, status);
       if (feedEmpty.isConnected) feedEmpty.replaceWith(feed);
