@@ -1,16 +1,21 @@
-"""`/ws` fan-out: one bus subscription, each event encoded once, a bounded queue and a sender task per client.
+"""`/ws` fan-out: one bus subscription, each event encoded once, written to every client without a task wake-up.
 
-A client that stops reading fills its queue and is dropped; it never slows the others. `price` events are
-coalesced: the latest per symbol is kept and flushed at most PRICE_EVENT_HZ times a second into each client's own
-latest-per-symbol map (so 500 symbols never overflow the event queue; a client that stops taking them for
-PRICE_STALL_SEC is dropped). Every frame gets the
-connection's own increasing `seq` spliced into the pre-encoded bytes, so encoding stays once per event.
+Events that arrive in the same loop iteration are broadcast together. A client that keeps up gets them written
+at once, in one transport write (framed by `api.ws_wire` under uvicorn, else through ASGI `send`); a client whose
+transport is backed up gets them in a bounded queue drained by its own pump task, and is dropped when the queue
+is full: it never slows the others. `price` events are coalesced: the latest per symbol is kept and flushed at
+most PRICE_EVENT_HZ times a second, written at once or merged into the client's own latest-per-symbol map (so 500
+symbols never overflow the event queue; a client that stops taking them for PRICE_STALL_SEC is dropped). Every
+frame gets the connection's own increasing `seq` spliced into the pre-encoded bytes, so encoding stays once per
+event.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import deque
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs
@@ -20,11 +25,12 @@ import structlog
 from starlette.types import Receive, Scope, Send
 
 from api.auth import key_matches
+from api.ws_wire import DirectWire, direct_wire, text_frame
 from core.domain.events import Event, PriceEvent, RiskEvent, StatusEvent, event_type
 from core.metrics import WS_CLIENTS, WS_DROPPED
 from core.ports import EventBus
 
-CLIENT_QUEUE = 64
+CLIENT_QUEUE = 64  # frames a client that is behind may have waiting; one more and it is dropped
 PRICE_STALL_SEC = 10.0  # a client that has not taken a batch of coalesced prices for this long is dropped
 log = structlog.get_logger("api.ws")
 _encoder = msgspec.json.Encoder()
@@ -38,49 +44,78 @@ def encode_frame(event: Event) -> bytes:
 
 
 class Client:
-    """One connection, driven through the raw ASGI `send` (the hot path skips Starlette's wrappers)."""
+    """One connection: frames are written directly when `wire` is set, else through the raw ASGI `send`."""
 
-    __slots__ = ("dropped", "prices", "prices_behind", "queue", "send", "seq", "wake")
+    __slots__ = ("dropped", "pending", "prices", "prices_behind", "send", "seq", "wake", "wire")
 
-    def __init__(self, send: Send) -> None:
+    def __init__(self, send: Send, wire: DirectWire | None) -> None:
         self.send = send
-        self.queue: asyncio.Queue[bytes] = asyncio.Queue(CLIENT_QUEUE)
+        self.wire = wire
+        self.pending: deque[bytes] = deque()  # at most CLIENT_QUEUE frames, only while the client is behind
         self.prices: dict[str, bytes] = {}  # coalesced: the latest frame per symbol, bounded by the symbols
         self.prices_behind = 0
         self.wake = asyncio.Event()
         self.seq = 0
         self.dropped = False
 
-    def offer(self, frame: bytes) -> bool:
-        try:
-            self.queue.put_nowait(frame)
-        except asyncio.QueueFull:
+    def offer(self, frames: Sequence[bytes]) -> bool:
+        """Deliver now when the client keeps up, else queue; False when that would overflow its queue. A burst
+        goes CLIENT_QUEUE frames at a time, so a client's transport never holds more than its high-water mark
+        plus that many frames (and its queue as many again) before it is dropped."""
+        if len(frames) > CLIENT_QUEUE:
+            return all(self.offer(frames[at:at + CLIENT_QUEUE]) for at in range(0, len(frames), CLIENT_QUEUE))
+        if self._write_now(frames):
+            return True
+        if len(self.pending) + len(frames) > CLIENT_QUEUE:
             return False
+        self.pending.extend(frames)
         self.wake.set()
         return True
 
     def offer_prices(self, frames: dict[str, bytes], max_behind: int) -> bool:
-        """Merge a flush of prices (one per symbol, any number of symbols: they never fill the event queue).
+        """Deliver a flush of prices (one per symbol, any number of symbols: they never fill the event queue).
         False when the client has not taken its previous prices for `max_behind` flushes in a row."""
+        if self._write_now(list(frames.values())):
+            self.prices_behind = 0
+            return True
         self.prices_behind = self.prices_behind + 1 if self.prices else 0
         self.prices.update(frames)
         self.wake.set()
         return self.prices_behind < max_behind
 
+    def _write_now(self, frames: Sequence[bytes]) -> bool:
+        """The eager path: nothing waiting for this client and its transport takes more, so no task wake-up."""
+        wire = self.wire
+        if wire is None or self.pending or self.prices or not wire.writable():
+            return False
+        self._write(wire, frames)
+        return True
+
     async def pump(self) -> None:
+        """Drain what was queued while the client was behind; `pending` stays non-empty until written, so new
+        frames queue up behind it and order is kept."""
         while True:
             await self.wake.wait()
             self.wake.clear()
-            while not self.queue.empty():
-                await self._send(self.queue.get_nowait())
-            prices, self.prices = self.prices, {}
-            for frame in prices.values():
-                await self._send(frame)
+            while self.pending or self.prices:
+                if self.wire is not None:
+                    await self.wire.wait_writable()
+                frames = [*self.pending, *self.prices.values()]
+                self.pending.clear()
+                self.prices = {}
+                if self.wire is not None:
+                    self._write(self.wire, frames)
+                    continue
+                for frame in frames:
+                    await self.send({"type": "websocket.send", "text": self._stamp(frame).decode()})
 
-    async def _send(self, frame: bytes) -> None:
+    def _write(self, wire: DirectWire, frames: Sequence[bytes]) -> None:
+        """All the frames in one transport write."""
+        wire.write(b"".join([text_frame(self._stamp(frame)) for frame in frames]))
+
+    def _stamp(self, frame: bytes) -> bytes:
         self.seq += 1
-        await self.send({"type": "websocket.send",
-                         "text": (frame + b',"seq":' + str(self.seq).encode() + b"}").decode()})
+        return b'%b,"seq":%d}' % (frame, self.seq)
 
 
 class WebSocketHub:
@@ -91,6 +126,8 @@ class WebSocketHub:
         self.dropped_total = 0
         self._latest_prices: dict[str, PriceEvent] = {}  # encoded at flush: most are superseded before then
         self._sticky: dict[str, bytes] = {}
+        self._batch: list[bytes] = []  # frames dispatched during this loop iteration, broadcast together
+        self._closing: set[asyncio.Task[None]] = set()
 
     async def run(self) -> None:
         """Pump bus events to clients; runs for the life of the API (spawned by the runtime)."""
@@ -110,11 +147,17 @@ class WebSocketHub:
         frame = encode_frame(event)
         if isinstance(event, RiskEvent | StatusEvent):
             self._sticky[event_type(event)] = frame
-        self.broadcast(frame)
+        self._batch.append(frame)
+        if len(self._batch) == 1:
+            asyncio.get_running_loop().call_soon(self._broadcast_batch)
 
-    def broadcast(self, frame: bytes) -> None:
+    def _broadcast_batch(self) -> None:
+        frames, self._batch = self._batch, []
+        self.broadcast(frames)
+
+    def broadcast(self, frames: Sequence[bytes]) -> None:
         for client in list(self.clients):
-            if not client.offer(frame):
+            if not client.offer(frames):
                 self._drop(client)
 
     async def _flush_prices(self) -> None:
@@ -136,14 +179,15 @@ class WebSocketHub:
         self.dropped_total += 1
         WS_DROPPED.inc()
         WS_CLIENTS.set(len(self.clients))
-        log.warning("ws.client_dropped", reason="not reading", queued=client.queue.qsize())
-        asyncio.get_running_loop().create_task(_close_quietly(client.send, 1013, "too slow; reconnect"))
+        log.warning("ws.client_dropped", reason="not reading", queued=len(client.pending))
+        closing = asyncio.get_running_loop().create_task(_close_quietly(client.send, 1013, "too slow; reconnect"))
+        self._closing.add(closing)
+        closing.add_done_callback(self._closing.discard)
 
     async def serve(self, receive: Receive, send: Send, greeting: list[Event]) -> None:
         """Run one accepted connection until it closes or is dropped."""
-        client = Client(send)
-        for frame in (*self._sticky.values(), *(encode_frame(e) for e in greeting)):
-            client.offer(frame)
+        client = Client(send, direct_wire(receive))
+        client.offer([*self._sticky.values(), *(encode_frame(e) for e in greeting)])
         self.clients.add(client)
         WS_CLIENTS.set(len(self.clients))
         sender = asyncio.create_task(client.pump(), name="ws-client-pump")
@@ -166,7 +210,10 @@ class WebSocketHub:
             WS_CLIENTS.set(len(self.clients))
 
     def stats(self) -> dict[str, Any]:
-        return {"clients": len(self.clients), "dropped_total": self.dropped_total}
+        """`direct`: clients written to through `api.ws_wire` (the rest go through ASGI `send`); `behind`: clients
+        with frames queued."""
+        return {"clients": len(self.clients), "direct": sum(c.wire is not None for c in self.clients),
+                "behind": sum(bool(c.pending or c.prices) for c in self.clients), "dropped_total": self.dropped_total}
 
 
 async def _close_quietly(send: Send, code: int, reason: str) -> None:

@@ -85,6 +85,7 @@ async def _serve(settings: Settings, roles: frozenset[Role]) -> None:
             server = uvicorn.Server(uvicorn.Config(
                 create_app(settings, runtime=runtime), host=settings.api_host, port=settings.api_port,
                 log_config=None, lifespan="on", ws_max_size=64 * 1024, ws_per_message_deflate=False,
+                ws="websockets-sansio",  # /ws writes its frames straight to these connections (api/ws_wire.py)
                 ws_ping_interval=10, ws_ping_timeout=10))
             serving = runtime.spawn(server.serve(), name="uvicorn")
             await asyncio.wait({serving, asyncio.ensure_future(stop.wait())}, return_when=asyncio.FIRST_COMPLETED)

@@ -1,10 +1,14 @@
-"""/ws over a real uvicorn: auth, the envelope, heartbeat and status, fan-out, dropping a client that never reads."""
+"""/ws over a real uvicorn: auth, the envelope, heartbeat and status, fan-out, dropping a client that never reads.
+
+Every test runs on both delivery paths: `direct` (permessage-deflate off, as `tradeassist run` serves: the hub writes
+its own frames to uvicorn's transports) and `asgi` (deflate negotiated: frames go through ASGI `send`)."""
 
 from __future__ import annotations
 
 import asyncio
 import secrets
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 import orjson
 import pytest
@@ -18,11 +22,24 @@ from tests.conftest import API_KEY
 from tests.serve import serve
 
 
-@pytest.fixture
-async def live(make_settings: Callable[..., Settings]) -> AsyncIterator[tuple[str, object]]:
+@asynccontextmanager
+async def _live(make_settings: Callable[..., Settings], path: str) -> AsyncIterator[tuple[str, object]]:
     app = create_app(make_settings(risk_eval_sec=0.2, price_event_hz=20), roles=frozenset({"api", "engine"}))
-    async with serve(app) as base:
+    async with serve(app, ws_per_message_deflate=path == "asgi") as base:
         yield base.replace("http", "ws") + "/ws", app
+
+
+@pytest.fixture(params=["direct", "asgi"])
+async def live(request: pytest.FixtureRequest,
+               make_settings: Callable[..., Settings]) -> AsyncIterator[tuple[str, object]]:
+    async with _live(make_settings, request.param) as served:
+        yield served
+
+
+@pytest.fixture
+async def live_direct(make_settings: Callable[..., Settings]) -> AsyncIterator[tuple[str, object]]:
+    async with _live(make_settings, "direct") as served:
+        yield served
 
 
 async def _next(ws: websockets.ClientConnection, kind: str, timeout: float = 3.0) -> dict[str, object]:
@@ -95,11 +112,12 @@ async def test_client_that_never_reads_is_dropped_and_others_keep_flowing(live: 
         paddings = [secrets.token_urlsafe(12000) for _ in range(16)]  # incompressible: permessage-deflate is on
         total = 2500
 
-        async def read_all() -> int:
-            received = 0
-            while received < total:
+        async def read_all() -> list[int]:
+            received: list[int] = []
+            while len(received) < total:
                 event = orjson.loads(await healthy.recv())
-                received += event["type"] == "alert"
+                if event["type"] == "alert":
+                    received.append(int(event["msg"].split()[0]))
             return received
 
         reader = asyncio.create_task(read_all())
@@ -108,10 +126,76 @@ async def test_client_that_never_reads_is_dropped_and_others_keep_flowing(live: 
             if index % 10 == 0:  # bursts smaller than a client's queue, as a live tape would send
                 await asyncio.sleep(0.005)
         received = await asyncio.wait_for(reader, timeout=20)
-        assert received == 2500
+        assert received == list(range(total)), "the healthy client gets every event, in order"
         assert hub.dropped_total >= 1
     stalled.transport.resume_reading()
     with pytest.raises(ConnectionClosed):
         async with asyncio.timeout(5):
             while True:
                 await stalled.recv()
+
+
+async def test_connections_use_the_direct_path_unless_an_extension_is_negotiated(
+        live: tuple[str, object], request: pytest.FixtureRequest) -> None:
+    url, app = live
+    hub = app.state.hub  # type: ignore[attr-defined]
+    async with websockets.connect(f"{url}?api_key={API_KEY}") as a, \
+            websockets.connect(f"{url}?api_key={API_KEY}", compression=None) as b:
+        await _next(a, "status")
+        await _next(b, "status")
+        stats = hub.stats()
+        assert stats["clients"] == 2
+        # a client without compression is written to directly either way; `a` offered deflate
+        assert stats["direct"] == (2 if request.node.callspec.params["live"] == "direct" else 1)
+
+
+async def test_client_that_falls_behind_is_queued_then_gets_everything_in_order(live: tuple[str, object]) -> None:
+    url, app = live
+    bus = app.state.runtime.bus  # type: ignore[attr-defined]
+    hub = app.state.hub  # type: ignore[attr-defined]
+    padding = secrets.token_urlsafe(12000)
+    async with websockets.connect(f"{url}?api_key={API_KEY}", max_size=2**20) as ws:
+        await _next(ws, "status")
+        ws.transport.pause_reading()
+        sent = 0
+        while not hub.stats()["behind"]:  # until the kernel and transport buffers are full and frames queue up
+            assert sent < 2000, "the server never queued frames for a client that stopped reading"
+            await bus.publish(AlertEvent(level="info", msg=f"{sent} {padding}"))
+            sent += 1
+            await asyncio.sleep(0.002)
+        for _ in range(10):  # well under the queue bound: kept for the client, in order
+            await bus.publish(AlertEvent(level="info", msg=f"{sent} {padding}"))
+            sent += 1
+        await asyncio.sleep(0.1)
+        assert hub.stats()["clients"] == 1  # behind, not dropped
+        ws.transport.resume_reading()
+        received: list[int] = []
+        seqs: list[int] = []
+        async with asyncio.timeout(10):
+            while len(received) < sent:
+                event = orjson.loads(await ws.recv())
+                seqs.append(event["seq"])
+                if event["type"] == "alert":
+                    received.append(int(event["msg"].split()[0]))
+        assert received == list(range(sent))
+        assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), "seq must have no gaps for a client kept"
+        assert hub.dropped_total == 0
+
+
+async def test_a_burst_longer_than_the_queue_reaches_a_reading_client_whole(live_direct: tuple[str, object]) -> None:
+    url, app = live_direct
+    bus = app.state.runtime.bus  # type: ignore[attr-defined]
+    hub = app.state.hub  # type: ignore[attr-defined]
+    async with websockets.connect(f"{url}?api_key={API_KEY}") as ws:
+        await _next(ws, "status")
+        total = 300  # published without yielding: the hub broadcasts them as one batch
+        for index in range(total):
+            await bus.publish(AlertEvent(level="info", msg=str(index)))
+        received: list[int] = []
+        async with asyncio.timeout(5):
+            while len(received) < total:
+                event = orjson.loads(await ws.recv())
+                if event["type"] == "alert":
+                    received.append(int(event["msg"]))
+        assert received == list(range(total))
+        assert hub.dropped_total == 0
