@@ -246,6 +246,10 @@ class Runtime:
         if not task.cancelled() and task.exception() is not None:
             log.error("runtime.task_failed", task=task.get_name(), exc_info=task.exception())
 
+    def add_closer(self, close: Callable[[], Awaitable[None]]) -> None:
+        """Run `close` on stop, after the tasks have ended (last added, first closed)."""
+        self._closers.append(close)
+
     @property
     def tasks(self) -> list[str]:
         return sorted(task.get_name() for task in self._tasks)

@@ -26,6 +26,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 import orjson
 import structlog
 from slack_bolt import BoltResponse
@@ -67,10 +68,12 @@ def event_actor(body: dict[str, Any], event: dict[str, Any]) -> str:
     return f"slack:{body.get('team_id') or event.get('team') or ''}:{event.get('user') or ''}"
 
 
-def make_client(settings: Settings) -> AsyncWebClient:
+def make_client(settings: Settings, session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
+    """The Web API client; pass a long-lived `session` to keep connections (and TLS) alive between calls, which
+    slack_sdk otherwise opens and closes per call."""
     token = settings.slack.bot_token.get_secret_value() if settings.slack.bot_token else None
     base_url = settings.slack.api_url if settings.slack.api_url.endswith("/") else settings.slack.api_url + "/"
-    return AsyncWebClient(token=token, base_url=base_url)
+    return AsyncWebClient(token=token, base_url=base_url, session=session)
 
 
 async def _send(respond: Respond, reply: Reply) -> None:
@@ -307,6 +310,10 @@ async def start_slack(runtime: Runtime, client: AsyncWebClient | None = None) ->
     settings = runtime.settings
     if "slack" not in runtime.roles or not settings.integrations()["slack"].enabled:
         return None
+    if client is None:
+        session = aiohttp.ClientSession()
+        runtime.add_closer(session.close)
+        client = make_client(settings, session)
     app = build_slack_app(runtime, settings, client)
     if settings.slack.app_token is not None:
         start_socket_mode(runtime, app, settings.slack.app_token.get_secret_value())
