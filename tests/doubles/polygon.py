@@ -154,9 +154,13 @@ class PolygonDouble:
         if span == "minute":
             start, end = _ms(request.match_info["start"]), _ms(request.match_info["end"])
             first = start + (-start) % 60_000
+            minutes = range(first, end + 1, 60_000)
+            if request.query.get("sort") == "desc":
+                minutes = minutes[::-1]
+            limit = min(int(request.query.get("limit", 5000)), 50_000)  # Polygon's default and cap
             results = [{"o": 100 + i / 100, "h": 101 + i / 100, "l": 99 + i / 100, "c": 100.5 + i / 100,
                         "v": 1000 + i, "vw": 100.2, "n": 3, "t": t}
-                       for i, t in enumerate(range(first, end + 1, 60_000))]
+                       for t in minutes[:limit] for i in ((t - first) // 60_000,)]
             return _json({"ticker": ticker, "status": "OK", "request_id": "m", "resultsCount": len(results),
                           **({"results": results} if results else {})})
         body = fixture("docs_aggs_range_option.json" if "cursor" in request.query
