@@ -1,10 +1,10 @@
 """Delivery workers: one per registered channel, draining the `alert_deliveries` outbox.
 
-Each worker reads its due rows (``pending``, ``next_attempt_at <= now``) and, row by row: claims it with an
-atomic ``UPDATE ... SET status='sending' WHERE id=? AND status='pending'`` (committed before anything is sent,
-so no other worker or process sends it), sends it through the channel's `Notifier`, then marks it ``delivered``
-with the latency from the trigger (``alert_delivery_latency_seconds``) or puts it back to ``pending`` with an
-exponential backoff (the notifier's ``retry_after`` when it gave one, e.g. a Discord 429). A permanent error, or
+Each worker reads its due rows (``pending``, ``next_attempt_at <= now``), claims them in one atomic
+``UPDATE ... SET status='sending' WHERE id IN (...) AND status='pending' RETURNING id`` (committed before anything
+is sent, so no other worker or process sends them), then, row by row in order, sends each claimed row through the
+channel's `Notifier` and marks it ``delivered`` with the latency from the trigger
+(``alert_delivery_latency_seconds``) or puts it back to ``pending`` with an exponential backoff (the notifier's ``retry_after`` when it gave one, e.g. a Discord 429). A permanent error, or
 `MAX_ATTEMPTS` transient ones, marks it ``failed`` (kept, with the error). Rows are never deleted.
 
 A claim is a lease: ``next_attempt_at`` holds its end. At start, and every sweep, rows left ``sending`` past
@@ -164,10 +164,12 @@ class DeliveryEngine:
         notifier = self.notifiers[channel]
         async with self.db.read() as session:
             rows = await DeliveryRepository(session).due(channel, datetime.now(UTC))
+        if not rows:
+            return 0
+        async with self.db.uow() as session:
+            claimed = await DeliveryRepository(session).claim([row.id for row in rows], datetime.now(UTC) + LEASE)
         for row in rows:
-            async with self.db.uow() as session:
-                claimed = await DeliveryRepository(session).claim(row.id, datetime.now(UTC) + LEASE)
-            if claimed:
+            if row.id in claimed:
                 await self._send(notifier, row)
         return len(rows)
 

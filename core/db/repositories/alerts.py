@@ -191,12 +191,14 @@ class DeliveryRepository:
                  .where(AlertDelivery.status == PENDING, AlertDelivery.next_attempt_at <= now))
         return list((await self.session.scalars(query)).all())
 
-    async def claim(self, delivery_id: str, lease_until: datetime) -> bool:
-        """pending -> sending (attempts + 1), only if still pending: the caller alone may now send it."""
+    async def claim(self, delivery_ids: Sequence[str], lease_until: datetime) -> set[str]:
+        """pending -> sending (attempts + 1) for the rows still pending, in one UPDATE; returns the ids claimed,
+        which the caller alone may now send."""
         result = await self.session.execute(
-            update(_deliveries).where(_deliveries.c.id == delivery_id, _deliveries.c.status == PENDING)
-            .values(status=SENDING, next_attempt_at=lease_until, attempts=_deliveries.c.attempts + 1))
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+            update(_deliveries).where(_deliveries.c.id.in_(list(delivery_ids)), _deliveries.c.status == PENDING)
+            .values(status=SENDING, next_attempt_at=lease_until, attempts=_deliveries.c.attempts + 1)
+            .returning(_deliveries.c.id))
+        return set(result.scalars().all())
 
     async def delivered(self, delivery_ids: Sequence[str], at: datetime, latency_ms: float) -> None:
         """sending -> delivered for rows delivered at the same moment (one UPDATE)."""
