@@ -4,8 +4,9 @@ Each worker reads its due rows (``pending``, ``next_attempt_at <= now``), claims
 ``UPDATE ... SET status='sending' WHERE id IN (...) AND status='pending' RETURNING id`` (committed before anything
 is sent, so no other worker or process sends them), then, row by row in order, sends each claimed row through the
 channel's `Notifier` and marks it ``delivered`` with the latency from the trigger
-(``alert_delivery_latency_seconds``) or puts it back to ``pending`` with an exponential backoff (the notifier's ``retry_after`` when it gave one, e.g. a Discord 429). A permanent error, or
-`MAX_ATTEMPTS` transient ones, marks it ``failed`` (kept, with the error). Rows are never deleted.
+(``alert_delivery_latency_seconds``) or puts it back to ``pending`` with an exponential backoff (the notifier's
+``retry_after`` when it gave one, e.g. a Discord 429). A permanent error, or `MAX_ATTEMPTS` transient ones, marks
+it ``failed`` (kept, with the error). Rows are never deleted.
 
 A claim is a lease: ``next_attempt_at`` holds its end. At start, and every sweep, rows left ``sending`` past
 their lease (the process died mid-send) go back to ``pending``. The edge: if the process died *after* the
