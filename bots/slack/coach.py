@@ -1,10 +1,10 @@
 """Coach threads: `/ta coach QUESTION` posts the question in the channel and answers in its thread; later turns
 are replies in that thread (or an @mention in any thread), mapped to one coach conversation by `thread_ref`.
 
-Plain thread replies continue only threads this process opened (bounded in memory, like the Discord cog); after
-a restart, @mention the app in the thread to go on (the conversation itself is in the database). A reply that
-@mentions the app arrives both as `app_mention` and as `message`: only `app_mention` answers it. The app's own
-messages, bot messages, edits and other subtypes, and messages outside threads are ignored.
+Plain thread replies continue the threads that have a coach conversation (remembered in memory, else looked up
+in the database, so a restart loses nothing). A reply that @mentions the app arrives both as `app_mention` and as
+`message`: only `app_mention` answers it. The app's own messages, bot messages, edits and other subtypes, and
+messages outside threads are ignored.
 """
 
 from __future__ import annotations
@@ -88,9 +88,11 @@ class SlackCoach:
         text = str(event.get("text") or "").strip()
         if not text or (bot_user_id and f"<@{bot_user_id}>" in text):
             return  # the app_mention listener answers mentions
-        if thread_ref(channel, str(thread_ts)) not in self.threads or self.rt.coach is None:
+        service, ref = self.rt.coach, thread_ref(channel, str(thread_ts))
+        if service is None or not (ref in self.threads or await service.has_conversation_for(ref)):
             return
-        await self._turn(self.rt.coach, actor, channel, str(thread_ts), text)
+        self._remember(ref)
+        await self._turn(service, actor, channel, str(thread_ts), text)
 
     async def _turn(self, service: CoachService, actor: str, channel: str, thread_ts: str, text: str) -> None:
         try:

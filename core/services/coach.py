@@ -169,6 +169,11 @@ class CoachService:
                 raise
             return raced.id
 
+    async def has_conversation_for(self, external_ref: str) -> bool:
+        """Whether a Discord/Slack thread already has a conversation (so a plain reply there continues it)."""
+        async with self.db.read() as session:
+            return await CoachRepository(session).get_by_ref(external_ref) is not None
+
     async def conversation(self, conversation_id: str, *, limit: int = 100) -> dict[str, Any]:
         async with self.db.read() as session:
             repo = CoachRepository(session)

@@ -163,6 +163,22 @@ async def test_coach_thread_round_trip_and_ignored_messages(settings: Settings, 
         assert history["messages"][4]["content"] == "and the stop?"
 
 
+async def test_a_plain_reply_continues_a_coach_thread_after_a_restart(settings: Settings, slack: SlackDouble) -> None:
+    async with OpenAIDouble() as llm:
+        llm.push(answer("Plan the pullback."), answer("Still valid after the restart."))
+        async with running(_llm(settings, llm)) as app, client_of(app) as http:
+            await post(http, command(slack, "coach AAPL pullback?", "r1"))
+            _, first = await slack.wait_for("chat.postMessage", count=2, timeout=10)
+        thread_ts = first.body["thread_ts"]
+        async with running(_llm(settings, llm)) as app, client_of(app) as http:  # a new process: nothing in memory
+            await post_event(http, event(_thread_message("999.9", "not a coach thread", "400.0"), "Er0"))
+            await post_event(http, event(_thread_message(thread_ts, "still valid?", "400.1"), "Er1"))
+            calls = await slack.wait_for("chat.postMessage", count=3, timeout=10)
+            await asyncio.sleep(0.3)
+        assert calls[2].body["thread_ts"] == thread_ts and "Still valid" in json.dumps(calls[2].body["blocks"])
+        assert len(slack.calls_to("chat.postMessage")) == 3 and len(llm.requests) == 2
+
+
 async def test_coach_order_draft_becomes_the_standard_preview_and_confirms_once(
         settings: Settings, slack: SlackDouble, tradier: TradierDouble) -> None:
     async with OpenAIDouble() as llm:
