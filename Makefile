@@ -34,8 +34,15 @@ browser:
 test: install browser lint
 	$(BIN)/python -m pytest
 
+# The HTTP benches drive the server with Debian's wrk (a Python client would eat the CPU the server needs);
+# as root we install it, otherwise they fall back to an in-process httpx client and say so.
 bench: install
-	$(BIN)/python -m bench
+	@if command -v wrk >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		echo "installing Debian's wrk for the HTTP benches"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	else echo "wrk is missing: HTTP benches use a slower httpx client (enable: sudo apt-get install wrk)"; fi
+	$(BIN)/python -m bench $(BENCH)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import FileResponse, Response
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.routing import WebSocketRoute
@@ -45,16 +46,16 @@ def create_app(settings: Settings | None = None, *, roles: frozenset[Role] = ALL
             app.state.slack = await start_slack(owned)
             yield
 
-    app = FastAPI(title="Trading Assistant", version="0.1.0", lifespan=lifespan)
+    # OpenTelemetry is not part of the product (Prometheus /metrics is); switched off, FastAPI skips its
+    # per-request provider checks.
+    app = FastAPI(title="Trading Assistant", version="0.1.0", lifespan=lifespan,
+                  telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False})
     app.state.api_key = api_key
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(RequestContextMiddleware)
 
-    v1 = APIRouter(prefix="/api/v1")
-    for router in ROUTERS:
-        v1.include_router(router)
-    app.include_router(v1)
+    _add_flat(app, "/api/v1", ROUTERS)
 
     app.router.routes.append(WebSocketRoute("/ws", WebSocketEndpoint(app.state)))
 
@@ -74,6 +75,31 @@ def create_app(settings: Settings | None = None, *, roles: frozenset[Role] = ALL
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
+
+
+def _add_flat(app: FastAPI, prefix: str, routers: list[APIRouter]) -> None:
+    """Each route added to the app itself, in order, under `prefix`. `include_router` keeps routers nested, and
+    matching then walks every included router's routes with per-candidate bookkeeping: a measurable share of a
+    sub-millisecond request. Same paths, names, dependencies and OpenAPI."""
+    for router in routers:
+        for route in router.routes:
+            if not isinstance(route, APIRoute):
+                raise TypeError(f"{route!r} in {router.prefix}: only APIRoutes can be added flat")
+            app.router.add_api_route(
+                prefix + route.path, route.endpoint, response_model=route.response_model,
+                status_code=route.status_code, tags=route.tags, dependencies=route.dependencies,
+                summary=route.summary, description=route.description,
+                response_description=route.response_description, responses=route.responses,
+                deprecated=route.deprecated, methods=route.methods, operation_id=route.operation_id,
+                response_model_include=route.response_model_include,
+                response_model_exclude=route.response_model_exclude,
+                response_model_by_alias=route.response_model_by_alias,
+                response_model_exclude_unset=route.response_model_exclude_unset,
+                response_model_exclude_defaults=route.response_model_exclude_defaults,
+                response_model_exclude_none=route.response_model_exclude_none,
+                include_in_schema=route.include_in_schema, response_class=route.response_class, name=route.name,
+                callbacks=route.callbacks, openapi_extra=route.openapi_extra,
+                generate_unique_id_function=route.generate_unique_id_function)
 
 
 def _start_hub(app: FastAPI, runtime: Runtime) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from typing import Any
@@ -14,6 +15,7 @@ from core.metrics import REQUEST_ERRORS, REQUEST_LATENCY
 
 MAX_BODY_BYTES = 1024 * 1024
 log = structlog.get_logger("api.access")
+_access = logging.getLogger("api.access")  # structlog runs every processor before stdlib drops a line: ask first
 
 
 def _too_large() -> list[Message]:
@@ -97,7 +99,8 @@ class RequestContextMiddleware:
             REQUEST_LATENCY.labels(method=scope["method"], route=route).observe(elapsed)
             if status >= 400:
                 REQUEST_ERRORS.labels(route=route, status=str(status)).inc()
-            log.info("request", method=scope["method"], route=route, status=status, ms=round(elapsed * 1000, 2))
+            if _access.isEnabledFor(logging.INFO):
+                log.info("request", method=scope["method"], route=route, status=status, ms=round(elapsed * 1000, 2))
             structlog.contextvars.unbind_contextvars("request_id")
 
 

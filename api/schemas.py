@@ -10,11 +10,19 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import orjson
+from fastapi import Response
 from pydantic import BaseModel
 
 from core.domain.market import Bar, MarketStatus, Quote
 
 _PCT = Decimal("0.01")
+
+
+def json_response(body: Any, status_code: int = 200) -> Response:
+    """A JSON-ready body encoded once with orjson. Returning a Response skips FastAPI's response serialization
+    pass (the route keeps its `response_model` for the OpenAPI docs)."""
+    return Response(orjson.dumps(body), status_code=status_code, media_type="application/json")
 
 
 def money(value: Decimal | None) -> str | None:

@@ -1,7 +1,11 @@
 """Plan validation + sizing over HTTP (real uvicorn, SQLite) p95 < 10 ms at 50 concurrent; risk cycle < 5 ms.
 
-1. `POST /api/v1/plan/validate` and `POST /api/v1/sizing/suggest`, alternating, 50 requests in flight at a time
-   against the real app in a child process on loopback. Goal p95 < 10 ms (the original requirement was 800 ms).
+1. `POST /api/v1/plan/validate` and `POST /api/v1/sizing/suggest`, alternating on each of 50 keep-alive
+   connections, 50 requests in flight back to back, against the real app in a child process on loopback. Goal
+   p95 < 10 ms (the original requirement was 800 ms; the last measurement before this rework was 279 ms). With
+   50 in flight that needs over 5,000 req/s, i.e. about 200 us of server CPU per request all in, so the server
+   CPU per request (each endpoint alone) is printed too: it is the figure to compare on a busy machine. A paced
+   run (each connection pausing BENCH_PLAN_PACE_MS between requests) is printed for information.
 2. One `RiskService.evaluate()` cycle for 50 positions and 40 of today's fills, broker I/O excluded (a fake
    broker that answers at once, settings in memory). Goal < 5 ms (p95).
 """
@@ -9,6 +13,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import statistics
 import time
 from dataclasses import dataclass
@@ -16,41 +21,38 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-import httpx
-
-from bench._server import BENCH_KEY, app_server, percentile
+from bench._load import Call, LoadResult, load, tool_note
+from bench._server import app_process, percentile
 from core.domain.orders import Balances, BrokerOrder, OrderSide, OrderType, Position
 from core.services.risk import RiskService
 from core.services.settings import Tunables
 
 HTTP_GOAL_MS = 10.0
 ORIGINAL_MS = 800.0
+BEFORE_P95_MS = 279.0
 RISK_GOAL_MS = 5.0
-CONCURRENCY = 50
-ROUNDS = 40
+CONNECTIONS = 50
+SECONDS = float(os.environ.get("BENCH_PLAN_SECONDS", "10"))
+PACE_MS = int(os.environ.get("BENCH_PLAN_PACE_MS", "20"))
 PLAN = {"symbol": "AAPL", "side": "long", "entry": "190.50", "stop": "189.80", "targets": ["192.00", "193.40"]}
 SIZE = {"symbol": "AAPL", "entry": "190.50", "stop": "189.80", "equity": "100000", "buying_power": "200000",
         "confidence": 0.72}
+CALLS = {"plan": Call("POST", "/api/v1/plan/validate", PLAN), "sizing": Call("POST", "/api/v1/sizing/suggest", SIZE)}
 
 
-async def _http(base: str) -> list[float]:
-    limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
-    async with httpx.AsyncClient(base_url=base, headers={"X-API-Key": BENCH_KEY}, limits=limits,
-                                 timeout=10) as client:
-
-        async def one(i: int) -> float:
-            path, body = ("/api/v1/plan/validate", PLAN) if i % 2 else ("/api/v1/sizing/suggest", SIZE)
-            started = time.perf_counter()
-            response = await client.post(path, json=body)
-            elapsed = (time.perf_counter() - started) * 1000
-            assert response.status_code == 200, response.text
-            return elapsed
-
-        await asyncio.gather(*(one(i) for i in range(CONCURRENCY * 4)))  # warm up connections and caches
-        samples: list[float] = []
-        for _ in range(ROUNDS):
-            samples += await asyncio.gather(*(one(i) for i in range(CONCURRENCY)))
-        return samples
+def _http() -> tuple[LoadResult, LoadResult, dict[str, LoadResult]]:
+    mix = list(CALLS.values())
+    with app_process() as app:
+        load(app.base, mix, server_pid=app.pid, connections=CONNECTIONS, seconds=2)  # warm-up
+        flood = load(app.base, mix, server_pid=app.pid, connections=CONNECTIONS, seconds=SECONDS)
+        paced = load(app.base, mix, server_pid=app.pid, connections=CONNECTIONS, seconds=SECONDS / 2,
+                     pace_ms=PACE_MS)
+        alone = {name: load(app.base, [call], server_pid=app.pid, connections=CONNECTIONS,
+                            seconds=max(2.0, SECONDS / 3)) for name, call in CALLS.items()}
+    for result in (flood, paced, *alone.values()):
+        if result.errors:
+            raise RuntimeError(f"{result.errors} requests failed (HTTP >= 400 or socket errors)")
+    return flood, paced, alone
 
 
 @dataclass
@@ -87,7 +89,7 @@ def _risk_service() -> RiskService:
                           OrderType.MARKET, "filled", avg_fill_price=Decimal(100) + i, exec_quantity=Decimal(1),
                           created_at=now - timedelta(minutes=40 - i), updated_at=now - timedelta(minutes=40 - i))
               for i in range(40)]
-    return RiskService(broker=InstantBroker(positions, orders, prices),
+    return RiskService(broker=InstantBroker(positions, orders, prices),  # type: ignore[arg-type]
                        settings_service=MemorySettings(), eval_sec=5)  # type: ignore[arg-type]
 
 
@@ -105,13 +107,20 @@ async def _risk(iterations: int = 2000) -> list[float]:
 
 
 def main() -> bool:
-    with app_server() as base:
-        http = asyncio.run(_http(base))
-    p50, p95, p99 = (percentile(http, p) for p in (50, 95, 99))
-    print(f"plan+sizing HTTP, {CONCURRENCY} concurrent, {len(http)} requests: p50 {p50:.2f} ms  p95 {p95:.2f} ms  "
-          f"p99 {p99:.2f} ms  max {max(http):.2f} ms")
-    print(f"  goal p95 < {HTTP_GOAL_MS:.0f} ms: {'ok' if p95 < HTTP_GOAL_MS else 'MISSED'}; "
-          f"original requirement {ORIGINAL_MS:.0f} ms: p95 is {ORIGINAL_MS / p95:.0f}x under it")
+    print(tool_note())
+    flood, paced, alone = _http()
+    p95 = flood.p95_ms
+    print(f"plan+sizing HTTP, {CONNECTIONS} in flight back to back:")
+    print(f"  {flood.line()}")
+    print(f"  p95 {p95:.2f} ms is {p95 / HTTP_GOAL_MS:.2f}x the {HTTP_GOAL_MS:.0f} ms goal: "
+          f"{'ok' if p95 < HTTP_GOAL_MS else 'MISSED'} (needs > {CONNECTIONS / HTTP_GOAL_MS * 1000:.0f} req/s); "
+          f"{p95 / BEFORE_P95_MS:.2f}x the {BEFORE_P95_MS:.0f} ms measured before this rework; "
+          f"{p95 / ORIGINAL_MS:.2f}x the original {ORIGINAL_MS:.0f} ms requirement")
+    print(f"paced, {CONNECTIONS} connections each pausing {PACE_MS} ms between requests (information):")
+    print(f"  {paced.line()}")
+    print("each endpoint alone, saturation:")
+    for name, result in alone.items():
+        print(f"  {name:<7} {result.line()}")
     risk: list[Any] = asyncio.run(_risk())
     r50, r95, r99 = (percentile(risk, p) for p in (50, 95, 99))
     print(f"risk cycle, 50 positions + 40 fills (no broker I/O): mean {statistics.fmean(risk):.3f} ms  "

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from api.auth import require_api_key
 from api.deps import RuntimeDep
+from api.schemas import json_response
 from core.domain.journal import JournalDraft, JournalPatch, JournalQuery
 from core.services.validation import parse
 
@@ -25,16 +26,15 @@ async def journal_query(symbol: str | None = None, kind: str | None = None, sinc
 QueryDep = Annotated[JournalQuery, Depends(journal_query)]
 
 
-@router.post("", status_code=201)
-async def add_entry(draft: JournalDraft, runtime: RuntimeDep) -> dict[str, Any]:
-    return await runtime.journal.add(draft, actor="api")
+@router.post("", status_code=201, response_model=dict[str, Any])
+async def add_entry(draft: JournalDraft, runtime: RuntimeDep) -> Response:
+    return json_response(await runtime.journal.add(draft, actor="api"), status_code=201)
 
 
-@router.get("")
-async def list_entries(query: QueryDep,
-                       runtime: RuntimeDep) -> dict[str, Any]:
+@router.get("", response_model=dict[str, Any])
+async def list_entries(query: QueryDep, runtime: RuntimeDep) -> Response:
     page = await runtime.journal.list(query)
-    return {"items": page.items, "next_cursor": page.next_cursor}
+    return json_response({"items": page.items, "next_cursor": page.next_cursor})
 
 
 @router.get("/export")
@@ -44,14 +44,14 @@ async def export_entries(query: QueryDep, runtime: RuntimeDep, format: str = Que
     return Response(body, media_type=media_type, headers={"content-disposition": f'attachment; filename="{filename}"'})
 
 
-@router.get("/{entry_id}")
-async def get_entry(entry_id: str, runtime: RuntimeDep) -> dict[str, Any]:
-    return await runtime.journal.get(entry_id)
+@router.get("/{entry_id}", response_model=dict[str, Any])
+async def get_entry(entry_id: str, runtime: RuntimeDep) -> Response:
+    return json_response(await runtime.journal.get(entry_id))
 
 
-@router.patch("/{entry_id}")
-async def patch_entry(entry_id: str, patch: JournalPatch, runtime: RuntimeDep) -> dict[str, Any]:
-    return await runtime.journal.update(entry_id, patch)
+@router.patch("/{entry_id}", response_model=dict[str, Any])
+async def patch_entry(entry_id: str, patch: JournalPatch, runtime: RuntimeDep) -> Response:
+    return json_response(await runtime.journal.update(entry_id, patch))
 
 
 @router.delete("/{entry_id}", status_code=204)

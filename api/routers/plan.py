@@ -10,11 +10,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
-import orjson
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import require_api_key
+from api.schemas import json_response
 from core.domain.plans import Issue, MarketContext
 from core.runtime import Runtime
 from core.services.plans import PlanCheck, SizeCheck, invalid_from_issues
@@ -122,11 +122,6 @@ def render_sizing(check: SizeCheck) -> dict[str, Any]:
     }
 
 
-def _json(body: dict[str, Any]) -> Response:
-    """Encoded once with orjson (the body is already JSON-ready): skips FastAPI's response validation pass."""
-    return Response(orjson.dumps(body), media_type="application/json")
-
-
 @router.post("/plan/validate", response_model=dict[str, Any])
 async def validate(body: PlanRequest, runtime: RuntimeDep) -> Response:
     """Risk per share, R multiples, R bands, warnings and a summary; with market data, live-quote checks."""
@@ -134,7 +129,7 @@ async def validate(body: PlanRequest, runtime: RuntimeDep) -> Response:
                                          symbol=body.symbol, instrument=body.instrument)
     if not check.result.ok:
         raise invalid_from_issues(check.result.errors, "plan")
-    return _json(render_plan(check))
+    return json_response(render_plan(check))
 
 
 @router.post("/sizing/suggest", response_model=dict[str, Any])
@@ -146,4 +141,4 @@ async def suggest(body: SizingRequest, runtime: RuntimeDep) -> Response:
                                      instrument=body.instrument)
     if not check.result.ok:
         raise invalid_from_issues(check.result.errors, "sizing")
-    return _json(render_sizing(check))
+    return json_response(render_sizing(check))

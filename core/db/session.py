@@ -12,6 +12,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from core.db.sqlite_driver import one_hop_dbapi
 from core.errors import ExternalTransient
 
 WRITE_WAIT_SEC = 10.0
@@ -27,12 +28,14 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 def create_engine(url: str) -> AsyncEngine:
-    """An async engine; for SQLite the parent folder is created and WAL + foreign keys are switched on."""
+    """An async engine; for SQLite the parent folder is created, WAL + foreign keys are switched on, and aiosqlite
+    runs each statement in one worker-thread hop (core.db.sqlite_driver)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url)
+        extra: dict[str, Any] = {"module": one_hop_dbapi()} if parsed.get_driver_name() == "aiosqlite" else {}
+        engine = create_async_engine(url, **extra)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)

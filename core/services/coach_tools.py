@@ -118,6 +118,7 @@ class TurnContext:
     disabled: dict[str, str] = field(default_factory=dict)  # integration -> "reason; how to enable"
     refused_orders: int = 0
     tunables: asyncio.Future[Any] | None = None  # read once per turn, shared by concurrent tools
+    quote_fetches: dict[str, asyncio.Future[Quote]] = field(default_factory=dict)  # likewise, per symbol
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,7 +339,9 @@ class CoachTools:
     async def quote_of(self, symbol: str, ctx: TurnContext) -> tuple[Quote, Source]:
         if symbol in ctx.quotes:
             return ctx.quotes[symbol]
-        quote = await self._market.quote(symbol)
+        if symbol not in ctx.quote_fetches:
+            ctx.quote_fetches[symbol] = asyncio.ensure_future(self._market.quote(symbol))
+        quote = await asyncio.shield(ctx.quote_fetches[symbol])
         source = Source("quote", quote.source or "market:quote", quote.ts)
         ctx.quotes[symbol] = (quote, source)
         return quote, source

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
@@ -16,6 +18,9 @@ from core.services.validation import invalid_from
 
 ALERT_CHANNELS = ("ws", "discord", "slack", "discord_webhook")
 ALERT_TYPES = ("crossed", "approaching", "risk", "expired", "info")
+# Reads are served from memory. An update through this service replaces the cached copy at once; the TTL only
+# bounds how long an edit made by another process (docker-compose runs api/engine/bots apart) takes to show.
+CACHE_TTL_SEC = 1.0
 
 
 class RiskLimitsSettings(BaseModel):
@@ -68,23 +73,45 @@ Listener = Callable[[Tunables, set[str]], Awaitable[None]]
 
 
 class SettingsService:
-    """Reads merge the stored overrides over the defaults; writes validate the whole result first."""
+    """Reads merge the stored overrides over the defaults; writes validate the whole result first.
 
-    def __init__(self, db: Database, *, initial_watchlist: list[str] | None = None) -> None:
+    This service is the only writer of app_settings, so reads come from an in-memory copy (see CACHE_TTL_SEC)
+    instead of a query per request. The returned `Tunables` is shared: treat it as read-only.
+    """
+
+    def __init__(self, db: Database, *, initial_watchlist: list[str] | None = None,
+                 cache_ttl_sec: float = CACHE_TTL_SEC) -> None:
         self.db = db
         self._defaults: dict[str, Any] = {}
         if initial_watchlist is not None:
             self._defaults["watchlist"] = initial_watchlist
         self._listeners: list[Listener] = []
+        self._ttl = cache_ttl_sec
+        self._cached: Tunables | None = None
+        self._cached_at = 0.0
+        self._writes = 0  # bumped by every update, so a read that raced one never caches the older value
+        self._refresh = asyncio.Lock()
 
     def on_change(self, listener: Listener) -> None:
         """Call `listener(new, changed_keys)` after every committed update (e.g. the feed resubscribes)."""
         self._listeners.append(listener)
 
     async def get(self) -> Tunables:
-        async with self.db.read() as session:
-            stored = await SettingsRepository(session).all()
-        return self._merge(stored)
+        cached = self._cached
+        if cached is not None and time.monotonic() - self._cached_at < self._ttl:
+            return cached
+        async with self._refresh:  # concurrent callers share one read
+            if self._cached is not None and time.monotonic() - self._cached_at < self._ttl:
+                return self._cached
+            writes = self._writes
+            async with self.db.read() as session:
+                fresh = self._merge(await SettingsRepository(session).all())
+            if writes == self._writes:
+                self._remember(fresh)
+            return fresh
+
+    def _remember(self, tunables: Tunables) -> None:
+        self._cached, self._cached_at = tunables, time.monotonic()
 
     async def update(self, patch: dict[str, Any], actor: str | None = None) -> Tunables:
         if not isinstance(patch, dict) or not patch:
@@ -100,6 +127,8 @@ class SettingsService:
             changed = {key for key in patch if dumped.get(key) != current.get(key)}
             for key in changed:
                 await repo.put(key, dumped[key], actor)
+        self._writes += 1
+        self._remember(updated)
         for listener in self._listeners:
             await listener(updated, changed)
         return updated
