@@ -6,10 +6,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, tuple_
+from sqlalchemy import bindparam, delete, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db.models import JournalEntry
+
+# Built once: session.get() builds (and cache-keys) a fresh SELECT on every call, a hot-path cost of GET /journal/{id}.
+_BY_ID = select(JournalEntry).where(JournalEntry.id == bindparam("entry_id"))
 
 
 class JournalRepository:
@@ -22,7 +25,7 @@ class JournalRepository:
         return entry
 
     async def get(self, entry_id: str) -> JournalEntry | None:
-        return await self.session.get(JournalEntry, entry_id)
+        return (await self.session.scalars(_BY_ID, {"entry_id": entry_id})).first()
 
     async def delete(self, entry_id: str) -> bool:
         result = await self.session.execute(delete(JournalEntry).where(JournalEntry.id == entry_id))
