@@ -1,4 +1,12 @@
-"""Plan validation + sizing in-process (target p99 < 100 us) and a 50-position risk evaluation (< 5 ms)."""
+"""Plan validation + sizing in-process (target p99 < 100 us) and a 50-position risk evaluation (< 5 ms).
+
+One operation is what `POST /plan/validate` + `POST /sizing/suggest` ask of the domain: `validate_plan` with a
+live market context and `suggest_size` with a confidence, summaries included. Baseline: p99 131 us on a quiet
+machine before the issue-5 speed-up (the spec's original requirement was 800 ms). Figures are printed by wall
+clock and by this thread's CPU time; the goal is judged on the wall clock, so run it on a quiet machine.
+For a load-independent comparison count instructions, e.g. `valgrind --tool=callgrind` around N calls
+(513k instructions per operation before the speed-up, 320k after).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +22,7 @@ from core.domain.risk import AccountSnapshot, RiskLimits, evaluate_risk
 from core.domain.sizing import suggest_size
 
 PLAN_TARGET_US = 100.0
+PLAN_BASELINE_P99_US = 131.0  # quiet machine, before the issue-5 speed-up
 ORIGINAL_PLAN_BUDGET_US = 800_000.0  # the spec's original requirement: 800 ms
 RISK_TARGET_US = 5_000.0
 LIMITS = RiskLimits()
@@ -27,7 +36,7 @@ def _plan_and_size() -> None:
                          default_rr=LIMITS.default_rr, market=MARKET)
     sizing = suggest_size(entry="190.50", stop="189.80", limits=LIMITS, equity="100000",
                           buying_power="200000", confidence=0.72, symbol="AAPL")
-    assert plan.ok and sizing.ok
+    assert plan.ok and sizing.ok and plan.summary and sizing.summary
 
 
 def _account(positions: int) -> AccountSnapshot:
@@ -57,23 +66,28 @@ def _percentiles(samples: list[int]) -> tuple[float, float]:
     return samples[len(samples) // 2] / 1000, samples[int(len(samples) * 0.99)] / 1000
 
 
-def _report(what: str, figures: dict[str, tuple[float, float]], target_us: float) -> None:
+def _report(what: str, figures: dict[str, tuple[float, float]], target_us: float) -> bool:
+    """Print both clocks; True when the wall-clock p99 meets the target."""
     for clock, (p50, p99) in figures.items():
         verdict = "met" if p99 < target_us else "MISSED"
         print(f"{what} [{clock}]: p50 {p50:.1f} us, p99 {p99:.1f} us = {p99 / target_us:.3f}x of the "
               f"{target_us:,.0f} us target ({verdict})")
+    return figures["wall"][1] < target_us
 
 
-def main() -> None:
+def main() -> bool:
     """Plan validation + sizing in-process (p99 < 100 us) and a 50-position risk evaluation (< 5 ms)."""
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     plan = _timed(_plan_and_size, runs=20_000, warmup=2_000)
-    _report("plan validation + sizing", plan, PLAN_TARGET_US)
-    print(f"baseline: the original 800 ms plan budget is {ORIGINAL_PLAN_BUDGET_US / plan['wall'][1]:,.0f}x the "
-          "wall-clock p99")
+    plan_met = _report("plan validation + sizing", plan, PLAN_TARGET_US)
+    wall_p99, cpu_p99 = plan["wall"][1], plan["cpu"][1]
+    print(f"baseline: p99 {PLAN_BASELINE_P99_US:.0f} us before the speed-up; this run's p99 is "
+          f"{wall_p99 / PLAN_BASELINE_P99_US:.3f}x of it by wall clock, {cpu_p99 / PLAN_BASELINE_P99_US:.3f}x by "
+          f"CPU time; the original 800 ms budget is {ORIGINAL_PLAN_BUDGET_US / wall_p99:,.0f}x the wall-clock p99")
     account = _account(50)
-    _report("risk evaluation, 50 positions", _timed(lambda: evaluate_risk(LIMITS, account, NOW), runs=5_000,
-                                                    warmup=500), RISK_TARGET_US)
+    risk_met = _report("risk evaluation, 50 positions", _timed(lambda: evaluate_risk(LIMITS, account, NOW),
+                                                               runs=5_000, warmup=500), RISK_TARGET_US)
+    return plan_met and risk_met
 
 
 if __name__ == "__main__":

@@ -11,12 +11,15 @@ exact integer division (`//`) so `quantity x risk per unit <= budget` holds to t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
 
+import msgspec
+
 from core.domain.plans import (
     CENT,
+    ONE,
+    ZERO,
     Instrument,
     Issue,
     Side,
@@ -42,8 +45,7 @@ class LimitedBy(StrEnum):
     MAX_ORDER_NOTIONAL = "max_order_notional"
 
 
-@dataclass(frozen=True, slots=True)
-class Sizing:
+class Sizing(msgspec.Struct, frozen=True, gc=False):  # a frozen Struct for speed: see core.domain.plans.RBand
     side: Side
     instrument: Instrument
     symbol: str | None
@@ -69,8 +71,7 @@ class Sizing:
         return "contracts" if self.instrument is Instrument.OPTION else "shares"
 
 
-@dataclass(frozen=True, slots=True)
-class SizingResult:
+class SizingResult(msgspec.Struct, frozen=True, gc=False):
     errors: tuple[Issue, ...]
     warnings: tuple[Issue, ...]
     summary: str
@@ -115,57 +116,62 @@ def suggest_size(*, entry: object, stop: object, limits: RiskLimits, equity: obj
     """Size a trade. The side follows from entry vs stop (stop below entry: long). `risk_per_trade_pct`
     overrides `limits.risk_per_trade_pct`; without `confidence` the budget is not scaled; without
     `buying_power` that cap is skipped and a warning says so. Inputs are parsed like plan prices."""
-    parsed = {
-        "entry": parse_price("entry", entry),
-        "stop": parse_price("stop", stop),
-        "equity": parse_decimal("equity", equity, low=Decimal(0), high=MAX_MONEY),
-        "risk_per_trade_pct": parse_decimal("risk_per_trade_pct", risk_per_trade_pct
-                                            if risk_per_trade_pct is not None else limits.risk_per_trade_pct,
-                                            low=Decimal(0), high=MAX_RISK_PER_TRADE_PCT),
-    }
-    if buying_power is not None:
-        parsed["buying_power"] = parse_decimal("buying_power", buying_power, low=Decimal(0), high=MAX_MONEY,
-                                               low_inclusive=True)
-    if confidence is not None:
-        parsed["confidence"] = parse_decimal("confidence", confidence, low=Decimal(0), high=Decimal(1),
-                                             low_inclusive=True, limit_places=False)
+    parsed_entry = parse_price("entry", entry)
+    parsed_stop = parse_price("stop", stop)
+    parsed_equity = parse_decimal("equity", equity, low=ZERO, high=MAX_MONEY)
+    pct = parse_decimal("risk_per_trade_pct", risk_per_trade_pct if risk_per_trade_pct is not None
+                        else limits.risk_per_trade_pct, low=ZERO, high=MAX_RISK_PER_TRADE_PCT)
+    parsed_buying_power = None if buying_power is None else parse_decimal(
+        "buying_power", buying_power, low=ZERO, high=MAX_MONEY, low_inclusive=True)
+    parsed_confidence = None if confidence is None else parse_decimal(
+        "confidence", confidence, low=ZERO, high=ONE, low_inclusive=True, limit_places=False)
     kind = parse_choice("instrument", instrument, Instrument)
     parsed_symbol = parse_symbol(symbol)
-    errors = [v for v in (*parsed.values(), kind, parsed_symbol) if isinstance(v, Issue)]
+    errors = [v for v in (parsed_entry, parsed_stop, parsed_equity, pct, parsed_buying_power, parsed_confidence,
+                          kind, parsed_symbol) if isinstance(v, Issue)]
     if lot_size < 1:
         errors.append(Issue("out_of_range", f"lot_size must be a whole number of at least 1 (got {lot_size})",
                             "lot_size"))
-    if not errors and parsed["entry"] == parsed["stop"]:
+    if not errors and parsed_entry == parsed_stop:
         errors.append(Issue("zero_risk", "stop equals entry: there is no risk to size from", "stop"))
     if errors:
         return SizingResult(tuple(errors), (), "Cannot size: " + "; ".join(e.message for e in errors) + ".")
-    values = {name: value for name, value in parsed.items() if isinstance(value, Decimal)}
+    assert isinstance(parsed_entry, Decimal) and isinstance(parsed_stop, Decimal)
+    assert isinstance(parsed_equity, Decimal) and isinstance(pct, Decimal)
+    assert not isinstance(parsed_buying_power, Issue) and not isinstance(parsed_confidence, Issue)
     assert isinstance(kind, Instrument) and not isinstance(parsed_symbol, Issue)
-    return _size(values=values, kind=kind, symbol=parsed_symbol, lot=lot_size, limits=limits,
+    return _size(entry=parsed_entry, stop=parsed_stop, equity=parsed_equity, pct=pct, buying_power=parsed_buying_power,
+                 confidence=parsed_confidence, kind=kind, symbol=parsed_symbol, lot=lot_size, limits=limits,
                  confidence_floor=confidence_floor)
 
 
-def _size(*, values: dict[str, Decimal], kind: Instrument, symbol: str | None, lot: int, limits: RiskLimits,
+def _size(*, entry: Decimal, stop: Decimal, equity: Decimal, pct: Decimal, buying_power: Decimal | None,
+          confidence: Decimal | None, kind: Instrument, symbol: str | None, lot: int, limits: RiskLimits,
           confidence_floor: Decimal) -> SizingResult:
-    entry, stop, equity, pct = values["entry"], values["stop"], values["equity"], values["risk_per_trade_pct"]
-    buying_power = values.get("buying_power")
-    confidence = values["confidence"].quantize(CENT) if "confidence" in values else None
-    scale = confidence_floor + (1 - confidence_floor) * confidence if confidence is not None else Decimal(1)
-    budget = (equity * pct / 100 * scale).quantize(CENT, rounding=ROUND_DOWN)
-    risk_per_unit = abs(entry - stop) * kind.multiplier
-    unit_cost = entry * kind.multiplier
-    caps = [(LimitedBy.RISK_BUDGET, budget // risk_per_unit)]
+    if confidence is not None:
+        confidence = confidence.quantize(CENT)
+        scale = confidence_floor + (ONE - confidence_floor) * confidence
+    else:
+        scale = ONE
+    budget = (equity * pct / 100 * scale).quantize(CENT, ROUND_DOWN)
+    multiplier = kind.multiplier
+    risk_per_unit = abs(entry - stop) * multiplier
+    unit_cost = entry * multiplier
+    # Caps in the order that names the binding one on a tie (the first smallest wins).
+    lots = [(LimitedBy.RISK_BUDGET, _in_lots(budget // risk_per_unit, lot))]
     if buying_power is not None:
-        caps.append((LimitedBy.BUYING_POWER, buying_power // unit_cost))
-    caps.append((LimitedBy.MAX_POSITION_PCT, equity * limits.max_position_pct / 100 // unit_cost))
-    caps.append((LimitedBy.MAX_ORDER_NOTIONAL, limits.max_order_notional // unit_cost))
-    lots = tuple((name, _in_lots(quantity, lot)) for name, quantity in caps)
-    limited_by, quantity = min(lots, key=lambda cap: cap[1])
+        lots.append((LimitedBy.BUYING_POWER, _in_lots(buying_power // unit_cost, lot)))
+    lots.append((LimitedBy.MAX_POSITION_PCT, _in_lots(equity * limits.max_position_pct / 100 // unit_cost, lot)))
+    lots.append((LimitedBy.MAX_ORDER_NOTIONAL, _in_lots(limits.max_order_notional // unit_cost, lot)))
+    limited_by, quantity = lots[0]
+    for cap in lots:
+        if cap[1] < quantity:
+            limited_by, quantity = cap
     risk_amount = quantity * risk_per_unit
     notional = quantity * unit_cost
     sizing = Sizing(Side.LONG if entry > stop else Side.SHORT, kind, symbol, entry, stop, equity, buying_power,
                     pct, confidence, scale, budget, risk_per_unit, quantity, risk_amount, notional,
-                    cents(notional / equity * 100), cents(risk_amount / equity * 100), limited_by, lots)
+                    cents(notional / equity * 100), cents(risk_amount / equity * 100), limited_by, tuple(lots))
     warnings = []
     if buying_power is None:
         warnings.append(Issue("buying_power_unknown", "buying power is unknown, so it was not checked",
