@@ -15,6 +15,7 @@ import sys
 import time
 
 import bench
+from core.logs import configure_logging
 
 CHILD_FLAG = "--one"
 
@@ -27,6 +28,7 @@ def _selected(names: list[str]) -> list[str]:
 
 
 def _run_one(name: str) -> int:
+    configure_logging("WARNING")  # a bench prints its figures; the product's info logs would drown them
     module = importlib.import_module(f"bench.{name}")
     print(f"\n=== {name}: {(module.__doc__ or '').strip().splitlines()[0]}", flush=True)
     started = time.perf_counter()

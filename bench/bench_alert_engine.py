@@ -34,7 +34,6 @@ from core.domain.alerts import AlertSpec, Channel, Condition, Repeat, create
 from core.engines.alerts import AlertEngine
 from core.engines.delivery import DeliveryEngine
 from core.engines.stream import StreamEngine
-from core.logs import configure_logging
 from core.services.market import MarketService
 from core.services.settings import SettingsService
 from tests.doubles.discord_webhook import DiscordWebhookDouble
@@ -164,7 +163,6 @@ async def webhook_latency() -> tuple[float, float, int]:
 
 
 async def _run() -> bool:
-    configure_logging("WARNING")
     p95, p50, fires, rate, committed = await engine_latency()
     print(f"engine: {rate:,.0f} events/s fed for {SECONDS:.0f} s, {N_SYMBOLS:,} symbols, "
           f"{N_SYMBOLS * PER_SYMBOL:,} alerts, {fires:,} alerts published, {committed:,} triggers committed")

@@ -25,7 +25,6 @@ from typing import Any, cast
 from bench._bots import POLLER_OFF_SEC, alert_post_latency, figures
 from bench._server import percentile
 from bots.discord import TradeBot, build_discord_bot
-from core.logs import configure_logging
 from core.runtime import Runtime
 from core.settings import DiscordSettings, PolygonSettings, Settings, TradierSettings
 from tests.doubles.discord_api import ALERT_CHANNEL_ID, APP_ID, GUILD_ID, DiscordApiDouble, button_click, slash
@@ -163,7 +162,6 @@ async def _alerts(rt: Runtime, api: DiscordApiDouble) -> bool:
 
 
 async def _run() -> bool:
-    configure_logging("WARNING")
     async with DiscordApiDouble() as api, TradierDouble() as tradier, PolygonDouble() as pg:
         small_account(tradier).allowed = 1_000_000  # Tradier's 120/minute would stall the followups, not the acks
         pg.market = "closed"

@@ -45,11 +45,9 @@ ROOT = Path(__file__).resolve().parent.parent
 _CHILD = """
 import asyncio, os, sys, uvicorn
 from api.app import create_app
-from core.logs import configure_logging
 from core.settings import Settings
 
 async def main() -> None:
-    configure_logging("WARNING")
     app = create_app(Settings(), roles=frozenset({"api", "engine"}))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=int(sys.argv[1]), log_config=None,
                                            access_log=False, lifespan="on", ws_per_message_deflate=False))

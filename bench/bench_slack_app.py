@@ -34,7 +34,6 @@ from bench._load import cpu_seconds
 from bench._server import app_process_async
 from bots.slack import blocks as bk
 from bots.slack import start_slack
-from core.logs import configure_logging
 from core.runtime import Runtime
 from core.settings import PolygonSettings, Settings, SlackSettings, TradierSettings
 from tests.doubles.polygon import API_KEY as POLYGON_KEY
@@ -166,7 +165,6 @@ async def _alerts(slack: SlackDouble, tradier: TradierDouble, pg: PolygonDouble)
 
 
 async def _run() -> bool:
-    configure_logging("WARNING")
     async with SlackDouble() as slack, TradierDouble() as tradier, PolygonDouble() as pg:
         small_account(tradier).allowed = 1_000_000  # Tradier's 120/minute is not what this measures
         pg.market = "closed"
