@@ -1,4 +1,5 @@
-"""Browser fixtures shared by the dashboard tests: one Debian chromium per module, a fresh page per test."""
+"""Fixtures shared by the integration tests: the Polygon and Tradier doubles (a module may define its own), and for
+the dashboard tests one Debian chromium per module and a fresh page per test."""
 
 from __future__ import annotations
 
@@ -9,10 +10,28 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
+from tests.doubles.polygon import PolygonDouble
+from tests.doubles.tradier import TradierDouble
+from tests.integration.orders_helpers import small_account
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 TIMEOUT_MS = 10_000
+
+
+@pytest.fixture
+async def pg() -> AsyncIterator[PolygonDouble]:
+    async with PolygonDouble() as double:
+        double.market = "closed"  # no data watchdog: a quiet double must not force reconnects mid-test
+        yield double
+
+
+@pytest.fixture
+async def tradier() -> AsyncIterator[TradierDouble]:
+    """The Tradier double with one small position, so every risk limit has room for a small order."""
+    async with TradierDouble() as double:
+        yield small_account(double)
 
 
 def require_chromium() -> None:

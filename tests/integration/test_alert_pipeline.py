@@ -30,13 +30,6 @@ ROLES = frozenset({"api", "engine"})
 
 
 @pytest.fixture
-async def pg() -> AsyncIterator[PolygonDouble]:
-    async with PolygonDouble() as double:
-        double.market = "closed"  # no data watchdog: a quiet double must not force reconnects mid-test
-        yield double
-
-
-@pytest.fixture
 async def hook() -> AsyncIterator[DiscordWebhookDouble]:
     async with DiscordWebhookDouble() as double:
         yield double

@@ -23,13 +23,6 @@ RATIONALE = "SPY broke above 500, a level it rejected twice; watch whether it ho
 
 
 @pytest.fixture
-async def pg() -> AsyncIterator[PolygonDouble]:
-    async with PolygonDouble() as double:
-        double.market = "closed"
-        yield double
-
-
-@pytest.fixture
 async def llm() -> AsyncIterator[OpenAIDouble]:
     async with OpenAIDouble() as double:
         yield double

@@ -28,13 +28,6 @@ async def _client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-async def pg() -> AsyncIterator[PolygonDouble]:
-    async with PolygonDouble() as double:
-        double.market = "closed"
-        yield double
-
-
-@pytest.fixture
 async def market(make_settings: Callable[..., Settings], database_url: str,
                  pg: PolygonDouble) -> AsyncIterator[httpx.AsyncClient]:
     polygon = PolygonSettings(api_key=POLYGON_KEY, rest_url=pg.rest_url, ws_url=pg.ws_url)  # type: ignore[arg-type]

@@ -28,13 +28,6 @@ from tests.serve import serve
 CHANNELS = ("A", "AM", "Q", "T")
 
 
-@pytest.fixture
-async def pg() -> AsyncIterator[PolygonDouble]:
-    async with PolygonDouble() as double:
-        double.market = "closed"  # no data watchdog: a quiet double must not force reconnects mid-test
-        yield double
-
-
 def polygon_settings(make_settings: Callable[..., Settings], pg: PolygonDouble, **overrides: Any) -> Settings:
     polygon = PolygonSettings(api_key=POLYGON_KEY, rest_url=pg.rest_url, ws_url=pg.ws_url)
     return make_settings(polygon=polygon, **overrides)

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
 import pytest
 
 from core.settings import Settings
 from tests.doubles.tradier import TradierDouble
-from tests.integration.orders_helpers import broker_settings, small_account
-
-
-@pytest.fixture
-async def tradier() -> AsyncIterator[TradierDouble]:
-    async with TradierDouble() as double:
-        yield small_account(double)
+from tests.integration.orders_helpers import broker_settings
 
 
 @pytest.fixture

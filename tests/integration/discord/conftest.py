@@ -17,7 +17,7 @@ from core.settings import DiscordSettings, Settings
 from tests.doubles.discord_api import ALERT_CHANNEL_ID, GUILD_ID, DiscordApiDouble
 from tests.doubles.tradier import TradierDouble
 from tests.integration.discord.rig import logged_in, running
-from tests.integration.orders_helpers import broker_settings, small_account
+from tests.integration.orders_helpers import broker_settings
 
 
 @pytest.fixture
@@ -27,12 +27,6 @@ async def api(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[DiscordApiDouble
         monkeypatch.setattr(discord.http.Route, "BASE", double.base_url)
         monkeypatch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL("ws://127.0.0.1:9/"))
         yield double
-
-
-@pytest.fixture
-async def tradier() -> AsyncIterator[TradierDouble]:
-    async with TradierDouble() as double:
-        yield small_account(double)
 
 
 @pytest.fixture

@@ -14,26 +14,13 @@ from tests.doubles.polygon import API_KEY as POLYGON_KEY
 from tests.doubles.polygon import PolygonDouble
 from tests.doubles.slack_api import BOT_TOKEN, TEAM_ID, SlackDouble
 from tests.doubles.tradier import TradierDouble
-from tests.integration.orders_helpers import broker_settings, small_account
+from tests.integration.orders_helpers import broker_settings
 from tests.integration.slack.rig import CHANNEL, OTHER, SECRET, TRADER, client_of, running
 
 
 @pytest.fixture
 async def slack() -> AsyncIterator[SlackDouble]:
     async with SlackDouble() as double:
-        yield double
-
-
-@pytest.fixture
-async def tradier() -> AsyncIterator[TradierDouble]:
-    async with TradierDouble() as double:
-        yield small_account(double)
-
-
-@pytest.fixture
-async def pg() -> AsyncIterator[PolygonDouble]:
-    async with PolygonDouble() as double:
-        double.market = "closed"
         yield double
 
 
