@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import gc
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request
@@ -38,13 +39,15 @@ def create_app(settings: Settings | None = None, *, roles: frozenset[Role] = ALL
             app.state.runtime = runtime
             _start_hub(app, runtime)
             app.state.slack = await start_slack(runtime)
-            yield
+            with _startup_heap_frozen():
+                yield
             return
         async with Runtime(settings, roles=roles | {"api"}) as owned:
             app.state.runtime = owned
             _start_hub(app, owned)
             app.state.slack = await start_slack(owned)
-            yield
+            with _startup_heap_frozen():
+                yield
 
     # OpenTelemetry is not part of the product (Prometheus /metrics is); switched off, FastAPI skips its
     # per-request provider checks.
@@ -75,6 +78,17 @@ def create_app(settings: Settings | None = None, *, roles: frozenset[Role] = ALL
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
+
+
+@contextmanager
+def _startup_heap_frozen() -> Iterator[None]:
+    """What start-up built lives until shutdown: kept out of the cyclic GC's view, a full collection no longer
+    walks the whole start-up heap (about 100 ms under load, a p99 spike). Unfrozen at shutdown so it can go."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _add_flat(app: FastAPI, prefix: str, routers: list[APIRouter]) -> None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
+import secrets
 import time
-import uuid
 from typing import Any
 
 import orjson
@@ -16,6 +17,14 @@ from core.metrics import REQUEST_ERRORS, REQUEST_LATENCY
 MAX_BODY_BYTES = 1024 * 1024
 log = structlog.get_logger("api.access")
 _access = logging.getLogger("api.access")  # structlog runs every processor before stdlib drops a line: ask first
+# Request ids: a random per-process prefix and a counter, 32 hex digits like a uuid4 but without a getrandom()
+# system call per request (tens of microseconds on a VM).
+_ID_PREFIX = secrets.token_hex(8)
+_ID_COUNTER = itertools.count()
+
+
+def new_request_id() -> str:
+    return f"{_ID_PREFIX}{next(_ID_COUNTER) & 0xFFFF_FFFF_FFFF_FFFF:016x}"
 
 
 def _too_large() -> list[Message]:
@@ -78,7 +87,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
-        request_id = headers.get(b"x-request-id", b"").decode()[:64] or uuid.uuid4().hex
+        request_id = headers.get(b"x-request-id", b"").decode()[:64] or new_request_id()
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
         status = 500

@@ -3,8 +3,11 @@
 aiosqlite runs each call of the sqlite3 API on its connection's thread: SQLAlchemy's stock adapter makes a cursor,
 executes, fetches and closes the cursor (four hops), and the pool's reset-on-return adds a ROLLBACK hop even after
 a plain read. Every hop costs thread wake-ups and, under load, a wait for the GIL. Here a statement runs as one
-function on the worker thread (execute + fetchall + close), and COMMIT/ROLLBACK are skipped when SQLite reports
-no open transaction (pysqlite only opens one before a write, so reads never need either).
+function (execute + fetchall + close), and COMMIT/ROLLBACK are skipped when SQLite reports no open transaction
+(pysqlite only opens one before a write, so reads never need either).
+
+Every statement keeps its hop, reads included: the event loop never runs SQLite itself, so a large read (a journal
+export) or a wait for another process's write lock (busy_timeout) never stalls the other clients.
 """
 
 from __future__ import annotations

@@ -5,15 +5,17 @@ from __future__ import annotations
 import base64
 import csv
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
 import orjson
+from sqlalchemy import Row
 
-from core.db.base import utcnow
-from core.db.models import JournalEntry
+from core.db.base import new_id, utcnow
 from core.db.repositories import JournalRepository
+from core.db.repositories.journal import COLUMNS
 from core.db.session import Database
 from core.domain.journal import JournalDraft, JournalPatch, JournalQuery
 from core.errors import Invalid, NotFound
@@ -22,16 +24,18 @@ ExportFormat = Literal["csv", "json"]
 EXPORT_FIELDS = ("id", "created_at", "updated_at", "kind", "symbol", "body", "tags", "rationale", "order_id", "actor")
 
 
-def entry_to_dict(entry: JournalEntry) -> dict[str, Any]:
-    return {
-        "id": entry.id, "kind": entry.kind, "body": entry.body, "symbol": entry.symbol, "tags": entry.tags or [],
-        "plan": entry.plan, "rationale": entry.rationale, "order_id": entry.order_id, "actor": entry.actor,
-        "created_at": entry.created_at.isoformat(), "updated_at": entry.updated_at.isoformat(),
-    }
+def entry_to_dict(row: Sequence[Any]) -> dict[str, Any]:
+    """A row in `COLUMNS` order -> the API's JSON object (same keys, same order)."""
+    item = dict(zip(COLUMNS, row, strict=True))
+    item["tags"] = item["tags"] or []
+    item["created_at"] = item["created_at"].isoformat()
+    item["updated_at"] = item["updated_at"].isoformat()
+    return item
 
 
-def encode_cursor(entry: JournalEntry) -> str:
-    raw = f"{entry.created_at.isoformat()}|{entry.id}".encode()
+def encode_cursor(item: dict[str, Any]) -> str:
+    """From an `entry_to_dict` item: its ISO `created_at` and id."""
+    raw = f"{item['created_at']}|{item['id']}".encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
@@ -66,42 +70,46 @@ class JournalService:
         self.db = db
 
     async def add(self, draft: JournalDraft, actor: str | None = None) -> dict[str, Any]:
-        async with self.db.uow() as session:
-            now = utcnow()
-            entry = JournalEntry(**draft.model_dump(), actor=actor, created_at=now, updated_at=now)
-            await JournalRepository(session).add(entry)
-            return entry_to_dict(entry)
+        """Inserts every column, made here, and answers with what was inserted (nothing to read back)."""
+        now = utcnow()
+        values = {"id": new_id(), **draft.model_dump(), "actor": actor, "created_at": now, "updated_at": now}
+        async with self.db.transaction() as conn:
+            await JournalRepository(conn).insert(values)
+        return entry_to_dict([values[name] for name in COLUMNS])
 
     async def get(self, entry_id: str) -> dict[str, Any]:
-        async with self.db.read() as session:
-            return entry_to_dict(await self._require(JournalRepository(session), entry_id))
+        async with self.db.connect() as conn:
+            return entry_to_dict(await self._require(JournalRepository(conn), entry_id))
 
     async def update(self, entry_id: str, patch: JournalPatch) -> dict[str, Any]:
         changes = patch.model_dump(exclude_unset=True)
         if not changes:
             raise Invalid("send at least one field to change", details=[{"field": "body", "message": "empty"}])
-        async with self.db.uow() as session:
-            entry = await self._require(JournalRepository(session), entry_id)
+        async with self.db.transaction() as conn:
+            repo = JournalRepository(conn)
+            current = dict(zip(COLUMNS, await self._require(repo, entry_id), strict=True))
             for name, value in changes.items():
                 if value is None and name in ("kind", "body", "tags"):
                     raise Invalid(f"{name} cannot be null", details=[{"field": name, "message": "required"}])
-                setattr(entry, name, value)
-            await session.flush()
-            return entry_to_dict(entry)
+            changed = {name: value for name, value in changes.items() if current[name] != value}
+            if changed:  # a no-op patch leaves the row, and its updated_at, alone
+                changed["updated_at"] = utcnow()
+                await repo.update(entry_id, changed)
+        return entry_to_dict([{**current, **changed}[name] for name in COLUMNS])
 
     async def delete(self, entry_id: str) -> None:
-        async with self.db.uow() as session:
-            if not await JournalRepository(session).delete(entry_id):
+        async with self.db.transaction() as conn:
+            if not await JournalRepository(conn).delete(entry_id):
                 raise NotFound(f"journal entry {entry_id} does not exist")
 
     async def list(self, query: JournalQuery) -> JournalPage:
         after = decode_cursor(query.cursor) if query.cursor else None
-        async with self.db.read() as session:
-            rows = await JournalRepository(session).page(
+        async with self.db.connect() as conn:
+            rows = await JournalRepository(conn).page(
                 symbol=query.symbol, kind=query.kind, since=query.since, after=after, limit=query.limit + 1)
-        page = list(rows[: query.limit])
-        next_cursor = encode_cursor(page[-1]) if len(rows) > query.limit else None
-        return JournalPage([entry_to_dict(entry) for entry in page], next_cursor)
+        items = [entry_to_dict(row) for row in rows[: query.limit]]
+        next_cursor = encode_cursor(items[-1]) if len(rows) > query.limit else None
+        return JournalPage(items, next_cursor)
 
     async def export(self, query: JournalQuery, fmt: str) -> tuple[bytes, str]:
         """All entries matching the filters, newest first, as (body, media type)."""
@@ -126,7 +134,7 @@ class JournalService:
         return buffer.getvalue().encode(), "text/csv"
 
     @staticmethod
-    async def _require(repo: JournalRepository, entry_id: str) -> JournalEntry:
+    async def _require(repo: JournalRepository, entry_id: str) -> Row[Any]:
         entry = await repo.get(entry_id)
         if entry is None:
             raise NotFound(f"journal entry {entry_id} does not exist")

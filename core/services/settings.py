@@ -90,6 +90,7 @@ class SettingsService:
         self._cached: Tunables | None = None
         self._cached_at = 0.0
         self._writes = 0  # bumped by every update, so a read that raced one never caches the older value
+        self._dumped: tuple[Tunables, dict[str, Any]] | None = None
         self._refresh = asyncio.Lock()
 
     def on_change(self, listener: Listener) -> None:
@@ -109,6 +110,14 @@ class SettingsService:
             if writes == self._writes:
                 self._remember(fresh)
             return fresh
+
+    async def get_dumped(self) -> dict[str, Any]:
+        """`get()` as JSON-ready data, dumped once per value rather than per read (shared: don't mutate it)."""
+        tunables = await self.get()
+        dumped = self._dumped
+        if dumped is None or dumped[0] is not tunables:
+            dumped = self._dumped = (tunables, tunables.model_dump(mode="json"))
+        return dumped[1]
 
     def _remember(self, tunables: Tunables) -> None:
         self._cached, self._cached_at = tunables, time.monotonic()

@@ -38,7 +38,8 @@ async def test_create_get_patch_delete_round_trip(client: httpx.AsyncClient) -> 
 
 
 async def test_filters_and_cursor_pagination_visit_every_entry_once(client: httpx.AsyncClient) -> None:
-    ids = [(await _add(client, symbol="SPY" if i % 2 else "QQQ", kind="note", body=f"n{i}"))["id"] for i in range(7)]
+    ids = [str((await _add(client, symbol="SPY" if i % 2 else "QQQ", kind="note", body=f"n{i}"))["id"])
+           for i in range(7)]
     seen: list[str] = []
     cursor = None
     while True:
@@ -74,3 +75,49 @@ async def test_export_csv_and_json(client: httpx.AsyncClient) -> None:
     assert rows[0]["body"] == "'=HYPERLINK(\"http://evil\")"  # never a live formula in a spreadsheet
     assert rows[1]["body"] == "bought, then sold"
     assert rows[1]["symbol"] == "AAPL"
+
+
+async def test_answers_are_what_the_database_holds(client: httpx.AsyncClient) -> None:
+    """Add and patch answer from what they wrote (no read-back): byte for byte what a later read returns."""
+    added = await client.post("/api/v1/journal", json={"body": "a", "symbol": "spy", "tags": ["B", "a"],
+                                                       "plan": {"stop": "1.5", "legs": [1, 2]}})
+    fetched = await client.get(f"/api/v1/journal/{added.json()['id']}")
+    assert added.content == fetched.content
+    assert list(added.json()) == ["id", "kind", "body", "symbol", "tags", "plan", "rationale", "order_id", "actor",
+                                  "created_at", "updated_at"]
+    listed = (await client.get("/api/v1/journal")).json()["items"]
+    assert listed == [fetched.json()]
+    patched = await client.patch(f"/api/v1/journal/{added.json()['id']}", json={"tags": ["c"], "plan": None})
+    assert patched.json()["tags"] == ["c"] and patched.json()["plan"] is None
+    assert patched.content == (await client.get(f"/api/v1/journal/{added.json()['id']}")).content
+
+
+async def test_a_patch_that_changes_nothing_keeps_updated_at(client: httpx.AsyncClient) -> None:
+    created = await _add(client, body="same", tags=["x"])
+    again = await client.patch(f"/api/v1/journal/{created['id']}", json={"body": "same", "tags": ["X"]})
+    assert again.json() == created
+    changed = (await client.patch(f"/api/v1/journal/{created['id']}", json={"body": "other"})).json()
+    assert changed["updated_at"] > created["updated_at"]
+    assert changed["created_at"] == created["created_at"]
+
+
+async def test_every_filter_at_once_with_a_cursor(client: httpx.AsyncClient) -> None:
+    old = await _add(client, symbol="SPY", kind="trade", body="before since")
+    since = (await _add(client, body="marker"))["created_at"]
+    wanted = [(await _add(client, symbol="SPY", kind="trade", body=f"t{i}"))["id"] for i in range(3)]
+    await _add(client, symbol="QQQ", kind="trade", body="other symbol")
+    await _add(client, symbol="SPY", kind="note", body="other kind")
+    params = {"symbol": "SPY", "kind": "trade", "since": str(since), "limit": "2"}
+    first = (await client.get("/api/v1/journal", params=params)).json()
+    second = (await client.get("/api/v1/journal", params=params | {"cursor": first["next_cursor"]})).json()
+    assert [item["id"] for item in first["items"] + second["items"]] == wanted[::-1]
+    assert second["next_cursor"] is None
+    assert old["id"] not in {item["id"] for item in first["items"] + second["items"]}
+
+
+async def test_the_filters_are_documented_as_query_parameters(client: httpx.AsyncClient) -> None:
+    paths = (await client.get("/openapi.json")).json()["paths"]
+    filters = ["symbol", "kind", "since", "limit", "cursor"]
+    assert [p["name"] for p in paths["/api/v1/journal"]["get"]["parameters"]] == filters
+    assert [p["name"] for p in paths["/api/v1/journal/export"]["get"]["parameters"]] == ["format", *filters]
+    assert "422" in paths["/api/v1/journal"]["get"]["responses"]

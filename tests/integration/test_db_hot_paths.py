@@ -1,8 +1,10 @@
-"""The database hot paths of the API: one worker-thread hop per SQLite statement, transactions still exact, and
-settings served from memory with a write through the service visible at once."""
+"""The database hot paths of the API: one worker-thread hop per SQLite statement (the loop never runs SQLite),
+transactions still exact, and settings served from memory with a write through the service visible at once."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -12,12 +14,15 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
+from core.db import session as session_module
+from core.db import sqlite_driver
 from core.db.base import utcnow
 from core.db.migrate import upgrade_to_head
 from core.db.models import AppSetting, JournalEntry
 from core.db.repositories import SettingsRepository
 from core.db.session import Database
 from core.domain.journal import JournalDraft, JournalQuery
+from core.errors import ExternalTransient
 from core.services.journal import JournalService
 from core.services.settings import SettingsService, Tunables
 
@@ -64,9 +69,52 @@ async def test_a_sqlite_read_takes_one_hop(sqlite_db: Database, hops: list[str])
     assert len(hops) == 1, hops
 
 
+async def test_every_sqlite_statement_runs_on_the_worker_thread(sqlite_db: Database,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The loop never runs SQLite itself: a large read or a wait for a write lock cannot stall other clients."""
+    threads: list[tuple[str, str]] = []
+    original = sqlite_driver._run
+
+    def recorded(conn: Any, operation: str, parameters: Any, many: bool) -> Any:
+        threads.append((operation.split(maxsplit=1)[0], threading.current_thread().name))
+        return original(conn, operation, parameters, many)
+
+    monkeypatch.setattr(sqlite_driver, "_run", recorded)
+    journal = JournalService(sqlite_db)
+    entry = await journal.add(JournalDraft(body="x"))
+    await journal.get(entry["id"])
+    loop_thread = threading.current_thread().name
+    assert [verb for verb, _ in threads] == ["INSERT", "SELECT"]
+    assert all(thread != loop_thread for _, thread in threads)
+
+
+async def test_a_sqlite_read_does_not_wait_for_an_open_write(sqlite_db: Database) -> None:
+    """WAL: a read sees the last commit at once while another connection holds the write lock."""
+    journal = JournalService(sqlite_db)
+    kept = await journal.add(JournalDraft(body="committed"))
+    async with sqlite_db.transaction() as conn:
+        await conn.execute(text("UPDATE journal_entries SET body = 'pending' WHERE id = :id"), {"id": kept["id"]})
+        read = await asyncio.wait_for(journal.get(kept["id"]), timeout=1)
+        assert read["body"] == "committed"
+    assert (await journal.get(kept["id"]))["body"] == "pending"
+
+
 async def test_a_sqlite_write_takes_the_statement_and_the_commit(sqlite_db: Database, hops: list[str]) -> None:
     await JournalService(sqlite_db).add(JournalDraft(body="note"))
     assert len(hops) == 2, hops
+
+
+async def test_a_failed_core_write_rolls_back(db: Database) -> None:
+    journal = JournalService(db)
+    first = await journal.add(JournalDraft(body="first"))
+    with pytest.raises(IntegrityError):
+        async with db.transaction() as conn:
+            await conn.execute(text("UPDATE journal_entries SET body = 'changed' WHERE id = :id"), {"id": first["id"]})
+            await conn.execute(text("INSERT INTO journal_entries (id, kind, body, tags, created_at, updated_at) "
+                                    "VALUES (:id, 'note', 'dup', '[]', :now, :now)"),
+                               {"id": first["id"], "now": utcnow()})
+    assert await journal.get(first["id"]) == first  # the update before the failure was rolled back
+    assert await journal.add(JournalDraft(body="after")) != first  # and the writer lock was released
 
 
 async def test_a_failed_write_rolls_back_and_leaves_no_open_transaction(sqlite_db: Database) -> None:
@@ -107,6 +155,9 @@ async def test_settings_are_read_from_memory_and_updates_apply_at_once(db: Datab
     assert updated.default_rr == 5  # the update merged over what is stored, not over the cached copy
     assert (await service.get()).watchlist == ["AAPL"]  # visible at once, no TTL wait
     assert changed == [{"watchlist"}]
+    assert await service.get_dumped() == (await service.get()).model_dump(mode="json")
+    await service.update({"default_rr": "3"}, actor="api")
+    assert (await service.get_dumped())["default_rr"] == "3"  # the dumped copy follows every update
 
 
 async def test_settings_written_by_another_process_show_after_the_ttl(db: Database) -> None:
@@ -115,3 +166,14 @@ async def test_settings_written_by_another_process_show_after_the_ttl(db: Databa
     async with db.uow() as session:
         session.add(AppSetting(key="default_rr", value="4", updated_by="engine"))
     assert (await service.get()).default_rr == 4
+
+
+async def test_a_write_that_waits_too_long_for_the_sqlite_writer_is_refused(sqlite_db: Database,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(session_module, "WRITE_WAIT_SEC", 0.05)
+    journal = JournalService(sqlite_db)
+    async with sqlite_db.transaction():
+        with pytest.raises(ExternalTransient, match="busy"):
+            await journal.add(JournalDraft(body="queued too long"))
+    assert (await journal.add(JournalDraft(body="after")))["body"] == "after"  # the lock is free again
+    assert [item["body"] for item in (await journal.list(JournalQuery())).items] == ["after"]
