@@ -14,25 +14,28 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from enum import StrEnum
+from decimal import Decimal, InvalidOperation
+from enum import Enum, StrEnum
 from typing import TypeVar, cast
 
 import msgspec
 
 from core.domain.market import Quote
+from core.domain.numbers import HUNDRED, MAX_PLACES, fmt_setting
+
+# Re-exported (`x as x`): the risk, alert, coach and bot modules import the number formatting from here.
+from core.domain.numbers import ZERO as ZERO  # noqa: PLC0414
+from core.domain.numbers import cents as cents  # noqa: PLC0414
+from core.domain.numbers import fmt_money as fmt_money  # noqa: PLC0414
+from core.domain.numbers import fmt_num as fmt_num  # noqa: PLC0414
 from core.domain.orders import OPTION_MULTIPLIER
 from core.domain.symbols import normalize_symbol
 from core.errors import Invalid
 
 MAX_PRICE = Decimal(1_000_000_000)
-MAX_PLACES = 6
 MAX_TARGETS = 3
 R_MULTIPLES = (1, 2, 3)
 STALE_AFTER_SEC = 60.0
-CENT = Decimal("0.01")
-ZERO = Decimal(0)
-ONE = Decimal(1)
 _SMALLEST = Decimal(1).scaleb(-MAX_PLACES)
 
 E = TypeVar("E", bound=StrEnum)
@@ -51,12 +54,18 @@ class Instrument(StrEnum):
 
     @property
     def multiplier(self) -> int:
-        return OPTION_MULTIPLIER if self is Instrument.OPTION else 1
+        return OPTION_MULTIPLIER if self is _OPTION else 1
 
 
+# Module aliases: reading a member off its Enum class costs ~100 ns (EnumType has a __getattr__ hook).
+_LONG = Side.LONG
+_OPTION = Instrument.OPTION
 # Per instrument: the stop distance (% of entry) and the entry-to-last distance beyond which we warn.
 _MAX_STOP_PCT = {Instrument.STOCK: Decimal(10), Instrument.OPTION: Decimal(50)}
 _FAR_FROM_LAST_PCT = {Instrument.STOCK: Decimal(2), Instrument.OPTION: Decimal(15)}
+# cents(distance) > limit exactly when distance >= limit + 0.005 (the limits are whole cents): no rounding
+# on the common path.
+_FAR_FROM_LAST_AT = {kind: limit + Decimal("0.005") for kind, limit in _FAR_FROM_LAST_PCT.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,108 +80,81 @@ class Issue:
         return {"code": self.code, "message": self.message, "field": self.field}
 
 
-def fmt_num(value: Decimal) -> str:
-    """Exact, at least two decimals, no exponent and no separators: `190.5` -> `190.50`, `0.0523` stays.
-
-    A summary shows ~20 numbers, most already at two decimals, so that case returns `str()` as is: str is
-    twice as fast as format() and only falls back to an exponent for odd scales.
-    """
-    text = str(value)
-    if "E" in text:
-        text = f"{value:f}"
-    dot = text.find(".")
-    if dot < 0:
-        return text + ".00"
-    places = len(text) - dot - 1
-    if places == 2:
-        return text
-    if places > 2:
-        text = text.rstrip("0")
-        places = len(text) - dot - 1
-    return text if places >= 2 else text + "00"[places:]
-
-
-def fmt_money(value: Decimal) -> str:
-    """Dollars to the cent with thousands separators: `-1234.5` -> `-$1,234.50`."""
-    sign = "-" if value < ZERO else ""
-    return f"{sign}${abs(value):,.2f}"
-
-
-def cents(value: Decimal) -> Decimal:
-    return value.quantize(CENT, ROUND_HALF_UP)  # positional: ~1k instructions cheaper than rounding=
-
-
 def _shown(raw: object) -> str:
     text = repr(raw) if isinstance(raw, str) else str(raw)
     return text if len(text) <= 24 else text[:24] + "..."
 
 
+_EXACT = (Decimal, int)  # a tuple: `Decimal | int` in isinstance() builds a union object on every call
 _HINTS = {"separators": ", written without separators like 1234.50",
           "not_finite": "; NaN and Infinity are not numbers"}
 
 
-def _read_decimal(raw: object) -> Decimal | str:
-    """The finite Decimal in `raw`, or why there is none (`missing`, `separators`, `not_a_number`, ...)."""
-    text: str | Decimal | int
-    if isinstance(raw, str):
-        if "," in raw or "_" in raw:
-            return "separators"
-        text = raw
-    elif isinstance(raw, float):
-        text = repr(raw)
-    elif isinstance(raw, Decimal | int) and not isinstance(raw, bool):
-        text = raw
-    else:
-        return "missing" if raw is None else "not_a_number"
-    try:
-        value = Decimal(text)
-    except (ValueError, InvalidOperation):
-        return "not_a_number"
-    return value if value.is_finite() else "not_finite"
+def parse_price(field: str, raw: object) -> Decimal | Issue:
+    return parse_decimal(field, raw, ZERO, MAX_PRICE)
 
 
-def parse_decimal(field: str, raw: object, *, low: Decimal, high: Decimal, low_inclusive: bool = False,
-                  limit_places: bool = True) -> Decimal | Issue:
+def parse_decimal(field: str, raw: object, low: Decimal, high: Decimal,  # noqa: PLR0917
+                  low_inclusive: bool = False, limit_places: bool = True) -> Decimal | Issue:
     """`raw` (JSON number or numeric string) as a Decimal inside the bounds, or the Issue saying what is valid.
 
     Refused: booleans, thousands separators (`1,000` is ambiguous across locales), NaN/Infinity, values out of
     bounds, and (with `limit_places`) more than MAX_PLACES decimals, which keeps every later division exact and
-    bounded. Messages are only built on the error path: this runs several times per plan.
+    bounded. It runs ~10 times per plan + sizing, so it is one frame, hot callers pass arguments by position
+    (keywords cost ~650 instructions a call) and messages are only built on the error path.
     """
-    value = _read_decimal(raw)
-    if isinstance(value, Decimal):
-        if not (low < value <= high or (low_inclusive and value == low)):
-            value = "out_of_range"
-        elif limit_places and value != value.quantize(_SMALLEST):
-            return Issue("too_precise", f"{field} may have at most {MAX_PLACES} decimals (got {_shown(raw)})",
-                         field)
+    text: str | Decimal | int | None = None
+    why = "not_a_number"
+    if isinstance(raw, str):
+        if "," in raw or "_" in raw:
+            why = "separators"
         else:
-            return value
+            text = raw
+    elif isinstance(raw, float):
+        text = repr(raw)
+    elif isinstance(raw, _EXACT) and not isinstance(raw, bool):
+        text = raw
+    elif raw is None:
+        why = "missing"
+    if text is not None:
+        try:
+            value = Decimal(text)
+        except (ValueError, InvalidOperation):
+            pass
+        else:
+            if not value.is_finite():
+                why = "not_finite"
+            elif not (low < value <= high or (low_inclusive and value == low)):
+                why = "out_of_range"
+            elif limit_places and value != value.quantize(_SMALLEST):
+                return Issue("too_precise", f"{field} may have at most {MAX_PLACES} decimals (got "
+                                            f"{_shown(raw)})", field)
+            else:
+                return value
     bound = "at least" if low_inclusive else "greater than"
     rule = f"a number {bound} {low.normalize():f} and at most {high.normalize():f}"
-    if value == "missing":
+    if why == "missing":
         return Issue("missing", f"{field} is missing; it must be {rule}", field)
-    code = "not_a_number" if value == "separators" else value
-    return Issue(code, f"{field} must be {rule}{_HINTS.get(value, '')} (got {_shown(raw)})", field)
+    code = "not_a_number" if why == "separators" else why
+    return Issue(code, f"{field} must be {rule}{_HINTS.get(why, '')} (got {_shown(raw)})", field)
 
 
-def parse_price(field: str, raw: object) -> Decimal | Issue:
-    return parse_decimal(field, raw, low=ZERO, high=MAX_PRICE)
+_VALUE_MAPS: dict[type[StrEnum], dict[object, Enum]] = {}
 
 
 def parse_choice(field: str, raw: object, kind: type[E]) -> E | Issue:
     if isinstance(raw, kind):
         return raw
     if isinstance(raw, str):
-        text = raw.strip().lower()
-        # The enum's own value map first: calling `kind(text)` costs ~1 us, most of a plan's parse time.
-        member = kind._value2member_map_.get(text)
+        # The enum's own value map (`kind(text)` costs ~1 us), kept here: any attribute read on an Enum class
+        # goes through EnumType's __getattr__ hook (~100 ns). The exact value, what clients send, needs no
+        # strip/lower.
+        members = _VALUE_MAPS.get(kind)
+        if members is None:
+            members = _VALUE_MAPS[kind] = kind._value2member_map_
+        member = members.get(raw) or members.get(raw.strip().lower())
         if member is not None:
             return member  # type: ignore[return-value]
-        try:
-            return kind(text)
-        except ValueError:
-            pass
     choices = " or ".join(f"'{member.value}'" for member in kind)
     return Issue(f"{field}_invalid", f"{field} must be {choices} (got {_shown(raw)})", field)
 
@@ -257,6 +239,9 @@ class PlanResult(msgspec.Struct, frozen=True, gc=False):
         return not self.errors
 
 
+_TARGET_FIELDS = tuple(f"targets[{i}]" for i in range(MAX_TARGETS))
+
+
 def _parse_plan(*, side: object, entry: object, stop: object, targets: Sequence[object], symbol: str | None,
                 instrument: object) -> Plan | list[Issue]:
     parsed_side = parse_choice("side", side, Side)
@@ -264,36 +249,37 @@ def _parse_plan(*, side: object, entry: object, stop: object, targets: Sequence[
     parsed_symbol = parse_symbol(symbol)
     parsed_entry = parse_price("entry", entry)
     parsed_stop = parse_price("stop", stop)
-    parsed_targets = [parse_price(f"targets[{i}]", raw) for i, raw in enumerate(targets)]
+    fields = _TARGET_FIELDS if len(targets) <= MAX_TARGETS else [f"targets[{i}]" for i in range(len(targets))]
+    parsed_targets = tuple(map(parse_price, fields, targets))
+    if (isinstance(parsed_side, Side) and isinstance(parsed_kind, Instrument) and isinstance(parsed_entry, Decimal)
+            and isinstance(parsed_stop, Decimal) and not isinstance(parsed_symbol, Issue)
+            and len(targets) <= MAX_TARGETS and Issue not in map(type, parsed_targets)):
+        # The checks that narrow the types are the validity test: no second pass over an error list.
+        return Plan(parsed_side, parsed_entry, parsed_stop, cast("tuple[Decimal, ...]", parsed_targets),
+                    parsed_symbol, parsed_kind)
     errors = [value for value in (parsed_side, parsed_kind, parsed_symbol, parsed_entry, parsed_stop,
                                   *parsed_targets) if isinstance(value, Issue)]
     if len(targets) > MAX_TARGETS:
         errors.append(Issue("too_many_targets", f"targets may list at most {MAX_TARGETS} prices "
                                                 f"(got {len(targets)})", "targets"))
-    if errors:
-        return errors
-    assert isinstance(parsed_side, Side) and isinstance(parsed_kind, Instrument)
-    assert isinstance(parsed_entry, Decimal) and isinstance(parsed_stop, Decimal)
-    assert not isinstance(parsed_symbol, Issue)
-    # No errors, so every target parsed to a Decimal.
-    return Plan(parsed_side, parsed_entry, parsed_stop, cast("tuple[Decimal, ...]", tuple(parsed_targets)),
-                parsed_symbol, parsed_kind)
+    return errors
 
 
 def _side_errors(plan: Plan) -> list[Issue]:
-    long = plan.side is Side.LONG
+    long = plan.side is _LONG
+    entry = plan.entry
     errors = []
-    if plan.stop == plan.entry:
-        errors.append(Issue("zero_risk", f"stop equals entry {fmt_num(plan.entry)}: there is no risk to size "
+    if plan.stop == entry:
+        errors.append(Issue("zero_risk", f"stop equals entry {fmt_num(entry)}: there is no risk to size "
                                          f"from; put the stop {'below' if long else 'above'} the entry for a "
                                          f"{plan.side}", "stop"))
-    elif (plan.stop > plan.entry) == long:
+    elif (plan.stop > entry) == long:
         errors.append(Issue("stop_wrong_side", f"stop {fmt_num(plan.stop)} must be {'below' if long else 'above'} "
-                                               f"entry {fmt_num(plan.entry)} for a {plan.side}", "stop"))
+                                               f"entry {fmt_num(entry)} for a {plan.side}", "stop"))
     for i, target in enumerate(plan.targets):
-        if target == plan.entry or (target > plan.entry) != long:
+        if target == entry or (target > entry) != long:
             errors.append(Issue("target_wrong_side", f"targets[{i}] ({fmt_num(target)}) must be "
-                                                     f"{'above' if long else 'below'} entry {fmt_num(plan.entry)} "
+                                                     f"{'above' if long else 'below'} entry {fmt_num(entry)} "
                                                      f"for a {plan.side}", f"targets[{i}]"))
     return errors
 
@@ -307,18 +293,21 @@ def _context_warnings(plan: Plan, market: MarketContext, risk: Decimal) -> list[
                                              "the market checks below may be off"))
     if market.market_open is False:
         warnings.append(Issue("market_closed", "the market is closed; the entry cannot fill until it opens"))
-    if market.last is not None and market.last > 0:
-        distance = cents(abs(plan.entry - market.last) / market.last * 100)
-        limit = _FAR_FROM_LAST_PCT[plan.instrument]
-        if distance > limit:
+    last = market.last
+    if last is not None and last > ZERO:
+        distance = abs(plan.entry - last) / last * HUNDRED
+        if distance >= _FAR_FROM_LAST_AT[plan.instrument]:
+            limit = _FAR_FROM_LAST_PCT[plan.instrument]
+            distance = cents(distance)
             warnings.append(Issue("entry_far_from_last", f"entry {fmt_num(plan.entry)} is {fmt_num(distance)}% "
-                                                         f"from the last price {fmt_num(market.last)} (more "
+                                                         f"from the last price {fmt_num(last)} (more "
                                                          f"than {fmt_num(limit)}%)", "entry"))
-    if market.bid is not None and market.ask is not None and market.ask >= market.bid:
-        spread = market.ask - market.bid
-        if market.bid <= plan.stop <= market.ask:
+    bid, ask = market.bid, market.ask
+    if bid is not None and ask is not None and ask >= bid:
+        spread = ask - bid
+        if bid <= plan.stop <= ask:
             warnings.append(Issue("stop_inside_spread", f"stop {fmt_num(plan.stop)} is inside the current "
-                                                        f"spread {fmt_num(market.bid)}-{fmt_num(market.ask)}; "
+                                                        f"spread {fmt_num(bid)}-{fmt_num(ask)}; "
                                                         "it could trigger on the next quote", "stop"))
         if risk <= spread:
             warnings.append(Issue("stop_tighter_than_spread", f"risk per share {fmt_num(risk)} "
@@ -330,25 +319,26 @@ def _context_warnings(plan: Plan, market: MarketContext, risk: Decimal) -> list[
 def _summary(plan: Plan, *, risk: Decimal, risk_per_unit: Decimal, risk_pct: Decimal,
              target_r: tuple[Decimal, ...], bands: tuple[RBand, ...], reward_risk: Decimal | None,
              default_rr: Decimal, warnings: Sequence[Issue]) -> str:
-    what = f"{plan.side.capitalize()}{f' {plan.symbol}' if plan.symbol else ''}"
-    if plan.instrument is Instrument.OPTION:
-        shown_risk = (f"{fmt_num(risk)} premium risk, {fmt_num(risk_per_unit)} per contract, "
-                      f"{fmt_num(risk_pct)}%")
+    """Numbers rounded to cents (`risk_pct`, `target_r`, `reward_risk`) have exactly two decimals and no
+    exponent, so they show as `!s`, which is what fmt_num returns for them without its call."""
+    what = f"{'Long' if plan.side is _LONG else 'Short'}{f' {plan.symbol}' if plan.symbol else ''}"
+    if plan.instrument is _OPTION:
+        shown_risk = f"{fmt_num(risk)} premium risk, {fmt_num(risk_per_unit)} per contract, {risk_pct!s}%"
         what += " option"
     else:
-        shown_risk = f"{fmt_num(risk)} risk/share, {fmt_num(risk_pct)}%"
-    parts = [f"{what} at {fmt_num(plan.entry)}, stop {fmt_num(plan.stop)} ({shown_risk})."]
+        shown_risk = f"{fmt_num(risk)} risk/share, {risk_pct!s}%"
+    text = f"{what} at {fmt_num(plan.entry)}, stop {fmt_num(plan.stop)} ({shown_risk})."
     if reward_risk is not None:
-        shown = ", ".join([f"{fmt_num(t)} is {fmt_num(r)}R" for t, r in zip(plan.targets, target_r, strict=True)])
-        parts.append(f"Targets: {shown}." if len(target_r) > 1 else f"Target {shown}.")
+        shown = ", ".join([f"{fmt_num(t)} is {r!s}R" for t, r in zip(plan.targets, target_r, strict=True)])
         verdict = "below" if reward_risk < default_rr else "meets"
-        parts.append(f"Reward:risk {fmt_num(reward_risk)} {verdict} the {fmt_num(default_rr)} default.")
+        text += (f" {'Targets:' if len(target_r) > 1 else 'Target'} {shown}. Reward:risk {reward_risk!s} "
+                 f"{verdict} the {fmt_setting(default_rr)} default.")
     else:
-        parts.append("No target set.")
-    parts.append("R bands: " + ", ".join([f"{band.r}R {fmt_num(band.price)}" for band in bands]) + ".")
+        text += " No target set."
+    text += f" R bands: {', '.join([f'{band.r}R {fmt_num(band.price)}' for band in bands])}."
     if warnings:
-        parts.append("Watch: " + "; ".join([w.code.replace("_", " ") for w in warnings]) + ".")
-    return " ".join(parts)
+        text += f" Watch: {'; '.join([w.code.replace('_', ' ') for w in warnings])}."
+    return text
 
 
 def validate_plan(*, side: object, entry: object, stop: object, targets: Sequence[object] = (),
@@ -369,29 +359,30 @@ def validate_plan(*, side: object, entry: object, stop: object, targets: Sequenc
     entry = plan.entry
     # The numbers below equal the `Plan` properties (x direction, x 1 keep a Decimal's digits and exponent);
     # spelled out per side so each is computed once.
-    if plan.side is Side.LONG:
+    if plan.side is _LONG:
         risk = entry - plan.stop
         target_r = tuple([cents((t - entry) / risk) for t in plan.targets])
         bands = tuple([RBand(r, entry + risk * r) for r in R_MULTIPLES])
     else:
         risk = plan.stop - entry
         target_r = tuple([cents((entry - t) / risk) for t in plan.targets])
-        bands = tuple([RBand(r, price) for r in R_MULTIPLES if (price := entry - risk * r) > 0])
-    risk_pct = cents(risk / entry * 100)
+        bands = tuple([RBand(r, price) for r in R_MULTIPLES if (price := entry - risk * r) > ZERO])
+    risk_pct = cents(risk / entry * HUNDRED)
     reward_risk = min(target_r) if target_r else None
     warnings = []
-    if not plan.targets:
+    if not target_r:
         warnings.append(Issue("no_target", "no target set: reward:risk cannot be judged", "targets"))
     elif reward_risk is not None and reward_risk < default_rr:
         warnings.append(Issue("rr_below_default", f"reward:risk {fmt_num(reward_risk)} to the nearest target is "
-                                                  f"below the {fmt_num(default_rr)} default", "targets"))
-    stop_limit = max_stop_pct if max_stop_pct is not None else _MAX_STOP_PCT[plan.instrument]
+                                                  f"below the {fmt_setting(default_rr)} default", "targets"))
+    kind = plan.instrument
+    stop_limit = max_stop_pct if max_stop_pct is not None else _MAX_STOP_PCT[kind]
     if risk_pct > stop_limit:
         warnings.append(Issue("stop_too_wide", f"stop is {fmt_num(risk_pct)}% from entry, wider than "
                                                f"{fmt_num(stop_limit)}%", "stop"))
     if market is not None:
         warnings.extend(_context_warnings(plan, market, risk))
-    risk_per_unit = risk * plan.instrument.multiplier
+    risk_per_unit = risk * OPTION_MULTIPLIER if kind is _OPTION else risk  # x 1 would change nothing
     summary = _summary(plan, risk=risk, risk_per_unit=risk_per_unit, risk_pct=risk_pct, target_r=target_r,
                        bands=bands, reward_risk=reward_risk, default_rr=default_rr, warnings=warnings)
     return PlanResult((), tuple(warnings), summary, default_rr, plan, risk, risk_per_unit, risk_pct, target_r,

@@ -16,21 +16,9 @@ from enum import StrEnum
 
 import msgspec
 
-from core.domain.plans import (
-    CENT,
-    ONE,
-    ZERO,
-    Instrument,
-    Issue,
-    Side,
-    cents,
-    fmt_money,
-    fmt_num,
-    parse_choice,
-    parse_decimal,
-    parse_price,
-    parse_symbol,
-)
+from core.domain.numbers import CENT, HUNDRED, ONE, ZERO, cents, fmt_money, fmt_num, fmt_setting
+from core.domain.orders import OPTION_MULTIPLIER
+from core.domain.plans import Instrument, Issue, Side, parse_choice, parse_decimal, parse_price, parse_symbol
 from core.domain.risk import RiskLimits
 
 CONFIDENCE_FLOOR = Decimal("0.5")
@@ -43,6 +31,15 @@ class LimitedBy(StrEnum):
     BUYING_POWER = "buying_power"
     MAX_POSITION_PCT = "max_position_pct"
     MAX_ORDER_NOTIONAL = "max_order_notional"
+
+
+# Module aliases: reading a member off its Enum class costs ~100 ns (EnumType has a __getattr__ hook).
+_RISK_BUDGET, _BUYING_POWER = LimitedBy.RISK_BUDGET, LimitedBy.BUYING_POWER
+_MAX_POSITION_PCT = LimitedBy.MAX_POSITION_PCT
+# Caps in the order that names the binding one on a tie.
+_CAPS = (_RISK_BUDGET, _BUYING_POWER, _MAX_POSITION_PCT, LimitedBy.MAX_ORDER_NOTIONAL)
+_CAPS_WITHOUT_BUYING_POWER = (_RISK_BUDGET, _MAX_POSITION_PCT, LimitedBy.MAX_ORDER_NOTIONAL)
+_LONG, _SHORT, _OPTION = Side.LONG, Side.SHORT, Instrument.OPTION
 
 
 class Sizing(msgspec.Struct, frozen=True, gc=False):  # a frozen Struct for speed: see core.domain.plans.RBand
@@ -68,7 +65,7 @@ class Sizing(msgspec.Struct, frozen=True, gc=False):  # a frozen Struct for spee
 
     @property
     def unit(self) -> str:
-        return "contracts" if self.instrument is Instrument.OPTION else "shares"
+        return "contracts" if self.instrument is _OPTION else "shares"
 
 
 class SizingResult(msgspec.Struct, frozen=True, gc=False):
@@ -82,31 +79,28 @@ class SizingResult(msgspec.Struct, frozen=True, gc=False):
         return not self.errors
 
 
-def _in_lots(quantity: Decimal, lot: int) -> int:
-    whole = int(quantity)
-    return whole - whole % lot
-
-
 def _limit_words(sizing: Sizing, limits: RiskLimits) -> str:
-    if sizing.limited_by is LimitedBy.RISK_BUDGET:
+    if sizing.limited_by is _RISK_BUDGET:
         return "the risk budget"
-    if sizing.limited_by is LimitedBy.BUYING_POWER:
+    if sizing.limited_by is _BUYING_POWER:
         assert sizing.buying_power is not None
         return f"the {fmt_money(sizing.buying_power)} buying power"
-    if sizing.limited_by is LimitedBy.MAX_POSITION_PCT:
-        return f"the {fmt_num(limits.max_position_pct)}% max position size"
+    if sizing.limited_by is _MAX_POSITION_PCT:
+        return f"the {fmt_setting(limits.max_position_pct)}% max position size"
     return f"the {fmt_money(limits.max_order_notional)} max order notional"
 
 
 def _summary(sizing: Sizing, limits: RiskLimits) -> str:
+    """`confidence` and `pct_of_equity` are rounded to cents: `!s` shows them as fmt_num would (two decimals,
+    no exponent) without its call."""
     what = f" of {sizing.symbol}" if sizing.symbol else ""
-    scaled = (f" x {fmt_num(sizing.confidence_scale)} for confidence {fmt_num(sizing.confidence)}"
+    scaled = (f" x {fmt_num(sizing.confidence_scale)} for confidence {sizing.confidence!s}"
               if sizing.confidence is not None else "")
-    return (f"{sizing.side.capitalize()} {sizing.quantity} {sizing.unit}{what} at {fmt_num(sizing.entry)}, "
-            f"stop {fmt_num(sizing.stop)}: risk {fmt_money(sizing.risk_amount)} of the "
+    return (f"{'Long' if sizing.side is _LONG else 'Short'} {sizing.quantity} {sizing.unit}{what} at "
+            f"{fmt_num(sizing.entry)}, stop {fmt_num(sizing.stop)}: risk {fmt_money(sizing.risk_amount)} of the "
             f"{fmt_money(sizing.risk_budget)} budget ({fmt_num(sizing.risk_per_trade_pct)}% of "
             f"{fmt_money(sizing.equity)} equity{scaled}). Notional {fmt_money(sizing.notional)}, "
-            f"{fmt_num(sizing.pct_of_equity)}% of equity. Limited by {_limit_words(sizing, limits)}.")
+            f"{sizing.pct_of_equity!s}% of equity. Limited by {_limit_words(sizing, limits)}.")
 
 
 def suggest_size(*, entry: object, stop: object, limits: RiskLimits, equity: object,
@@ -118,31 +112,32 @@ def suggest_size(*, entry: object, stop: object, limits: RiskLimits, equity: obj
     `buying_power` that cap is skipped and a warning says so. Inputs are parsed like plan prices."""
     parsed_entry = parse_price("entry", entry)
     parsed_stop = parse_price("stop", stop)
-    parsed_equity = parse_decimal("equity", equity, low=ZERO, high=MAX_MONEY)
-    pct = parse_decimal("risk_per_trade_pct", risk_per_trade_pct if risk_per_trade_pct is not None
-                        else limits.risk_per_trade_pct, low=ZERO, high=MAX_RISK_PER_TRADE_PCT)
+    parsed_equity = parse_decimal("equity", equity, ZERO, MAX_MONEY)
+    # The setting was validated when saved (RiskLimitsSettings: 0 < pct <= 10); only an override is parsed.
+    pct = limits.risk_per_trade_pct if risk_per_trade_pct is None else parse_decimal(
+        "risk_per_trade_pct", risk_per_trade_pct, ZERO, MAX_RISK_PER_TRADE_PCT)
     parsed_buying_power = None if buying_power is None else parse_decimal(
-        "buying_power", buying_power, low=ZERO, high=MAX_MONEY, low_inclusive=True)
+        "buying_power", buying_power, ZERO, MAX_MONEY, True)  # low_inclusive: 0 is a valid buying power
     parsed_confidence = None if confidence is None else parse_decimal(
-        "confidence", confidence, low=ZERO, high=ONE, low_inclusive=True, limit_places=False)
+        "confidence", confidence, ZERO, ONE, True, False)  # 0 is valid; any number of places
     kind = parse_choice("instrument", instrument, Instrument)
     parsed_symbol = parse_symbol(symbol)
+    # The checks that narrow the types are the validity test: no second pass over an error list.
+    if (isinstance(parsed_entry, Decimal) and isinstance(parsed_stop, Decimal) and isinstance(parsed_equity, Decimal)
+            and isinstance(pct, Decimal) and not isinstance(parsed_buying_power, Issue)
+            and not isinstance(parsed_confidence, Issue) and isinstance(kind, Instrument)
+            and not isinstance(parsed_symbol, Issue) and lot_size >= 1 and parsed_entry != parsed_stop):
+        return _size(entry=parsed_entry, stop=parsed_stop, equity=parsed_equity, pct=pct,
+                     buying_power=parsed_buying_power, confidence=parsed_confidence, kind=kind, symbol=parsed_symbol,
+                     lot=lot_size, limits=limits, confidence_floor=confidence_floor)
     errors = [v for v in (parsed_entry, parsed_stop, parsed_equity, pct, parsed_buying_power, parsed_confidence,
                           kind, parsed_symbol) if isinstance(v, Issue)]
     if lot_size < 1:
         errors.append(Issue("out_of_range", f"lot_size must be a whole number of at least 1 (got {lot_size})",
                             "lot_size"))
-    if not errors and parsed_entry == parsed_stop:
+    if not errors:  # everything parsed, so the stop equals the entry
         errors.append(Issue("zero_risk", "stop equals entry: there is no risk to size from", "stop"))
-    if errors:
-        return SizingResult(tuple(errors), (), "Cannot size: " + "; ".join(e.message for e in errors) + ".")
-    assert isinstance(parsed_entry, Decimal) and isinstance(parsed_stop, Decimal)
-    assert isinstance(parsed_equity, Decimal) and isinstance(pct, Decimal)
-    assert not isinstance(parsed_buying_power, Issue) and not isinstance(parsed_confidence, Issue)
-    assert isinstance(kind, Instrument) and not isinstance(parsed_symbol, Issue)
-    return _size(entry=parsed_entry, stop=parsed_stop, equity=parsed_equity, pct=pct, buying_power=parsed_buying_power,
-                 confidence=parsed_confidence, kind=kind, symbol=parsed_symbol, lot=lot_size, limits=limits,
-                 confidence_floor=confidence_floor)
+    return SizingResult(tuple(errors), (), "Cannot size: " + "; ".join(e.message for e in errors) + ".")
 
 
 def _size(*, entry: Decimal, stop: Decimal, equity: Decimal, pct: Decimal, buying_power: Decimal | None,
@@ -153,25 +148,25 @@ def _size(*, entry: Decimal, stop: Decimal, equity: Decimal, pct: Decimal, buyin
         scale = confidence_floor + (ONE - confidence_floor) * confidence
     else:
         scale = ONE
-    budget = (equity * pct / 100 * scale).quantize(CENT, ROUND_DOWN)
-    multiplier = kind.multiplier
-    risk_per_unit = abs(entry - stop) * multiplier
-    unit_cost = entry * multiplier
-    # Caps in the order that names the binding one on a tie (the first smallest wins).
-    lots = [(LimitedBy.RISK_BUDGET, _in_lots(budget // risk_per_unit, lot))]
+    budget = (equity * pct / HUNDRED * scale).quantize(CENT, ROUND_DOWN)
+    # x 1 would change nothing: a stock's unit is the price itself
+    risk_per_unit = abs(entry - stop) * OPTION_MULTIPLIER if kind is _OPTION else abs(entry - stop)
+    unit_cost = entry * OPTION_MULTIPLIER if kind is _OPTION else entry
+    names: tuple[LimitedBy, ...] = _CAPS_WITHOUT_BUYING_POWER
+    fits = [budget // risk_per_unit, equity * limits.max_position_pct / HUNDRED // unit_cost,
+            limits.max_order_notional // unit_cost]
     if buying_power is not None:
-        lots.append((LimitedBy.BUYING_POWER, _in_lots(buying_power // unit_cost, lot)))
-    lots.append((LimitedBy.MAX_POSITION_PCT, _in_lots(equity * limits.max_position_pct / 100 // unit_cost, lot)))
-    lots.append((LimitedBy.MAX_ORDER_NOTIONAL, _in_lots(limits.max_order_notional // unit_cost, lot)))
-    limited_by, quantity = lots[0]
-    for cap in lots:
-        if cap[1] < quantity:
-            limited_by, quantity = cap
+        names = _CAPS
+        fits.insert(1, buying_power // unit_cost)
+    quantities = [int(fit) // lot * lot for fit in fits]  # whole lots: every fit is >= 0, so this rounds down
+    quantity = min(quantities)
+    limited_by = names[quantities.index(quantity)]  # the first smallest: the earlier cap wins a tie
+    caps = tuple(zip(names, quantities, strict=True))
     risk_amount = quantity * risk_per_unit
     notional = quantity * unit_cost
-    sizing = Sizing(Side.LONG if entry > stop else Side.SHORT, kind, symbol, entry, stop, equity, buying_power,
+    sizing = Sizing(_LONG if entry > stop else _SHORT, kind, symbol, entry, stop, equity, buying_power,
                     pct, confidence, scale, budget, risk_per_unit, quantity, risk_amount, notional,
-                    cents(notional / equity * 100), cents(risk_amount / equity * 100), limited_by, tuple(lots))
+                    cents(notional / equity * HUNDRED), cents(risk_amount / equity * HUNDRED), limited_by, caps)
     warnings = []
     if buying_power is None:
         warnings.append(Issue("buying_power_unknown", "buying power is unknown, so it was not checked",

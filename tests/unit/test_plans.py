@@ -11,12 +11,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from core.domain.market import Quote
+from core.domain.numbers import fmt_setting
 from core.domain.plans import (
     Instrument,
     MarketContext,
     PlanResult,
     RBand,
     Side,
+    cents,
     fmt_money,
     fmt_num,
     parse_decimal,
@@ -164,6 +166,9 @@ NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
         (100, 99, MarketContext(last=D("98.10")), []),  # 1.94% away
         (100, 99, MarketContext(last=D("97.50")), ["entry_far_from_last"]),  # 2.56% away
         (100, 99, MarketContext(last=D("102.50")), ["entry_far_from_last"]),  # 2.44% away
+        # the limit is judged on the distance rounded to cents: 2.004% shows as 2.00 (not over), 2.005% as 2.01
+        ("102.004", 99, MarketContext(last=D(100)), []),
+        ("102.005", 99, MarketContext(last=D(100)), ["entry_far_from_last"]),
         (100, "99.95", MarketContext(bid=D("99.90"), ask=D("100.00")),
          ["stop_inside_spread", "stop_tighter_than_spread"]),
         (100, "99.92", MarketContext(bid=D("99.96"), ask=D("100.06")), ["stop_tighter_than_spread"]),
@@ -194,6 +199,26 @@ def test_formatting_is_exact() -> None:
     assert [fmt_num(D(x)) for x in ("190.5", "0.0523", "1E+2", "12.345678", "0")] == \
         ["190.50", "0.0523", "100.00", "12.345678", "0.00"]
     assert fmt_money(D("-1234.5")) == "-$1,234.50" and fmt_money(D(0)) == "$0.00"
+    # signs: -0 is no loss; a loss under half a cent still says it is a loss; half a cent rounds to even
+    assert [fmt_money(D(x)) for x in ("-0", "-0.001", "0.005", "0.015", "1234.565", "-1E+3")] == \
+        ["$0.00", "-$0.00", "$0.00", "$0.02", "$1,234.56", "-$1,000.00"]
+
+
+def test_far_from_last_message_shows_the_rounded_distance() -> None:
+    result = plan(side="long", entry="102.005", stop=99, targets=[110], market=MarketContext(last=D(100)))
+    assert result.warnings[0].message == ("entry 102.005 is 2.01% from the last price 100.00 (more than 2.00%)")
+
+
+@given(st.decimals(min_value=D("0.01"), max_value=D(100), places=3))
+def test_a_setting_shows_as_fmt_num_shows_it(value: D) -> None:
+    # the memo keys on the numeric value: 2 and 2.000 must show alike, which fmt_num guarantees
+    assert fmt_setting(value) == fmt_num(value) == fmt_setting(value.normalize())
+
+
+@given(st.decimals(min_value=D(-10_000), max_value=D(10_000), allow_nan=False, allow_infinity=False))
+def test_cents_show_as_str_exactly_as_fmt_num(value: D) -> None:
+    # the summaries print numbers rounded to cents with str() (`!s`) instead of calling fmt_num
+    assert str(cents(value)) == fmt_num(cents(value))
 
 
 prices = st.decimals(min_value=D("0.05"), max_value=D(5000), places=2)
