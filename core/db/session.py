@@ -103,19 +103,26 @@ class Database:
             yield session
 
     @asynccontextmanager
-    async def connect(self) -> AsyncIterator[AsyncConnection]:
-        """`read()` for Core statements. Nothing is committed: use it for reads only."""
+    async def connect(self, *, inline_reads: bool = False) -> AsyncIterator[AsyncConnection]:
+        """`read()` for Core statements. Nothing is committed: use it for reads only. `inline_reads`: on SQLite,
+        this connection's SELECTs run on the event loop instead of the worker thread; only for small bounded reads
+        (see core.db.sqlite_driver)."""
         if not self._sqlite:
             async with self.engine.connect() as conn:
                 yield conn
             return
-        # SQLite: after reads (run on the loop, see core.db.sqlite_driver) the connection goes back to the pool
-        # without awaiting anything, so the cancellation shield of `async with engine.connect()` (a task per
-        # use, about 40 us) has nothing to protect.
+        # SQLite: after reads nothing is left to commit or roll back (core.db.sqlite_driver skips both), so the
+        # connection goes back to the pool without a round trip, and the cancellation shield of
+        # `async with engine.connect()` (a task per use, about 40 us) has nothing to protect.
         conn = await self.engine.connect().start()
+        raw = (await conn.get_raw_connection()).dbapi_connection if inline_reads else None
         try:
+            if raw is not None:
+                raw.inline_reads = True
             yield conn
         finally:
+            if raw is not None:
+                raw.inline_reads = False
             await conn.close()
 
     async def close(self) -> None:

@@ -6,8 +6,11 @@ a plain read. Every hop costs thread wake-ups and, under load, a wait for the GI
 function (execute + fetchall + close), and COMMIT/ROLLBACK are skipped when SQLite reports no open transaction
 (pysqlite only opens one before a write, so reads never need either).
 
-Every statement keeps its hop, reads included: the event loop never runs SQLite itself, so a large read (a journal
-export) or a wait for another process's write lock (busy_timeout) never stalls the other clients.
+Every statement keeps its hop, except the small bounded reads a caller asks to run inline (`inline_reads`, set by
+`Database.connect(inline_reads=True)` for the API's paged and by-id journal reads, at most `INLINE_READ_ROWS`
+rows): their SELECT runs on the event loop, because the hop costs more than the read (thread hand-offs and GIL
+waits against tens of microseconds of SQLite), and in WAL mode a reader never waits for a lock. Large reads (a
+journal export) and every write keep the hop, so the loop never waits for a write lock (busy_timeout) or a scan.
 """
 
 from __future__ import annotations
@@ -89,9 +92,12 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
         connection: aiosqlite.Connection = self._connection  # type: ignore[assignment]
         async with adapt._execute_mutex:
             try:
-                self._description, self._rowcount, self._lastrowid, rows, adapt.in_transaction = (
-                    await connection._execute(  # type: ignore[no-untyped-call]
-                        _run, connection._conn, operation, parameters, many))
+                if adapt.inline_reads and not many and operation[:6].upper() == "SELECT":
+                    outcome = _run(connection._conn, operation, parameters, False)
+                else:
+                    outcome = await connection._execute(  # type: ignore[no-untyped-call]
+                        _run, connection._conn, operation, parameters, many)
+                self._description, self._rowcount, self._lastrowid, rows, adapt.in_transaction = outcome
             except BaseException:
                 adapt.in_transaction = True  # unknown after a failure: let the reset ROLLBACK run
                 raise
@@ -106,12 +112,13 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class OneHopConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ("in_transaction",)
+    __slots__ = ("in_transaction", "inline_reads")
     _cursor_cls = OneHopCursor
 
     def __init__(self, dbapi: Any, connection: Any) -> None:
         super().__init__(dbapi, connection)
         self.in_transaction = False
+        self.inline_reads = False
 
     def rollback(self) -> None:
         if self.in_transaction:
@@ -128,7 +135,8 @@ class OneHopDBAPI(AsyncAdapt_aiosqlite_dbapi):
     """Pass as `module=` to `create_async_engine` for a `sqlite+aiosqlite` URL."""
 
     def connect(self, *arg: Any, **kw: Any) -> OneHopConnection:
-        stock = super().connect(*arg, **kw)
+        # inline reads call sqlite3 from the loop's thread; `_execute_mutex` keeps them from overlapping the worker
+        stock = super().connect(*arg, **{**kw, "check_same_thread": False})
         return OneHopConnection(self, stock._connection)
 
 

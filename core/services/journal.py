@@ -22,6 +22,7 @@ from core.errors import Invalid, NotFound
 
 ExportFormat = Literal["csv", "json"]
 EXPORT_FIELDS = ("id", "created_at", "updated_at", "kind", "symbol", "body", "tags", "rationale", "order_id", "actor")
+INLINE_READ_ROWS = 100  # a page this small is read on the event loop (core.db.sqlite_driver); exports page at 500
 
 
 def entry_to_dict(row: Sequence[Any]) -> dict[str, Any]:
@@ -78,7 +79,7 @@ class JournalService:
         return entry_to_dict([values[name] for name in COLUMNS])
 
     async def get(self, entry_id: str) -> dict[str, Any]:
-        async with self.db.connect() as conn:
+        async with self.db.connect(inline_reads=True) as conn:
             return entry_to_dict(await self._require(JournalRepository(conn), entry_id))
 
     async def update(self, entry_id: str, patch: JournalPatch) -> dict[str, Any]:
@@ -104,7 +105,7 @@ class JournalService:
 
     async def list(self, query: JournalQuery) -> JournalPage:
         after = decode_cursor(query.cursor) if query.cursor else None
-        async with self.db.connect() as conn:
+        async with self.db.connect(inline_reads=query.limit <= INLINE_READ_ROWS) as conn:
             rows = await JournalRepository(conn).page(
                 symbol=query.symbol, kind=query.kind, since=query.since, after=after, limit=query.limit + 1)
         items = [entry_to_dict(row) for row in rows[: query.limit]]
