@@ -73,7 +73,10 @@ request = function()
   return calls[(n %% #calls) + 1]
 end
 if paced > 0 then
-  delay = function() return paced end
+  -- exponential think times (mean `paced`): with a constant pause all connections, started together, would stay
+  -- in lockstep and arrive as one burst of 50 every period, which real clients never do
+  math.randomseed(os.time())
+  delay = function() return math.floor(-paced * math.log(1 - math.random())) end
 end
 done = function(summary, latency, requests)
   local e = summary.errors
@@ -147,8 +150,8 @@ async def _httpx(base: str, calls: list[Call], connections: int, seconds: float,
 
 def load(base: str, calls: list[Call], *, server_pid: int, connections: int = 50, seconds: float = 10.0,
          pace_ms: int = 0) -> LoadResult:
-    """One run; `pace_ms` > 0 makes each connection wait that long after each response (an offered rate of
-    about connections / pace requests per second)."""
+    """One run; `pace_ms` > 0 makes each connection wait that long on average after each response (random,
+    exponentially distributed under wrk; an offered rate of about connections / pace requests per second)."""
     cpu_before = cpu_seconds(server_pid)
     if shutil.which("wrk"):
         result = _wrk(base, calls, connections, seconds, pace_ms)
