@@ -15,6 +15,7 @@ from typing import Any
 import discord
 
 from core.domain.market import Quote
+from core.domain.numbers import money_text
 
 CONTENT_MAX = 2000
 EMBED_TOTAL_MAX = 6000
@@ -87,13 +88,6 @@ def make_embed(title: str, description: str | None = None, *, colour: int = BLUE
     return embed
 
 
-def money(value: Any) -> str:
-    if value is None or value == "":
-        return "n/a"
-    try:
-        return f"${Decimal(str(value)):,.2f}"
-    except ArithmeticError:
-        return str(value)
 
 
 def _num(value: Decimal | None, places: int = 2) -> str:
@@ -224,9 +218,9 @@ def risk_embed(state: dict[str, Any]) -> discord.Embed:
     status = str(state.get("status") or state.get("state") or "unknown")
     fields: list[tuple[str, str, bool]] = []
     if state.get("equity") is not None:
-        fields.append(("Equity", money(state["equity"]), True))
+        fields.append(("Equity", money_text(state["equity"]), True))
     if state.get("day_pnl") is not None:
-        fields.append(("Day P&L", money(state["day_pnl"]), True))
+        fields.append(("Day P&L", money_text(state["day_pnl"]), True))
     usage = state.get("usage") or []
     for item in usage if isinstance(usage, list) else []:
         fields.append((str(item.get("name")), str(item.get("text") or f"{item.get('used')} / {item.get('limit')}"),
@@ -272,9 +266,9 @@ def order_preview_embed(result: dict[str, Any]) -> discord.Embed:
     if intent.get("action") == "cancel":
         what = f"Cancel working order `{intent.get('target_order_id')}`: {what}"
     fields = [("Order", what, False),
-              ("Estimated cost", money(preview.get("order_cost") or preview.get("cost")), True),
-              ("Commission", money(preview.get("commission")), True),
-              ("Buying power effect", money(preview.get("buying_power_effect")), True),
+              ("Estimated cost", money_text(preview.get("order_cost") or preview.get("cost")), True),
+              ("Commission", money_text(preview.get("commission")), True),
+              ("Buying power effect", money_text(preview.get("buying_power_effect")), True),
               ("Risk", f"{risk.get('decision')}: {risk.get('reason')}", False)]
     for warning in preview.get("warnings") or []:
         fields.append(("Warning", str(warning), False))
@@ -318,10 +312,10 @@ def _pnl_colour(value: Any) -> int:
 def position_embed(item: dict[str, Any]) -> discord.Embed:
     """One `OrderService.positions()` item: size, average, last, unrealized P&L (and R with a linked plan)."""
     pct = item.get("unrealized_pct")
-    pnl = money(item.get("unrealized_pnl")) + (f" ({pct}%)" if pct is not None else "")
+    pnl = money_text(item.get("unrealized_pnl")) + (f" ({pct}%)" if pct is not None else "")
     fields = [("Quantity", f"{item.get('quantity')} ({item.get('side')})", True),
-              ("Average", money(item.get("average_price")), True),
-              ("Last", money(item.get("last")), True),
+              ("Average", money_text(item.get("average_price")), True),
+              ("Last", money_text(item.get("last")), True),
               ("Unrealized P&L", pnl, True)]
     if item.get("r_multiple") is not None:
         fields.append(("R multiple", f"{item['r_multiple']}R", True))

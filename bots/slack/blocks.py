@@ -27,6 +27,7 @@ from slack_sdk.models.blocks import (
 )
 
 from core.domain.market import Quote
+from core.domain.numbers import money_text
 from core.errors import CoreError, IntegrationDisabled, RiskDenied
 from core.services.position_orders import POSITION_ACTION_LABELS, PositionAction, actions_for
 
@@ -62,13 +63,6 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def money(value: Decimal | float | int | str | None) -> str:
-    if value is None or value == "":
-        return "n/a"
-    try:
-        return f"${Decimal(str(value)):,.2f}"
-    except ArithmeticError:
-        return str(value)
 
 
 def slack_time(value: datetime | str | None) -> str:
@@ -142,17 +136,17 @@ def quote_title(quote: Quote) -> str:
     if quote.last is None:
         return f"{quote.symbol} · no last price"
     if change is None:
-        return f"{quote.symbol} · {money(quote.last)}"
+        return f"{quote.symbol} · {money_text(quote.last)}"
     arrow = "▲" if change > 0 else "▼" if change < 0 else "•"
-    return f"{quote.symbol} · {money(quote.last)} {arrow} {change:+.2f}%"
+    return f"{quote.symbol} · {money_text(quote.last)} {arrow} {change:+.2f}%"
 
 
 def quote_blocks(quote: Quote) -> Blocks:
     fields = [
-        MarkdownTextObject(text=f"*Last*\n{money(quote.last)}"),
-        MarkdownTextObject(text=f"*Change*\n{money(quote.change) if quote.change is not None else 'n/a'}"),
-        MarkdownTextObject(text=f"*Bid / Ask*\n{money(quote.bid)} / {money(quote.ask)}"),
-        MarkdownTextObject(text=f"*Prev close*\n{money(quote.prev_close)}"),
+        MarkdownTextObject(text=f"*Last*\n{money_text(quote.last)}"),
+        MarkdownTextObject(text=f"*Change*\n{money_text(quote.change) if quote.change is not None else 'n/a'}"),
+        MarkdownTextObject(text=f"*Bid / Ask*\n{money_text(quote.bid)} / {money_text(quote.ask)}"),
+        MarkdownTextObject(text=f"*Prev close*\n{money_text(quote.prev_close)}"),
     ]
     return dump([
         HeaderBlock(text=PlainTextObject(text=clip(quote_title(quote), HEADER_LIMIT))),
@@ -205,7 +199,7 @@ def order_preview_blocks(result: dict[str, Any]) -> Blocks:
               MarkdownTextObject(text=f"*Account*\n{mode}")]
     for key, label in (("cost", "Est. cost"), ("commission", "Commission"), ("fees", "Fees")):
         if preview.get(key) is not None:
-            fields.append(MarkdownTextObject(text=f"*{label}*\n{money(preview[key])}"))
+            fields.append(MarkdownTextObject(text=f"*{label}*\n{money_text(preview[key])}"))
     fields.append(MarkdownTextObject(text=f"*Risk*\n{clip(str(risk.get('reason', risk.get('decision'))), 1900)}"))
     value = order_value(intent["id"], result["token"])
     cancelling = intent.get("action") == "cancel"
@@ -272,8 +266,8 @@ def position_card(position: dict[str, Any]) -> list[Block]:
     pct = position.get("unrealized_pct")
     r = position.get("r_multiple")
     fields = [
-        MarkdownTextObject(text=f"*Avg price*\n{money(position.get('average_price'))}"),
-        MarkdownTextObject(text=f"*Last*\n{money(position.get('last'))}"),
+        MarkdownTextObject(text=f"*Avg price*\n{money_text(position.get('average_price'))}"),
+        MarkdownTextObject(text=f"*Last*\n{money_text(position.get('last'))}"),
         MarkdownTextObject(text=f"*Unrealized P&L*\n{_signed_money(pnl)}"
                                 + (f" ({pct}%)" if pct is not None else "")),
         MarkdownTextObject(text=f"*R multiple*\n{f'{r}R' if r is not None else 'no plan'}"),
@@ -310,7 +304,7 @@ def broker_order_line(order: dict[str, Any]) -> str:
     icon = "🟡" if order.get("working") else {"filled": "🟢", "rejected": "🔴"}.get(status, "⚪")
     text = f"{icon} `{order.get('id')}` {describe_order(order)} · *{status}*"
     if order.get("exec_quantity") and Decimal(str(order["exec_quantity"])) > 0:
-        text += f" · filled {order['exec_quantity']} @ {money(order.get('avg_fill_price'))}"
+        text += f" · filled {order['exec_quantity']} @ {money_text(order.get('avg_fill_price'))}"
     if order.get("manual"):
         text += " · _manual_"
     return clip(text, SECTION_LIMIT)
@@ -372,7 +366,7 @@ def alert_card(payload: dict[str, Any]) -> Blocks:
     icon = {"critical": "🔴", "warning": "🟠"}.get(level, "🔔")
     title = clip(f"{icon} {symbol} alert".strip() if symbol else f"{icon} Alert", HEADER_LIMIT)
     fields = [MarkdownTextObject(text=f"*{name}*\n{clip(str(value), 1900)}") for name, value in (
-        ("Symbol", symbol), ("Price", money(meta.get("price")) if meta.get("price") is not None else ""),
+        ("Symbol", symbol), ("Price", money_text(meta.get("price")) if meta.get("price") is not None else ""),
         ("Condition", meta.get("condition")), ("Level", meta.get("level"))) if value]
     blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=title))]
     msg = str(payload.get("msg") or "")

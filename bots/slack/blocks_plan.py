@@ -22,8 +22,8 @@ from bots.slack.blocks import (
     dump,
     escape,
     lines_blocks,
-    money,
 )
+from core.domain.numbers import money_text
 from core.domain.plans import Issue, fmt_num
 from core.services.plans import PlanCheck, SizeCheck
 
@@ -75,12 +75,13 @@ def sizing_blocks(check: SizeCheck) -> Blocks:
     assert sizing is not None
     title = f"Size · {sizing.symbol or 'no symbol'} {sizing.side.value}"
     fields = [_field("Quantity", f"{sizing.quantity} {sizing.unit}"),
-              _field("Risk per trade", f"{fmt_num(sizing.risk_per_trade_pct)}% = {money(sizing.risk_budget)}"),
-              _field("Risk taken", money(sizing.risk_amount)), _field("Notional", money(sizing.notional)),
+              _field("Risk per trade", f"{fmt_num(sizing.risk_per_trade_pct)}% = {money_text(sizing.risk_budget)}"),
+              _field("Risk taken", money_text(sizing.risk_amount)), _field("Notional", money_text(sizing.notional)),
               _field("% of equity", f"{fmt_num(sizing.pct_of_equity)}%"),
               _field("Limited by", LIMITED_BY.get(sizing.limited_by.value, sizing.limited_by.value))]
     source = check.account.get("source", "request")
-    context = f"Equity {money(sizing.equity)} ({source}) · entry {fmt_num(sizing.entry)} · stop {fmt_num(sizing.stop)}"
+    context = (f"Equity {money_text(sizing.equity)} ({source}) · entry {fmt_num(sizing.entry)} · "
+               f"stop {fmt_num(sizing.stop)}")
     return dump([HeaderBlock(text=PlainTextObject(text=clip(title, HEADER_LIMIT))),
                  SectionBlock(fields=fields), *_summary(result.summary, result.warnings),
                  ContextBlock(elements=[MarkdownTextObject(text=context)])])

@@ -54,5 +54,16 @@ def fmt_money(value: Decimal) -> str:
     return f"-${-value:,.2f}" if value < ZERO else "$0.00"  # -0 too
 
 
+def money_text(value: object) -> str:
+    """`fmt_money` for a value from a JSON payload (number, numeric string or None) shown to a trader: "n/a" when
+    there is none, the text itself when it is not a number."""
+    if value is None or value == "":
+        return "n/a"
+    try:
+        return fmt_money(Decimal(str(value)))
+    except ArithmeticError:
+        return str(value)
+
+
 def cents(value: Decimal) -> Decimal:
     return value.quantize(CENT, ROUND_HALF_UP)  # positional: ~1k instructions cheaper than rounding=
