@@ -158,17 +158,25 @@ def quote_blocks(quote: Quote) -> Blocks:
 # -- orders --------------------------------------------------------------------------------------------------------
 
 
-def order_value(intent_id: str, token: str) -> str:
-    """What an order button carries: the intent id and its HMAC confirm token, nothing else."""
-    value = f"{intent_id}{SEP}{token}"
+def pair_value(first: str, second: str) -> str:
+    """A button value of two parts (`first|second`), within Slack's 2000 characters."""
+    value = f"{first}{SEP}{second}"
     if len(value) > VALUE_LIMIT:
-        raise ValueError("an order button value exceeds Slack's 2000 characters")
+        raise ValueError("a button value exceeds Slack's 2000 characters")
     return value
 
 
-def parse_order_value(value: str) -> tuple[str, str]:
-    intent_id, _, token = value.partition(SEP)
-    return intent_id, token
+def parse_pair_value(value: str) -> tuple[str, str]:
+    first, _, second = value.partition(SEP)
+    return first, second
+
+
+def order_value(intent_id: str, token: str) -> str:
+    """What an order button carries: the intent id and its HMAC confirm token, nothing else."""
+    return pair_value(intent_id, token)
+
+
+parse_order_value = parse_pair_value
 
 
 def describe_order(order: dict[str, Any]) -> str:
@@ -238,15 +246,10 @@ def order_outcome_blocks(outcome: dict[str, Any]) -> Blocks:
 
 def position_value(symbol: str, action: PositionAction) -> str:
     """What a position button carries: the symbol and the action, nothing else (the click re-reads the position)."""
-    value = f"{symbol}{SEP}{action}"
-    if len(value) > VALUE_LIMIT:
-        raise ValueError("a position button value exceeds Slack's 2000 characters")
-    return value
+    return pair_value(symbol, action)
 
 
-def parse_position_value(value: str) -> tuple[str, str]:
-    symbol, _, action = value.partition(SEP)
-    return symbol, action
+parse_position_value = parse_pair_value
 
 
 def _signed_money(value: Any) -> str:
