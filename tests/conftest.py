@@ -6,6 +6,7 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -113,6 +114,24 @@ def settings(make_settings: Callable[..., Settings], database_url: str) -> Setti
 async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
     async with Runtime(settings, roles={"api", "engine"}) as rt:
         yield rt
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    """A migrated Database on the parametrized URL (SQLite and PostgreSQL)."""
+    database = Database(database_url)
+    await upgrade_to_head(database)
+    yield database
+    await database.close()
+
+
+@asynccontextmanager
+async def serving(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """`app` started (lifespan) and an authenticated client talking to it in-process."""
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver", headers={"X-API-Key": API_KEY},
+            timeout=10) as http:
+        yield http
 
 
 @pytest.fixture

@@ -8,23 +8,14 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
 from api.app import create_app
 from core.settings import PolygonSettings, Settings
-from tests.conftest import API_KEY
+from tests.conftest import serving
 from tests.doubles.polygon import API_KEY as POLYGON_KEY
 from tests.doubles.polygon import PolygonDouble
 
 SPY = {"symbol": "spy", "condition": "price_above", "level": "500"}
-
-
-async def _client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver",
-                                     headers={"X-API-Key": API_KEY}, timeout=10) as http:
-            yield http
 
 
 @pytest.fixture
@@ -32,14 +23,14 @@ async def market(make_settings: Callable[..., Settings], database_url: str,
                  pg: PolygonDouble) -> AsyncIterator[httpx.AsyncClient]:
     polygon = PolygonSettings(api_key=POLYGON_KEY, rest_url=pg.rest_url, ws_url=pg.ws_url)  # type: ignore[arg-type]
     app = create_app(make_settings(database_url=database_url, polygon=polygon), roles=frozenset({"api", "engine"}))
-    async for http in _client(app):
+    async with serving(app) as http:
         yield http
 
 
 @pytest.fixture
 async def limited(make_settings: Callable[..., Settings], database_url: str) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(make_settings(database_url=database_url, max_active_alerts=2), roles=frozenset({"api", "engine"}))
-    async for http in _client(app):
+    async with serving(app) as http:
         yield http
 
 

@@ -15,12 +15,11 @@ import httpx
 import orjson
 import pytest
 import websockets
-from fastapi import FastAPI
 
 from api.app import create_app
 from core.runtime import Runtime
 from core.settings import PolygonSettings, Settings
-from tests.conftest import API_KEY
+from tests.conftest import API_KEY, serving
 from tests.doubles.polygon import API_KEY as POLYGON_KEY
 from tests.doubles.polygon import PolygonDouble
 from tests.serve import serve
@@ -33,25 +32,17 @@ def polygon_settings(make_settings: Callable[..., Settings], pg: PolygonDouble, 
     return make_settings(polygon=polygon, **overrides)
 
 
-async def _client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver",
-                                     headers={"X-API-Key": API_KEY}, timeout=10) as http:
-            yield http
-
-
 @pytest.fixture
 async def market(make_settings: Callable[..., Settings], pg: PolygonDouble) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(polygon_settings(make_settings, pg), roles=frozenset({"api", "engine"}))
-    async for http in _client(app):
+    async with serving(app) as http:
         yield http
 
 
 @pytest.fixture
 async def disabled(make_settings: Callable[..., Settings]) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(make_settings(polygon=PolygonSettings(api_key=None)), roles=frozenset({"api", "engine"}))
-    async for http in _client(app):
+    async with serving(app) as http:
         yield http
 
 

@@ -8,24 +8,16 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
 from api.app import create_app
 from core.settings import Settings, TradierSettings
-from tests.conftest import API_KEY
+from tests.conftest import serving
 from tests.doubles.tradier import ACCOUNT, TOKEN, TradierDouble
-
-
-async def _client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://testserver",
-            headers={"X-API-Key": API_KEY}) as client:
-        yield client
 
 
 @pytest.fixture
 async def client(make_settings: Callable[..., Settings]) -> AsyncIterator[httpx.AsyncClient]:
-    async for http in _client(create_app(make_settings(), roles=frozenset({"api"}))):
+    async with serving(create_app(make_settings(), roles=frozenset({"api"}))) as http:
         yield http
 
 
@@ -34,7 +26,7 @@ async def broker_client(make_settings: Callable[..., Settings]) -> AsyncIterator
     async with TradierDouble() as tradier:
         settings = make_settings(tradier=TradierSettings(access_token=TOKEN, account_id=ACCOUNT,
                                                          base_url=tradier.base_url))
-        async for http in _client(create_app(settings, roles=frozenset({"api"}))):
+        async with serving(create_app(settings, roles=frozenset({"api"}))) as http:
             yield http
 
 

@@ -23,7 +23,6 @@ import core.services.coach_tools as tools_module
 from core.adapters.llm import ChatDataLLM, OpenAICompatLLM, RetryPolicy
 from core.adapters.polygon.rest import PolygonMarketData
 from core.bus import InProcessBus
-from core.db.migrate import upgrade_to_head
 from core.db.models import CoachMessage
 from core.db.session import Database
 from core.domain.market import MarketSession, MarketStatus, Quote
@@ -127,14 +126,6 @@ class FakeRisk:
 
 
 # ---------------------------------------------------------------------------------------------- fixtures
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    database = Database(database_url)
-    await upgrade_to_head(database)
-    yield database
-    await database.close()
-
-
 @pytest.fixture
 async def openai() -> AsyncIterator[OpenAIDouble]:
     async with OpenAIDouble() as server:

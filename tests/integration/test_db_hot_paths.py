@@ -28,14 +28,6 @@ from core.services.settings import SettingsService, Tunables
 
 
 @pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    database = Database(database_url)
-    await upgrade_to_head(database)
-    yield database
-    await database.close()
-
-
-@pytest.fixture
 async def sqlite_db(tmp_path: Path) -> AsyncIterator[Database]:
     database = Database(f"sqlite+aiosqlite:///{tmp_path}/hops.db")
     await upgrade_to_head(database)
