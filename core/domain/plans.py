@@ -90,19 +90,40 @@ _HINTS = {"separators": ", written without separators like 1234.50",
           "not_finite": "; NaN and Infinity are not numbers"}
 
 
-def parse_price(field: str, raw: object) -> Decimal | Issue:
-    return parse_decimal(field, raw, ZERO, MAX_PRICE)
-
-
-def parse_decimal(field: str, raw: object, low: Decimal, high: Decimal,  # noqa: PLR0917
+def parse_decimal(field: str, raw: object, low: Decimal = ZERO, high: Decimal = MAX_PRICE,  # noqa: PLR0917
                   low_inclusive: bool = False, limit_places: bool = True) -> Decimal | Issue:
-    """`raw` (JSON number or numeric string) as a Decimal inside the bounds, or the Issue saying what is valid.
+    """`raw` (JSON number or numeric string) as a Decimal inside the bounds (by default: a price), or the Issue
+    saying what is valid.
 
     Refused: booleans, thousands separators (`1,000` is ambiguous across locales), NaN/Infinity, values out of
     bounds, and (with `limit_places`) more than MAX_PLACES decimals, which keeps every later division exact and
-    bounded. It runs ~10 times per plan + sizing, so it is one frame, hot callers pass arguments by position
-    (keywords cost ~650 instructions a call) and messages are only built on the error path.
+    bounded. It runs ~10 times per plan + sizing, so the accepting path for what clients send (a plain str,
+    int, float or Decimal) is one frame without keywords (~650 instructions each); anything else, and every
+    refusal, takes `_checked_decimal`, which also words the Issue.
     """
+    kind = type(raw)
+    text = (raw if "," not in raw and "_" not in raw else None) if kind is str else (  # type: ignore[operator]
+        repr(raw) if kind is float else raw if kind is int or kind is Decimal else None)
+    if text is not None:
+        try:
+            value = Decimal(text)  # type: ignore[arg-type]
+        except (ValueError, InvalidOperation):
+            pass
+        else:
+            if (value.is_finite() and (low < value <= high or (low_inclusive and value == low))
+                    and (not limit_places or not value % _SMALLEST)):  # half a quantize() and compare
+                return value
+    return _checked_decimal(field, raw, low, high, low_inclusive, limit_places)
+
+
+def parse_price(field: str, raw: object) -> Decimal | Issue:
+    """A price: greater than 0, at most MAX_PRICE, at most MAX_PLACES decimals (`parse_decimal`'s defaults)."""
+    return parse_decimal(field, raw)
+
+
+def _checked_decimal(field: str, raw: object, low: Decimal, high: Decimal,  # noqa: PLR0917
+                     low_inclusive: bool, limit_places: bool) -> Decimal | Issue:
+    """`parse_decimal` for any input: the same rules, checked one by one so a refusal can say which failed."""
     text: str | Decimal | int | None = None
     why = "not_a_number"
     if isinstance(raw, str):
@@ -130,7 +151,7 @@ def parse_decimal(field: str, raw: object, low: Decimal, high: Decimal,  # noqa:
                 return Issue("too_precise", f"{field} may have at most {MAX_PLACES} decimals (got "
                                             f"{_shown(raw)})", field)
             else:
-                return value
+                return value  # a subclass of str, int, float or Decimal
     bound = "at least" if low_inclusive else "greater than"
     rule = f"a number {bound} {low.normalize():f} and at most {high.normalize():f}"
     if why == "missing":
@@ -160,12 +181,13 @@ def parse_choice(field: str, raw: object, kind: type[E]) -> E | Issue:
 
 
 def parse_symbol(raw: str | None) -> str | Issue | None:
-    if raw is None or not raw.strip():
+    """The normalised symbol, None when there is none (None or blank), or the Issue naming the rule."""
+    if raw is None:
         return None
     try:
         return normalize_symbol(raw)
-    except Invalid as exc:
-        return Issue("symbol_invalid", exc.message, "symbol")
+    except Invalid as exc:  # a blank one too, which is no symbol: checked here, off the common path
+        return None if not raw.strip() else Issue("symbol_invalid", exc.message, "symbol")
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,15 +264,15 @@ class PlanResult(msgspec.Struct, frozen=True, gc=False):
 _TARGET_FIELDS = tuple(f"targets[{i}]" for i in range(MAX_TARGETS))
 
 
-def _parse_plan(*, side: object, entry: object, stop: object, targets: Sequence[object], symbol: str | None,
-                instrument: object) -> Plan | list[Issue]:
+def _parse_plan(side: object, entry: object, stop: object, targets: Sequence[object],  # noqa: PLR0917
+                symbol: str | None, instrument: object) -> Plan | list[Issue]:
     parsed_side = parse_choice("side", side, Side)
     parsed_kind = parse_choice("instrument", instrument, Instrument)
     parsed_symbol = parse_symbol(symbol)
-    parsed_entry = parse_price("entry", entry)
-    parsed_stop = parse_price("stop", stop)
+    parsed_entry = parse_decimal("entry", entry)  # parse_decimal's defaults: a price
+    parsed_stop = parse_decimal("stop", stop)
     fields = _TARGET_FIELDS if len(targets) <= MAX_TARGETS else [f"targets[{i}]" for i in range(len(targets))]
-    parsed_targets = tuple(map(parse_price, fields, targets))
+    parsed_targets = tuple(map(parse_decimal, fields, targets))
     if (isinstance(parsed_side, Side) and isinstance(parsed_kind, Instrument) and isinstance(parsed_entry, Decimal)
             and isinstance(parsed_stop, Decimal) and not isinstance(parsed_symbol, Issue)
             and len(targets) <= MAX_TARGETS and Issue not in map(type, parsed_targets)):
@@ -316,29 +338,37 @@ def _context_warnings(plan: Plan, market: MarketContext, risk: Decimal) -> list[
     return warnings
 
 
-def _summary(plan: Plan, *, risk: Decimal, risk_per_unit: Decimal, risk_pct: Decimal,
+def _summary(plan: Plan, risk: Decimal, risk_per_unit: Decimal, risk_pct: Decimal,  # noqa: PLR0917
              target_r: tuple[Decimal, ...], bands: tuple[RBand, ...], reward_risk: Decimal | None,
              default_rr: Decimal, warnings: Sequence[Issue]) -> str:
     """Numbers rounded to cents (`risk_pct`, `target_r`, `reward_risk`) have exactly two decimals and no
-    exponent, so they show as `!s`, which is what fmt_num returns for them without its call."""
-    what = f"{'Long' if plan.side is _LONG else 'Short'}{f' {plan.symbol}' if plan.symbol else ''}"
+    exponent, so they show as `!s`, which is what fmt_num returns for them without its call. One f-string per
+    part and one for the whole (the parts are few: a join over three bands or two targets costs more)."""
+    symbol = f" {plan.symbol}" if plan.symbol else ""
     if plan.instrument is _OPTION:
+        what = f"{'Long' if plan.side is _LONG else 'Short'}{symbol} option"
         shown_risk = f"{fmt_num(risk)} premium risk, {fmt_num(risk_per_unit)} per contract, {risk_pct!s}%"
-        what += " option"
     else:
+        what = f"{'Long' if plan.side is _LONG else 'Short'}{symbol}"
         shown_risk = f"{fmt_num(risk)} risk/share, {risk_pct!s}%"
-    text = f"{what} at {fmt_num(plan.entry)}, stop {fmt_num(plan.stop)} ({shown_risk})."
-    if reward_risk is not None:
-        shown = ", ".join([f"{fmt_num(t)} is {r!s}R" for t, r in zip(plan.targets, target_r, strict=True)])
-        verdict = "below" if reward_risk < default_rr else "meets"
-        text += (f" {'Targets:' if len(target_r) > 1 else 'Target'} {shown}. Reward:risk {reward_risk!s} "
-                 f"{verdict} the {fmt_setting(default_rr)} default.")
+    if reward_risk is None:
+        shown_targets = "No target set."
     else:
-        text += " No target set."
-    text += f" R bands: {', '.join([f'{band.r}R {fmt_num(band.price)}' for band in bands])}."
-    if warnings:
-        text += f" Watch: {'; '.join([w.code.replace('_', ' ') for w in warnings])}."
-    return text
+        if len(target_r) == 1:
+            shown = f"Target {fmt_num(plan.targets[0])} is {target_r[0]!s}R"
+        else:
+            shown = "Targets: " + ", ".join([f"{fmt_num(t)} is {r!s}R" for t, r in zip(plan.targets, target_r,
+                                                                                        strict=True)])
+        shown_targets = (f"{shown}. Reward:risk {reward_risk!s} {'below' if reward_risk < default_rr else 'meets'} "
+                         f"the {fmt_setting(default_rr)} default.")
+    if len(bands) == len(R_MULTIPLES):  # always for a long: R_MULTIPLES is (1, 2, 3)
+        first, second, third = bands
+        shown_bands = f"1R {fmt_num(first.price)}, 2R {fmt_num(second.price)}, 3R {fmt_num(third.price)}"
+    else:
+        shown_bands = ", ".join([f"{band.r}R {fmt_num(band.price)}" for band in bands])
+    watch = f" Watch: {'; '.join([w.code.replace('_', ' ') for w in warnings])}." if warnings else ""
+    return (f"{what} at {fmt_num(plan.entry)}, stop {fmt_num(plan.stop)} ({shown_risk}). {shown_targets} "
+            f"R bands: {shown_bands}.{watch}")
 
 
 def validate_plan(*, side: object, entry: object, stop: object, targets: Sequence[object] = (),
@@ -350,7 +380,7 @@ def validate_plan(*, side: object, entry: object, stop: object, targets: Sequenc
     conservative reading when a plan scales out). `max_stop_pct` defaults per instrument (10% of a stock
     price, 50% of an option premium). R bands at or below zero (a deep short) are left out: unreachable.
     """
-    parsed = _parse_plan(side=side, entry=entry, stop=stop, targets=targets, symbol=symbol, instrument=instrument)
+    parsed = _parse_plan(side, entry, stop, targets, symbol, instrument)
     errors = parsed if isinstance(parsed, list) else _side_errors(parsed)
     if errors or not isinstance(parsed, Plan):
         summary = "Plan not valid: " + "; ".join(issue.message for issue in errors) + "."
@@ -362,7 +392,9 @@ def validate_plan(*, side: object, entry: object, stop: object, targets: Sequenc
     if plan.side is _LONG:
         risk = entry - plan.stop
         target_r = tuple([cents((t - entry) / risk) for t in plan.targets])
-        bands = tuple([RBand(r, entry + risk * r) for r in R_MULTIPLES])
+        one_r = entry + risk  # repeated additions: exact, the digits and exponent of `entry + risk * r`
+        two_r = one_r + risk
+        bands: tuple[RBand, ...] = (RBand(1, one_r), RBand(2, two_r), RBand(3, two_r + risk))
     else:
         risk = plan.stop - entry
         target_r = tuple([cents((entry - t) / risk) for t in plan.targets])
@@ -383,7 +415,6 @@ def validate_plan(*, side: object, entry: object, stop: object, targets: Sequenc
     if market is not None:
         warnings.extend(_context_warnings(plan, market, risk))
     risk_per_unit = risk * OPTION_MULTIPLIER if kind is _OPTION else risk  # x 1 would change nothing
-    summary = _summary(plan, risk=risk, risk_per_unit=risk_per_unit, risk_pct=risk_pct, target_r=target_r,
-                       bands=bands, reward_risk=reward_risk, default_rr=default_rr, warnings=warnings)
+    summary = _summary(plan, risk, risk_per_unit, risk_pct, target_r, bands, reward_risk, default_rr, warnings)
     return PlanResult((), tuple(warnings), summary, default_rr, plan, risk, risk_per_unit, risk_pct, target_r,
                       bands, reward_risk)

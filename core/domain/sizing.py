@@ -18,7 +18,7 @@ import msgspec
 
 from core.domain.numbers import CENT, HUNDRED, ONE, ZERO, cents, fmt_money, fmt_num, fmt_setting
 from core.domain.orders import OPTION_MULTIPLIER
-from core.domain.plans import Instrument, Issue, Side, parse_choice, parse_decimal, parse_price, parse_symbol
+from core.domain.plans import Instrument, Issue, Side, parse_choice, parse_decimal, parse_symbol
 from core.domain.risk import RiskLimits
 
 CONFIDENCE_FLOOR = Decimal("0.5")
@@ -110,8 +110,8 @@ def suggest_size(*, entry: object, stop: object, limits: RiskLimits, equity: obj
     """Size a trade. The side follows from entry vs stop (stop below entry: long). `risk_per_trade_pct`
     overrides `limits.risk_per_trade_pct`; without `confidence` the budget is not scaled; without
     `buying_power` that cap is skipped and a warning says so. Inputs are parsed like plan prices."""
-    parsed_entry = parse_price("entry", entry)
-    parsed_stop = parse_price("stop", stop)
+    parsed_entry = parse_decimal("entry", entry)  # parse_decimal's defaults: a price
+    parsed_stop = parse_decimal("stop", stop)
     parsed_equity = parse_decimal("equity", equity, ZERO, MAX_MONEY)
     # The setting was validated when saved (RiskLimitsSettings: 0 < pct <= 10); only an override is parsed.
     pct = limits.risk_per_trade_pct if risk_per_trade_pct is None else parse_decimal(
@@ -127,9 +127,8 @@ def suggest_size(*, entry: object, stop: object, limits: RiskLimits, equity: obj
             and isinstance(pct, Decimal) and not isinstance(parsed_buying_power, Issue)
             and not isinstance(parsed_confidence, Issue) and isinstance(kind, Instrument)
             and not isinstance(parsed_symbol, Issue) and lot_size >= 1 and parsed_entry != parsed_stop):
-        return _size(entry=parsed_entry, stop=parsed_stop, equity=parsed_equity, pct=pct,
-                     buying_power=parsed_buying_power, confidence=parsed_confidence, kind=kind, symbol=parsed_symbol,
-                     lot=lot_size, limits=limits, confidence_floor=confidence_floor)
+        return _size(parsed_entry, parsed_stop, parsed_equity, pct, parsed_buying_power, parsed_confidence, kind,
+                     parsed_symbol, lot_size, limits, confidence_floor)
     errors = [v for v in (parsed_entry, parsed_stop, parsed_equity, pct, parsed_buying_power, parsed_confidence,
                           kind, parsed_symbol) if isinstance(v, Issue)]
     if lot_size < 1:
@@ -140,9 +139,9 @@ def suggest_size(*, entry: object, stop: object, limits: RiskLimits, equity: obj
     return SizingResult(tuple(errors), (), "Cannot size: " + "; ".join(e.message for e in errors) + ".")
 
 
-def _size(*, entry: Decimal, stop: Decimal, equity: Decimal, pct: Decimal, buying_power: Decimal | None,
-          confidence: Decimal | None, kind: Instrument, symbol: str | None, lot: int, limits: RiskLimits,
-          confidence_floor: Decimal) -> SizingResult:
+def _size(entry: Decimal, stop: Decimal, equity: Decimal, pct: Decimal,  # noqa: PLR0917
+          buying_power: Decimal | None, confidence: Decimal | None, kind: Instrument, symbol: str | None, lot: int,
+          limits: RiskLimits, confidence_floor: Decimal) -> SizingResult:
     if confidence is not None:
         confidence = confidence.quantize(CENT)
         scale = confidence_floor + (ONE - confidence_floor) * confidence
