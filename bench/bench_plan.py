@@ -1,6 +1,7 @@
 """Plan validation + sizing in-process (target p99 < 100 us) and a 50-position risk evaluation (< 5 ms).
 
-One operation is what `POST /plan/validate` + `POST /sizing/suggest` ask of the domain: `validate_plan` with a
+One operation is what `POST /plan/validate` + `POST /sizing/suggest` together ask of the domain (the goal is
+judged on the pair; each alone, what one request asks, is printed for information): `validate_plan` with a
 live market context and `suggest_size` with a confidence, summaries included, fed the raw JSON strings the REST
 bodies carry (`instrument` arrives as the string "stock"). Baseline: p99 131 us on a quiet machine before the
 issue-5 speed-up (the spec's original requirement was 800 ms). Figures are printed by wall clock and by this
@@ -12,7 +13,8 @@ fixed pure-Python loop of about the same length is timed the same way: its p99/p
 (timer ticks, a busy sibling vCPU, the hypervisor), which no change to the code can remove.
 For a load-independent comparison count instructions, e.g. `valgrind --tool=callgrind` around N calls and
 subtract a run with none: 513k instructions per operation before the speed-up, 320k after its first pass (326k
-with the string `instrument`), 249k after the second.
+with the string `instrument`), 249k after the second, 219k after the third (one-frame parsing, one f-string
+plan summary, index not slice in fmt_num).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from core.domain.sizing import suggest_size
 
 PLAN_TARGET_US = 100.0
 PLAN_BASELINE_P99_US = 131.0  # quiet machine, before the issue-5 speed-up
+QUIET_LOOP_P50_US = 45.0  # the fixed loop's p50 on this machine when its host is quiet (2026-11-25)
 ORIGINAL_PLAN_BUDGET_US = 800_000.0  # the spec's original requirement: 800 ms
 RISK_TARGET_US = 5_000.0
 LIMITS = RiskLimits()
@@ -41,12 +44,23 @@ MARKET = MarketContext(last=Decimal("190.42"), bid=Decimal("190.41"), ask=Decima
 TARGETS = ["192.00", "193.40"]  # the parsed JSON list, built once per request like the other fields
 
 
-def _plan_and_size() -> None:
+def _plan() -> None:
+    """What one `POST /plan/validate` asks of the domain."""
     plan = validate_plan(side="long", entry="190.50", stop="189.80", targets=TARGETS, symbol="AAPL",
                          instrument="stock", default_rr=LIMITS.default_rr, market=MARKET)
+    assert plan.ok and plan.summary
+
+
+def _size() -> None:
+    """What one `POST /sizing/suggest` asks of the domain."""
     sizing = suggest_size(entry="190.50", stop="189.80", limits=LIMITS, equity="100000",
                           buying_power="200000", confidence=0.72, symbol="AAPL", instrument="stock")
-    assert plan.ok and sizing.ok and plan.summary and sizing.summary
+    assert sizing.ok and sizing.summary
+
+
+def _plan_and_size() -> None:
+    _plan()
+    _size()
 
 
 def _fixed_loop() -> int:
@@ -130,6 +144,13 @@ def main() -> bool:
     print(f"tail: {plan_gcs} garbage collections ran inside the 20,000 timed calls; p99/p50 is "
           f"{wall_p99 / wall_p50:.2f} for the operation and {loop_p99 / loop_p50:.2f} for a fixed pure-Python loop "
           f"(p50 {loop_p50:.1f} us, p99 {loop_p99:.1f} us): the machine's own tail")
+    print(f"host speed: the fixed loop's p50 is {loop_p50 / QUIET_LOOP_P50_US:.2f}x its {QUIET_LOOP_P50_US:.0f} us "
+          "on a quiet host (a shared vCPU: above ~1.1x, other tenants slow this run down and the figures above "
+          "with it; information, the goal is judged on the raw figures)")
+    for name, call in (("plan validation alone (one /plan/validate)", _plan),
+                       ("sizing alone (one /sizing/suggest)", _size)):
+        alone, _ = _timed(call, runs=20_000, warmup=2_000)
+        print(f"{name}: p50 {alone['wall'][0]:.1f} us, p99 {alone['wall'][1]:.1f} us (information)")
     account = _account(50)
     risk, _ = _timed(lambda: evaluate_risk(LIMITS, account, NOW), runs=5_000, warmup=500)
     risk_met = _report("risk evaluation, 50 positions", risk, RISK_TARGET_US)

@@ -24,8 +24,11 @@ def fmt_num(value: Decimal) -> str:
     exactly two decimals and no exponent (an exponent always ends the text: `E+5`).
     """
     text = str(value)
-    if text[-3:-2] == ".":
-        return text
+    try:
+        if text[-3] == ".":  # an index: half the cost of a slice
+            return text
+    except IndexError:  # one or two characters: a whole number (an exponent form is longer)
+        return text + ".00"
     if "E" in text:
         text = f"{value:f}"
     dot = text.find(".")

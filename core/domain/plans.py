@@ -102,7 +102,8 @@ def parse_decimal(field: str, raw: object, low: Decimal = ZERO, high: Decimal = 
     refusal, takes `_checked_decimal`, which also words the Issue.
     """
     kind = type(raw)
-    text = (raw if "," not in raw and "_" not in raw else None) if kind is str else (  # type: ignore[operator]
+    # Decimal() refuses "1,000" but takes "1_000": only the underscore needs a look here.
+    text = (raw if "_" not in raw else None) if kind is str else (  # type: ignore[operator]
         repr(raw) if kind is float else raw if kind is int or kind is Decimal else None)
     if text is not None:
         try:
