@@ -92,13 +92,13 @@ def _limit_words(sizing: Sizing, limits: RiskLimits) -> str:
 
 def _summary(sizing: Sizing, limits: RiskLimits) -> str:
     """`confidence` and `pct_of_equity` are rounded to cents: `!s` shows them as fmt_num would (two decimals,
-    no exponent) without its call."""
+    no exponent) without its call. The risk % is the trader's setting (or an override): its text is cached."""
     what = f" of {sizing.symbol}" if sizing.symbol else ""
     scaled = (f" x {fmt_num(sizing.confidence_scale)} for confidence {sizing.confidence!s}"
               if sizing.confidence is not None else "")
     return (f"{'Long' if sizing.side is _LONG else 'Short'} {sizing.quantity} {sizing.unit}{what} at "
             f"{fmt_num(sizing.entry)}, stop {fmt_num(sizing.stop)}: risk {fmt_money(sizing.risk_amount)} of the "
-            f"{fmt_money(sizing.risk_budget)} budget ({fmt_num(sizing.risk_per_trade_pct)}% of "
+            f"{fmt_money(sizing.risk_budget)} budget ({fmt_setting(sizing.risk_per_trade_pct)}% of "
             f"{fmt_money(sizing.equity)} equity{scaled}). Notional {fmt_money(sizing.notional)}, "
             f"{sizing.pct_of_equity!s}% of equity. Limited by {_limit_words(sizing, limits)}.")
 
