@@ -2,11 +2,11 @@
 
 One operation is what `POST /plan/validate` + `POST /sizing/suggest` together ask of the domain (the goal is
 judged on the pair; each alone, what one request asks, is printed for information; the three and a fixed loop
-are timed in turns, 20 rounds of 1,000 calls each, so a slow stretch of the host weighs on all alike): `validate_plan` with a
-live market context and `suggest_size` with a confidence, summaries included, fed the raw JSON strings the REST
-bodies carry (`instrument` arrives as the string "stock"). Baseline: p99 131 us on a quiet machine before the
-issue-5 speed-up (the spec's original requirement was 800 ms). Figures are printed by wall clock and by this
-thread's CPU time; the goal is judged on the wall clock, so run it on a quiet machine.
+are timed in turns, 20 rounds of 1,000 calls each, so a slow stretch of the host weighs on all alike):
+`validate_plan` with a live market context and `suggest_size` with a confidence, summaries included, fed the raw
+JSON strings the REST bodies carry (`instrument` arrives as the string "stock"). Baseline: p99 131 us on a quiet
+machine before the issue-5 speed-up (the spec's original requirement was 800 ms). Figures are printed by wall
+clock and by this thread's CPU time; the goal is judged on the wall clock, so run it on a quiet machine.
 
 Two diagnostics say where a tail comes from. The garbage collections that ran inside timed calls are counted
 (`gc.callbacks`): near zero, because the result structs are `gc=False` and a call frees what it allocates. And a

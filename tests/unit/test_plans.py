@@ -18,6 +18,7 @@ from core.domain.plans import (
     PlanResult,
     RBand,
     Side,
+    _checked_decimal,
     cents,
     fmt_money,
     fmt_num,
@@ -267,3 +268,19 @@ def test_every_number_in_the_summary_is_a_computed_number(case: tuple[D, D, list
         assert all(f" {fmt_num(r)}R" in result.summary for r in result.target_r)
         for target, r in zip(short_targets, result.target_r, strict=True):  # R multiple, rounded to 0.01
             assert abs((target - entry) * (1 if side is Side.LONG else -1) / result.risk_per_share - r) <= D("0.005")
+
+
+_RAW_NUMBERS = (st.text(alphabet="0123456789.,_-+eE naNIfity", max_size=14) | st.integers(-10**13, 10**13)
+                | st.floats(allow_nan=True, allow_infinity=True) | st.decimals() | st.booleans() | st.none())
+
+
+@given(_RAW_NUMBERS, st.booleans(), st.booleans())
+def test_parse_decimal_fast_path_agrees_with_the_checked_path(raw: object, low_inclusive: bool,
+                                                              limit_places: bool) -> None:
+    """The one-frame accepting path must accept exactly what the rule-by-rule path accepts, with the same value,
+    and leave every refusal (and its wording) to it."""
+    args = (D(0), D(1_000_000), low_inclusive, limit_places)
+    fast, checked = parse_decimal("x", raw, *args), _checked_decimal("x", raw, *args)
+    assert fast == checked
+    if isinstance(fast, D):
+        assert str(fast) == str(checked)
