@@ -101,10 +101,15 @@ def parse_decimal(field: str, raw: object, low: Decimal = ZERO, high: Decimal = 
     int, float or Decimal) is one frame without keywords (~650 instructions each); anything else, and every
     refusal, takes `_checked_decimal`, which also words the Issue.
     """
-    kind = type(raw)
-    # Decimal() refuses "1,000" but takes "1_000": only the underscore needs a look here.
-    text = (raw if "_" not in raw else None) if kind is str else (  # type: ignore[operator]
-        repr(raw) if kind is float else raw if kind is int or kind is Decimal else None)
+    kind = type(raw)  # exact types only (no bool): subclasses take the checked path
+    text: object = None
+    if kind is str:
+        if "_" not in raw:  # type: ignore[operator]  # Decimal() takes "1_000" (it refuses "1,000" itself)
+            text = raw
+    elif kind is float:
+        text = repr(raw)
+    elif kind is int or kind is Decimal:
+        text = raw
     if text is not None:
         try:
             value = Decimal(text)  # type: ignore[arg-type]
