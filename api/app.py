@@ -17,6 +17,7 @@ from starlette.routing import WebSocketRoute
 from api.auth import resolve_api_key
 from api.errors import install_error_handlers
 from api.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from api.route_index import install_route_index
 from api.routers import ROUTERS
 from api.ws import WebSocketEndpoint, WebSocketHub
 from bots.slack import handle_slack_events, start_slack
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None, *, roles: frozenset[Role] = ALL
         return FileResponse(STATIC_DIR / "index.html")
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    install_route_index(app.router)  # last: it indexes the routes added so far
     return app
 
 
