@@ -6,6 +6,8 @@ the index knows, at start-up, the few routes whose pattern matches it (in their 
 and the first full match handled, exactly as the router would. Anything else (a path with parameters, a method
 no route takes (405), an unknown path (404, slash redirects), a match that brings scope keys of FastAPI's own)
 goes to the full router, unchanged. Build it once every route is added: a route added later is not indexed.
+What the router does besides matching is done here too (`scope["router"]`); FastAPI's router-level form limits
+and telemetry are not, as this app sets neither.
 """
 
 from __future__ import annotations
