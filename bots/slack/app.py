@@ -21,6 +21,7 @@ export` uploads a CSV to the user's DM with the app (files_upload_v2).
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -32,6 +33,7 @@ import structlog
 from slack_bolt import BoltResponse
 from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from starlette.requests import Request
@@ -127,11 +129,23 @@ async def post_messages(client: AsyncWebClient, channel: str, reply: Reply) -> N
         await client.chat_postMessage(channel=channel, text=bk.fallback(reply.text), blocks=message)
 
 
+def _bolt_logger() -> logging.Logger:
+    """Bolt's logger, without the start-up warning that a given `client` wins over the token in SLACK_BOT_TOKEN:
+    our settings read that same variable and the client is built from it, so there is nothing to warn about."""
+    logger = logging.getLogger("bots.slack.bolt")
+    skipped = warning_client_prioritized_and_token_skipped()
+    logger.addFilter(lambda record: record.getMessage() != skipped)
+    return logger
+
+
+_BOLT_LOGGER = _bolt_logger()
+
+
 def build_slack_app(runtime: Runtime, settings: Settings, client: AsyncWebClient | None = None, *,
                     process_before_response: bool = False) -> AsyncApp:
     secret = settings.slack.signing_secret.get_secret_value() if settings.slack.signing_secret else None
     app = AsyncApp(client=client or make_client(settings), signing_secret=secret, name="tradeassist",
-                   process_before_response=process_before_response)
+                   process_before_response=process_before_response, logger=_BOLT_LOGGER)
     commands = SlashCommands(runtime)
     seen: OrderedDict[str, None] = OrderedDict()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
@@ -16,6 +17,7 @@ from slack_sdk.models.blocks import Block
 
 from api.app import create_app
 from bots.slack import blocks as bk
+from bots.slack.app import build_slack_app
 from bots.slack.commands import parse_journal_text, parse_order_text
 from core.db.models import AlertRow, OrderIntentRow
 from core.domain.journal import JournalQuery
@@ -346,3 +348,15 @@ def test_position_and_order_lists_respect_slack_limits() -> None:
     assert all(len(m) <= bk.MAX_BLOCKS for m in bk.broker_orders_blocks(orders))
     assert parse_journal_text(["hi", "#a", "$spy"]) == {"kind": "note", "body": "hi #a $spy", "tags": ["a"],
                                                         "symbol": "SPY"}
+
+
+def test_no_warning_that_the_client_wins_over_the_token(settings: Settings, monkeypatch: pytest.MonkeyPatch,
+                                                        caplog: pytest.LogCaptureFixture) -> None:
+    """Bolt reads SLACK_BOT_TOKEN itself and warns that the given client wins; ours is built from that token."""
+    monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
+    with caplog.at_level(logging.WARNING):
+        app = build_slack_app(None, settings)  # type: ignore[arg-type]  # nothing runs: only the app is built
+    assert app.client.token == BOT_TOKEN
+    assert not [record for record in caplog.records if "will be unused" in record.getMessage()]
+    logging.getLogger("bots.slack.bolt").warning("other warnings still pass")
+    assert "other warnings still pass" in caplog.text
