@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from enum import Enum, StrEnum
-from typing import TypeVar, cast
+from typing import TypeVar
 
 import msgspec
 
@@ -113,12 +113,12 @@ def parse_decimal(field: str, raw: object, low: Decimal = ZERO, high: Decimal = 
     if text is not None:
         try:
             value = Decimal(text)  # type: ignore[arg-type]
-        except (ValueError, InvalidOperation):
-            pass
-        else:
-            if (value.is_finite() and (low < value <= high or (low_inclusive and value == low))
+            # No is_finite(): NaN fails the ordering comparisons (InvalidOperation) and Infinity the bounds.
+            if ((low < value <= high or (low_inclusive and value == low))
                     and (not limit_places or not value % _SMALLEST)):  # half a quantize() and compare
                 return value
+        except (ValueError, InvalidOperation):
+            pass
     return _checked_decimal(field, raw, low, high, low_inclusive, limit_places)
 
 
@@ -170,12 +170,11 @@ _VALUE_MAPS: dict[type[StrEnum], dict[object, Enum]] = {}
 
 
 def parse_choice(field: str, raw: object, kind: type[E]) -> E | Issue:
-    if isinstance(raw, kind):
-        return raw
-    if isinstance(raw, str):
-        # The enum's own value map (`kind(text)` costs ~1 us), kept here: any attribute read on an Enum class
-        # goes through EnumType's __getattr__ hook (~100 ns). The exact value, what clients send, needs no
-        # strip/lower.
+    """The member of `kind` that `raw` names: a member itself or its value (blanks and case forgiven)."""
+    if isinstance(raw, str):  # a member too: a StrEnum member is a str equal to its value, and hashes like it
+        # The enum's own value map (`kind(text)` costs ~1 us, `isinstance(raw, kind)` goes through EnumType),
+        # kept here: any attribute read on an Enum class goes through EnumType's __getattr__ hook (~100 ns).
+        # The exact value, what clients send, needs no strip/lower.
         members = _VALUE_MAPS.get(kind)
         if members is None:
             members = _VALUE_MAPS[kind] = kind._value2member_map_
@@ -283,7 +282,7 @@ def _parse_plan(side: object, entry: object, stop: object, targets: Sequence[obj
             and isinstance(parsed_stop, Decimal) and not isinstance(parsed_symbol, Issue)
             and len(targets) <= MAX_TARGETS and Issue not in map(type, parsed_targets)):
         # The checks that narrow the types are the validity test: no second pass over an error list.
-        return Plan(parsed_side, parsed_entry, parsed_stop, cast("tuple[Decimal, ...]", parsed_targets),
+        return Plan(parsed_side, parsed_entry, parsed_stop, parsed_targets,  # type: ignore[arg-type]  # all Decimal
                     parsed_symbol, parsed_kind)
     errors = [value for value in (parsed_side, parsed_kind, parsed_symbol, parsed_entry, parsed_stop,
                                   *parsed_targets) if isinstance(value, Issue)]
@@ -362,6 +361,9 @@ def _summary(plan: Plan, risk: Decimal, risk_per_unit: Decimal, risk_pct: Decima
     else:
         if len(target_r) == 1:
             shown = f"Target {fmt_num(plan.targets[0])} is {target_r[0]!s}R"
+        elif len(target_r) == 2:  # spelled out like the bands: zip + join over two costs twice as much
+            shown = (f"Targets: {fmt_num(plan.targets[0])} is {target_r[0]!s}R, "
+                     f"{fmt_num(plan.targets[1])} is {target_r[1]!s}R")
         else:
             shown = "Targets: " + ", ".join([f"{fmt_num(t)} is {r!s}R" for t, r in zip(plan.targets, target_r,
                                                                                         strict=True)])
@@ -377,6 +379,11 @@ def _summary(plan: Plan, risk: Decimal, risk_per_unit: Decimal, risk_pct: Decima
             f"R bands: {shown_bands}.{watch}")
 
 
+def _invalid(errors: Sequence[Issue], default_rr: Decimal) -> PlanResult:
+    summary = "Plan not valid: " + "; ".join(issue.message for issue in errors) + "."
+    return PlanResult(tuple(errors), (), summary, default_rr)
+
+
 def validate_plan(*, side: object, entry: object, stop: object, targets: Sequence[object] = (),
                   symbol: str | None = None, instrument: object = Instrument.STOCK, default_rr: Decimal,
                   market: MarketContext | None = None, max_stop_pct: Decimal | None = None) -> PlanResult:
@@ -387,26 +394,36 @@ def validate_plan(*, side: object, entry: object, stop: object, targets: Sequenc
     price, 50% of an option premium). R bands at or below zero (a deep short) are left out: unreachable.
     """
     parsed = _parse_plan(side, entry, stop, targets, symbol, instrument)
-    errors = parsed if isinstance(parsed, list) else _side_errors(parsed)
-    if errors or not isinstance(parsed, Plan):
-        summary = "Plan not valid: " + "; ".join(issue.message for issue in errors) + "."
-        return PlanResult(tuple(errors), (), summary, default_rr)
+    if isinstance(parsed, list):
+        return _invalid(parsed, default_rr)
     plan = parsed
     entry = plan.entry
+    long = plan.side is _LONG
     # The numbers below equal the `Plan` properties (x direction, x 1 keep a Decimal's digits and exponent);
-    # spelled out per side so each is computed once.
-    if plan.side is _LONG:
-        risk = entry - plan.stop
-        target_r = tuple([cents((t - entry) / risk) for t in plan.targets])
+    # spelled out per side so each is computed once. A positive risk and positive moves to every target are the
+    # side checks: only a plan that fails them pays for `_side_errors`, which words them.
+    risk = entry - plan.stop if long else plan.stop - entry
+    r_multiples = []
+    reward_risk = None  # the smallest R multiple, kept as they come (min() costs more for three or fewer)
+    if risk > ZERO:
+        for target in plan.targets:
+            move = target - entry if long else entry - target
+            if move <= ZERO:
+                break
+            r = cents(move / risk)
+            r_multiples.append(r)
+            if reward_risk is None or r < reward_risk:
+                reward_risk = r
+    if risk <= ZERO or len(r_multiples) < len(plan.targets):
+        return _invalid(_side_errors(plan), default_rr)
+    target_r = tuple(r_multiples)
+    if long:
         one_r = entry + risk  # repeated additions: exact, the digits and exponent of `entry + risk * r`
         two_r = one_r + risk
         bands: tuple[RBand, ...] = (RBand(1, one_r), RBand(2, two_r), RBand(3, two_r + risk))
     else:
-        risk = plan.stop - entry
-        target_r = tuple([cents((entry - t) / risk) for t in plan.targets])
         bands = tuple([RBand(r, price) for r in R_MULTIPLES if (price := entry - risk * r) > ZERO])
     risk_pct = cents(risk / entry * HUNDRED)
-    reward_risk = min(target_r) if target_r else None
     warnings = []
     if not target_r:
         warnings.append(Issue("no_target", "no target set: reward:risk cannot be judged", "targets"))
