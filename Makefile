@@ -1,25 +1,41 @@
-# The two commands: `make run` and `make test`. Both install into .venv first (idempotent, fast when current).
+# The two commands: `make run` and `make test`. Both install into .venv from the committed uv.lock first
+# (exact versions, hash-checked; fast when already current): `run` the runtime set, `test` runtime + dev tools.
 PYTHON ?= python3
 VENV := .venv
+TOOLS := .venv-tools
+UV := $(TOOLS)/bin/uv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.install-stamp
 
-.PHONY: install run test lint bench browser clean
+# uv installs into .venv with the Python found as $(PYTHON), and never downloads an interpreter of its own.
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+export UV_PYTHON := $(PYTHON)
+export UV_PYTHON_DOWNLOADS := never
 
-$(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+.PHONY: install install-dev lock lock-check run test lint bench browser clean
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+$(UV): requirements/uv.txt
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --require-hashes --only-binary :all: -r requirements/uv.txt
 	touch $@
 
-install: $(STAMP)
+# `make test` refuses to run on a lock that pyproject.toml has moved away from, instead of resolving anew.
+lock-check: $(UV)
+	@$(UV) lock --check --quiet 2>/dev/null || { \
+		echo "pyproject.toml and uv.lock disagree: run 'make lock' and commit uv.lock" >&2; exit 1; }
+
+lock: $(UV)
+	$(UV) lock
+
+install: $(UV)
+	$(UV) sync --locked --no-dev --quiet
+
+install-dev: lock-check
+	$(UV) sync --locked --quiet
 
 run: install
 	$(BIN)/tradeassist run
 
-lint: install
+lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
@@ -31,12 +47,12 @@ browser:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "chromium is missing: browser tests will be skipped (enable them: sudo apt-get install chromium)"; fi
 
-test: install browser lint
+test: install-dev browser lint
 	$(BIN)/python -m pytest
 
 # The HTTP benches drive the server with Debian's wrk (a Python client would eat the CPU the server needs);
 # as root we install it, otherwise they fall back to an in-process httpx client and say so.
-bench: install
+bench: install-dev
 	@if command -v wrk >/dev/null; then :; \
 	elif [ "$$(id -u)" = 0 ]; then \
 		echo "installing Debian's wrk for the HTTP benches"; \
@@ -45,4 +61,4 @@ bench: install
 	$(BIN)/python -m bench $(BENCH)
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(TOOLS) .mypy_cache .ruff_cache .pytest_cache

@@ -6,7 +6,7 @@ Redis alike.
 
 from __future__ import annotations
 
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 import msgspec
 
@@ -62,4 +62,4 @@ def encode_event(event: Event) -> bytes:
 
 
 def decode_event(raw: bytes | str) -> Event:
-    return cast(Event, _decoder.decode(raw))
+    return _decoder.decode(raw)
