@@ -2,4 +2,4 @@
 
 from pathlib import Path
 
-FIXTURES_DIR = Path(__file__).resolve().parents[3] / "shared" / "fixtures"
+FIXTURES_DIR = Path(__file__).resolve().parents[1] / "fixtures"

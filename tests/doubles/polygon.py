@@ -1,6 +1,6 @@
 """A local Polygon (Massive): REST on aiohttp and the stocks WebSocket on websockets' server, both on 127.0.0.1.
 
-Serves the recorded fixtures in ../shared/fixtures/polygon/ (shapes without a fixture are built from the nearest
+Serves the recorded fixtures in tests/fixtures/polygon/ (shapes without a fixture are built from the nearest
 recorded one, see api-facts.md §1) and scripts faults::
 
     async with PolygonDouble() as pg:
