@@ -1,34 +1,40 @@
 # One image for every role: `tradeassist api|engine|discord|slack|run|db upgrade|doctor`.
-FROM python:3.11-slim
+# Built from the same uv.lock as `make run`: exact versions, every file hash-checked; the base image pinned.
+FROM python:3.11.14-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    UV_PROJECT_ENVIRONMENT=/opt/venv \
+    UV_PYTHON_DOWNLOADS=never \
+    UV_LINK_MODE=copy \
+    UV_NO_CACHE=1 \
+    PATH=/opt/venv/bin:$PATH \
     API_HOST=0.0.0.0 \
     API_PORT=8000 \
     VAR_DIR=/app/var
 
 WORKDIR /app
 
-# An unprivileged user owns the writable state (var/: generated API key, default SQLite file).
+# An unprivileged user owns the writable state (var/: generated secrets, default SQLite file).
 RUN groupadd --system --gid 10001 tradeassist \
  && useradd --system --uid 10001 --gid tradeassist --home-dir /app --shell /usr/sbin/nologin tradeassist
 
-# Dependencies first (cached while only the code changes), then the package itself.
-COPY pyproject.toml README.md ./
-RUN mkdir -p core bots api tradeassist \
- && touch core/__init__.py bots/__init__.py api/__init__.py tradeassist/__init__.py \
- && pip install . \
- && pip uninstall --yes trading-assistant \
- && rm -rf core bots api tradeassist build *.egg-info
+# uv itself, pinned by hash, in a venv of its own.
+COPY requirements/uv.txt requirements/uv.txt
+RUN python -m venv /opt/uv \
+ && /opt/uv/bin/pip install --require-hashes --only-binary :all: -r requirements/uv.txt
+
+# The runtime set from the lock first (cached while only the code changes), then the package itself.
+COPY pyproject.toml uv.lock README.md ./
+RUN /opt/uv/bin/uv sync --locked --no-dev --no-install-project
 
 COPY core ./core
 COPY bots ./bots
 COPY api ./api
 COPY tradeassist ./tradeassist
-RUN pip install --no-deps . \
- && rm -rf build *.egg-info \
+RUN /opt/uv/bin/uv sync --locked --no-dev --no-editable \
  && mkdir -p /app/var \
  && chown tradeassist:tradeassist /app/var
 

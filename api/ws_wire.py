@@ -4,17 +4,30 @@ Going through ASGI `send` costs, per client and per event, a coroutine, Starlett
 `Frame` object and its serializer before the one `transport.write` that matters. Server frames are unmasked, so
 without an extension (permessage-deflate off, as `tradeassist run` configures uvicorn) a text frame is just a
 header and the payload: the hub builds it itself and writes it straight to the connection's transport. The wire
-is found through the ASGI `receive` callable, a bound method of uvicorn's protocol; any other server, or a
-connection that negotiated an extension, gets `None` and is served through plain ASGI `send`.
+is found through the ASGI `receive` callable, a bound method of uvicorn's protocol; any other server, a
+connection that negotiated an extension, or a uvicorn whose protocol lacks what this module uses (another
+version than the one the lock pins) gets `None` and is served through plain ASGI `send`.
 """
 
 from __future__ import annotations
 
 import struct
+from typing import Any
 
 from starlette.types import Receive
-from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.protocol import State
+
+try:
+    from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+except ImportError:  # a uvicorn without this implementation: every client goes through ASGI `send`
+    SANSIO_PROTOCOLS: tuple[type, ...] = ()
+else:
+    SANSIO_PROTOCOLS = (WebSocketsSansIOProtocol,)
+
+# What `tradeassist` asks uvicorn for: the implementation this module writes to, when this uvicorn has it.
+UVICORN_WS = "websockets-sansio" if SANSIO_PROTOCOLS else "auto"
+# The protocol attributes DirectWire reads; a protocol missing any of them is not written to directly.
+_USED = ("writable", "conn", "close_sent", "transport")  # conn: a websockets ServerProtocol (state, extensions)
 
 _TEXT = 0x81  # FIN + opcode 1 (text); RSV bits clear, no mask (server -> client)
 
@@ -34,7 +47,7 @@ class DirectWire:
 
     __slots__ = ("_protocol",)
 
-    def __init__(self, protocol: WebSocketsSansIOProtocol) -> None:
+    def __init__(self, protocol: Any) -> None:
         self._protocol = protocol
 
     def writable(self) -> bool:
@@ -53,7 +66,11 @@ class DirectWire:
 
 def direct_wire(receive: Receive) -> DirectWire | None:
     """The wire of an accepted connection, or None when frames must go through ASGI `send`."""
-    protocol = getattr(receive, "__self__", None)
-    if not isinstance(protocol, WebSocketsSansIOProtocol) or protocol.conn.extensions:
+    protocol: Any = getattr(receive, "__self__", None)
+    if not _writable_directly(protocol) or protocol.conn.extensions:
         return None
     return DirectWire(protocol)
+
+
+def _writable_directly(protocol: object) -> bool:
+    return isinstance(protocol, SANSIO_PROTOCOLS) and all(hasattr(protocol, name) for name in _USED)

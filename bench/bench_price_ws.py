@@ -45,7 +45,10 @@ ROOT = Path(__file__).resolve().parent.parent
 _CHILD = """
 import asyncio, os, sys, uvicorn
 from api.app import create_app
+from core.logs import configure_logging
 from core.settings import Settings
+
+configure_logging("WARNING")  # JSON lines on stderr: stdout carries only the `ready` line the bench waits for
 
 async def main() -> None:
     app = create_app(Settings(), roles=frozenset({"api", "engine"}))

@@ -9,6 +9,7 @@ Tunables that a trader edits at run time (risk limits, watchlist, ...) live in t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -106,7 +107,7 @@ class Settings(BaseSettings):
 
     model_config = _config()
 
-    database_url: str = "sqlite+aiosqlite:///./var/tradeassist.db"
+    database_url: str = ""  # unset: a SQLite file in var_dir (filled in by _default_database)
     event_bus_url: str = "memory://"
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)
@@ -141,6 +142,12 @@ class Settings(BaseSettings):
             return [normalize_symbol(symbol) for symbol in value]
         except Invalid as exc:
             raise ValueError(f"WATCHLIST: {exc.message}") from exc
+
+    @model_validator(mode="after")
+    def _default_database(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite+aiosqlite:///{Path(self.var_dir) / 'tradeassist.db'}"
+        return self
 
     @model_validator(mode="after")
     def _refuse_unguarded_live_trading(self) -> Settings:

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from api.app import create_app
 from api.auth import resolve_api_key
+from api.ws_wire import UVICORN_WS
 from core.db.migrate import upgrade_to_head
 from core.db.session import Database
 from core.logs import configure_logging
@@ -85,7 +86,7 @@ async def _serve(settings: Settings, roles: frozenset[Role]) -> None:
             server = uvicorn.Server(uvicorn.Config(
                 create_app(settings, runtime=runtime), host=settings.api_host, port=settings.api_port,
                 log_config=None, lifespan="on", ws_max_size=64 * 1024, ws_per_message_deflate=False,
-                ws="websockets-sansio",  # /ws writes its frames straight to these connections (api/ws_wire.py)
+                ws=UVICORN_WS,  # /ws writes its frames straight to these connections when it can (api/ws_wire.py)
                 ws_ping_interval=10, ws_ping_timeout=10))
             serving = runtime.spawn(server.serve(), name="uvicorn")
             await asyncio.wait({serving, asyncio.ensure_future(stop.wait())}, return_when=asyncio.FIRST_COMPLETED)
@@ -129,8 +130,8 @@ def discord() -> None:
 
 @app.command()
 def slack() -> None:
-    """Start only the Slack app: HTTP mode, Slack posts to /slack/events on API_HOST:API_PORT (Socket Mode with
-    SLACK_APP_TOKEN is not built yet, issue 9)."""
+    """Start only the Slack app: Socket Mode when SLACK_APP_TOKEN is set, otherwise HTTP mode (Slack posts to
+    /slack/events on API_HOST:API_PORT)."""
     _run_roles(frozenset({"slack"}))
 
 

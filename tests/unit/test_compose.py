@@ -202,7 +202,7 @@ def test_env_example_lists_every_setting_with_secrets_empty() -> None:
 def test_dockerfile_runs_tradeassist_as_a_non_root_user() -> None:
     instructions = dockerfile_instructions()
     keywords = [keyword for keyword, _ in instructions]
-    assert instructions[0] == ("FROM", "python:3.11-slim")
+    assert re.fullmatch(r"python:3\.11\.\d+-slim-\w+", instructions[0][1]), "the base image is pinned by version"
     entrypoints = [rest for keyword, rest in instructions if keyword == "ENTRYPOINT"]
     assert entrypoints and json.loads(entrypoints[-1]) == ["tradeassist"]
     users = [rest for keyword, rest in instructions if keyword == "USER"]
@@ -213,7 +213,15 @@ def test_dockerfile_runs_tradeassist_as_a_non_root_user() -> None:
     assert any(k == "RUN" and "useradd" in rest and user in rest for k, rest in instructions)
     healthchecks = [rest for keyword, rest in instructions if keyword == "HEALTHCHECK"]
     assert healthchecks and "/api/v1/diag/health" in healthchecks[-1]
-    assert any(k == "RUN" and "pip install" in rest for k, rest in instructions)
+
+
+
+def test_dockerfile_installs_from_the_lock_only() -> None:
+    runs = [rest for keyword, rest in dockerfile_instructions() if keyword == "RUN"]
+    copied = " ".join(rest for keyword, rest in dockerfile_instructions() if keyword == "COPY")
+    assert "uv.lock" in copied and "requirements/uv.txt" in copied
+    installs = [run for run in runs if "install" in run or "sync" in run]
+    assert installs and all("--require-hashes" in run or "sync --locked --no-dev" in run for run in installs), installs
 
 
 def test_dockerignore_keeps_secrets_and_local_state_out_of_the_image() -> None:

@@ -14,7 +14,7 @@ CLEAN = {"_env_file": None}
 
 def test_defaults_match_the_design_table(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = Settings(**CLEAN)  # type: ignore[arg-type]
-    assert settings.database_url == "sqlite+aiosqlite:///./var/tradeassist.db"
+    assert settings.database_url == "sqlite+aiosqlite:///var/tradeassist.db"
     assert settings.event_bus_url == "memory://"
     assert (settings.api_host, settings.api_port) == ("127.0.0.1", 8000)
     assert settings.polygon.rest_url == "https://api.polygon.io"
@@ -31,6 +31,18 @@ def test_defaults_match_the_design_table(monkeypatch: pytest.MonkeyPatch) -> Non
     assert (settings.order_confirm_ttl_sec, settings.order_max_slippage_bps) == (90, 50)
     assert settings.max_active_alerts == 1000
     assert settings.price_event_hz == 4
+
+
+def test_var_dir_moves_the_default_database(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("VAR_DIR", str(tmp_path / "state"))
+    settings = Settings(**CLEAN)  # type: ignore[arg-type]
+    assert settings.database_url == f"sqlite+aiosqlite:///{tmp_path}/state/tradeassist.db"
+
+
+def test_an_explicit_database_url_wins_over_var_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("VAR_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://db/trading")
+    assert Settings(**CLEAN).database_url == "postgresql+asyncpg://db/trading"  # type: ignore[arg-type]
 
 
 def test_environment_names_and_list_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
