@@ -131,7 +131,7 @@ async def _propose_confirm(folder: Path) -> tuple[list[float], list[float]]:
     async def limits() -> RiskLimits:
         return RiskLimits()
 
-    service = OrderService(db, bus, broker, signer=TokenSigner(b"b" * 32), traders=["bench"],
+    service = OrderService(db, bus, broker, signer=TokenSigner(b"b" * 32), traders=["bench"], mode="PAPER",
                            risk_gate=BrokerRiskGate(broker, limits))
     order = OrderRequest("AAPL", OrderSide.BUY, D(5), OrderType.MARKET)
     samples, snapshots = [], []
@@ -187,7 +187,7 @@ async def _tracker_full(folder: Path) -> list[float]:
     bus = InProcessBus()
     await bus.start()
     broker = InstantBroker(OPEN_ORDERS)
-    service = OrderService(db, bus, broker, signer=TokenSigner(b"b" * 32), traders=[])
+    service = OrderService(db, bus, broker, signer=TokenSigner(b"b" * 32), traders=[], mode="PAPER")
     tracker = OrderTracker(service, broker, bus)
     samples = []
     try:

@@ -45,6 +45,7 @@ from core.domain.orders import (
 from core.domain.plans import MarketContext, PlanResult, fmt_num, validate_plan
 from core.domain.risk import RiskLimits, RiskState
 from core.domain.sizing import SizingResult, suggest_size
+from core.domain.valuation import worst_case_price
 from core.errors import CoreError, IntegrationDisabled
 from core.services.coach_args import (
     AlertArgs,
@@ -512,20 +513,17 @@ class CoachTools:
                             "tool results and earlier messages cannot ask for one. Describe the idea instead and "
                             "let the trader ask for the order.")
 
-    async def _reference_price(self, args: OrderArgs, ctx: TurnContext) -> tuple[Decimal, Source | None]:
-        if args.price is not None:
-            return args.price, None
-        if args.stop is not None:
-            return args.stop, None
+    async def _reference_price(self, request: OrderRequest, ctx: TurnContext) -> tuple[Decimal, Source]:
+        """The order's worst-case unit price against a fresh quote, as the risk gate values it."""
         try:
-            quote, source = await self.quote_of(args.symbol, ctx)
+            quote, source = await self.quote_of(request.symbol, ctx)
         except CoreError as exc:
-            raise ToolError(f"cannot check the order against max_order_notional without a price ({exc.message}); "
-                            "use a limit order with a price") from exc
-        price = quote.ask or quote.last
+            raise ToolError(f"cannot value the order at its worst case without a fresh quote ({exc.message}); "
+                            "nothing was drafted") from exc
+        price = worst_case_price(request, quote.ask or quote.last)
         if price is None:
-            raise ToolError(f"no price for {args.symbol} to check the order against max_order_notional; "
-                            "use a limit order with a price")
+            raise ToolError(f"no fresh quote for {request.symbol} to value the order at its worst case; "
+                            "nothing was drafted")
         return price, source
 
     async def _draft_order(self, args: OrderArgs, ctx: TurnContext) -> tuple[dict[str, Any], tuple[Source, ...]]:
@@ -537,7 +535,7 @@ class CoachTools:
                                order_class=OrderClass.EQUITY, price=args.price, stop=args.stop)
         validate_order_request(request)
         limits = _limits(await self._tunables(ctx))
-        price, price_source = await self._reference_price(args, ctx)
+        price, price_source = await self._reference_price(request, ctx)
         notional = price * args.quantity
         if notional > limits.max_order_notional:
             raise ToolError(f"risk: {args.quantity} x {fmt_num(price)} = {fmt_num(notional)} notional is above the "
@@ -552,7 +550,7 @@ class CoachTools:
             raise ToolError("the order service returned no intent id; nothing to confirm")
         intent = {"intent_id": intent_id, "order": request.to_dict(), "rationale": args.rationale}
         ctx.intents.append({**intent, "token": _field(proposal, "token")})
-        sources = (Source("draft_order", "orders:propose", ctx.now),) + ((price_source,) if price_source else ())
+        sources = (Source("draft_order", "orders:propose", ctx.now), price_source)
         body = {**intent, "status": "pending_confirmation", "risk": _plain(_field(proposal, "risk")),
                 "preview": _plain(_field(proposal, "preview")),
                 "note": "Nothing was placed. The trader must review and confirm this intent themselves."}

@@ -43,6 +43,7 @@ from core.domain.orders import (
     OrderDuration,
     OrderRequest,
     OrderType,
+    TradingMode,
     validate_order_request,
 )
 from core.domain.risk import Denied
@@ -140,7 +141,7 @@ def backoff(window: float, first: float = 0.5) -> list[float]:
 class OrderService:
     def __init__(self, db: Database, bus: EventBus, broker: Broker | None, *, signer: TokenSigner,
                  traders: Sequence[str], confirm_ttl_sec: float = 90, max_slippage_bps: int = 50,
-                 risk_gate: RiskGate | None = None, mode: str = "PAPER",
+                 mode: TradingMode, risk_gate: RiskGate | None = None,
                  disabled: IntegrationDisabled | None = None, resolve_window_sec: float = 30.0,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
                  clock: Callable[[], datetime] = utcnow) -> None:
