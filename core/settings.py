@@ -67,7 +67,8 @@ class TradierSettings(BaseSettings):
     @field_validator("base_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
-        if value is not None and (urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).hostname):
+        parts = urlsplit(value) if value is not None else None
+        if parts is not None and (parts.scheme not in ("http", "https") or not parts.hostname):
             raise ValueError(f"TRADIER_BASE_URL must be an http(s) URL with a host, e.g. "
                              f"https://{TRADIER_SANDBOX_HOST}/v1 (got {value!r})")
         return value
