@@ -133,7 +133,8 @@ class Runtime:
         status = self.settings.integrations()["broker"]
         risk = RiskService(broker=self.broker, settings_service=self.settings_service, market=self.market,
                            eval_sec=self.settings.risk_eval_sec, disabled_reason=status.reason,
-                           how_to_enable=status.how_to_enable)
+                           how_to_enable=status.how_to_enable,
+                           collar_pct=self.settings.order_price_collar_pct)
         plans = PlanService(self.settings_service, risk, self.market,
                             market_enabled=self.settings.polygon.api_key is not None)
         return risk, plans
@@ -151,7 +152,7 @@ class Runtime:
             self.db, self.bus, self.broker, signer=TokenSigner(load_secret(self.settings)),
             traders=self.settings.traders, confirm_ttl_sec=self.settings.order_confirm_ttl_sec,
             max_slippage_bps=self.settings.order_max_slippage_bps, risk_gate=self.risk,
-            mode="LIVE" if self.settings.tradier.env == "production" else "PAPER",
+            mode=self.settings.tradier.trading_mode,
             disabled=IntegrationDisabled("broker", status.reason, status.how_to_enable))
         tracker = None
         if "engine" in self.roles and self.broker is not None:

@@ -8,13 +8,17 @@ Tunables that a trader edits at run time (risk limits, watchlist, ...) live in t
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from core.domain.orders import TradingMode
 from core.domain.symbols import normalize_symbol
 from core.errors import Invalid
 
@@ -37,20 +41,69 @@ class PolygonSettings(BaseSettings):
     ws_url: str = "wss://socket.polygon.io/stocks"
 
 
+TRADIER_SANDBOX_HOST = "sandbox.tradier.com"
+TRADIER_PRODUCTION_HOST = "api.tradier.com"
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 class TradierSettings(BaseSettings):
+    """Where orders go. LIVE or PAPER is read from the host actually called, not from `env` alone: Tradier's
+    sandbox host is PAPER; its production host, and any other host that is not loopback (a proxy, a typo), is
+    LIVE; a loopback host (a local test double) takes the mode `env` names."""
+
     model_config = _config("TRADIER_")
     access_token: SecretStr | None = None
     account_id: str | None = None
     env: Literal["sandbox", "production"] = "sandbox"
     base_url: str | None = None
 
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        parts = urlsplit(value) if value is not None else None
+        if parts is not None and (parts.scheme not in ("http", "https") or not parts.hostname):
+            raise ValueError(f"TRADIER_BASE_URL must be an http(s) URL with a host, e.g. "
+                             f"https://{TRADIER_SANDBOX_HOST}/v1 (got {value!r})")
+        return value
+
     @property
     def effective_base_url(self) -> str:
         if self.base_url:
             return self.base_url.rstrip("/")
         if self.env == "production":
-            return "https://api.tradier.com/v1"
-        return "https://sandbox.tradier.com/v1"
+            return f"https://{TRADIER_PRODUCTION_HOST}/v1"
+        return f"https://{TRADIER_SANDBOX_HOST}/v1"
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.effective_base_url).hostname or ""
+
+    @property
+    def trading_mode(self) -> TradingMode:
+        host = self.host
+        if host == TRADIER_SANDBOX_HOST:
+            return "PAPER"
+        if _is_loopback(host):
+            return "LIVE" if self.env == "production" else "PAPER"
+        return "LIVE"
+
+    def live_reason(self) -> str:
+        """Why orders go to a live account (for the refusal without ALLOW_LIVE_TRADING)."""
+        host = self.host
+        if host == TRADIER_PRODUCTION_HOST:
+            return f"orders go to {host}, Tradier's production API: real orders with real money"
+        if _is_loopback(host):
+            return f"TRADIER_ENV=production names a live account behind {host}"
+        return (f"orders go to {host}, which is not Tradier's sandbox ({TRADIER_SANDBOX_HOST}), so they are "
+                "treated as real orders with real money")
 
 
 class LLMSettings(BaseSettings):
@@ -123,6 +176,7 @@ class Settings(BaseSettings):
     risk_eval_sec: float = Field(default=5, gt=0)
     order_confirm_ttl_sec: int = Field(default=90, gt=0)
     order_max_slippage_bps: int = Field(default=50, ge=0)
+    order_price_collar_pct: Decimal = Field(default=Decimal(10), gt=0, le=100)
     max_active_alerts: int = Field(default=1000, gt=0)
     price_event_hz: float = Field(default=4, gt=0)
 
@@ -151,10 +205,11 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_unguarded_live_trading(self) -> Settings:
-        if self.tradier.env == "production" and not self.allow_live_trading:
+        if self.tradier.trading_mode == "LIVE" and not self.allow_live_trading:
             raise ValueError(
-                "TRADIER_ENV=production places real orders with real money; set ALLOW_LIVE_TRADING=true to "
-                "confirm that this is intended, or use TRADIER_ENV=sandbox for the paper account"
+                f"{self.tradier.live_reason()}; set ALLOW_LIVE_TRADING=true to confirm that this is intended, or "
+                f"use the paper account (TRADIER_ENV=sandbox and TRADIER_BASE_URL unset or "
+                f"https://{TRADIER_SANDBOX_HOST}/v1)"
             )
         return self
 
@@ -181,8 +236,7 @@ class Settings(BaseSettings):
         if missing:
             return IntegrationStatus("broker", False, f"{' and '.join(missing)} not set",
                                      "set TRADIER_ACCESS_TOKEN and TRADIER_ACCOUNT_ID (sandbox = paper account)")
-        mode = "LIVE" if self.tradier.env == "production" else "PAPER"
-        return IntegrationStatus("broker", True, f"Tradier {self.tradier.env} ({mode})", "")
+        return IntegrationStatus("broker", True, f"Tradier at {self.tradier.host} ({self.tradier.trading_mode})", "")
 
     def _coach(self) -> IntegrationStatus:
         if self.llm.provider == "chatdata":

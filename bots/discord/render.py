@@ -255,7 +255,7 @@ def order_text(order: dict[str, Any]) -> str:
 def order_preview_embed(result: dict[str, Any]) -> discord.Embed:
     """`OrderService.propose` result (`ProposeResult.to_dict()`): the exact order, cost, buying power effect,
     risk decision and the PAPER/LIVE badge."""
-    mode = str(result.get("mode") or "PAPER")
+    mode = str(result.get("mode") or "UNKNOWN")
     risk = result.get("risk") or {}
     intent = result.get("intent") or {}
     order = intent.get("order") or {}
@@ -275,7 +275,7 @@ def order_preview_embed(result: dict[str, Any]) -> discord.Embed:
     expires = intent.get("expires_at")
     footer = f"{mode} account · confirm before {expires}" if expires else f"{mode} account"
     return make_embed(f"[{mode}] Confirm order?", "Nothing is sent until you press Confirm.",
-                      colour=RED if mode == "LIVE" else AMBER, fields=fields, footer=footer)
+                      colour=AMBER if mode == "PAPER" else RED, fields=fields, footer=footer)
 
 
 def order_outcome_embed(result: dict[str, Any]) -> discord.Embed:

@@ -194,7 +194,7 @@ def describe_order(order: dict[str, Any]) -> str:
 
 def order_preview_blocks(result: dict[str, Any]) -> Blocks:
     """The proposal (ProposeResult.to_dict()): a denial, or a preview with Confirm/Cancel (native confirm)."""
-    mode = result.get("mode", "PAPER")
+    mode = result.get("mode") or "UNKNOWN"
     risk = result.get("risk") or {}
     intent = result.get("intent")
     if intent is None or result.get("token") is None:

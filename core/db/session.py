@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -18,15 +18,26 @@ from core.db.sqlite_driver import one_hop_dbapi
 from core.errors import ExternalTransient
 
 WRITE_WAIT_SEC = 10.0
+SQLITE_FULL = "PRAGMA synchronous=FULL"
+SQLITE_NORMAL = "PRAGMA synchronous=NORMAL"
+# Only 'off' loses commits on a server crash; 'local', 'remote_write', 'remote_apply' are left as configured.
+PG_SYNC_COMMIT_ON = text("SELECT set_config('synchronous_commit', 'on', true) "
+                         "WHERE current_setting('synchronous_commit') = 'off'")
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor = dbapi_conn.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(SQLITE_NORMAL)
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
+
+
+async def _run_alone(conn: AsyncConnection, statement: str) -> None:
+    """A statement outside any transaction (SQLite refuses some PRAGMAs inside one; pysqlite opens none for it)."""
+    await conn.exec_driver_sql(statement)
+    await conn.commit()
 
 
 def _json_loads(text: str | bytes) -> Any:
@@ -69,9 +80,31 @@ class Database:
         self._write_lock = asyncio.Lock() if self._sqlite else None
 
     @asynccontextmanager
-    async def uow(self) -> AsyncIterator[AsyncSession]:
-        async with self._writer(), self._sessions() as session, session.begin():
-            yield session
+    async def uow(self, *, durable: bool = False) -> AsyncIterator[AsyncSession]:
+        """One transaction. `durable`: its commit survives an OS crash or power loss, not only a process crash
+        (order-intent transitions, where a lost write could let a confirmed order be confirmed again).
+
+        SQLite runs with synchronous=NORMAL: in WAL mode a commit is safe from a process crash but reaches the disk
+        only at the next checkpoint. A durable transaction runs with synchronous=FULL (the WAL is fsynced at its
+        commit) on its connection, set back to NORMAL afterwards. PostgreSQL flushes the WAL at every commit by
+        default; a durable transaction turns `synchronous_commit` back on if the server or role switched it off.
+        """
+        if not durable:
+            async with self._writer(), self._sessions() as session, session.begin():
+                yield session
+            return
+        async with self._writer(), self.engine.connect() as conn:
+            if self._sqlite:
+                await _run_alone(conn, SQLITE_FULL)
+                try:
+                    async with self._sessions(bind=conn) as session, session.begin():
+                        yield session
+                finally:
+                    await _run_alone(conn, SQLITE_NORMAL)
+                return
+            async with self._sessions(bind=conn) as session, session.begin():
+                await session.execute(PG_SYNC_COMMIT_ON)
+                yield session
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:

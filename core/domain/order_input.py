@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from core.domain.orders import (
+    MAX_PRICE,
     OrderClass,
     OrderDuration,
     OrderLeg,
@@ -26,7 +27,6 @@ from core.domain.symbols import normalize_symbol
 from core.errors import Invalid
 
 MAX_QUANTITY = Decimal(1_000_000)
-MAX_PRICE = Decimal(10_000_000)
 
 
 def _finite(value: Decimal | None, name: str) -> Decimal | None:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from core.domain.symbols import normalize_symbol
 from core.errors import Invalid
+
+TradingMode = Literal["LIVE", "PAPER"]
+"""Where orders go: LIVE (real money) or PAPER (the broker's sandbox); derived in `TradierSettings.trading_mode`."""
 
 
 class OrderSide(StrEnum):
@@ -165,6 +168,9 @@ _SINGLE_TYPES = frozenset({OrderType.MARKET, OrderType.LIMIT, OrderType.STOP, Or
 _MULTILEG_TYPES = frozenset({OrderType.MARKET, OrderType.DEBIT, OrderType.CREDIT, OrderType.EVEN})
 _OCC = re.compile(r"^[A-Z]{1,6}\d{6}[CP]\d{8}$")
 OPTION_MULTIPLIER = 100
+MAX_PRICE = Decimal(10_000_000)
+PENNY = Decimal("0.01")
+SUB_PENNY = Decimal("0.0001")
 
 
 def contract_multiplier(symbol: str) -> int:
@@ -222,11 +228,30 @@ def _check_quantity(quantity: Decimal, field_name: str = "quantity") -> None:
         raise _fail(f"{field_name} must be a whole number above zero, got {quantity}", field_name)
 
 
+def tick_size(price: Decimal, *, option: bool = False) -> Decimal:
+    """The smallest price step: $0.01 at or above $1 and $0.0001 below for shares (SEC Rule 612); $0.01 for
+    option premiums and net prices at any level (the broker may still ask for 0.05 on some option classes)."""
+    return PENNY if option or price >= 1 else SUB_PENNY
+
+
+def _check_price(value: Decimal, name: str, *, option: bool) -> None:
+    if not value.is_finite() or value <= 0:
+        raise _fail(f"{name} must be a number above zero, got {value}", name)
+    if value > MAX_PRICE:
+        raise _fail(f"{name} {value} is not a plausible price (at most {MAX_PRICE})", name)
+    tick = tick_size(value, option=option)
+    if value % tick:
+        example = value.quantize(tick, ROUND_DOWN)
+        raise _fail(f"{name} {value} is not a multiple of the ${tick} tick for that price"
+                    f"{' (options)' if option else ''}, e.g. {example}", name)
+
+
 def _check_prices(order: OrderRequest) -> None:
+    option = order.option_symbol is not None or order.order_class is OrderClass.MULTILEG
     for name in ("price", "stop", "take_profit", "stop_loss"):
         value = getattr(order, name)
-        if value is not None and value <= 0:
-            raise _fail(f"{name} must be above zero, got {value}", name)
+        if value is not None:
+            _check_price(value, name, option=option)
     if order.type in (OrderType.LIMIT, OrderType.STOP_LIMIT, OrderType.DEBIT, OrderType.CREDIT) \
             and order.price is None:
         raise _fail(f"a {order.type} order needs a price", "price")

@@ -34,6 +34,7 @@ from core.domain.orders import (
     contract_multiplier,
 )
 from core.domain.plans import cents, fmt_money, fmt_num
+from core.domain.valuation import DEFAULT_COLLAR_PCT, collar_denial, worst_case_price
 
 
 class TradingStatus(StrEnum):
@@ -229,17 +230,16 @@ def reduces_exposure(order: OrderRequest, account: AccountSnapshot) -> bool:
     return True
 
 
-def _reference_price(order: OrderRequest, account: AccountSnapshot, quote: Decimal | None) -> Decimal | None:
-    """The order's own limit (or stop) price, else the fresh quote, else the engine's last price."""
-    for candidate in (order.price, order.stop, quote):
-        if candidate is not None:
-            return candidate
-    return account.prices.get(order.option_symbol or order.symbol)
+def _market_price(order: OrderRequest, account: AccountSnapshot, quote: Decimal | None) -> Decimal | None:
+    """The fresh quote, else the risk cycle's live price (at most RISK_EVAL_SEC old); never the order's own price."""
+    return quote if quote is not None else account.prices.get(order.option_symbol or order.symbol)
 
 
 def check_order(order: OrderRequest, state: RiskState, account: AccountSnapshot, *,
-                price: Decimal | None = None) -> Decision:
-    """The single gate. `price` is a fresh quote for market orders; a limit/stop order is valued at its own price.
+                price: Decimal | None = None, collar_pct: Decimal = DEFAULT_COLLAR_PCT) -> Decision:
+    """The single gate. `price` is the fresh quote of the order's symbol; every order is valued at its worst case
+    against it (`core.domain.valuation`), and a limit or stop price more than `collar_pct` % from it is refused,
+    reducing orders included. An order that adds exposure and has no quote cannot be valued: it is refused.
 
     Order-level limits for orders that add exposure: max order notional, max open positions (a new symbol while
     at the limit), max position % of equity (the resulting position), buying power. A multileg order is
@@ -248,16 +248,23 @@ def check_order(order: OrderRequest, state: RiskState, account: AccountSnapshot,
     if order.quantity <= 0:
         return Denied("invalid_quantity", f"quantity must be above zero (got {order.quantity})")
     symbol = order.option_symbol or order.symbol
+    market = _market_price(order, account, price)
+    if market is not None and (too_far := collar_denial(order, market, collar_pct)) is not None:
+        return Denied("price_collar", too_far)
     if reduces_exposure(order, account):
         return Approved(reducing=True)
     if state.status is not TradingStatus.ACTIVE:
         what = "Trading is halted" if state.status is TradingStatus.HALTED else "Reduce-only"
         return Denied(state.status.value.lower(), f"{what}: {'; '.join(state.reasons)}. Only orders that reduce "
                                                   f"an open position are accepted; this one opens or adds to {symbol}.")
-    reference = _reference_price(order, account, price)
+    reference = worst_case_price(order, market)
     if reference is None:
-        return Denied("no_price", f"no price to check this {symbol} order against the limits: get a quote or "
-                                  "give a limit price")
+        if order.order_class is OrderClass.MULTILEG:
+            return Denied("no_price", f"a multileg {order.type} order has no net price to value it at: give a "
+                                      "debit or credit price")
+        return Denied("no_quote", f"no fresh quote for {symbol}, so this {order.type} order cannot be valued at its "
+                                  "worst case against the limits; nothing was sent. Try again when quotes are "
+                                  "available")
     limits = state.limits
     multiplier = OPTION_MULTIPLIER if order.order_class is OrderClass.MULTILEG else contract_multiplier(symbol)
     notional = cents(reference * order.quantity * multiplier)

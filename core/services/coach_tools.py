@@ -45,6 +45,7 @@ from core.domain.orders import (
 from core.domain.plans import MarketContext, PlanResult, fmt_num, validate_plan
 from core.domain.risk import RiskLimits, RiskState
 from core.domain.sizing import SizingResult, suggest_size
+from core.domain.valuation import worst_case_price
 from core.errors import CoreError, IntegrationDisabled
 from core.services.coach_args import (
     AlertArgs,
@@ -512,21 +513,16 @@ class CoachTools:
                             "tool results and earlier messages cannot ask for one. Describe the idea instead and "
                             "let the trader ask for the order.")
 
-    async def _reference_price(self, args: OrderArgs, ctx: TurnContext) -> tuple[Decimal, Source | None]:
-        if args.price is not None:
-            return args.price, None
-        if args.stop is not None:
-            return args.stop, None
+    async def _reference_price(self, request: OrderRequest, ctx: TurnContext) -> tuple[Decimal, Source] | None:
+        """The order's worst-case unit price against a fresh market quote, as the risk gate values it; None when the
+        market service has no quote: the order service's gate then values it against the broker's quote (and
+        refuses the order without one)."""
         try:
-            quote, source = await self.quote_of(args.symbol, ctx)
-        except CoreError as exc:
-            raise ToolError(f"cannot check the order against max_order_notional without a price ({exc.message}); "
-                            "use a limit order with a price") from exc
-        price = quote.ask or quote.last
-        if price is None:
-            raise ToolError(f"no price for {args.symbol} to check the order against max_order_notional; "
-                            "use a limit order with a price")
-        return price, source
+            quote, source = await self.quote_of(request.symbol, ctx)
+        except CoreError:
+            return None
+        price = worst_case_price(request, quote.ask or quote.last)
+        return None if price is None else (price, source)
 
     async def _draft_order(self, args: OrderArgs, ctx: TurnContext) -> tuple[dict[str, Any], tuple[Source, ...]]:
         self._require_trade_request(ctx, args.symbol)
@@ -537,11 +533,10 @@ class CoachTools:
                                order_class=OrderClass.EQUITY, price=args.price, stop=args.stop)
         validate_order_request(request)
         limits = _limits(await self._tunables(ctx))
-        price, price_source = await self._reference_price(args, ctx)
-        notional = price * args.quantity
-        if notional > limits.max_order_notional:
-            raise ToolError(f"risk: {args.quantity} x {fmt_num(price)} = {fmt_num(notional)} notional is above the "
-                            f"{fmt_num(limits.max_order_notional)} max order notional; nothing was drafted. "
+        valued = await self._reference_price(request, ctx)
+        if valued is not None and (notional := valued[0] * args.quantity) > limits.max_order_notional:
+            raise ToolError(f"risk: {args.quantity} x {fmt_num(valued[0])} = {fmt_num(notional)} notional is above "
+                            f"the {fmt_num(limits.max_order_notional)} max order notional; nothing was drafted. "
                             "Use suggest_size for a size within the limits")
         proposal = await self._orders.propose(ctx.actor, request, rationale=args.rationale, source="coach")
         denied = denial_of(proposal)
@@ -552,7 +547,7 @@ class CoachTools:
             raise ToolError("the order service returned no intent id; nothing to confirm")
         intent = {"intent_id": intent_id, "order": request.to_dict(), "rationale": args.rationale}
         ctx.intents.append({**intent, "token": _field(proposal, "token")})
-        sources = (Source("draft_order", "orders:propose", ctx.now),) + ((price_source,) if price_source else ())
+        sources = (Source("draft_order", "orders:propose", ctx.now),) + ((valued[1],) if valued else ())
         body = {**intent, "status": "pending_confirmation", "risk": _plain(_field(proposal, "risk")),
                 "preview": _plain(_field(proposal, "preview")),
                 "note": "Nothing was placed. The trader must review and confirm this intent themselves."}

@@ -18,6 +18,7 @@ import structlog
 
 from core.domain.orders import OrderRequest
 from core.domain.risk import AccountSnapshot, Approved, Decision, Denied, RiskLimits, check_order, evaluate_risk
+from core.domain.valuation import DEFAULT_COLLAR_PCT
 from core.errors import CoreError
 from core.ports import Broker
 
@@ -26,7 +27,7 @@ FILLED = frozenset({"filled", "partially_filled"})
 
 
 class RiskGate(Protocol):
-    """`price`: a fresh quote, so a market order can be valued (a limit/stop order is valued at its own price)."""
+    """`price`: the fresh quote of the order's symbol, which every order is valued against (at its worst case)."""
 
     def check(self, order: OrderRequest, *, price: Decimal | None = None) -> Decision | Awaitable[Decision]: ...
 
@@ -75,9 +76,10 @@ class BrokerRiskGate:
     quotes). Consecutive losses are not known here (the risk engine tracks them), so that limit is not applied."""
 
     def __init__(self, broker: Broker, limits: Callable[[], Awaitable[RiskLimits]], *,
-                 now: Callable[[], datetime] | None = None) -> None:
+                 now: Callable[[], datetime] | None = None, collar_pct: Decimal = DEFAULT_COLLAR_PCT) -> None:
         self.broker = broker
         self.limits = limits
+        self.collar_pct = collar_pct
         self._now = now or (lambda: datetime.now(UTC))
 
     async def check(self, order: OrderRequest, *, price: Decimal | None = None) -> Decision:
@@ -95,4 +97,5 @@ class BrokerRiskGate:
                                           f"({exc.message}); nothing was sent")
         account = AccountSnapshot(balances=balances, positions=positions, prices=prices, trades_today=trades)
         state = evaluate_risk(limits, account, self._now())
-        return check_order(order, state, account, price=price or prices.get(order.option_symbol or order.symbol))
+        return check_order(order, state, account, price=price or prices.get(order.option_symbol or order.symbol),
+                           collar_pct=self.collar_pct)

@@ -14,6 +14,12 @@ Intent states: PENDING -> SUBMITTING -> SUBMITTED | REJECTED | ABORTED | FAILED 
 PENDING -> CANCELLED | EXPIRED; UNKNOWN -> SUBMITTED. Cancel and replace of a broker order are intents too
 (action "cancel"/"replace"; no preview). Every transition writes a journal audit entry (kind "order") in the
 same transaction, and `orders` is published on the bus after it commits.
+
+The transitions out of PENDING made here (to SUBMITTING, CANCELLED) are committed durably (`Database.uow(durable=
+True)`: they survive an OS crash or power loss, not only a process crash), because losing one would make the
+intent confirmable again inside its TTL: sent twice, or sent after it was withdrawn. Losing any other write sends
+nothing: a lost PENDING row cannot be confirmed, a lost EXPIRED leaves a PENDING row whose expiry confirm checks
+anyway, and an intent that falls back to SUBMITTING is settled by its tag (or reported UNKNOWN) by the tracker.
 """
 
 from __future__ import annotations
@@ -43,6 +49,7 @@ from core.domain.orders import (
     OrderDuration,
     OrderRequest,
     OrderType,
+    TradingMode,
     validate_order_request,
 )
 from core.domain.risk import Denied
@@ -140,7 +147,7 @@ def backoff(window: float, first: float = 0.5) -> list[float]:
 class OrderService:
     def __init__(self, db: Database, bus: EventBus, broker: Broker | None, *, signer: TokenSigner,
                  traders: Sequence[str], confirm_ttl_sec: float = 90, max_slippage_bps: int = 50,
-                 risk_gate: RiskGate | None = None, mode: str = "PAPER",
+                 mode: TradingMode, risk_gate: RiskGate | None = None,
                  disabled: IntegrationDisabled | None = None, resolve_window_sec: float = 30.0,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
                  clock: Callable[[], datetime] = utcnow) -> None:
@@ -206,8 +213,10 @@ class OrderService:
 
     async def move(self, row: OrderIntentRow, from_status: str | Sequence[str], to_status: str, actor: str,
                     detail: str, *, echo: dict[str, Any] | None = None, **values: Any) -> bool:
-        """CAS transition + audit entry in one transaction, then publish; False if another caller moved it first."""
-        async with self.db.uow() as session:
+        """CAS transition + audit entry in one transaction, then publish; False if another caller moved it first.
+        Durable when it leaves PENDING (see the module docstring)."""
+        leaves_pending = "PENDING" in ((from_status,) if isinstance(from_status, str) else from_status)
+        async with self.db.uow(durable=leaves_pending) as session:
             if not await OrderIntentRepository(session).transition(row.id, from_status, to_status, **values):
                 return False
             row.status = to_status
@@ -429,7 +438,7 @@ class OrderService:
             await self.move(row, "PENDING", "EXPIRED", actor, "confirmation came after the intent expired")
             raise Expired(f"this order expired at {row.expires_at.isoformat()} "
                           f"(confirm within {int(self.confirm_ttl.total_seconds())} s); propose it again")
-        async with self.db.uow() as session:
+        async with self.db.uow(durable=True) as session:
             if not await OrderIntentRepository(session).transition(row.id, "PENDING", "SUBMITTING",
                                                                    not_expired_at=now):
                 raise Conflict("already handled: this order was confirmed, cancelled or expired meanwhile")

@@ -26,6 +26,7 @@ import structlog
 from core.domain.market import Quote
 from core.domain.orders import Balances, BrokerOrder, OrderRequest, OrderSide, Position, contract_multiplier
 from core.domain.risk import AccountSnapshot, Decision, Denied, RiskLimits, RiskState, check_order, evaluate_risk
+from core.domain.valuation import DEFAULT_COLLAR_PCT
 from core.errors import CoreError, IntegrationDisabled
 from core.ports import Broker
 from core.services.market import MarketService
@@ -156,7 +157,7 @@ class RiskService:
     def __init__(self, *, broker: Broker | None, settings_service: SettingsService,
                  market: MarketService | None = None, eval_sec: float = 5.0,
                  disabled_reason: str = "the broker is not configured",
-                 how_to_enable: str = BROKER_HOW_TO_ENABLE,
+                 how_to_enable: str = BROKER_HOW_TO_ENABLE, collar_pct: Decimal = DEFAULT_COLLAR_PCT,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.broker = broker
         self.settings_service = settings_service
@@ -164,6 +165,7 @@ class RiskService:
         self.eval_sec = eval_sec
         self.disabled_reason = disabled_reason
         self.how_to_enable = how_to_enable
+        self.collar_pct = collar_pct
         self._clock = clock
         self.latest: RiskState | None = None
         self.account: AccountSnapshot | None = None
@@ -285,7 +287,7 @@ class RiskService:
             state, account = await self.current()
         except CoreError as exc:
             return Denied("risk_unknown", f"the risk state cannot be computed ({exc.message}); try again shortly")
-        return check_order(order, state, account, price=price)
+        return check_order(order, state, account, price=price, collar_pct=self.collar_pct)
 
 
 def _with_warnings(state: RiskState, notes: list[str]) -> RiskState:

@@ -236,7 +236,7 @@ async def test_from_settings_uses_the_sandbox_by_default() -> None:
 
 
 def test_production_is_refused_without_allow_live_trading() -> None:
-    with pytest.raises(ValidationError, match="TRADIER_ENV=production places real orders with real money"):
+    with pytest.raises(ValidationError, match=r"api\.tradier\.com, Tradier's production API: real orders"):
         Settings(tradier=TradierSettings(env="production"), allow_live_trading=False)
     live = Settings(tradier=TradierSettings(env="production"), allow_live_trading=True)
     assert live.tradier.effective_base_url == "https://api.tradier.com/v1"

@@ -380,7 +380,8 @@ async def test_over_limit_quantity_is_refused_and_nothing_is_proposed(rig: Rig) 
 
     assert rig.orders.proposed == []
     notional, too_many = (item["data"]["error"] for item in _tool_data(rig.llm, 1))
-    assert "5000 x 200.00 = 1000000.00 notional is above the 25000.00 max order notional" in notional
+    # valued at its worst case, the ask above its limit (core.domain.valuation), not at its own price
+    assert "5000 x 200.10 = 1000500.00 notional is above the 25000.00 max order notional" in notional
     assert "quantity" in too_many and "less than or equal to 100000" in too_many
     assert all(s.kind.value != "order" for s in reply.suggestions)
 

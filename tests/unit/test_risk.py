@@ -141,18 +141,18 @@ def state_of(status: TradingStatus, reasons: tuple[str, ...] = ("10/10 trades to
 @pytest.mark.parametrize(
     ("request_", "reducing"),
     [
-        (order("AAPL", OrderSide.SELL, 50), True),
-        (order("AAPL", OrderSide.SELL, 100), True),
-        (order("AAPL", OrderSide.SELL, 101), False),          # would flip to short
-        (order("AAPL", OrderSide.BUY, 1), False),             # adds
-        (order("AAPL", OrderSide.SELL_SHORT, 10), False),     # an opening side never reduces
-        (order("MSFT", OrderSide.SELL, 1), False),            # nothing held
-        (order("TSLA", OrderSide.BUY_TO_COVER, 50), True),
-        (order("TSLA", OrderSide.BUY, 10), False),
-        (order("TSLA", OrderSide.SELL, 10), False),
-        (order("AAPL", OrderSide.SELL_TO_CLOSE, 4, option_symbol=CALL), True),
-        (order("AAPL", OrderSide.SELL_TO_CLOSE, 5, option_symbol=CALL), False),
-        (order("AAPL", OrderSide.BUY_TO_OPEN, 1, option_symbol=CALL), False),
+        (order("AAPL", OrderSide.SELL, 50, price=None), True),
+        (order("AAPL", OrderSide.SELL, 100, price=None), True),
+        (order("AAPL", OrderSide.SELL, 101, price=None), False),          # would flip to short
+        (order("AAPL", OrderSide.BUY, 1, price=None), False),             # adds
+        (order("AAPL", OrderSide.SELL_SHORT, 10, price=None), False),     # an opening side never reduces
+        (order("MSFT", OrderSide.SELL, 1, price=None), False),            # nothing held
+        (order("TSLA", OrderSide.BUY_TO_COVER, 50, price=None), True),
+        (order("TSLA", OrderSide.BUY, 10, price=None), False),
+        (order("TSLA", OrderSide.SELL, 10, price=None), False),
+        (order("AAPL", OrderSide.SELL_TO_CLOSE, 4, price=None, option_symbol=CALL), True),
+        (order("AAPL", OrderSide.SELL_TO_CLOSE, 5, price=None, option_symbol=CALL), False),
+        (order("AAPL", OrderSide.BUY_TO_OPEN, 1, price=None, option_symbol=CALL), False),
         (order("AAPL", OrderSide.SELL_TO_CLOSE, 2, legs=(OrderLeg(CALL, OrderSide.SELL_TO_CLOSE, 2),
                                                           OrderLeg(CALL, OrderSide.SELL_TO_CLOSE, 1))), True),
         (order("AAPL", OrderSide.SELL_TO_CLOSE, 1, legs=(OrderLeg(CALL, OrderSide.SELL_TO_CLOSE, 1),
@@ -207,8 +207,9 @@ def test_halted_denial_carries_the_numbers() -> None:
          "$100,000.00 equity)"),
         (order(quantity=20, price="100"), account(buying_power=D(1999)), "buying_power",
          "order value $2,000.00 is above the $1,999.00 buying power"),
-        (order(price=None), account(), "no_price",
-         "no price to check this AAPL order against the limits: get a quote or give a limit price"),
+        (order(price=None), account(), "no_quote",
+         "no fresh quote for AAPL, so this market order cannot be valued at its worst case against the limits; "
+         "nothing was sent. Try again when quotes are available"),
         (order("MSFT", quantity=0), account(), "invalid_quantity", "quantity must be above zero (got 0)"),
     ],
 )
@@ -216,7 +217,7 @@ def test_order_level_limits_when_active(request_: OrderRequest, snapshot: Accoun
                                         reason: str | None) -> None:
     state = evaluate_risk(LIMITS, snapshot, NOW)
     assert state.status is TradingStatus.ACTIVE
-    decision = check_order(request_, state, snapshot)
+    decision = check_order(request_, state, snapshot, price=request_.price)  # a limit at the market
     if code is None:
         assert isinstance(decision, Approved) and not decision.reducing
     else:

@@ -218,12 +218,12 @@ async def test_an_unexpected_exception_does_not_kill_the_engine() -> None:
 async def test_check_uses_the_fresh_state_and_re_evaluates_when_stale() -> None:
     broker = FakeBroker()
     risk = service(broker, eval_sec=0.05)
-    assert await risk.check(buy("AAPL", 10)) == Approved(reducing=False, notional=D("1000.00"))
-    assert await risk.check(buy("AAPL", 10)) == Approved(reducing=False, notional=D("1000.00"))
+    assert await risk.check(buy("AAPL", 10), price=D(100)) == Approved(reducing=False, notional=D("1000.00"))
+    assert await risk.check(buy("AAPL", 10), price=D(100)) == Approved(reducing=False, notional=D("1000.00"))
     assert broker.calls["balances"] == 1  # the second check reused the fresh state
     broker.balances_value = Balances(D(100_000), D(150_000), D(50_000), realized_pnl_today=D(-700))
     await asyncio.sleep(0.06)
-    decision = await risk.check(buy("AAPL", 10))
+    decision = await risk.check(buy("AAPL", 10), price=D(100))
     assert broker.calls["balances"] == 2
     assert isinstance(decision, Denied) and decision.code == "halted"
     assert "daily loss $700.00 reached the $500.00 limit" in decision.reason
@@ -237,6 +237,16 @@ async def test_check_still_lets_a_halted_trader_close_a_position() -> None:
     close = OrderRequest("AAPL", OrderSide.SELL, D(10), OrderType.MARKET)
     assert await risk.check(close) == Approved(reducing=True)
     assert isinstance(await risk.check(buy("AAPL", 1)), Denied)
+
+
+async def test_check_values_at_the_quote_and_applies_the_configured_collar() -> None:
+    risk = RiskService(broker=FakeBroker(), settings_service=FakeSettings(),  # type: ignore[arg-type]
+                       collar_pct=D(5), clock=lambda: NOW)
+    decision = await risk.check(buy("AAPL", 10, "94.99"), price=D(100))
+    assert isinstance(decision, Denied) and decision.code == "price_collar" and "5.00% collar" in decision.reason
+    assert await risk.check(buy("AAPL", 10, "95"), price=D(100)) == Approved(reducing=False, notional=D("1000.00"))
+    decision = await risk.check(buy("AAPL", 10, "95"))  # no quote: a limit is not valued at its own price
+    assert isinstance(decision, Denied) and decision.code == "no_quote"
 
 
 async def test_check_denies_without_a_broker_or_when_the_account_cannot_be_read() -> None:

@@ -49,8 +49,8 @@ log = structlog.get_logger(__name__)
 
 Category = Literal["standard", "market", "trade"]
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-_HOW_TO_FIX_401 = ("check TRADIER_ACCESS_TOKEN and TRADIER_ACCOUNT_ID, and that TRADIER_ENV matches the token "
-                   "(sandbox and production tokens are different)")
+_HOW_TO_FIX_401 = ("check TRADIER_ACCESS_TOKEN and TRADIER_ACCOUNT_ID, and that TRADIER_BASE_URL / TRADIER_ENV "
+                   "match the token (sandbox and production tokens are different)")
 
 
 def _retry_after(headers: httpx.Headers, now: float) -> float | None:
@@ -108,9 +108,10 @@ class TradierBroker:
         tradier = settings.tradier
         if not status.enabled or tradier.access_token is None or tradier.account_id is None:
             raise IntegrationDisabled("broker", status.reason, status.how_to_enable)
-        if tradier.env == "production" and not settings.allow_live_trading:
-            raise IntegrationDisabled("broker", "TRADIER_ENV=production without ALLOW_LIVE_TRADING",
-                                      "set ALLOW_LIVE_TRADING=true to trade real money, or use TRADIER_ENV=sandbox")
+        if tradier.trading_mode == "LIVE" and not settings.allow_live_trading:
+            raise IntegrationDisabled("broker", f"{tradier.live_reason()}, and ALLOW_LIVE_TRADING is not set",
+                                      "set ALLOW_LIVE_TRADING=true to trade real money, or point TRADIER_BASE_URL "
+                                      "at the sandbox")
         return cls(base_url=tradier.effective_base_url, access_token=tradier.access_token.get_secret_value(),
                    account_id=tradier.account_id, **options)
 

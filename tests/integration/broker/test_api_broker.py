@@ -92,6 +92,31 @@ async def test_quantity_above_the_risk_cap_is_403_with_the_reason(client: httpx.
     assert tradier.requests_to("POST", "/orders") == []
 
 
+@pytest.mark.parametrize(("change", "reason"), [
+    ({"side": "sell_short", "quantity": 1000, "type": "limit", "price": "0.01"},
+     "the limit price 0.01 is 100.00% below the market 438.89, beyond the 10.00% collar"),
+    ({"side": "buy", "quantity": 1000, "type": "stop", "price": None, "stop": "0.01"},
+     "the stop price 0.01 is 100.00% below the market 438.89, beyond the 10.00% collar"),
+    ({"side": "sell_short", "quantity": 1000, "type": "limit", "price": "438.00"},
+     "order value $438,890.00 is above the $25,000.00 per-order limit"),  # marketable: valued at the quote
+])
+async def test_a_limit_or_stop_is_valued_at_the_market_and_collared(client: httpx.AsyncClient, tradier: TradierDouble,
+                                                                    change: dict[str, Any], reason: str) -> None:
+    body = {k: v for k, v in {**ORDER, **change}.items() if v is not None}
+    response = await client.post("/api/v1/broker/orders", json=body)
+    assert response.status_code == 403, response.text
+    error = response.json()["error"]
+    assert error["code"] == "risk_denied" and reason in error["message"]
+    assert tradier.requests_to("POST", "/orders") == []  # neither previewed nor sent
+
+
+async def test_a_limit_without_a_fresh_quote_is_refused(client: httpx.AsyncClient, tradier: TradierDouble) -> None:
+    response = await client.post("/api/v1/broker/orders", json={**ORDER, "symbol": "NOQUOTE"})
+    assert response.status_code == 403, response.text
+    assert response.json()["error"]["details"]["risk"]["code"] == "no_quote"
+    assert tradier.requests_to("POST", "/orders") == []
+
+
 BAD_ORDERS = [
     ({"quantity": 0}, "quantity"),
     ({"quantity": -5}, "quantity"),
@@ -105,6 +130,9 @@ BAD_ORDERS = [
     ({"symbol": " AAPL"}, "symbol"),
     ({"price": "NaN"}, "price"),
     ({"price": "1e308"}, "price"),
+    ({"price": "438.505"}, "price"),       # off the $0.01 tick
+    ({"price": "0.00005"}, "price"),       # off the $0.0001 tick below $1
+    ({"type": "stop", "stop": "438.001", "price": None}, "stop"),
     ({"leverage": 10}, "leverage"),
 ]
 
