@@ -230,12 +230,14 @@ class Created:
 
 @dataclass(frozen=True, slots=True)
 class Observation:
-    """Prices since the last evaluation of a symbol: last, high and low, at ``ts`` (tick or bar close time)."""
+    """Prices since the last evaluation of a symbol: last, high and low, at ``ts`` (tick or bar close time);
+    ``late`` when they come from a back-fill after the live stream missed them."""
 
     price: Decimal
     high: Decimal
     low: Decimal
     ts: datetime
+    late: bool = False
 
     @classmethod
     def close(cls, price: Decimal, ts: datetime) -> Observation:
@@ -245,12 +247,14 @@ class Observation:
 
 @dataclass(frozen=True, slots=True)
 class Fired:
-    """A fire: the alert's state after it, the kind, the high/low that reached the threshold, and when."""
+    """A fire: the alert's state after it, the kind, the high/low that reached the threshold, and when; ``late``
+    when it was seen in back-filled data rather than live."""
 
     alert: Alert
     kind: FireKind
     price: Decimal
     ts: datetime
+    late: bool = False
 
     @property
     def dedupe_key(self) -> str:
@@ -369,7 +373,7 @@ def evaluate(alert: Alert, obs: Observation) -> tuple[Alert, Fired | None]:
     new = Alert(id=alert.id, spec=spec, status=status, armed=armed, approach_armed=approach_armed,
                 first_triggered_at=alert.first_triggered_at or (obs.ts if kind else None),
                 last_triggered_at=crossed_at, last_approached_at=approached_at)
-    return new, None if kind is None else Fired(new, kind, extreme, obs.ts)
+    return new, None if kind is None else Fired(new, kind, extreme, obs.ts, obs.late)
 
 
 def describe(fired: Fired) -> str:

@@ -133,12 +133,13 @@ class Published:
 
 def alert_event(fire: Fired, trigger_id: str, now: datetime, *, tunables: Tunables, context: TradingContext,
                 late_after: timedelta) -> AlertEvent:
-    """The `alert` event of ``fire`` (``late`` when it is reported more than ``late_after`` after it happened)."""
+    """The `alert` event of ``fire`` (``late`` when it was seen in back-filled data or is reported more than
+    ``late_after`` after it happened)."""
     spec = fire.alert.spec
     actions = next_actions(fire, _action_context(context, spec.symbol, tunables))
     meta = {"alert_id": fire.alert.id, "trigger_id": trigger_id, "symbol": spec.symbol,
             "price": str(fire.price), "level": str(spec.level), "condition": spec.condition.value,
-            "kind": fire.kind.value, "timeframe": spec.timeframe.value, "late": now - fire.ts > late_after,
+            "kind": fire.kind.value, "timeframe": spec.timeframe.value, "late": fire.late or now - fire.ts > late_after,
             "fired_at": fire.ts.isoformat(), "note": spec.note, "actions": actions_json(actions)}
     return AlertEvent(level=LEVELS[fire.kind], msg=describe(fire), meta=meta)
 

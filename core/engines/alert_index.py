@@ -49,11 +49,11 @@ def ceil_ms(when: datetime) -> int:
     return -(-((when - EPOCH) // timedelta(microseconds=1)) // 1000)
 
 
-def observation(price: float, high: float, low: float, ts_ms: int) -> Observation:
+def observation(price: float, high: float, low: float, ts_ms: int, late: bool = False) -> Observation:
     """The Decimal observation of wire floats (their shortest repr is the text the wire carried)."""
     last = Decimal(repr(price))
     return Observation(last, last if high == price else Decimal(repr(high)),
-                       last if low == price else Decimal(repr(low)), ms_to_datetime(ts_ms))
+                       last if low == price else Decimal(repr(low)), ms_to_datetime(ts_ms), late)
 
 
 class _Ladder:
@@ -162,14 +162,16 @@ class AlertIndex:
                 self._store(expire(alert), changed=True)
         self._next_expiry = heap[0][0] if heap else _INF
 
-    def on_tick(self, symbol: str, price: float, high: float, low: float, ts_ms: int) -> Sequence[Fired]:
-        """Evaluate the ``tick`` alerts of ``symbol``: last price and the high/low since its last evaluation."""
+    def on_tick(self, symbol: str, price: float, high: float, low: float, ts_ms: int,  # noqa: PLR0917 (hot path)
+                late: bool = False) -> Sequence[Fired]:
+        """Evaluate the ``tick`` alerts of ``symbol``: last price and the high/low since its last evaluation
+        (``late``: back-filled prices the live stream missed; their fires say so)."""
         if ts_ms >= self._next_expiry:
             self.expire_due(ts_ms)
         book = self._tick_books.get(symbol)
         if book is None or (book.floor < low and high < book.ceiling and ts_ms < book.wake_at):
             return _NOTHING
-        return self._evaluate(book, price, high, low, ts_ms)
+        return self._evaluate(book, price, high, low, ts_ms, late)
 
     def on_bar(self, symbol: str, timeframe: Timeframe, close: float, ts_ms: int) -> Sequence[Fired]:
         """Evaluate the ``minute``/``day`` alerts of ``symbol`` on a completed bar (``ts_ms``: when it closed)."""
@@ -178,9 +180,10 @@ class AlertIndex:
         book = self._books[timeframe].get(symbol)
         if book is None or (book.floor < close < book.ceiling and ts_ms < book.wake_at):
             return _NOTHING
-        return self._evaluate(book, close, close, close, ts_ms)
+        return self._evaluate(book, close, close, close, ts_ms, False)
 
-    def _evaluate(self, book: _Book, price: float, high: float, low: float, ts_ms: int) -> Sequence[Fired]:
+    def _evaluate(self, book: _Book, price: float, high: float, low: float, ts_ms: int,  # noqa: PLR0917
+                  late: bool) -> Sequence[Fired]:
         up, down, rearm_down, rearm_up = book.fire_up, book.fire_down, book.rearm_down, book.rearm_up
         due = dict.fromkeys(chain(up.keys[:bisect_right(up.vals, high)], down.keys[:bisect_right(down.vals, -low)],
                                   rearm_down.keys[:bisect_right(rearm_down.vals, -price)],
@@ -193,7 +196,7 @@ class AlertIndex:
         book.refresh()
         if not due:
             return _NOTHING
-        obs = observation(price, high, low, ts_ms)
+        obs = observation(price, high, low, ts_ms, late)
         fired: list[Fired] = []
         for alert_id in due:
             alert = self._alerts[alert_id]

@@ -194,8 +194,9 @@ class AlertEngine:
 
     # -- hot path ----------------------------------------------------------------------------------------------
 
-    def on_tick(self, symbol: str, price: float, high: float, low: float, ts_ms: int) -> None:
-        fired = self.index.on_tick(symbol, price, high, low, ts_ms)
+    def on_tick(self, symbol: str, price: float, high: float, low: float, ts_ms: int,  # noqa: PLR0917 (a TickHook)
+                late: bool = False) -> None:
+        fired = self.index.on_tick(symbol, price, high, low, ts_ms, late)
         if fired:
             self._enqueue(fired)
 

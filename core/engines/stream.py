@@ -28,8 +28,9 @@ from core.ports import EventBus
 
 log = structlog.get_logger("engine.stream")
 
-TickHook = Callable[[str, float, float, float, int], None]
-"""`(symbol, price, high, low, ts_ms)`: a trade (high = low = price) or a bar, gap-filled bars included."""
+TickHook = Callable[[str, float, float, float, int, bool], None]
+"""`(symbol, price, high, low, ts_ms, late)`: a trade (high = low = price) or a bar; `late` for a bar back-filled
+after a reconnect (evaluated once: a bar whose start the ring holds already is not passed on)."""
 
 FEED_LAG = Histogram("market_feed_lag_seconds", "Receive time minus exchange timestamp (latest trade per update)",
                      buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15, 60, 900))
@@ -127,7 +128,7 @@ class StreamEngine:
         state.seen_ms = max(state.seen_ms, ts)
         state.lag_s = recv_ns / 1e9 - ts / 1e3
         for hook in self._hooks:
-            hook(trade.symbol, price, price, price, ts)
+            hook(trade.symbol, price, price, price, ts, False)
         self._mark(state, recv_ns)
 
     def on_quote(self, quote: QuoteTick, recv_ns: int) -> None:
@@ -154,7 +155,7 @@ class StreamEngine:
                 state.last, state.last_ts_ms = bar.close, end_ms
                 self._mark(state, recv_ns)
         for hook in self._hooks:
-            hook(bar.symbol, bar.close, bar.high, bar.low, end_ms)
+            hook(bar.symbol, bar.close, bar.high, bar.low, end_ms, late)
 
     # -- publishing --------------------------------------------------------------------------------------------
 

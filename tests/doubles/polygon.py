@@ -1,13 +1,23 @@
 """A local Polygon (Massive): REST on aiohttp and the stocks WebSocket on websockets' server, both on 127.0.0.1.
 
 Serves the recorded fixtures in tests/fixtures/polygon/ (shapes without a fixture are built from the nearest
-recorded one, see api-facts.md §1) and scripts faults::
+recorded one) and scripts faults::
 
     async with PolygonDouble() as pg:
         pg.fail("/v2/last/nbbo", 429, {"status": "ERROR", "error": "slow down"}, headers={"Retry-After": "0"})
         pg.ws_plan.extend(["auth_failed", "ok"])     # per WebSocket connection, in order; default "ok"
         await pg.push([{"ev": "T", ...}, {"ev": "status", ...}])   # to every authenticated connection
         await pg.close_all(1011) / await pg.abort_all()          # clean/abnormal closes
+        await pg.outage(3.0)                                     # every connection refused for 3 s
+        pg.second_bars["SPY"] = [{"t": ms, "o": ..., "h": ..., "l": ..., "c": ..., "v": ...}]  # REST 1/second
+
+The socket is as strict as Polygon's. Control messages are JSON objects read from text frames only: a binary
+frame is never read (it lands in ``ws_binary``), so a binary ``auth`` leaves the connection unauthenticated
+until ``auth_timeout`` ("No authentication request received.", then a close). Before auth, a ``subscribe`` or
+``unsubscribe`` is answered ``error``/"not authorized" (Polygon's answer to a subscription the connection may
+not have). An unknown topic (``ZZ.AAPL``) is dropped without an ack, an unknown ticker is acked: both observed
+on the live service. The wording of the ``error`` answers to malformed JSON and to an unknown action is ours
+(no recording of those exists); their status, ``error``, is the one Polygon uses for refusals.
 """
 
 from __future__ import annotations
@@ -15,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,6 +40,8 @@ from tests.doubles import FIXTURES_DIR
 
 API_KEY = "test-polygon-key"
 NO_ACCESS = "Your plan doesn't include websocket access. Visit https://polygon.io/pricing to upgrade."
+_ACTIONS = frozenset({"subscribe", "unsubscribe"})
+_TOPICS = frozenset({"T", "Q", "A", "AM", "LULD", "NOI", "FMV"})
 FIXTURES = FIXTURES_DIR / "polygon"
 _SNAP = "/v2/snapshot/locale/us/markets/stocks"
 
@@ -76,6 +89,10 @@ class PolygonDouble:
         self.ws_plan: deque[str] = deque()
         self.ws_connects = 0
         self.ws_messages: list[dict[str, Any]] = []
+        self.ws_binary: list[bytes] = []
+        self.second_bars: dict[str, list[dict[str, Any]]] = {}
+        self.auth_timeout = 10.0
+        self._down_until = 0.0
         self.connections: dict[ServerConnection, set[str]] = {}
         self._runner: web.AppRunner | None = None
         self._ws_server: Server | None = None
@@ -150,19 +167,18 @@ class PolygonDouble:
         return response
 
     async def _aggs(self, request: web.Request) -> web.Response:
+        """Minute bars made up per minute of the range; second bars as scripted in ``second_bars`` (a second
+        without trades has no bar); any other span serves the recorded daily pages."""
         ticker, span = request.match_info["t"], request.match_info["span"]
-        if span == "minute":
+        if span in ("second", "minute"):
             start, end = _ms(request.match_info["start"]), _ms(request.match_info["end"])
-            first = start + (-start) % 60_000
-            minutes = range(first, end + 1, 60_000)
+            rows = (sorted((b for b in self.second_bars.get(ticker, []) if start <= b["t"] <= end),
+                           key=lambda b: int(b["t"])) if span == "second" else _minute_rows(start, end))
             if request.query.get("sort") == "desc":
-                minutes = minutes[::-1]
-            limit = min(int(request.query.get("limit", 5000)), 50_000)  # Polygon's default and cap
-            results = [{"o": 100 + i / 100, "h": 101 + i / 100, "l": 99 + i / 100, "c": 100.5 + i / 100,
-                        "v": 1000 + i, "vw": 100.2, "n": 3, "t": t}
-                       for t in minutes[:limit] for i in ((t - first) // 60_000,)]
-            return _json({"ticker": ticker, "status": "OK", "request_id": "m", "resultsCount": len(results),
-                          **({"results": results} if results else {})})
+                rows.reverse()
+            rows = rows[:min(int(request.query.get("limit", 5000)), 50_000)]  # Polygon's default and cap
+            return _json({"ticker": ticker, "queryCount": len(rows), "resultsCount": len(rows), "adjusted": True,
+                          "status": "OK", "request_id": "m", **({"results": rows} if rows else {})})
         body = fixture("docs_aggs_range_option.json" if "cursor" in request.query
                        else "docs_aggs_range_AAPL_with_next_url.json")
         if "cursor" in request.query:
@@ -261,6 +277,11 @@ class PolygonDouble:
         for conn in list(self.connections):
             conn.transport.abort()
 
+    async def outage(self, seconds: float) -> None:
+        """Drop every connection and drop each new one at once for ``seconds`` (the socket host is away)."""
+        self._down_until = time.monotonic() + seconds
+        await self.abort_all()
+
     async def wait_until(self, predicate: Callable[[], bool], within: float = 5.0) -> None:
         """Poll `predicate` (state spread over client and server, so no single Event to wait on)."""
         async with asyncio.timeout(within):
@@ -268,46 +289,100 @@ class PolygonDouble:
                 await asyncio.sleep(0.01)
 
     async def _ws_handler(self, conn: ServerConnection) -> None:
+        if time.monotonic() < self._down_until:
+            conn.transport.abort()
+            return
         self.ws_connects += 1
         mode = self.ws_plan.popleft() if self.ws_plan else "ok"
-        await conn.send(json.dumps([{"ev": "status", "status": "connected", "message": "Connected Successfully"}]))
         try:
-            auth = json.loads(await conn.recv())
-        except ConnectionClosed:
-            return
-        self.ws_messages.append(auth)
-        if mode in ("auth_failed", "no_access") or auth.get("params") != self.api_key:
-            message = NO_ACCESS if mode == "no_access" else "authentication failed"
-            await conn.send(json.dumps([{"ev": "status", "status": "auth_failed", "message": message}]))
-            await conn.close()
-            return
-        await conn.send(json.dumps([{"ev": "status", "status": "auth_success", "message": "authenticated"}]))
-        if mode == "max_connections":
-            await conn.send(json.dumps([{"ev": "status", "status": "max_connections",
-                                         "message": "Maximum number of connections exceeded."}]))
-            await conn.close(1008, "max connections")
-            return
-        self.connections[conn] = set()
-        try:
+            await conn.send(_status("connected", "Connected Successfully"))
+            auth = await self._await_auth(conn)
+            if auth is None:
+                return
+            if mode in ("auth_failed", "no_access") or auth.get("params") != self.api_key:
+                await conn.send(_status("auth_failed", NO_ACCESS if mode == "no_access" else "authentication failed"))
+                await conn.close()
+                return
+            await conn.send(_status("auth_success", "authenticated"))
+            if mode == "max_connections":
+                await conn.send(_status("max_connections", "Maximum number of connections exceeded."))
+                await conn.close(1008, "max connections")
+                return
+            self.connections[conn] = set()
             async for raw in conn:
-                await self._control(conn, json.loads(raw))
+                message = await self._read_control(conn, raw)
+                if message is not None:
+                    await self._control(conn, message)
         except ConnectionClosed:
             pass
         finally:
             self.connections.pop(conn, None)
 
-    async def _control(self, conn: ServerConnection, message: dict[str, Any]) -> None:
+    async def _await_auth(self, conn: ServerConnection) -> dict[str, Any] | None:
+        """Read control messages until a text ``auth`` arrives; None when the client went away or the auth
+        deadline passed (then ``auth_timeout`` and a close, as Polygon does). Anything else first is refused."""
+        try:
+            async with asyncio.timeout(self.auth_timeout):
+                async for raw in conn:
+                    message = await self._read_control(conn, raw)
+                    if message is None:
+                        continue
+                    if message.get("action") == "auth":
+                        return message
+                    await conn.send(_status("error", "not authorized") if message.get("action") in _ACTIONS
+                                    else _unknown_action(message))
+        except TimeoutError:
+            await conn.send(_status("auth_timeout", "No authentication request received."))
+            await conn.close()
+        return None
+
+    async def _read_control(self, conn: ServerConnection, raw: str | bytes) -> dict[str, Any] | None:
+        """A control message, or None: a binary frame is never read (kept in ``ws_binary``), bad JSON is refused."""
+        if isinstance(raw, bytes):
+            self.ws_binary.append(raw)
+            return None
+        try:
+            message = json.loads(raw)
+        except ValueError:
+            message = None
+        if not isinstance(message, dict):
+            await conn.send(_status("error", "invalid JSON: a control message is an object with action and params"))
+            return None
         self.ws_messages.append(message)
-        channels = [c for c in str(message.get("params", "")).split(",") if c]
+        return message
+
+    async def _control(self, conn: ServerConnection, message: dict[str, Any]) -> None:
+        """(Un)subscribe acks one channel each; an unknown topic is dropped without a word, as Polygon does."""
         action = message.get("action")
+        if action == "auth":
+            return
+        if action not in _ACTIONS:
+            await conn.send(_unknown_action(message))
+            return
+        channels = [c for c in str(message.get("params", "")).split(",") if c.split(".", 1)[0] in _TOPICS]
         subscribed = self.connections[conn]
         if action == "subscribe":
             subscribed.update(channels)
-        elif action == "unsubscribe":
+        else:
             subscribed.difference_update(channels)
         verb = "subscribed to" if action == "subscribe" else "unsubscribed to"
-        await conn.send(json.dumps([{"ev": "status", "status": "success", "message": f"{verb}: {c}"}
-                                    for c in channels]))
+        if channels:
+            await conn.send(json.dumps([{"ev": "status", "status": "success", "message": f"{verb}: {c}"}
+                                        for c in channels]))
+
+
+def _minute_rows(start: int, end: int) -> list[dict[str, Any]]:
+    first = start + (-start) % 60_000
+    return [{"o": 100 + i / 100, "h": 101 + i / 100, "l": 99 + i / 100, "c": 100.5 + i / 100, "v": 1000 + i,
+             "vw": 100.2, "n": 3, "t": t} for i, t in enumerate(range(first, end + 1, 60_000))]
+
+
+def _status(status: str, message: str) -> str:
+    return json.dumps([{"ev": "status", "status": status, "message": message}])
+
+
+def _unknown_action(message: dict[str, Any]) -> str:
+    return _status("error", f"unknown action: {message.get('action')!r}")
 
 
 def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:

@@ -1,5 +1,6 @@
 """Tick -> alert end to end through the Polygon double: `alert` event with chips, then the trigger row and the
-outbox delivered; never twice; a failed publish delivered from the outbox; a restart between trigger and
+outbox delivered; never twice; a level crossed during a 3-second disconnect fires once from the back-fill, marked
+late; a failed publish delivered from the outbox; a restart between trigger and
 delivery; a crash between publish and commit; the Discord webhook double (429 then 204); the poller."""
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from core.runtime import Runtime
 from core.settings import DiscordSettings, PolygonSettings, Settings
 from tests.doubles.discord_webhook import TOKEN, DiscordWebhookDouble
 from tests.doubles.polygon import API_KEY as POLYGON_KEY
-from tests.doubles.polygon import PolygonDouble
+from tests.doubles.polygon import PolygonDouble, frame
 
 ROLES = frozenset({"api", "engine"})
 
@@ -139,6 +140,45 @@ async def _trigger_count(rt: Runtime, n: int) -> bool:
 def _alert_of(body: dict[str, Any], alert_id: str) -> Alert:
     return Alert(alert_id, AlertSpec(body["symbol"], Condition(body["condition"]), Decimal(body["level"])),
                  status=AlertStatus(body["status"]), armed=False)
+
+
+def second_bar(t: int, o: float, h: float, low: float, c: float) -> dict[str, Any]:
+    return {"v": 1200, "vw": c, "o": o, "h": h, "l": low, "c": c, "t": t, "n": 9}
+
+
+async def test_a_level_crossed_during_a_three_second_disconnect_fires_once_marked_late(
+        make: Callable[..., Settings], pg: PolygonDouble) -> None:
+    async with Runtime(make(), roles=ROLES) as rt:
+        sub = rt.bus.subscribe(["alert"], name="test")
+        created = await rt.alerts.create({"symbol": "SPY", "condition": "price_above", "level": "500",
+                                          "repeat": "every"})
+        await pg.wait_until(lambda: "T.SPY" in pg.subscriptions)
+        await pg.push([trade("SPY", 499.0)])
+        dropped = time.time_ns() // 1_000_000
+        crossed = dropped - dropped % 1000 + 1000
+        # what the live stream would have carried: a spike through 500 and back below the re-arm point
+        pg.second_bars["SPY"] = [second_bar(crossed, 499.2, 500.4, 499.1, 500.1),
+                                 second_bar(crossed + 1000, 500.0, 500.0, 499.0, 499.2)]
+        await pg.outage(3.0)
+        event = await next_alert(sub, within=20)
+        meta = event.meta
+        assert meta is not None and (meta["alert_id"], meta["price"], meta["late"]) == (created["id"], "500.4", True)
+        assert datetime.fromisoformat(meta["fired_at"]) == datetime.fromtimestamp((crossed + 1000) / 1000, UTC)
+        assert pg.hits("/v2/aggs/ticker/SPY/range/1/second/")
+
+        # the live stream is back and repeats the spike's second (a late `A` bar): the same start, evaluated once
+        # (it would fire again otherwise: the back-fill re-armed the alert)
+        await pg.wait_until(lambda: "A.SPY" in pg.subscriptions)
+        duplicates = rt.market.engine.duplicates
+        await pg.push([{**frame("ws_stocks_A_second_agg.json")[0], "sym": "SPY", "o": 499.2, "h": 500.4,
+                        "l": 499.1, "c": 500.1, "s": crossed, "e": crossed + 1000}])
+        await pg.wait_until(lambda: rt.market.engine.duplicates == duplicates + 1)
+        with pytest.raises(TimeoutError):
+            await next_alert(sub, within=1.0)
+        await wait_for(lambda: all_delivered(rt, 1))
+        [trigger] = await triggers(rt)
+        assert trigger.late is True and trigger.price == Decimal("500.4")
+        await sub.close()
 
 
 class DeadBus:

@@ -148,11 +148,12 @@ def test_unwatched_symbols_are_ignored(engine: StreamEngine) -> None:
 
 
 def test_tick_hooks_see_trades_and_bars_including_late_ones(engine: StreamEngine) -> None:
-    seen: list[tuple[str, float, float, float, int]] = []
+    seen: list[tuple[str, float, float, float, int, bool]] = []
     engine.add_tick_hook(lambda *args: seen.append(args))
     engine.on_trade(trade("AAPL", 10.0, 1_000), 1)
     engine.on_bar(bar("AAPL", 60_000, close=11.0), 60, 1, late=True)
-    assert seen == [("AAPL", 10.0, 10.0, 10.0, 1_000), ("AAPL", 11.0, 12.0, 0.5, 120_000)]
+    engine.on_bar(bar("AAPL", 60_000, close=11.0), 60, 1)  # the same start again: not evaluated twice
+    assert seen == [("AAPL", 10.0, 10.0, 10.0, 1_000, False), ("AAPL", 11.0, 12.0, 0.5, 120_000, True)]
 
 
 def test_minute_ring_dedupes_live_and_gap_filled_and_stays_bounded(engine: StreamEngine) -> None:

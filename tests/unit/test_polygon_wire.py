@@ -84,4 +84,4 @@ def test_a_one_megabyte_frame_of_real_events_decodes() -> None:
 
 
 def test_control_messages() -> None:
-    assert encode_action("subscribe", "T.AAPL,Q.AAPL") == b'{"action":"subscribe","params":"T.AAPL,Q.AAPL"}'
+    assert encode_action("subscribe", "T.AAPL,Q.AAPL") == '{"action":"subscribe","params":"T.AAPL,Q.AAPL"}'

@@ -4,8 +4,12 @@ Two tasks per feed: the reader only reads a frame, stamps its receive time and p
 (counting drops, so Polygon never sees a slow consumer); the decoder decodes (wire.py) and dispatches plain
 ticks to a `FeedSink`. Reconnects use full-jitter exponential backoff (base 0.25 s, cap 30 s, reset after 60 s
 healthy); `auth_failed` and `max_connections` are logged as errors and wait >= 60 s. Liveness is a transport
-ping plus a data watchdog during market hours. After a reconnect the missed minute bars are gap-filled through
-REST (marked late; the sink dedupes). A plan without WebSocket access falls back to REST snapshot polling.
+ping plus a data watchdog during market hours. A plan without WebSocket access falls back to REST snapshot polling.
+
+After a reconnect the outage is back-filled through REST, marked late: a gap of up to a few minutes with second
+aggregates from shortly before the drop to the moment the live stream resumes (so a level crossed during a
+few seconds' outage is still seen), a longer one with minute aggregates. Where back-fill and live stream overlap
+in time the sink keeps one bar per start and evaluates only that one.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from core.errors import CoreError
 
 log = structlog.get_logger("polygon.stream")
 
+_SECOND_MS = 1_000
 _MINUTE_MS = 60_000
 _FATAL = frozenset({"auth_failed", "max_connections"})
 _NO_ACCESS_HINTS = ("websocket access", "plan doesn't include", "not authorized", "not entitled")
@@ -62,6 +67,7 @@ class PolygonFeed:
                  backoff_cap: float = 30.0, healthy_after: float = 60.0, fatal_backoff: float = 60.0,
                  poll_interval: float = 5.0, no_access_recheck: float = 900.0, handshake_timeout: float = 10.0,
                  max_frame_bytes: int = 16 * 2**20, gap_fill_concurrency: int = 4,
+                 second_fill_max: float = 300.0, gap_margin: float = 2.0,
                  rng: random.Random | None = None) -> None:
         self._url, self._key, self._sink, self._rest = url, api_key, sink, rest
         self._channels = tuple(channels)
@@ -72,6 +78,7 @@ class PolygonFeed:
         self._fatal_backoff, self._poll, self._recheck = fatal_backoff, poll_interval, no_access_recheck
         self._max_frame = max_frame_bytes
         self._gap_slots = asyncio.Semaphore(gap_fill_concurrency)
+        self._second_fill_max_ms, self._gap_margin_ms = int(second_fill_max * 1000), int(gap_margin * 1000)
         self._rng = rng or random.Random()
         self._frames = FrameDecoder()
         self._desired: set[str] = set()
@@ -170,8 +177,8 @@ class PolygonFeed:
                     self._spawn_gap_fill(self._disconnected_ms)
                 await self._pump(ws)
             finally:
-                self._ws = None
-                self._disconnected_ms = epoch_ms(datetime.now(UTC))
+                self._ws = None  # the live stream ended with the last frame read (a silent socket ended earlier)
+                self._disconnected_ms = epoch_ms(datetime.now(UTC)) - int((time.monotonic() - self._last_msg) * 1000)
                 current = asyncio.current_task()
                 if current is None or not current.cancelling():  # on shutdown, don't wait for the decoder
                     with contextlib.suppress(TimeoutError):  # let a closing status (max_connections) be decoded
@@ -283,35 +290,48 @@ class PolygonFeed:
 
     # -- REST helpers: gap fill and polling --------------------------------------------------------------------
 
-    def _spawn_gap_fill(self, since_ms: int) -> None:
+    def _spawn_gap_fill(self, dropped_ms: int) -> None:
+        """Back-fill [drop - margin, now] per symbol: second bars for a short outage, minute bars for a long one.
+
+        The margin re-reads the seconds whose trades were in flight when the socket went; bars the live stream
+        delivered too are duplicates the sink drops by start time. The live stream resumes right after this (the
+        subscribe follows), so the window ends now."""
         if self._rest is None:
             return
+        resumed_ms = epoch_ms(datetime.now(UTC))
+        short = resumed_ms - dropped_ms <= self._second_fill_max_ms
         for symbol in sorted(self._desired):
-            last = self._last_bar_ms.get(symbol)
-            start = last + _MINUTE_MS if last is not None else since_ms - since_ms % _MINUTE_MS
-            task = asyncio.create_task(self._gap_fill(self._rest, symbol, start))
+            if short:
+                start, span = dropped_ms - self._gap_margin_ms, 1
+            else:
+                last = self._last_bar_ms.get(symbol)
+                start, span = (last + _MINUTE_MS if last is not None else dropped_ms - dropped_ms % _MINUTE_MS), 60
+            task = asyncio.create_task(self._gap_fill(self._rest, symbol, start - start % _SECOND_MS, resumed_ms,
+                                                      span))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-    async def _gap_fill(self, rest: PolygonMarketData, symbol: str, start_ms: int) -> None:
-        end_ms = epoch_ms(datetime.now(UTC))
-        if end_ms - start_ms < _MINUTE_MS:
+    async def _gap_fill(self, rest: PolygonMarketData, symbol: str, start_ms: int, end_ms: int, span: int) -> None:
+        """Fetch the `span`-second bars of [start_ms, end_ms] and hand them to the sink, late."""
+        if end_ms - start_ms < span * _SECOND_MS:
             return
+        timespan, agg = ("second", SecondAgg) if span == 1 else ("minute", MinuteAgg)
         async with self._gap_slots:
             try:
-                bars = await rest.bars(symbol, multiplier=1, timespan="minute", start=start_ms, end=end_ms)
+                bars = await rest.bars(symbol, multiplier=1, timespan=timespan, start=start_ms, end=end_ms,
+                                       limit=50_000)
             except CoreError as exc:
-                log.warning("polygon_gap_fill_failed", symbol=symbol, error=exc.message)
+                log.warning("polygon_gap_fill_failed", symbol=symbol, timespan=timespan, error=exc.message)
                 return
-        recv_ns = time.time_ns()
+        recv_ns, width = time.time_ns(), span * _SECOND_MS
         for bar in bars:
             start = epoch_ms(bar.start)
-            agg = MinuteAgg(symbol=symbol, open=float(bar.open), high=float(bar.high), low=float(bar.low),
-                            close=float(bar.close), volume=float(bar.volume), start_ms=start,
-                            end_ms=start + _MINUTE_MS)
-            self._sink.on_bar(agg, 60, recv_ns, late=True)
+            self._sink.on_bar(agg(symbol=symbol, open=float(bar.open), high=float(bar.high), low=float(bar.low),
+                                  close=float(bar.close), volume=float(bar.volume), start_ms=start,
+                                  end_ms=start + width), span, recv_ns, late=True)
         self._counters["gap_filled"] += len(bars)
-        log.info("polygon_gap_filled", symbol=symbol, bars=len(bars), start_ms=start_ms, end_ms=end_ms)
+        log.info("polygon_gap_filled", symbol=symbol, timespan=timespan, bars=len(bars), start_ms=start_ms,
+                 end_ms=end_ms)
 
     async def _poll_for(self, message: str) -> None:
         """No WebSocket on this plan: poll REST snapshots of the symbols for a while, then re-check the socket."""

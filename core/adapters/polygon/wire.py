@@ -131,6 +131,7 @@ class FrameDecoder:
                         malformed_total=self.malformed)
 
 
-def encode_action(action: str, params: str) -> bytes:
-    """A client control message (`auth`, `subscribe`, `unsubscribe`)."""
-    return msgspec.json.encode({"action": action, "params": params})
+def encode_action(action: str, params: str) -> str:
+    """A client control message (`auth`, `subscribe`, `unsubscribe`) as text: Polygon reads control messages
+    from text frames only, so one sent as a binary frame is never seen (no auth, then no data)."""
+    return msgspec.json.encode({"action": action, "params": params}).decode()
