@@ -124,6 +124,7 @@ class Settings(BaseSettings):
     order_max_slippage_bps: int = Field(default=50, ge=0)
     max_active_alerts: int = Field(default=1000, gt=0)
     price_event_hz: float = Field(default=4, gt=0)
+    news_poll_sec: float = Field(default=60, gt=0)
 
     polygon: PolygonSettings = Field(default_factory=PolygonSettings)
     tradier: TradierSettings = Field(default_factory=TradierSettings)
