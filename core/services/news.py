@@ -107,8 +107,7 @@ def news_event(item: NewsItem) -> NewsEvent:
 
 def _status_of(source: str, exc: CoreError) -> SourceStatus:
     if isinstance(exc, NotEntitled):
-        return SourceStatus(source, "not_entitled", f"not in your plan: {exc.message}",
-                            "upgrade the vendor plan to include this data set")
+        return SourceStatus(source, "not_entitled", exc.message, "upgrade the vendor plan to include this data set")
     if isinstance(exc, IntegrationDisabled):
         return SourceStatus(source, "disabled", exc.reason, exc.how_to_enable)
     return SourceStatus(source, "error", exc.message)
@@ -253,6 +252,7 @@ class NewsService:
             except CoreError as exc:
                 statuses.append(_status_of(provider.name, exc))
                 continue
+            rows = [r for r in rows if r.symbol in symbols and start <= r.date <= end]  # only what was asked
             statuses.append(SourceStatus(provider.name, "ok", f"{len(rows)} releases"))
             for row in rows:
                 known = found.get((row.symbol, row.date))

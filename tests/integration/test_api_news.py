@@ -168,7 +168,7 @@ async def test_missing_entitlement_is_said_never_an_empty_calendar(http: httpx.A
                                                          "to": "2013-02-01"}))
     assert [(i["source"], i["time"]) for i in body["items"]] == [("tradier:calendars", "unknown")]
     state, reason = states(body)["polygon:benzinga"]
-    assert state == "not_entitled" and reason.startswith("not in your plan") and "upgrade" in reason
+    assert state == "not_entitled" and "not entitled to this data" in reason and "upgrade" in reason
 
 
 async def test_disabled_sources_and_an_unreachable_feed_are_shown_as_such(
