@@ -206,7 +206,7 @@ class Runtime:
                 picks=None, unavailable={"risk": why, "broker": why, "orders": why})
 
         tools = CoachTools(market=self.market, settings=self.settings_service, journal=self.journal,
-                           resolve=services)
+                           resolve=services, news=self.news)
         return CoachService(self.db, llm, tools), None
 
     def _build_alerts(self) -> tuple[AlertService, AlertEngine | None, DeliveryEngine]:
