@@ -161,12 +161,10 @@ class NewsService:
             started = datetime.now(UTC)
             try:
                 items += await polygon.news_items(symbol, since=self._fetched_at.get(symbol), max_items=50)
-            except CoreError as exc:
+            except CoreError as exc:  # entitlement, key or rate limit: the rest of the pass waits for the next
                 self._status[POLYGON] = _status_of(POLYGON, exc)
                 log.warning("news.polygon_failed", symbol=symbol, error=exc.message)
-                if isinstance(exc, NotEntitled | IntegrationDisabled):
-                    return items
-                continue
+                return items
             self._fetched_at[symbol] = started - timedelta(minutes=5)  # overlap: late-indexed articles
             self._status[POLYGON] = SourceStatus(POLYGON, "ok", f"{len(watchlist)} watched symbols")
         return items

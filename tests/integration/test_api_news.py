@@ -171,6 +171,16 @@ async def test_missing_entitlement_is_said_never_an_empty_calendar(http: httpx.A
     assert state == "not_entitled" and "not entitled to this data" in reason and "upgrade" in reason
 
 
+async def test_polygon_news_outside_the_plan_is_not_entitled_and_stops_the_pass(
+        app: FastAPI, http: httpx.AsyncClient, pg: PolygonDouble) -> None:
+    pg.fail("/v2/reference/news", 403, polygon_fixture("error_403_not_authorized_v3_trades.json"))
+    stored = await runtime_of(app).news.refresh()
+    assert {item.source for item in stored} == {"feed:Desk Wire", "feed:Filings"}  # the feeds still count
+    assert len(pg.hits("/v2/reference/news")) == 1  # not once per watched symbol
+    state, reason = states(ok(await http.get("/api/v1/news")))["polygon"]
+    assert state == "not_entitled" and "not entitled to this data" in reason
+
+
 async def test_disabled_sources_and_an_unreachable_feed_are_shown_as_such(
         make_settings: Callable[..., Settings], database_url: str) -> None:
     app = create_app(news_settings(make_settings, database_url, None, None), roles=frozenset({"api"}))
