@@ -222,7 +222,8 @@ class NewsService:
         return item
 
     async def earnings(self, symbols: Sequence[str], start: date, end: date) -> EarningsAnswer:
-        """Releases of `symbols` in [start, end] from every entitled calendar, cached for EARNINGS_TTL_SEC."""
+        """Releases of `symbols` in [start, end] from every calendar, cached for EARNINGS_TTL_SEC unless one
+        failed (off and not-entitled calendars stay so for that long)."""
         if not symbols:
             raise Invalid("name at least one symbol", details=[{"field": "symbols", "message": "empty"}])
         if end < start or (end - start).days > MAX_EARNINGS_DAYS:
@@ -233,7 +234,7 @@ class NewsService:
         if cached is not None and time.monotonic() - cached[0] < EARNINGS_TTL_SEC:
             return cached[1]
         answer = await self._ask_calendars(list(key[0]), start, end)
-        if any(s.state == "ok" for s in answer.sources):
+        if not any(s.state == "error" for s in answer.sources):  # a failing calendar is asked again next time
             self._earnings_cache[key] = (time.monotonic(), answer)
         return answer
 
@@ -261,21 +262,36 @@ class NewsService:
 
     # -- plans -------------------------------------------------------------------------------------------------
 
-    async def plan_warnings(self, symbol: str, hold: Hold) -> tuple[list[Issue], list[str]]:
-        """`earnings_in_hold` and `news_breaking` for a plan on `symbol`, and notes on what could not be checked."""
+    async def plan_warnings(self, symbol: str, hold: Hold, minutes: int) -> tuple[list[Issue], list[str]]:
+        """`earnings_in_hold` and `news_breaking` for a plan on `symbol` (news of the last `minutes`), and notes
+        on what could not be checked. May ask the calendars: callers bound it with a timeout."""
         now = datetime.now(UTC)
-        today = now.astimezone(ET).date()
-        warnings: list[Issue] = []
-        notes: list[str] = []
-        answer = await self.earnings([symbol], today, today + timedelta(days=PLAN_LOOKAHEAD_DAYS))
-        if not any(s.state == "ok" for s in answer.sources):
-            why = "; ".join(f"{s.source}: {s.state} ({s.reason})" for s in answer.sources) or "no calendar"
-            notes.append(f"earnings dates not checked: {why}")
-        issue = earnings_in_hold(symbol, answer.items, now=now, hold=hold)
-        if issue is not None:
-            warnings.append(issue)
-        minutes = (await self._settings.get()).news_breaking_minutes
-        breaking = news_breaking(symbol, await self.latest(symbol), now=now, minutes=minutes)
-        if breaking is not None:
-            warnings.append(breaking)
-        return warnings, notes
+        answer = await self.earnings([symbol], *_plan_days(now))
+        return _plan_issues(symbol, hold, minutes, answer, await self.latest(symbol), now=now)
+
+    def cached_plan_warnings(self, symbol: str, hold: Hold, minutes: int) -> tuple[list[Issue], list[str]] | None:
+        """`plan_warnings` from what is cached, without any I/O; None when something has to be fetched."""
+        now = datetime.now(UTC)
+        answer = self._earnings_cache.get(((symbol,), *_plan_days(now)))
+        latest = self._latest.get(symbol)
+        clock = time.monotonic()
+        if answer is None or latest is None or clock - answer[0] >= EARNINGS_TTL_SEC or \
+                clock - latest[0] >= LATEST_TTL_SEC:
+            return None
+        return _plan_issues(symbol, hold, minutes, answer[1], latest[1], now=now)
+
+
+def _plan_days(now: datetime) -> tuple[date, date]:
+    today = now.astimezone(ET).date()
+    return today, today + timedelta(days=PLAN_LOOKAHEAD_DAYS)
+
+
+def _plan_issues(symbol: str, hold: Hold, minutes: int, answer: EarningsAnswer, latest: NewsItem | None, *,
+                 now: datetime) -> tuple[list[Issue], list[str]]:
+    notes = []
+    if not any(s.state == "ok" for s in answer.sources):
+        why = "; ".join(f"{s.source}: {s.state} ({s.reason})" for s in answer.sources) or "no calendar"
+        notes.append(f"earnings dates not checked: {why}")
+    found = (earnings_in_hold(symbol, answer.items, now=now, hold=hold),
+             news_breaking(symbol, latest, now=now, minutes=minutes))
+    return [issue for issue in found if issue is not None], notes

@@ -109,17 +109,20 @@ class PlanService:
                                instrument=instrument, default_rr=tunables.default_rr, market=context)
         parsed = parse_symbol(symbol) if isinstance(symbol, str) else None
         if self.news is not None and not result.errors and isinstance(parsed, str):
-            extra, more_notes = await self._news_warnings(self.news, parsed, held, self.quote_timeout)
+            minutes = tunables.news_breaking_minutes
+            known = self.news.cached_plan_warnings(parsed, held, minutes)  # the common case: no await at all
+            extra, more_notes = known if known is not None else await self._news_warnings(
+                self.news, parsed, held, minutes, self.quote_timeout)
             if extra:
                 result = msgspec.structs.replace(result, warnings=result.warnings + tuple(extra))
             notes += more_notes
         return PlanCheck(result, context, source, tuple(notes))
 
     @staticmethod
-    async def _news_warnings(news: NewsService, symbol: str, hold: Hold,
+    async def _news_warnings(news: NewsService, symbol: str, hold: Hold, minutes: int,
                              timeout: float) -> tuple[list[Issue], list[str]]:
         try:
-            return await asyncio.wait_for(news.plan_warnings(symbol, hold), timeout)
+            return await asyncio.wait_for(news.plan_warnings(symbol, hold, minutes), timeout)
         except TimeoutError:
             return [], [f"earnings and news not checked: no answer within {timeout:.0f}s"]
         except CoreError as exc:
