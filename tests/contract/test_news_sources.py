@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 
 import pytest
-from pydantic import SecretStr
 
 from core.adapters.feeds import FeedClient
 from core.adapters.polygon.rest import PolygonMarketData
@@ -18,18 +17,6 @@ from tests.doubles.feeds import FeedHost
 from tests.doubles.polygon import API_KEY, PolygonDouble
 from tests.doubles.polygon import fixture as polygon_fixture
 from tests.doubles.tradier import ACCOUNT, TOKEN, TradierDouble
-
-
-@pytest.fixture
-async def pg() -> AsyncIterator[PolygonDouble]:
-    async with PolygonDouble() as double:
-        yield double
-
-
-@pytest.fixture
-async def md(pg: PolygonDouble) -> AsyncIterator[PolygonMarketData]:
-    async with PolygonMarketData(pg.rest_url, SecretStr(API_KEY), timeout=2, backoff_max=0.05) as client:
-        yield client
 
 
 @pytest.fixture
