@@ -102,6 +102,12 @@ class ExternalPermanent(CoreError):
     http_status = 502
 
 
+class NotEntitled(ExternalPermanent):
+    """The vendor knows the key but the plan does not include this data (e.g. Polygon 403 NOT_AUTHORIZED)."""
+
+    code = "not_entitled"
+
+
 class OrderOutcomeUnknown(ExternalTransient):
     """An order request was sent but no answer came back (timeout, dropped connection, 5xx).
 

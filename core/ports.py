@@ -10,6 +10,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 from core.domain.coach import ChatMessage, LLMReply, ToolSpec
 from core.domain.events import Event, EventType
 from core.domain.market import Bar, MarketHoliday, MarketStatus, OptionContract, Quote, Trade
+from core.domain.news import EarningsDate, FeedFetch, NewsItem
 from core.domain.orders import (
     Balances,
     BrokerOrder,
@@ -169,3 +170,22 @@ class Notifier(Protocol):
     def channel(self) -> str: ...
 
     async def deliver(self, payload: dict[str, Any]) -> None: ...
+
+
+class NewsSource(Protocol):
+    """Vendor news (Polygon): newest first, NotEntitled when the plan lacks it."""
+
+    async def news_items(self, symbol: str | None, *, since: datetime | None = None,
+                         max_items: int = 100) -> list[NewsItem]: ...
+
+
+class EarningsSource(Protocol):
+    """One earnings calendar; NotEntitled when the plan lacks it."""
+
+    async def earnings(self, symbols: list[str], start: date, end: date) -> list[EarningsDate]: ...
+
+
+class FeedReader(Protocol):
+    """RSS/Atom with conditional requests; ExternalTransient when a feed is unreachable."""
+
+    async def fetch(self, url: str, label: str) -> FeedFetch: ...

@@ -17,6 +17,7 @@ import structlog
 from sqlalchemy.engine import make_url
 
 from core.adapters.discord_webhook import DiscordWebhookNotifier
+from core.adapters.feeds import FeedClient
 from core.adapters.llm import build_llm
 from core.adapters.polygon.rest import PolygonMarketData
 from core.adapters.polygon.stream import PolygonFeed
@@ -28,6 +29,7 @@ from core.engines.alert_events import RiskCacheContext
 from core.engines.alerts import AlertEngine
 from core.engines.delivery import BusNotifier, DeliveryEngine
 from core.engines.heartbeat import run_heartbeat, unknown_risk_state
+from core.engines.news import NewsEngine
 from core.engines.orders import OrderTracker
 from core.engines.risk import RiskEngine
 from core.engines.stream import StreamEngine
@@ -39,6 +41,7 @@ from core.services.coach_deps import OptionalServices
 from core.services.coach_tools import CoachTools
 from core.services.journal import JournalService
 from core.services.market import MarketService
+from core.services.news import EarningsProvider, NewsService
 from core.services.order_tokens import TokenSigner, load_secret
 from core.services.orders import OrderService
 from core.services.plans import PlanService
@@ -62,15 +65,16 @@ class Runtime:
         self.db = Database(settings.database_url)
         self.bus: EventBus = create_bus(settings.event_bus_url)
         self.settings_service = SettingsService(self.db, initial_watchlist=settings.watchlist)
+        self._closers: list[Callable[[], Awaitable[None]]] = []
+        self._tasks: set[asyncio.Task[Any]] = set()
         self.journal = JournalService(self.db)
         self._market_data: PolygonMarketData | None = None
         self.market = self._build_market()
         self.broker = self._build_broker()
+        self.news, self.news_engine = self._build_news()
         self.risk, self.plans = self._build_risk()
         self.orders, self.order_tracker = self._build_orders()
         self.position_orders = PositionOrders(self.orders, self.market)
-        self._closers: list[Callable[[], Awaitable[None]]] = []
-        self._tasks: set[asyncio.Task[Any]] = set()
         self.coach, self.coach_disabled = self._build_coach()
         self.alerts, self.alert_engine, self.delivery = self._build_alerts()
         self.started = False
@@ -83,6 +87,7 @@ class Runtime:
             self.spawn(run_heartbeat(self.bus, self.settings.risk_eval_sec, status=self.integrations,
                                      risk_state=self.risk_state), name="heartbeat")
         await self._start_market()
+        self._start_news()
         await self._start_risk()
         await self._start_orders()
         await self._start_alerts()
@@ -129,6 +134,26 @@ class Runtime:
         except IntegrationDisabled:
             return None
 
+    def _build_news(self) -> tuple[NewsService, NewsEngine | None]:
+        """News from Polygon and the `news_feeds` setting; earnings from every calendar the credentials allow.
+        The engine (the only writer) runs in the engine role."""
+        feeds = FeedClient()
+        self._closers.append(feeds.aclose)
+        market = self.settings.integrations()["market_data"]
+        broker = self.settings.integrations()["broker"]
+        earnings = [EarningsProvider("polygon:benzinga", self._market_data, market.reason, market.how_to_enable),
+                    EarningsProvider("tradier:calendars", self.broker, broker.reason, broker.how_to_enable)]
+        service = NewsService(self.db, self.bus, self.settings_service, feeds=feeds, polygon=self._market_data,
+                              polygon_disabled=market.reason, polygon_how_to_enable=market.how_to_enable,
+                              earnings=earnings)
+        engine = NewsEngine(service, interval=self.settings.news_poll_sec) if "engine" in self.roles else None
+        return service, engine
+
+    def _start_news(self) -> None:
+        if self.news_engine is not None:
+            self.settings_service.on_change(self.news_engine.on_settings)
+            self.spawn(self.news_engine.run(), name="news")
+
     def _build_risk(self) -> tuple[RiskService, PlanService]:
         status = self.settings.integrations()["broker"]
         risk = RiskService(broker=self.broker, settings_service=self.settings_service, market=self.market,
@@ -136,7 +161,7 @@ class Runtime:
                            how_to_enable=status.how_to_enable,
                            collar_pct=self.settings.order_price_collar_pct)
         plans = PlanService(self.settings_service, risk, self.market,
-                            market_enabled=self.settings.polygon.api_key is not None)
+                            market_enabled=self.settings.polygon.api_key is not None, news=self.news)
         return risk, plans
 
     async def _start_risk(self) -> None:
@@ -182,7 +207,7 @@ class Runtime:
                 picks=None, unavailable={"risk": why, "broker": why, "orders": why})
 
         tools = CoachTools(market=self.market, settings=self.settings_service, journal=self.journal,
-                           resolve=services)
+                           resolve=services, news=self.news)
         return CoachService(self.db, llm, tools), None
 
     def _build_alerts(self) -> tuple[AlertService, AlertEngine | None, DeliveryEngine]:
@@ -274,7 +299,7 @@ class Runtime:
         """The long-running tasks this process must have for /diag/ready to say ready."""
         expected = []
         if "engine" in self.roles:
-            expected += ["heartbeat", "market"]
+            expected += ["heartbeat", "market", "news"]
             if self.risk.enabled:
                 expected.append("risk")
             if self.order_tracker is not None:

@@ -179,6 +179,7 @@ class Settings(BaseSettings):
     order_price_collar_pct: Decimal = Field(default=Decimal(10), gt=0, le=100)
     max_active_alerts: int = Field(default=1000, gt=0)
     price_event_hz: float = Field(default=4, gt=0)
+    news_poll_sec: float = Field(default=60, gt=0)
 
     polygon: PolygonSettings = Field(default_factory=PolygonSettings)
     tradier: TradierSettings = Field(default_factory=TradierSettings)

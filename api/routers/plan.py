@@ -42,6 +42,7 @@ class PlanRequest(BaseModel):
     targets: list[RawNumber] = Field(default_factory=list, description="0-3 prices", examples=[["192.00"]])
     symbol: str | None = Field(default=None, examples=["AAPL"])
     instrument: Any = Field(default="stock", description="stock | option (prices are premiums)")
+    hold: Any = Field(default="day", description="day | overnight: earnings inside the hold warn")
 
 
 class SizingRequest(BaseModel):
@@ -126,7 +127,7 @@ def render_sizing(check: SizeCheck) -> dict[str, Any]:
 async def validate(body: PlanRequest, runtime: RuntimeDep) -> Response:
     """Risk per share, R multiples, R bands, warnings and a summary; with market data, live-quote checks."""
     check = await runtime.plans.validate(side=body.side, entry=body.entry, stop=body.stop, targets=body.targets,
-                                         symbol=body.symbol, instrument=body.instrument)
+                                         symbol=body.symbol, instrument=body.instrument, hold=body.hold)
     if not check.result.ok:
         raise invalid_from_issues(check.result.errors, "plan")
     return json_response(render_plan(check))

@@ -7,15 +7,17 @@ import csv
 import io
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import orjson
 
 from bots.slack import blocks as bk
-from bots.slack import blocks_plan
+from bots.slack import blocks_news, blocks_plan
 from core.domain.journal import JournalDraft, JournalQuery
+from core.domain.news import ET
 from core.domain.order_input import parse_order
+from core.domain.symbols import normalize_symbol
 from core.errors import Forbidden, Invalid
 from core.runtime import Runtime
 from core.services.orders import ProposeResult
@@ -29,12 +31,14 @@ HELP = ("Usage: `/ta quote SPY` · `/ta watch add|remove SYM` · `/ta watch list
         "[day|gtc]` · `/ta positions` · `/ta orders` · `/ta plan SYM long|short ENTRY STOP [T1 T2 T3]` · "
         "`/ta size SYM ENTRY STOP [RISK%]` · `/ta coach QUESTION` (answers in a thread) · "
         "`/ta journal add TEXT [#tag] [$SYM]` · `/ta journal list [SYM]` · `/ta journal export` · "
-        "`/ta settings` · `/ta settings set KEY VALUE` (traders only)")
+        "`/ta settings` · `/ta settings set KEY VALUE` (traders only) · `/ta news [SYM]` · `/ta earnings [SYM]`")
 NOT_TRADER = "Only the users listed in TRADERS can change settings (ask an admin to add `{actor}`); nothing changed."
 SNOOZE_MINUTES = 30
 ORDER_TYPES = {"market", "limit", "stop"}
 DURATIONS = {"day", "gtc", "pre", "post"}
 JOURNAL_LIST = 10
+NEWS_ITEMS = 8
+EARNINGS_DAYS = 14
 _TAG = re.compile(r"^#([\w-]{1,40})$")
 _SYMBOL = re.compile(r"^\$([A-Za-z][A-Za-z0-9./]{0,20})$")
 
@@ -252,6 +256,25 @@ class SlashCommands:
             value = value[part]
         return Reply(bk.text_blocks(f"Setting `{key}` is now `{bk.escape(orjson.dumps(value).decode())}`."),
                      "Setting changed")
+
+    async def _scope(self, args: list[str], what: str) -> tuple[list[str], str]:
+        if len(args) > 1:
+            raise _usage(f"{what} takes at most one symbol")
+        if args:
+            symbol = normalize_symbol(args[0].lstrip("$"))
+            return [symbol], symbol
+        return list((await self.rt.settings_service.get()).watchlist), "the watchlist"
+
+    async def do_news(self, actor: str, args: list[str]) -> Reply:
+        symbols, scope = await self._scope(args, "news")
+        page = await self.rt.news.page(symbols=symbols, limit=NEWS_ITEMS)
+        return Reply(blocks_news.news_blocks(page, scope), f"News: {scope}", "in_channel")
+
+    async def do_earnings(self, actor: str, args: list[str]) -> Reply:
+        symbols, scope = await self._scope(args, "earnings")
+        today = datetime.now(ET).date()
+        answer = await self.rt.news.earnings(symbols, today, today + timedelta(days=EARNINGS_DAYS))
+        return Reply(blocks_news.earnings_blocks(answer, scope, EARNINGS_DAYS), f"Earnings: {scope}", "in_channel")
 
     # -- button clicks (same shape: one proposal, answered with the order preview) ----------------------------
 

@@ -163,3 +163,34 @@ class CoachMessage(Base):
     content: Mapped[str] = mapped_column(Text)
     payload: Mapped[dict[str, Any] | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class NewsRow(Base):
+    """One article as its source published it. `url_key` (canonical link) and `title_key` (headline + minute)
+    are unique: the same story from two sources is stored once."""
+
+    __tablename__ = "news_items"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    source: Mapped[str] = mapped_column(String(80))
+    title: Mapped[str] = mapped_column(Text)
+    url: Mapped[str] = mapped_column(Text)
+    url_key: Mapped[str] = mapped_column(String(40), unique=True)
+    title_key: Mapped[str] = mapped_column(String(40), unique=True)
+    published_at: Mapped[datetime]
+    publisher: Mapped[str | None] = mapped_column(String(200))
+    summary: Mapped[str | None] = mapped_column(Text)
+    sentiment: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (Index("ix_news_items_published_id", "published_at", "id"),)
+
+
+class NewsSymbolRow(Base):
+    """The symbols an item is about (the source's tickers and the watchlist symbols it mentions)."""
+
+    __tablename__ = "news_symbols"
+    news_id: Mapped[str] = mapped_column(ForeignKey("news_items.id", ondelete="CASCADE"), primary_key=True)
+    symbol: Mapped[str] = mapped_column(String(32), primary_key=True)
+    published_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_news_symbols_symbol_published", "symbol", "published_at"),)

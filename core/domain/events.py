@@ -43,9 +43,28 @@ class StatusEvent(msgspec.Struct, frozen=True, tag="status", tag_field="type"):
     integrations: dict[str, Any]
 
 
-Event = RiskEvent | AlertEvent | PositionsEvent | OrdersEvent | PriceEvent | StatusEvent
-EventType = Literal["risk", "alert", "positions", "orders", "price", "status"]
-EVENT_TYPES: tuple[EventType, ...] = ("risk", "alert", "positions", "orders", "price", "status")
+class NewsSentimentTag(msgspec.Struct, frozen=True):
+    symbol: str
+    value: str
+    reasoning: str | None = None
+
+
+class NewsEvent(msgspec.Struct, frozen=True, tag="news", tag_field="type"):
+    """A newly stored item about a watched symbol, as `GET /api/v1/news` lists it."""
+
+    id: str
+    source: str
+    title: str
+    url: str
+    published_at: str
+    symbols: list[str]
+    sentiment: list[NewsSentimentTag] = msgspec.field(default_factory=list)
+    summary: str | None = None
+
+
+Event = RiskEvent | AlertEvent | PositionsEvent | OrdersEvent | PriceEvent | StatusEvent | NewsEvent
+EventType = Literal["risk", "alert", "positions", "orders", "price", "status", "news"]
+EVENT_TYPES: tuple[EventType, ...] = ("risk", "alert", "positions", "orders", "price", "status", "news")
 
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(Event)

@@ -3,14 +3,16 @@ missing one says why and how to enable it (`OptionalServices.unavailable`)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 from core.domain.journal import JournalDraft
 from core.domain.market import Quote
 from core.domain.orders import BrokerOrder, OrderRequest, Position
 from core.domain.risk import RiskState
+from core.services.news import NewsPage
 
 
 class MarketReader(Protocol):
@@ -18,11 +20,16 @@ class MarketReader(Protocol):
 
     async def bars(self, symbol: str, *, timespan: str = "minute", limit: int = 100, multiplier: int = 1) -> Any: ...
 
-    async def news(self, symbol: str | None = None, *, limit: int = 10) -> list[dict[str, Any]]: ...
-
     async def market_status(self) -> Any: ...
 
     def market_open(self) -> bool: ...
+
+
+class NewsReader(Protocol):
+    """NewsService: stored items newest first, with the state of every source."""
+
+    async def page(self, *, symbols: Sequence[str] = (), since: datetime | None = None, limit: int = 50,
+                   cursor: str | None = None) -> NewsPage: ...
 
 
 class TunablesReader(Protocol):

@@ -15,12 +15,15 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import msgspec
 import structlog
 
+from core.domain.news import Hold
 from core.domain.plans import Instrument, Issue, MarketContext, PlanResult, parse_choice, parse_symbol, validate_plan
 from core.domain.sizing import SizingResult, suggest_size
 from core.errors import CoreError, Invalid
 from core.services.market import MarketService
+from core.services.news import NewsService
 from core.services.risk import RiskService, limits_from
 from core.services.settings import SettingsService, Tunables
 
@@ -52,8 +55,10 @@ class SizeCheck:
 
 class PlanService:
     def __init__(self, settings_service: SettingsService, risk: RiskService, market: MarketService | None = None,
-                 *, market_enabled: bool = False, quote_timeout: float = QUOTE_TIMEOUT_SEC) -> None:
+                 *, market_enabled: bool = False, quote_timeout: float = QUOTE_TIMEOUT_SEC,
+                 news: NewsService | None = None) -> None:
         self.settings_service = settings_service
+        self.news = news
         self.risk = risk
         self.market = market
         self.market_enabled = market_enabled and market is not None
@@ -92,12 +97,37 @@ class PlanService:
         return context, quote.source, []
 
     async def validate(self, *, side: object, entry: object, stop: object, targets: Sequence[object] = (),
-                       symbol: str | None = None, instrument: object = Instrument.STOCK) -> PlanCheck:
+                       symbol: str | None = None, instrument: object = Instrument.STOCK,
+                       hold: object = Hold.DAY) -> PlanCheck:
+        """`hold` (day | overnight) is how long the trade is meant to be held: earnings inside it warn."""
+        held = parse_choice("hold", hold, Hold)
+        if isinstance(held, Issue):
+            raise invalid_from_issues([held], "plan")
         tunables = await self.tunables()
         context, source, notes = await self._context(symbol, instrument)
         result = validate_plan(side=side, entry=entry, stop=stop, targets=targets, symbol=symbol,
                                instrument=instrument, default_rr=tunables.default_rr, market=context)
+        parsed = parse_symbol(symbol) if isinstance(symbol, str) else None
+        if self.news is not None and not result.errors and isinstance(parsed, str):
+            minutes = tunables.news_breaking_minutes
+            known = self.news.cached_plan_warnings(parsed, held, minutes)  # the common case: no await at all
+            extra, more_notes = known if known is not None else await self._news_warnings(
+                self.news, parsed, held, minutes, self.quote_timeout)
+            if extra:
+                result = msgspec.structs.replace(result, warnings=result.warnings + tuple(extra))
+            notes += more_notes
         return PlanCheck(result, context, source, tuple(notes))
+
+    @staticmethod
+    async def _news_warnings(news: NewsService, symbol: str, hold: Hold, minutes: int,
+                             timeout: float) -> tuple[list[Issue], list[str]]:
+        try:
+            return await asyncio.wait_for(news.plan_warnings(symbol, hold, minutes), timeout)
+        except TimeoutError:
+            return [], [f"earnings and news not checked: no answer within {timeout:.0f}s"]
+        except CoreError as exc:
+            log.info("plan.news_failed", symbol=symbol, error=exc.message)
+            return [], [f"earnings and news not checked ({exc.message})"]
 
     async def size(self, *, entry: object, stop: object, confidence: object = None, equity: object = None,
                    buying_power: object = None, risk_per_trade_pct: object = None, symbol: str | None = None,

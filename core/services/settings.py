@@ -7,6 +7,7 @@ import time
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -37,6 +38,23 @@ class RiskLimitsSettings(BaseModel):
     risk_per_trade_pct: Decimal = Field(default=Decimal(1), gt=0, le=10)
 
 
+class NewsFeed(BaseModel):
+    """A curated RSS/Atom feed: any http(s) URL, loopback included (a trader's own local feed)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    label: str = Field(min_length=1, max_length=40, pattern=r"^[\w .&()-]+$")
+    url: str = Field(min_length=8, max_length=2000)
+
+    @field_validator("url")
+    @classmethod
+    def _http(cls, url: str) -> str:
+        parts = urlsplit(url.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("a feed url must be an http:// or https:// address with a host")
+        return url.strip()
+
+
 class Tunables(BaseModel):
     """Every editable setting with its default; unknown keys are refused, partial updates are merged."""
 
@@ -47,6 +65,16 @@ class Tunables(BaseModel):
     default_rr: Decimal = Field(default=Decimal(2), gt=0, le=20)
     alert_types: dict[str, list[str]] = Field(
         default_factory=lambda: {channel: list(ALERT_TYPES) for channel in ALERT_CHANNELS})
+    news_feeds: list[NewsFeed] = Field(default_factory=list, max_length=50)
+    news_breaking_minutes: int = Field(default=30, ge=1, le=1440)
+
+    @field_validator("news_feeds")
+    @classmethod
+    def _unique_labels(cls, feeds: list[NewsFeed]) -> list[NewsFeed]:
+        labels = [feed.label for feed in feeds]
+        if len(set(labels)) != len(labels):
+            raise ValueError("each news feed needs its own label")
+        return feeds
 
     @field_validator("watchlist")
     @classmethod

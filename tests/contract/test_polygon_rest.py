@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -15,18 +14,6 @@ from core.adapters.polygon.rest import PolygonMarketData
 from core.domain.market import MarketSession
 from core.errors import ExternalPermanent, ExternalTransient, IntegrationDisabled, Invalid, NotFound
 from tests.doubles.polygon import API_KEY, PolygonDouble
-
-
-@pytest.fixture
-async def pg() -> AsyncIterator[PolygonDouble]:
-    async with PolygonDouble() as double:
-        yield double
-
-
-@pytest.fixture
-async def md(pg: PolygonDouble) -> AsyncIterator[PolygonMarketData]:
-    async with PolygonMarketData(pg.rest_url, SecretStr(API_KEY), timeout=2, backoff_max=0.05) as client:
-        yield client
 
 
 async def test_aggregates_follow_next_url_with_the_key_in_the_header_only(pg: PolygonDouble,

@@ -87,6 +87,8 @@ class PolygonDouble:
         self.delay = 0.0
         self.market = "open"
         self.ws_plan: deque[str] = deque()
+        self.news_pages = 2  # the recorded page, then one more built from it, then no next_url
+        self.earnings_rows: list[dict[str, Any]] | None = None  # None: the recorded example
         self.ws_connects = 0
         self.ws_messages: list[dict[str, Any]] = []
         self.ws_binary: list[bytes] = []
@@ -109,7 +111,8 @@ class PolygonDouble:
         app.router.add_get(_SNAP + "/{direction}", self._movers)
         app.router.add_get("/v2/last/trade/{t}", self._last("docs_last_trade_option.json"))
         app.router.add_get("/v2/last/nbbo/{t}", self._last("docs_last_nbbo_AAPL.json"))
-        app.router.add_get("/v2/reference/news", self._static("docs_news_with_insights_next_url.json"))
+        app.router.add_get("/v2/reference/news", self._news)
+        app.router.add_get("/benzinga/v1/earnings", self._earnings)
         app.router.add_get("/v1/marketstatus/now", self._market_now)
         app.router.add_get("/v1/marketstatus/upcoming", self._upcoming)
         app.router.add_get("/v3/snapshot/options/{u}", self._options)
@@ -225,6 +228,32 @@ class PolygonDouble:
         async def handler(request: web.Request) -> web.Response:
             return _json(fixture(name))
         return handler
+
+    async def _news(self, request: web.Request) -> web.Response:
+        """Page 1 is the recording verbatim; later pages (built from it) carry an older article each."""
+        body = fixture("docs_news_with_insights_next_url.json")
+        page = int(request.query.get("cursor", "1")) if request.query.get("cursor", "1").isdigit() else 2
+        if page > 1:
+            item = body["results"][0]
+            item["id"] += f"-p{page}"
+            item["article_url"] += f"-page{page}"
+            item["title"] = f"{item['title']} (page {page})"
+            item["published_utc"] = f"2024-06-{24 - page:02d}T18:33:53Z"
+        if page < self.news_pages:
+            body["next_url"] = f"https://api.massive.com:443/v2/reference/news?cursor={page + 1}"
+        else:
+            body.pop("next_url")
+        return _json(body)
+
+    async def _earnings(self, request: web.Request) -> web.Response:
+        """The recorded example, or `earnings_rows` filtered the way the query asks."""
+        body = fixture("docs_benzinga_earnings.json")
+        if self.earnings_rows is not None:
+            wanted = set(request.query.get("ticker.any_of", "").split(","))
+            low, high = request.query.get("date.gte", ""), request.query.get("date.lte", "9999")
+            body["results"] = [r for r in self.earnings_rows if r["ticker"] in wanted and low <= r["date"] <= high]
+            body["count"] = len(body["results"])
+        return _json(body)
 
     async def _market_now(self, request: web.Request) -> web.Response:
         return _json({"market": self.market, "earlyHours": False, "afterHours": False,

@@ -147,6 +147,7 @@ class TradierDouble:
         app.router.add_get("/v1/markets/options/expirations", self._expirations)
         app.router.add_get("/v1/markets/options/chains", self._chain)
         app.router.add_get("/v1/markets/clock", self._clock)
+        app.router.add_get("/beta/markets/fundamentals/calendars", self._calendars)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -373,6 +374,15 @@ class TradierDouble:
                   "updated_at": "2024-06-03 14:00:00"}
         return await self._answer(request, lambda: {"options": {"option": [contract("call", greeks),
                                                                            contract("put", None)]}})
+
+    async def _calendars(self, request: web.Request) -> web.Response:
+        """The recorded example for each requested symbol (its `request` echoing the symbol); ETFs have none."""
+        def build() -> Any:
+            example = fixture("docs_fundamentals_calendars.json")[0]
+            symbols = [s for s in request.query.get("symbols", "").split(",") if s]
+            return [{**example, "request": s} if s not in ("SPY", "QQQ") else {"request": s, "type": "Symbol",
+                                                                                 "results": []} for s in symbols]
+        return await self._answer(request, build)
 
     async def _clock(self, request: web.Request) -> web.Response:
         return await self._answer(request, lambda: fixture("rb_markets_clock.json"))

@@ -8,11 +8,12 @@ msgspec, floats as ``Decimal`` and ints as ints, so nanosecond timestamps stay e
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from types import TracebackType
 from typing import Any, Literal
 from urllib.parse import parse_qsl, quote, urlsplit
+from zoneinfo import ZoneInfo
 
 import httpx
 import msgspec
@@ -32,7 +33,16 @@ from core.domain.market import (
     Trade,
     utc_from_epoch,
 )
-from core.errors import CoreError, ExternalPermanent, ExternalTransient, IntegrationDisabled, Invalid, NotFound
+from core.domain.news import EarningsDate, EarningsTime, NewsItem, Sentiment, SymbolSentiment
+from core.errors import (
+    CoreError,
+    ExternalPermanent,
+    ExternalTransient,
+    IntegrationDisabled,
+    Invalid,
+    NotEntitled,
+    NotFound,
+)
 
 log = structlog.get_logger("polygon.rest")
 
@@ -96,7 +106,7 @@ def _error(response: httpx.Response) -> CoreError:
     if status == 401:
         return IntegrationDisabled("market_data", f"Polygon rejected the API key: {reason}", _HOW_TO_ENABLE)
     if status == 403:
-        return ExternalPermanent(f"Polygon: {reason}", details=details)
+        return NotEntitled(f"Polygon: {reason}", details=details)
     if status == 404:
         return NotFound(reason, details=details)
     if status == 429 or status >= 500:
@@ -252,6 +262,29 @@ class PolygonMarketData:
         body = await self._get("/v2/reference/news", params)
         return [_news_item(_dict(item)) for item in (body.get("results") or [])[:limit]]
 
+    async def news_items(self, symbol: str | None, *, since: datetime | None = None,
+                         max_items: int = 100) -> list[NewsItem]:
+        """News newest first with Polygon's per-ticker `insights`, following `next_url` up to `max_items`."""
+        params: dict[str, Any] = {"limit": max(1, min(max_items, 1000)), "order": "desc", "sort": "published_utc"}
+        if symbol:
+            params["ticker"] = symbol
+        if since is not None:
+            params["published_utc.gte"] = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        items: list[NewsItem] = []
+        async for page in self._pages("/v2/reference/news", params, max_items):
+            items.extend(n for n in (_news(_dict(raw)) for raw in page) if n is not None)
+        return items[:max_items]
+
+    async def earnings(self, symbols: list[str], start: date, end: date, *, max_items: int = 1000,
+                       ) -> list[EarningsDate]:
+        """Benzinga earnings through Polygon (a partner dataset: NotEntitled when the plan lacks it)."""
+        params: dict[str, Any] = {"ticker.any_of": ",".join(symbols), "date.gte": start.isoformat(),
+                                  "date.lte": end.isoformat(), "sort": "date.asc", "limit": min(max_items, 1000)}
+        dates: list[EarningsDate] = []
+        async for page in self._pages("/benzinga/v1/earnings", params, max_items):
+            dates.extend(e for e in (_earnings(_dict(raw)) for raw in page) if e is not None)
+        return dates
+
     async def market_status(self) -> MarketStatus:
         body = _dict(await self._get("/v1/marketstatus/now"))
         try:
@@ -336,6 +369,55 @@ def _news_item(item: dict[str, Any]) -> dict[str, Any]:
     keep = ("id", "title", "author", "published_utc", "article_url", "tickers", "description", "keywords",
             "insights", "image_url")
     return {**{k: item[k] for k in keep if k in item}, "publisher": _dict(item.get("publisher")).get("name")}
+
+
+def _news(item: dict[str, Any]) -> NewsItem | None:
+    """A Polygon article as a NewsItem; one without a title, link or time is not an article we can cite."""
+    title, url, published = item.get("title"), item.get("article_url"), _iso(item.get("published_utc"))
+    if not isinstance(title, str) or not title.strip() or not isinstance(url, str) or not url or published is None:
+        return None
+    sentiment = []
+    for insight in map(_dict, item.get("insights") or []):
+        try:
+            value = Sentiment(str(insight.get("sentiment")))
+        except ValueError:
+            continue
+        reasoning = insight.get("sentiment_reasoning")
+        sentiment.append(SymbolSentiment(str(insight.get("ticker", "")), value,
+                                         reasoning if isinstance(reasoning, str) else None))
+    description = item.get("description")
+    return NewsItem(source="polygon", title=title.strip(), url=url, published_at=published,
+                    symbols=tuple(str(t) for t in item.get("tickers") or [] if isinstance(t, str)),
+                    sentiment=tuple(sentiment), summary=description if isinstance(description, str) else None,
+                    publisher=_dict(item.get("publisher")).get("name"))
+
+
+_ET = ZoneInfo("America/New_York")
+
+
+def _earnings(row: dict[str, Any]) -> EarningsDate | None:
+    """Benzinga's `time` is HH:MM:SS UTC; before 09:30 New York is bmo, from 16:00 amc, else (or 00:00:00,
+    Benzinga's "no time") unknown."""
+    ticker, day = row.get("ticker"), row.get("date")
+    if not isinstance(ticker, str) or not isinstance(day, str):
+        return None
+    try:
+        when = date.fromisoformat(day)
+    except ValueError:
+        return None
+    slot = EarningsTime.UNKNOWN
+    raw = row.get("time")
+    if isinstance(raw, str) and raw not in ("", "00:00:00"):
+        try:
+            local = datetime.combine(when, time.fromisoformat(raw), UTC).astimezone(_ET).time()
+        except ValueError:
+            local = None
+        if local is not None and local < time(9, 30):
+            slot = EarningsTime.BEFORE_OPEN
+        elif local is not None and local >= time(16, 0):
+            slot = EarningsTime.AFTER_CLOSE
+    return EarningsDate(symbol=ticker, date=when, time=slot, source="polygon:benzinga",
+                        confirmed=row.get("date_status") == "confirmed")
 
 
 def _contract(item: dict[str, Any], underlying: str) -> OptionContract | None:

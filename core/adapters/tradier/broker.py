@@ -21,10 +21,11 @@ import msgspec
 import structlog
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 
-from core.adapters.tradier import wire
+from core.adapters.tradier import calendars, wire
 from core.adapters.tradier.forms import Form, modify_form, order_form, validate_tag
 from core.adapters.tradier.ratelimit import RateLimiter
 from core.domain.market import MarketStatus, OptionContract, Quote
+from core.domain.news import EarningsDate
 from core.domain.orders import (
     Balances,
     BrokerOrder,
@@ -40,6 +41,7 @@ from core.errors import (
     ExternalPermanent,
     ExternalTransient,
     IntegrationDisabled,
+    NotEntitled,
     NotFound,
     OrderOutcomeUnknown,
 )
@@ -162,7 +164,7 @@ class TradierBroker:
         if status >= 500:
             raise ExternalTransient(f"{what}: server error {status}")
         messages = _messages(response)
-        error = NotFound if status == 404 else ExternalPermanent
+        error = NotFound if status == 404 else NotEntitled if status == 403 else ExternalPermanent
         raise error(f"{what} refused ({status}): {'; '.join(messages)}",
                     details={"status": status, "errors": messages})
 
@@ -296,6 +298,13 @@ class TradierBroker:
             "markets/options/chains", "market",
             {"symbol": symbol, "expiration": expiration.isoformat(), "greeks": str(greeks).lower()}))
         return chain
+
+    async def earnings(self, symbols: list[str], start: date, end: date) -> list[EarningsDate]:
+        """Earnings releases in [start, end] from the beta corporate calendars (a path outside `/v1`)."""
+        url = str(self._client.base_url.join("../beta/markets/fundamentals/calendars"))
+        releases: list[EarningsDate] = self._parsed(calendars.parse_calendars, await self._read(
+            url, "market", {"symbols": ",".join(symbols)}))
+        return [release for release in releases if start <= release.date <= end]
 
     async def clock(self) -> MarketStatus:
         status: MarketStatus = self._parsed(wire.parse_clock, await self._read("markets/clock", "market"))
