@@ -14,9 +14,10 @@ import discord
 from discord import app_commands
 
 from bots.discord import render, render_plan
-from bots.discord.buttons import CUSTOM_ID_MAX, actor_of, require_trader, runtime_of, send_preview
+from bots.discord.access import TraderButton
+from bots.discord.buttons import CUSTOM_ID_MAX, actor_of, runtime_of, send_preview
 from bots.discord.cogs.common import FeatureCog, symbol_choices
-from bots.discord.errors import reply_error
+from core.domain.access import Action
 from core.domain.confidence import (
     Confidence,
     Factor,
@@ -65,10 +66,12 @@ async def size_plan(runtime: Runtime, result: PlanResult) -> tuple[SizeCheck | N
         return None, f"no sizing: {exc.message}"
 
 
-class TakeSetup(discord.ui.DynamicItem[discord.ui.Button[Any]],
+class TakeSetup(TraderButton,
                 template=r"pln:take:(?P<side>long|short):(?P<symbol>[A-Z0-9./-]{1,21}):(?P<entry>[0-9.]{1,20}):"
                          r"(?P<stop>[0-9.]{1,20})"):
     """A limit order at the plan's entry, sized to risk 1R (the risk budget) to its stop."""
+
+    action = Action.ORDER_PROPOSE
 
     def __init__(self, side: str, symbol: str, entry: str, stop: str) -> None:
         super().__init__(discord.ui.Button(label=TAKE_LABEL, style=discord.ButtonStyle.primary,
@@ -84,26 +87,20 @@ class TakeSetup(discord.ui.DynamicItem[discord.ui.Button[Any]],
     def fits(cls, custom_id: str) -> bool:
         return len(custom_id) <= CUSTOM_ID_MAX and cls.__discord_ui_compiled_template__.fullmatch(custom_id) is not None
 
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        try:
-            if not await require_trader(interaction):
-                return
-            await interaction.response.defer(ephemeral=True, thinking=True)  # account read + risk + preview
-            rt = runtime_of(interaction)
-            check = await rt.plans.size(entry=self.entry, stop=self.stop, symbol=self.symbol)
-            sizing = check.result.sizing
-            if sizing is None or sizing.quantity < 1:
-                raise Invalid(f"the risk budget buys no {self.symbol} at entry {self.entry} with stop {self.stop}: "
-                              f"{check.result.summary}", details={"field": "quantity"})
-            side = "buy" if self.side == Side.LONG.value else "sell_short"
-            order = parse_order({"symbol": self.symbol, "side": side, "quantity": str(sizing.quantity),
-                                 "type": "limit", "price": self.entry})
-            result = await rt.orders.propose(actor_of(interaction), order, source="discord",
-                                             rationale=f"plan {self.side} {self.symbol} entry {self.entry} "
-                                                       f"stop {self.stop} (1R)")
-            await send_preview(interaction, result.to_dict())
-        except Exception as exc:
-            await reply_error(interaction, exc)
+    async def run(self, interaction: discord.Interaction[Any]) -> None:
+        rt = runtime_of(interaction)  # account read + risk + preview
+        check = await rt.plans.size(entry=self.entry, stop=self.stop, symbol=self.symbol)
+        sizing = check.result.sizing
+        if sizing is None or sizing.quantity < 1:
+            raise Invalid(f"the risk budget buys no {self.symbol} at entry {self.entry} with stop {self.stop}: "
+                          f"{check.result.summary}", details={"field": "quantity"})
+        side = "buy" if self.side == Side.LONG.value else "sell_short"
+        order = parse_order({"symbol": self.symbol, "side": side, "quantity": str(sizing.quantity),
+                             "type": "limit", "price": self.entry})
+        result = await rt.orders.propose(actor_of(interaction), order, source="discord",
+                                         rationale=f"plan {self.side} {self.symbol} entry {self.entry} "
+                                                   f"stop {self.stop} (1R)")
+        await send_preview(interaction, result.to_dict())
 
 
 class PlansCog(FeatureCog):
@@ -158,5 +155,5 @@ class PlansCog(FeatureCog):
     @plan.autocomplete("symbol")
     @size.autocomplete("symbol")
     async def _symbols(self, interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
-        return await symbol_choices(self.runtime, current)
+        return await symbol_choices(interaction, current)
 
