@@ -16,7 +16,7 @@ from bots.slack import blocks as bk
 from bots.slack import blocks_plan
 from core.domain.journal import JournalDraft, JournalQuery
 from core.domain.order_input import parse_order
-from core.errors import Forbidden, Invalid
+from core.errors import Invalid
 from core.runtime import Runtime
 from core.services.orders import ProposeResult
 from core.services.plans import invalid_from_issues
@@ -29,8 +29,8 @@ HELP = ("Usage: `/ta quote SPY` · `/ta watch add|remove SYM` · `/ta watch list
         "[day|gtc]` · `/ta positions` · `/ta orders` · `/ta plan SYM long|short ENTRY STOP [T1 T2 T3]` · "
         "`/ta size SYM ENTRY STOP [RISK%]` · `/ta coach QUESTION` (answers in a thread) · "
         "`/ta journal add TEXT [#tag] [$SYM]` · `/ta journal list [SYM]` · `/ta journal export` · "
-        "`/ta settings` · `/ta settings set KEY VALUE` (traders only)")
-NOT_TRADER = "Only the users listed in TRADERS can change settings (ask an admin to add `{actor}`); nothing changed."
+        "`/ta settings` · `/ta settings set KEY VALUE`. Everything but quote, status, plan and size needs a "
+        "trader (TRADERS).")
 SNOOZE_MINUTES = 30
 ORDER_TYPES = {"market", "limit", "stop"}
 DURATIONS = {"day", "gtc", "pre", "post"}
@@ -243,8 +243,6 @@ class SlashCommands:
             return Reply(blocks_plan.settings_blocks(tunables.model_dump(mode="json")), "Settings")
         if args[0].lower() != "set" or len(args) < 3:
             raise _usage("settings takes show, or set KEY VALUE")
-        if actor not in self.rt.settings.traders:
-            raise Forbidden(NOT_TRADER.format(actor=actor))
         key, raw = args[1].lower(), " ".join(args[2:])
         updated = await self.rt.settings_service.update(settings_patch(key, raw), actor=actor)
         value: Any = updated.model_dump(mode="json")
