@@ -14,6 +14,7 @@ import orjson
 
 from bots.slack import blocks as bk
 from bots.slack import blocks_plan
+from core.domain.access import check_account_read
 from core.domain.journal import JournalDraft, JournalQuery
 from core.domain.order_input import parse_order
 from core.errors import Invalid
@@ -231,6 +232,7 @@ class SlashCommands:
         if len(args) not in (3, 4):
             raise _usage("size takes SYM ENTRY STOP [RISK%]")
         symbol, entry, stop, *risk = args
+        check_account_read(actor, self.rt.settings.traders, instead="Use `/ta plan` for the R:R and R bands.")
         check = await self.rt.plans.size(entry=entry, stop=stop, symbol=symbol.upper(),
                                          risk_per_trade_pct=risk[0].rstrip("%") if risk else None)
         if not check.result.ok:

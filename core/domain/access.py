@@ -96,6 +96,14 @@ def refusal(action: Action | None, actor: str) -> str:
             f"`{actor}` to TRADERS. Anyone may read market data and use the plan and size calculators.")
 
 
+def check_account_read(actor: str, traders: Collection[str], *, instead: str) -> None:
+    """The calculators are public, but sizing against the broker's equity reads the account: Forbidden for a
+    non-trader, saying what to do `instead` (e.g. give the equity)."""
+    if not is_allowed(Action.ACCOUNT_READ, actor, traders):
+        raise Forbidden(f"{refusal(Action.ACCOUNT_READ, actor)} {instead}",
+                        details={"action": Action.ACCOUNT_READ.value, "actor": actor})
+
+
 def check(action: Action | None, actor: str, traders: Collection[str]) -> None:
     """Raise Forbidden (with `refusal`) unless `actor` may do `action`."""
     if not is_allowed(action, actor, traders):

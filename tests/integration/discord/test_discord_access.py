@@ -16,7 +16,7 @@ from bots.discord.cogs.plans import TakeSetup
 from core.domain.access import needs_trader
 from core.runtime import Runtime
 from tests.doubles.discord_api import DiscordApiDouble, autocomplete, button_click, message, slash
-from tests.integration.discord.rig import EPHEMERAL, OTHER, first_callback, inject
+from tests.integration.discord.rig import EPHEMERAL, OTHER, first_callback, first_followup, inject
 
 REFUSAL = f"add `discord:{OTHER}` to TRADERS"
 BUTTONS: dict[type[TraderButton], str] = {
@@ -86,6 +86,22 @@ async def test_every_button_refuses_a_non_trader_before_it_runs(bot: TradeBot, a
         click = inject(bot, button_click(custom_id, source, user_id=OTHER))
         body = await first_callback(api, click)
         assert body["type"] == 4 and REFUSAL in body["data"]["content"], (kind.__name__, body)
+
+
+async def test_the_calculators_do_not_read_the_account_for_a_non_trader(bot: TradeBot, api: DiscordApiDouble) -> None:
+    plan = inject(bot, slash("plan", {"symbol": "MSFT", "side": "long", "entry": "35.50", "stop": "35.00"},
+                             user_id=OTHER))
+    sent, _ = await first_followup(api, plan)
+    fields = {f["name"]: f["value"] for f in sent["embeds"][0]["fields"]}
+    assert "Shares" not in fields and "no sizing or risk headroom" in fields["Note"] and not sent.get("components")
+    assert "risk_state" not in fields["Confidence"]
+    size = {"symbol": "MSFT", "entry": "35.50", "stop": "35.00"}
+    refused = inject(bot, slash("size", size, user_id=OTHER))
+    sent, _ = await first_followup(api, refused)
+    assert REFUSAL in sent["content"] and "Give `equity`" in sent["content"]
+    given = inject(bot, slash("size", {**size, "equity": 10000.0}, user_id=OTHER))
+    sent, _ = await first_followup(api, given)
+    assert "TRADERS" not in str(sent) and sent["embeds"], sent
 
 
 async def test_symbol_autocomplete_does_not_show_the_watchlist_to_a_non_trader(bot: TradeBot,
