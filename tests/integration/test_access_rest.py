@@ -59,7 +59,7 @@ async def test_a_non_trader_key_holder_gets_only_public_routes(stranger: httpx.A
     routes = api_routes(stranger._transport.app)  # type: ignore[attr-defined]
     refused, served = [], []
     for method, path in routes:
-        response = await stranger.request(method, concrete(path), json={})
+        response = await stranger.request(method, concrete(path), json={"equity": "10000"})
         action = ROUTE_ACTIONS[(method, path)]
         if needs_trader(action):
             assert response.status_code == 403, (method, path, response.status_code, response.text)
@@ -88,3 +88,11 @@ async def test_a_trader_key_holder_is_served(make_settings: Callable[..., Settin
         assert created.status_code == 201
         assert (await http.delete(f"/api/v1/alerts/{created.json()['id']}")).status_code == 204
         assert (await http.get("/api/v1/settings")).status_code == 200
+
+
+async def test_sizing_without_equity_reads_the_account_so_needs_a_trader(stranger: httpx.AsyncClient) -> None:
+    body = {"entry": "100", "stop": "99"}
+    refused = await stranger.post("/api/v1/sizing/suggest", json=body)
+    assert refused.status_code == 403 and "Send equity" in refused.json()["error"]["message"]
+    given = await stranger.post("/api/v1/sizing/suggest", json={**body, "equity": "10000"})
+    assert given.status_code == 200, given.text
