@@ -101,7 +101,7 @@ def slack_actor(body: dict[str, Any]) -> str:
 def trader_middleware(traders: Collection[str]) -> Callable[..., Awaitable[Any]]:
     """The Bolt middleware: next() for an allowed request, else the refusal as the request's answer."""
 
-    async def deny_non_traders(body: dict[str, Any], respond: Callable[..., Awaitable[Any]],
+    async def deny_non_traders(body: dict[str, Any], respond: Callable[..., Awaitable[Any]] | None,
                                next: Callable[[], Awaitable[Any]]) -> Any:
         guarded, action = request_action(body) if isinstance(body, dict) else (False, None)
         actor = slack_actor(body) if guarded else ""
@@ -114,7 +114,8 @@ def trader_middleware(traders: Collection[str]) -> Callable[..., Awaitable[Any]]
         if body.get("type") == "view_submission":
             return BoltResponse(status=200, body={"response_action": "errors",
                                                   "errors": {FORM_ERROR_BLOCK: text[:FORM_ERROR_LIMIT]}})
-        await respond(text=text, response_type="ephemeral", replace_original=False)
+        if respond is not None:  # a click on a message has a response_url; elsewhere the refusal is only logged
+            await respond(text=text, response_type="ephemeral", replace_original=False)
         return BoltResponse(status=200, body="")
 
     return deny_non_traders

@@ -19,9 +19,22 @@ from bots.slack.app import FAILED
 from bots.slack.commands import SlashCommands
 from core.db.models import AlertRow
 from core.domain.access import needs_trader
+from core.settings import Settings
+from tests.doubles.llm import OpenAIDouble
 from tests.doubles.slack_api import TEAM_ID, SlackDouble
-from tests.integration.slack.rig import click, command, count, post, runtime_of, sign
-from tests.integration.slack.test_slack_features import view_submission
+from tests.integration.slack.rig import (
+    click,
+    client_of,
+    command,
+    count,
+    event,
+    post,
+    post_event,
+    running,
+    runtime_of,
+    sign,
+)
+from tests.integration.slack.test_slack_features import _llm, _thread_message, view_submission
 
 STRANGER = "U0STRANGER"
 REFUSAL = f"add `slack:{TEAM_ID}:{STRANGER}` to TRADERS"
@@ -86,6 +99,16 @@ async def test_a_non_trader_cannot_remove_an_alert_or_click_any_button(app: Fast
                                                   "type": "market"}, user=STRANGER))
     body = submitted.json()
     assert body["response_action"] == "errors" and "TRADERS" in body["errors"]["quantity"]
+
+
+async def test_a_non_trader_mentioning_the_coach_in_a_thread_is_told_why_not(settings: Settings,
+                                                                               slack: SlackDouble) -> None:
+    async with OpenAIDouble() as llm, running(_llm(settings, llm)) as app, client_of(app) as http:
+        mention = {**_thread_message("200.1", "<@UBOT> plan AAPL", "200.2", user=STRANGER), "type": "app_mention"}
+        assert (await post_event(http, event(mention, "EvS1"))).status_code == 200
+        [refused] = await slack.wait_for("chat.postMessage", timeout=5)
+        assert refused.body["thread_ts"] == "200.1" and REFUSAL in refused.body["text"]
+        assert llm.requests == []
 
 
 # -- signed requests ------------------------------------------------------------------------------------------------
