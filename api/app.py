@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.routing import WebSocketRoute
 
-from api.auth import resolve_api_key
+from api.auth import access_dependencies, resolve_api_key
 from api.errors import install_error_handlers
 from api.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from api.route_index import install_route_index
@@ -96,14 +96,15 @@ def _startup_heap_frozen() -> Iterator[None]:
 def _add_flat(app: FastAPI, prefix: str, routers: list[APIRouter]) -> None:
     """Each route added to the app itself, in order, under `prefix`. `include_router` keeps routers nested, and
     matching then walks every included router's routes with per-candidate bookkeeping: a measurable share of a
-    sub-millisecond request. Same paths, names, dependencies and OpenAPI."""
+    sub-millisecond request. Same paths, names, dependencies and OpenAPI, plus each route's trader check."""
     for router in routers:
         for route in router.routes:
             if not isinstance(route, APIRoute):
                 raise TypeError(f"{route!r} in {router.prefix}: only APIRoutes can be added flat")
             app.router.add_api_route(
                 prefix + route.path, route.endpoint, response_model=route.response_model,
-                status_code=route.status_code, tags=route.tags, dependencies=route.dependencies,
+                status_code=route.status_code, tags=route.tags,
+                dependencies=[*route.dependencies, *access_dependencies(route.methods or (), prefix + route.path)],
                 summary=route.summary, description=route.description,
                 response_description=route.response_description, responses=route.responses,
                 deprecated=route.deprecated, methods=route.methods, operation_id=route.operation_id,

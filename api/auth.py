@@ -1,14 +1,18 @@
-"""The X-API-Key gate: one key per installation, generated on first start when API_KEY is not set."""
+"""The X-API-Key gate (one key per installation, generated on first start when API_KEY is not set), and the
+trader check of each route: the key holder is the `api` actor, which must be in TRADERS for anything that is not
+public in core.domain.access."""
 
 from __future__ import annotations
 
 import hmac
 import os
 import secrets
+from collections.abc import Iterable
 from pathlib import Path
 
-from fastapi import Request
+from fastapi import Depends, Request, params
 
+from core.domain.access import Action, check, needs_trader
 from core.errors import CoreError
 from core.settings import Settings
 
@@ -44,3 +48,79 @@ def key_matches(given: str | None, expected: str) -> bool:
 async def require_api_key(request: Request) -> None:
     if not key_matches(request.headers.get("x-api-key"), request.app.state.api_key):
         raise Unauthorized("missing or wrong X-API-Key header; the key is in var/api_key or the API_KEY setting")
+
+
+# -- who may call each route (core.domain.access is the policy; this maps the routes onto it) -----------------
+
+API_ACTOR = "api"  # every holder of the API key acts as `api`, which TRADERS must list for anything non-public
+
+ROUTE_ACTIONS: dict[tuple[str, str], Action] = {
+    ("GET", "/api/v1/diag/health"): Action.STATUS,
+    ("GET", "/api/v1/diag/ready"): Action.STATUS,
+    ("GET", "/api/v1/diag/config"): Action.SETTINGS_READ,
+    ("GET", "/api/v1/settings"): Action.SETTINGS_READ,
+    ("PUT", "/api/v1/settings"): Action.SETTINGS_WRITE,
+    ("POST", "/api/v1/journal"): Action.JOURNAL_WRITE,
+    ("GET", "/api/v1/journal"): Action.JOURNAL_READ,
+    ("GET", "/api/v1/journal/export"): Action.JOURNAL_READ,
+    ("GET", "/api/v1/journal/{entry_id}"): Action.JOURNAL_READ,
+    ("PATCH", "/api/v1/journal/{entry_id}"): Action.JOURNAL_WRITE,
+    ("DELETE", "/api/v1/journal/{entry_id}"): Action.JOURNAL_WRITE,
+    ("GET", "/api/v1/market/quote/{symbol}"): Action.MARKET_READ,
+    ("GET", "/api/v1/market/quote/"): Action.MARKET_READ,
+    ("GET", "/api/v1/market/bars/{symbol}"): Action.MARKET_READ,
+    ("GET", "/api/v1/market/bars/"): Action.MARKET_READ,
+    ("GET", "/api/v1/market/status"): Action.MARKET_READ,
+    ("GET", "/api/v1/market/news"): Action.MARKET_READ,
+    ("GET", "/api/v1/news"): Action.MARKET_READ,
+    ("GET", "/api/v1/earnings"): Action.MARKET_READ,
+    ("GET", "/api/v1/stream/prices"): Action.MARKET_READ,
+    ("POST", "/api/v1/plan/validate"): Action.CALCULATE,
+    ("POST", "/api/v1/sizing/suggest"): Action.CALCULATE,
+    ("GET", "/api/v1/stream/risk"): Action.ACCOUNT_READ,
+    ("POST", "/api/v1/coach/chat"): Action.COACH,
+    ("GET", "/api/v1/coach/conversations/{conversation_id}"): Action.COACH,
+    ("GET", "/api/v1/broker/account"): Action.ACCOUNT_READ,
+    ("GET", "/api/v1/broker/positions"): Action.ACCOUNT_READ,
+    ("GET", "/api/v1/broker/orders"): Action.ACCOUNT_READ,
+    ("POST", "/api/v1/broker/orders"): Action.ORDER_PROPOSE,
+    ("GET", "/api/v1/broker/orders/intents/{intent_id}"): Action.ACCOUNT_READ,
+    ("POST", "/api/v1/broker/orders/{intent_id}/confirm"): Action.ORDER_CONFIRM,
+    ("POST", "/api/v1/broker/orders/{intent_id}/cancel-intent"): Action.ORDER_CANCEL,
+    ("PUT", "/api/v1/broker/orders/{order_id}"): Action.ORDER_PROPOSE,
+    ("DELETE", "/api/v1/broker/orders/{order_id}"): Action.ORDER_CANCEL,
+    ("GET", "/api/v1/stream/positions"): Action.ACCOUNT_READ,
+    ("GET", "/api/v1/stream/orders"): Action.ACCOUNT_READ,
+    ("POST", "/api/v1/alerts"): Action.ALERT_WRITE,
+    ("GET", "/api/v1/alerts"): Action.ALERT_READ,
+    ("GET", "/api/v1/alerts/{alert_id}"): Action.ALERT_READ,
+    ("PATCH", "/api/v1/alerts/{alert_id}"): Action.ALERT_WRITE,
+    ("DELETE", "/api/v1/alerts/{alert_id}"): Action.ALERT_WRITE,
+    ("GET", "/api/v1/alerts/{alert_id}/triggers"): Action.ALERT_READ,
+    ("POST", "/api/v1/alerts/{alert_id}/snooze"): Action.ALERT_WRITE,
+    ("POST", "/api/v1/alerts/{alert_id}/dismiss"): Action.ALERT_WRITE,
+}
+
+
+def route_action(methods: Iterable[str], path: str) -> Action:
+    """The action of a route; a route without one is a programming error (the app refuses to build)."""
+    actions = {ROUTE_ACTIONS.get((method, path)) for method in methods if method != "HEAD"}
+    if len(actions) != 1 or None in actions:
+        raise LookupError(f"{sorted(methods)} {path} has no entry in api.auth.ROUTE_ACTIONS: say which "
+                          "core.domain.access.Action it is (deny by default)")
+    action = actions.pop()
+    assert action is not None
+    return action
+
+
+def access_dependencies(methods: Iterable[str], path: str) -> list[params.Depends]:
+    """The trader check a route needs (after the key check of its router), none for a public route."""
+    action = route_action(methods, path)
+    if not needs_trader(action):
+        return []
+
+    async def require_trader(request: Request) -> None:
+        check(action, API_ACTOR, request.app.state.runtime.settings.traders)
+
+    require_trader.__name__ = f"require_trader_{action.name.lower()}"
+    return [Depends(require_trader)]

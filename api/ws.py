@@ -24,8 +24,9 @@ import msgspec
 import structlog
 from starlette.types import Receive, Scope, Send
 
-from api.auth import key_matches
+from api.auth import API_ACTOR, key_matches
 from api.ws_wire import DirectWire, direct_wire, text_frame
+from core.domain.access import Action, is_allowed
 from core.domain.events import Event, PriceEvent, RiskEvent, StatusEvent, event_type
 from core.metrics import WS_CLIENTS, WS_DROPPED
 from core.ports import EventBus
@@ -34,6 +35,10 @@ CLIENT_QUEUE = 64  # frames a client that is behind may have waiting; one more a
 PRICE_STALL_SEC = 10.0  # a client that has not taken a batch of coalesced prices for this long is dropped
 log = structlog.get_logger("api.ws")
 _encoder = msgspec.json.Encoder()
+
+
+WS_ACTION = Action.ACCOUNT_READ  # the stream carries risk, order and alert events
+WS_REFUSED = "api is not in TRADERS: /ws carries account events; add api to TRADERS"
 
 
 def encode_frame(event: Event) -> bytes:
@@ -222,7 +227,9 @@ async def _close_quietly(send: Send, code: int, reason: str) -> None:
 
 
 class WebSocketEndpoint:
-    """The `/ws` ASGI endpoint: accept, check `?api_key=` (close 4401 if wrong), then serve from the hub."""
+    """The `/ws` ASGI endpoint: accept, check `?api_key=` (close 4401 if wrong) and that the key holder (`api`) is a
+    trader, since the stream carries account events (risk, orders, alerts; close 4403 if not), then serve from the
+    hub."""
 
     def __init__(self, app_state: Any) -> None:
         self.state = app_state
@@ -236,4 +243,7 @@ class WebSocketEndpoint:
             await send({"type": "websocket.close", "code": 4401, "reason": "missing or wrong api_key"})
             return
         runtime = self.state.runtime
+        if not is_allowed(WS_ACTION, API_ACTOR, runtime.settings.traders):
+            await send({"type": "websocket.close", "code": 4403, "reason": WS_REFUSED})
+            return
         await self.state.hub.serve(receive, send, [StatusEvent(integrations=runtime.integrations())])

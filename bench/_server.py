@@ -58,7 +58,7 @@ def app_process(*, ping_sec: float = 10.0, roles: str = "api,engine", **env: str
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
         child_env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/bench.db", "VAR_DIR": tmp,
-                     "API_KEY": BENCH_KEY, "LOG_LEVEL": "WARNING", **env}
+                     "API_KEY": BENCH_KEY, "TRADERS": "api", "LOG_LEVEL": "WARNING", **env}
         process = subprocess.Popen([sys.executable, "-c", _CHILD, str(port), str(ping_sec), roles], env=child_env)
         base = f"http://127.0.0.1:{port}"
         try:

@@ -144,7 +144,7 @@ async def _run() -> bool:
         pg.market = "closed"
         with tempfile.TemporaryDirectory() as tmp:
             env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/bench.db", "VAR_DIR": tmp,
-                   "API_KEY": API_KEY, "LOG_LEVEL": "WARNING", "POLYGON_API_KEY": POLYGON_KEY,
+                   "API_KEY": API_KEY, "TRADERS": "api", "LOG_LEVEL": "WARNING", "POLYGON_API_KEY": POLYGON_KEY,
                    "POLYGON_REST_URL": pg.rest_url, "POLYGON_WS_URL": pg.ws_url, "BENCH_SYMBOLS": ",".join(symbols),
                    "WATCHLIST": "SPY", "EVENT_BUS_URL": "memory://"}
             child = _start_child(port, env)

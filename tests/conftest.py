@@ -97,6 +97,7 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
             "database_url": f"sqlite+aiosqlite:///{tmp_path}/tradeassist.db",
             "var_dir": str(tmp_path / "var"),
             "api_key": API_KEY,
+            "traders": ["api"],  # the key holder may act; tests of a non-trader pass traders=[]
             "risk_eval_sec": 0.2,
         }
         values.update(overrides)

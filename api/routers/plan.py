@@ -13,8 +13,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.auth import require_api_key
+from api.auth import API_ACTOR, require_api_key
 from api.schemas import json_response
+from core.domain.access import check_account_read
 from core.domain.plans import Issue, MarketContext
 from core.runtime import Runtime
 from core.services.plans import PlanCheck, SizeCheck, invalid_from_issues
@@ -135,7 +136,10 @@ async def validate(body: PlanRequest, runtime: RuntimeDep) -> Response:
 
 @router.post("/sizing/suggest", response_model=dict[str, Any])
 async def suggest(body: SizingRequest, runtime: RuntimeDep) -> Response:
-    """Shares (or contracts) for a plan under the risk limits; `limited_by` names the cap that bound."""
+    """Shares (or contracts) for a plan under the risk limits; `limited_by` names the cap that bound. Without
+    `equity` the broker's is read, which needs `api` in TRADERS."""
+    if body.equity is None:
+        check_account_read(API_ACTOR, runtime.settings.traders, instead="Send equity to size without the account.")
     check = await runtime.plans.size(entry=body.entry, stop=body.stop, confidence=body.confidence,
                                      equity=body.equity, buying_power=body.buying_power,
                                      risk_per_trade_pct=body.risk_per_trade_pct, symbol=body.symbol,

@@ -1,7 +1,8 @@
 """`build_discord_bot(runtime, settings)`: the discord.py bot over the core.
 
-`setup_hook` loads one cog per feature, registers the restart-proof `DynamicItem` buttons and the `discord`
-alert notifier. Commands are synced only by `tradeassist sync-commands` (`sync_commands`), never on start.
+`setup_hook` loads one cog per feature, puts the trader check of core.domain.access on every command, registers
+the restart-proof `DynamicItem` buttons and the `discord` alert notifier. Commands are synced only by
+`tradeassist sync-commands` (`sync_commands`), never on start.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import yarl
 from discord import app_commands
 from discord.ext import commands
 
+from bots.discord.access import install_trader_checks
 from bots.discord.buttons import DYNAMIC_ITEMS
 from bots.discord.cogs import build_cogs
 from bots.discord.errors import reply_error
@@ -48,6 +50,7 @@ class TradeBot(commands.Bot):
     async def setup_hook(self) -> None:
         for cog in build_cogs(self):
             await self.add_cog(cog)
+        install_trader_checks(self.tree)
         self.add_dynamic_items(*DYNAMIC_ITEMS)
         delivery = self.runtime.delivery
         existing = delivery.notifiers.get(DiscordAlertNotifier.channel)

@@ -9,7 +9,8 @@
     pln:take:<side>:<symbol>:<entry>:<stop>  Take the setup (1R), registered by cogs/plans.py -> preview
 
 Nothing is kept in memory: a new bot process rebuilds each item from its custom id (`add_dynamic_items`); only
-the expiry timers of the previews this process showed live in memory (`PreviewExpiry`).
+the expiry timers of the previews this process showed live in memory (`PreviewExpiry`). Every button is a
+`TraderButton` (bots.discord.access): the trader check, the defer and the error reply live there once.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from typing import TYPE_CHECKING, Any, cast
 import discord
 
 from bots.discord import render
-from bots.discord.errors import reply_error
+from bots.discord.access import TraderButton
+from core.domain.access import Action
 from core.domain.order_input import parse_order
 from core.errors import Conflict, Expired, NotFound
 from core.services.position_orders import POSITION_ACTION_LABELS, PositionAction, actions_for
@@ -31,8 +33,6 @@ if TYPE_CHECKING:
     from core.runtime import Runtime
 
 CUSTOM_ID_MAX = 100
-NOT_TRADER = ("Only the users listed in TRADERS can do this (ask an admin to add `discord:{id}` to TRADERS); "
-              "nothing was done.")
 
 
 def runtime_of(interaction: discord.Interaction[Any]) -> Runtime:
@@ -47,16 +47,10 @@ def actor_of(interaction: discord.Interaction[Any]) -> str:
     return f"discord:{interaction.user.id}"
 
 
-async def require_trader(interaction: discord.Interaction[Any]) -> bool:
-    """True for a trader; otherwise answers with an ephemeral refusal (the first and only response)."""
-    if actor_of(interaction) in runtime_of(interaction).settings.traders:
-        return True
-    await interaction.response.send_message(NOT_TRADER.format(id=interaction.user.id), ephemeral=True)
-    return False
+class ConfirmOrder(TraderButton, template=r"ord:ok:(?P<id>[A-Za-z0-9-]{1,40}):(?P<token>[A-Za-z0-9_-]{1,60})"):
+    action = Action.ORDER_CONFIRM
+    ephemeral_thinking = False  # the broker call may take seconds; the outcome replaces the preview
 
-
-class ConfirmOrder(discord.ui.DynamicItem[discord.ui.Button[Any]],
-                   template=r"ord:ok:(?P<id>[A-Za-z0-9-]{1,40}):(?P<token>[A-Za-z0-9_-]{1,60})"):
     def __init__(self, intent_id: str, token: str) -> None:
         super().__init__(discord.ui.Button(label="Confirm", style=discord.ButtonStyle.danger,
                                            custom_id=f"ord:ok:{intent_id}:{token}"))
@@ -67,30 +61,27 @@ class ConfirmOrder(discord.ui.DynamicItem[discord.ui.Button[Any]],
                              match: re.Match[str], /) -> ConfirmOrder:
         return cls(match["id"], match["token"])
 
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+    async def run(self, interaction: discord.Interaction[Any]) -> None:
+        rt = runtime_of(interaction)
         try:
-            if not await require_trader(interaction):
-                return
-            await interaction.response.defer()  # the broker call may take seconds
-            rt = runtime_of(interaction)
-            try:
-                result = await rt.orders.confirm(self.intent_id, self.token, actor_of(interaction))
-            except Expired as exc:
-                previews_of(interaction).settle(self.intent_id)
-                await interaction.edit_original_response(
-                    embed=render.notice_embed("Order expired: nothing was sent", exc.message), view=None)
-                return
-            except Conflict as exc:
-                previews_of(interaction).settle(self.intent_id)
-                await interaction.followup.send(exc.message, ephemeral=True)
-                return
+            result = await rt.orders.confirm(self.intent_id, self.token, actor_of(interaction))
+        except Expired as exc:
             previews_of(interaction).settle(self.intent_id)
-            await interaction.edit_original_response(embed=render.order_outcome_embed(result.to_dict()), view=None)
-        except Exception as exc:
-            await reply_error(interaction, exc)
+            await interaction.edit_original_response(
+                embed=render.notice_embed("Order expired: nothing was sent", exc.message), view=None)
+            return
+        except Conflict as exc:
+            previews_of(interaction).settle(self.intent_id)
+            await interaction.followup.send(exc.message, ephemeral=True)
+            return
+        previews_of(interaction).settle(self.intent_id)
+        await interaction.edit_original_response(embed=render.order_outcome_embed(result.to_dict()), view=None)
 
 
-class CancelOrder(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"ord:no:(?P<id>[A-Za-z0-9-]{1,40})"):
+class CancelOrder(TraderButton, template=r"ord:no:(?P<id>[A-Za-z0-9-]{1,40})"):
+    action = Action.ORDER_CANCEL
+    ephemeral_thinking = False
+
     def __init__(self, intent_id: str) -> None:
         super().__init__(discord.ui.Button(label="Cancel", style=discord.ButtonStyle.secondary,
                                            custom_id=f"ord:no:{intent_id}"))
@@ -101,24 +92,21 @@ class CancelOrder(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"ord
                              match: re.Match[str], /) -> CancelOrder:
         return cls(match["id"])
 
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+    async def run(self, interaction: discord.Interaction[Any]) -> None:
         try:
-            await interaction.response.defer()
-            try:
-                await runtime_of(interaction).orders.cancel_intent(self.intent_id, actor_of(interaction))
-            except Conflict as exc:
-                previews_of(interaction).settle(self.intent_id)
-                await interaction.followup.send(exc.message, ephemeral=True)
-                return
+            await runtime_of(interaction).orders.cancel_intent(self.intent_id, actor_of(interaction))
+        except Conflict as exc:
             previews_of(interaction).settle(self.intent_id)
-            await interaction.edit_original_response(
-                embed=render.notice_embed("Order cancelled", "Nothing was sent."), view=None)
-        except Exception as exc:
-            await reply_error(interaction, exc)
+            await interaction.followup.send(exc.message, ephemeral=True)
+            return
+        previews_of(interaction).settle(self.intent_id)
+        await interaction.edit_original_response(
+            embed=render.notice_embed("Order cancelled", "Nothing was sent."), view=None)
 
 
-class AlertAction(discord.ui.DynamicItem[discord.ui.Button[Any]],
-                  template=r"alr:(?P<verb>snooze|dismiss):(?P<id>[A-Za-z0-9-]{1,40})"):
+class AlertAction(TraderButton, template=r"alr:(?P<verb>snooze|dismiss):(?P<id>[A-Za-z0-9-]{1,40})"):
+    action = Action.ALERT_WRITE
+
     def __init__(self, verb: str, alert_id: str, label: str | None = None) -> None:
         style = discord.ButtonStyle.secondary
         super().__init__(discord.ui.Button(label=render.clip(label or verb.title(), render.LABEL_MAX), style=style,
@@ -131,25 +119,21 @@ class AlertAction(discord.ui.DynamicItem[discord.ui.Button[Any]],
         label = item.label if isinstance(item, discord.ui.Button) else None
         return cls(match["verb"], match["id"], label)
 
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        try:
-            if not await require_trader(interaction):
-                return
-            await interaction.response.defer(ephemeral=True, thinking=True)
-            alerts = runtime_of(interaction).alerts
-            if self.verb == "snooze":
-                alert = await alerts.snooze(self.alert_id, minutes=15)
-                text = f"Snoozed until {alert.get('snoozed_until')}: {render.alert_line(alert)}"
-            else:
-                alert = await alerts.dismiss(self.alert_id)
-                text = f"Dismissed: {render.alert_line(alert)}"
-            await interaction.followup.send(render.clip(text, render.CONTENT_MAX), ephemeral=True)
-        except Exception as exc:
-            await reply_error(interaction, exc)
+    async def run(self, interaction: discord.Interaction[Any]) -> None:
+        alerts = runtime_of(interaction).alerts
+        if self.verb == "snooze":
+            alert = await alerts.snooze(self.alert_id, minutes=15)
+            text = f"Snoozed until {alert.get('snoozed_until')}: {render.alert_line(alert)}"
+        else:
+            alert = await alerts.dismiss(self.alert_id)
+            text = f"Dismissed: {render.alert_line(alert)}"
+        await interaction.followup.send(render.clip(text, render.CONTENT_MAX), ephemeral=True)
 
 
-class AlertChip(discord.ui.DynamicItem[discord.ui.Button[Any]],
+class AlertChip(TraderButton,
                 template=r"alr:chip:(?P<id>[A-Za-z0-9-]{1,40}):(?P<trigger>[A-Za-z0-9-]{1,40}):(?P<chip>[A-Za-z0-9_-]{1,25})"):
+    action = Action.ORDER_PROPOSE
+
     def __init__(self, alert_id: str, trigger_id: str, chip_id: str, label: str | None = None) -> None:
         super().__init__(discord.ui.Button(label=render.clip(label or chip_id, render.LABEL_MAX),
                                            style=discord.ButtonStyle.primary,
@@ -162,28 +146,22 @@ class AlertChip(discord.ui.DynamicItem[discord.ui.Button[Any]],
         label = item.label if isinstance(item, discord.ui.Button) else None
         return cls(match["id"], match["trigger"], match["chip"], label)
 
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        try:
-            if not await require_trader(interaction):
-                return
-            await interaction.response.defer(ephemeral=True, thinking=True)
-            rt = runtime_of(interaction)
-            triggers = await rt.alerts.triggers(self.alert_id, limit=50)
-            trigger = next((t for t in triggers if t["id"] == self.trigger_id), None)
-            chip = next((a for a in (trigger or {}).get("actions", []) if a.get("id") == self.chip_id), None)
-            if chip is None:
-                raise NotFound("this action is no longer available for that alert")
-            if chip.get("kind") == "plan" or chip.get("order") is None:
-                plan = chip.get("plan") or {}
-                text = ", ".join(f"{k}: {v}" for k, v in plan.items()) or "no order attached to this action"
-                await interaction.followup.send(render.clip(f"{chip.get('label')}: {text}", render.CONTENT_MAX),
-                                                ephemeral=True)
-                return
-            result = await rt.orders.propose(actor_of(interaction), parse_order(chip["order"]),
-                                             rationale=f"alert chip {chip.get('label')}", source="discord")
-            await send_preview(interaction, result.to_dict())
-        except Exception as exc:
-            await reply_error(interaction, exc)
+    async def run(self, interaction: discord.Interaction[Any]) -> None:
+        rt = runtime_of(interaction)
+        triggers = await rt.alerts.triggers(self.alert_id, limit=50)
+        trigger = next((t for t in triggers if t["id"] == self.trigger_id), None)
+        chip = next((a for a in (trigger or {}).get("actions", []) if a.get("id") == self.chip_id), None)
+        if chip is None:
+            raise NotFound("this action is no longer available for that alert")
+        if chip.get("kind") == "plan" or chip.get("order") is None:
+            plan = chip.get("plan") or {}
+            text = ", ".join(f"{k}: {v}" for k, v in plan.items()) or "no order attached to this action"
+            await interaction.followup.send(render.clip(f"{chip.get('label')}: {text}", render.CONTENT_MAX),
+                                            ephemeral=True)
+            return
+        result = await rt.orders.propose(actor_of(interaction), parse_order(chip["order"]),
+                                         rationale=f"alert chip {chip.get('label')}", source="discord")
+        await send_preview(interaction, result.to_dict())
 
 
 POSITION_VERBS = {"trim": PositionAction.TRIM, "close": PositionAction.CLOSE, "be": PositionAction.BREAKEVEN,
@@ -191,8 +169,9 @@ POSITION_VERBS = {"trim": PositionAction.TRIM, "close": PositionAction.CLOSE, "b
 VERB_OF = {action: verb for verb, action in POSITION_VERBS.items()}
 
 
-class PositionButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
-                     template=r"pos:(?P<verb>trim|close|be|roll):(?P<symbol>[A-Za-z0-9./-]{1,40})"):
+class PositionButton(TraderButton, template=r"pos:(?P<verb>trim|close|be|roll):(?P<symbol>[A-Za-z0-9./-]{1,40})"):
+    action = Action.ORDER_PROPOSE
+
     def __init__(self, verb: str, symbol: str) -> None:
         label = render.clip(f"{POSITION_ACTION_LABELS[POSITION_VERBS[verb]]} · {symbol}", render.LABEL_MAX)
         style = discord.ButtonStyle.danger if verb == "close" else discord.ButtonStyle.secondary
@@ -204,20 +183,15 @@ class PositionButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
                              match: re.Match[str], /) -> PositionButton:
         return cls(match["verb"], match["symbol"])
 
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        try:
-            if not await require_trader(interaction):
-                return
-            await interaction.response.defer(ephemeral=True, thinking=True)  # broker reads + risk + preview
-            result = await runtime_of(interaction).position_orders.propose(
-                actor_of(interaction), self.symbol, POSITION_VERBS[self.verb], source="discord")
-            await send_preview(interaction, result.to_dict())
-        except Exception as exc:
-            await reply_error(interaction, exc)
+    async def run(self, interaction: discord.Interaction[Any]) -> None:
+        result = await runtime_of(interaction).position_orders.propose(
+            actor_of(interaction), self.symbol, POSITION_VERBS[self.verb], source="discord")
+        await send_preview(interaction, result.to_dict())
 
 
-class CancelBrokerOrder(discord.ui.DynamicItem[discord.ui.Button[Any]],
-                        template=r"brk:cancel:(?P<id>[A-Za-z0-9-]{1,64})"):
+class CancelBrokerOrder(TraderButton, template=r"brk:cancel:(?P<id>[A-Za-z0-9-]{1,64})"):
+    action = Action.ORDER_CANCEL
+
     def __init__(self, order_id: str) -> None:
         super().__init__(discord.ui.Button(label=render.clip(f"Cancel {order_id}", render.LABEL_MAX),
                                            style=discord.ButtonStyle.secondary, custom_id=f"brk:cancel:{order_id}"))
@@ -228,20 +202,14 @@ class CancelBrokerOrder(discord.ui.DynamicItem[discord.ui.Button[Any]],
                              match: re.Match[str], /) -> CancelBrokerOrder:
         return cls(match["id"])
 
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        try:
-            if not await require_trader(interaction):
-                return
-            await interaction.response.defer(ephemeral=True, thinking=True)
-            result = await runtime_of(interaction).orders.propose_cancel(
-                actor_of(interaction), self.order_id, rationale="/orders Cancel", source="discord")
-            await send_preview(interaction, result.to_dict())
-        except Exception as exc:
-            await reply_error(interaction, exc)
+    async def run(self, interaction: discord.Interaction[Any]) -> None:
+        result = await runtime_of(interaction).orders.propose_cancel(
+            actor_of(interaction), self.order_id, rationale="/orders Cancel", source="discord")
+        await send_preview(interaction, result.to_dict())
 
 
-DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (ConfirmOrder, CancelOrder, AlertAction, AlertChip,
-                                                                PositionButton, CancelBrokerOrder)
+DYNAMIC_ITEMS: tuple[type[TraderButton], ...] = (ConfirmOrder, CancelOrder, AlertAction, AlertChip, PositionButton,
+                                                  CancelBrokerOrder)
 
 
 def confirm_view(intent_id: str, token: str) -> discord.ui.View:

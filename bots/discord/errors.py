@@ -24,6 +24,11 @@ from core.errors import (
 log = structlog.get_logger("bots.discord")
 
 
+class NotATrader(app_commands.CheckFailure):
+    """A non-trader tried a command that needs one (bots.discord.access); the message says which TRADERS entry
+    would admit them."""
+
+
 def user_message(error: BaseException) -> str:
     """A short, actionable message for `error` (never a stack trace or a secret)."""
     if isinstance(error, app_commands.CommandInvokeError):
@@ -44,6 +49,8 @@ def user_message(error: BaseException) -> str:
         return error.message
     if isinstance(error, app_commands.CommandOnCooldown):
         return f"Slow down: try again in {error.retry_after:.0f} s."
+    if isinstance(error, NotATrader):
+        return str(error)
     if isinstance(error, app_commands.CheckFailure):
         return "You may not use this command here."
     if isinstance(error, app_commands.TransformerError | app_commands.CommandSignatureMismatch):

@@ -1,11 +1,14 @@
 """The Slack app (slack-bolt AsyncApp): a thin translator. Every listener acks first, makes one core call, renders.
 
     app = build_slack_app(runtime, settings)            # AsyncWebClient at SLACK_API_URL unless `client` is given
-    handler = await start_slack(runtime)                # + the `slack` alert notifier; None when Slack is off
-    await handle_slack_events(request, handler)         # POST /slack/events (api/app.py)
+    http = await start_slack(runtime)                   # + the `slack` alert notifier; None when Slack is off
+    await handle_slack_events(request, http, settings)  # POST /slack/events (api/app.py)
 
-Request signatures (HMAC of the raw body, 5-minute window) are checked by Bolt's built-in verification
-middleware, which answers 401 before any listener (so before any core call). Events API retries
+Request signatures (HMAC of the raw body, whole-number timestamp within 5 minutes, each signed request once) are
+checked by `bots.slack.signing` before Bolt sees the request, and again by Bolt's built-in verification: 401
+before any listener (so before any core call). Then one middleware refuses a user not in TRADERS whatever they
+ask for, unless it is public (`bots.slack.access`). A listener that fails after its ack still answers the user
+(`@app.error`). Events API retries
 (`X-Slack-Retry-Num`, same `event_id`) are acknowledged and dropped when the first delivery was seen. Order
 buttons carry only `<intent id>|<confirm token>`; the click goes through `OrderService.confirm`, whose checks
 (TRADERS, proposer, token, single use, expiry) are the same for every front-end. Position buttons (Trim 50% /
@@ -22,9 +25,9 @@ export` uploads a CSV to the user's DM with the app (files_upload_v2).
 from __future__ import annotations
 
 import logging
-import re
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -40,11 +43,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bots.slack import blocks as bk
+from bots.slack.access import block_action, slack_actor, trader_middleware
 from bots.slack.blocks_coach import COACH_ALERT, COACH_ORDER
 from bots.slack.coach import SlackCoach
 from bots.slack.commands import HELP, Reply, SlashCommands, Upload, preview_reply
 from bots.slack.notifier import SlackNotifier
 from bots.slack.order_modal import ORDER_MODAL, inline_errors, order_modal, submitted_order
+from bots.slack.signing import REPLAY, SignedRequests
 from bots.slack.socket_mode import start_socket_mode
 from core.domain.order_input import parse_order
 from core.errors import CoreError, ExternalPermanent, Invalid
@@ -55,14 +60,16 @@ log = structlog.get_logger("bots.slack")
 
 SEEN_EVENTS = 10_000
 Respond = Callable[..., Awaitable[Any]]
+FAILED = ("Something went wrong on our side while handling that; it was logged. Check `/ta orders` before you "
+          "send an order again.")
 
 
-def actor_of(body: dict[str, Any]) -> str:
-    """`slack:<team>:<user>` from a command or interaction payload (the form TRADERS lists)."""
-    user = body.get("user") or {}
-    user_id = body.get("user_id") or user.get("id") or ""
-    team = body.get("team_id") or user.get("team_id") or (body.get("team") or {}).get("id") or ""
-    return f"slack:{team}:{user_id}"
+@dataclass(frozen=True, slots=True)
+class SlackHttp:
+    """What POST /slack/events needs: the signature guard in front of Bolt's request handler."""
+
+    handler: AsyncSlackRequestHandler
+    signed: SignedRequests
 
 
 def event_actor(body: dict[str, Any], event: dict[str, Any]) -> str:
@@ -148,6 +155,7 @@ def build_slack_app(runtime: Runtime, settings: Settings, client: AsyncWebClient
                    process_before_response=process_before_response, logger=_BOLT_LOGGER)
     commands = SlashCommands(runtime)
     seen: OrderedDict[str, None] = OrderedDict()
+    app.middleware(trader_middleware(settings.traders))
 
     @app.middleware
     async def drop_retried_events(body: dict[str, Any], next: Callable[[], Awaitable[Any]]) -> Any:
@@ -161,9 +169,28 @@ def build_slack_app(runtime: Runtime, settings: Settings, client: AsyncWebClient
                 seen.popitem(last=False)
         return await next()
 
+    @app.error
+    async def answer_failure(error: Exception, body: dict[str, Any], respond: Respond | None) -> None:
+        """A listener failed (after its ack, usually): log it and tell the user instead of going silent."""
+        log.error("slack.listener_failed", exc_info=error, type=body.get("type") if isinstance(body, dict) else None)
+        if respond is None:
+            return
+        try:
+            await respond(text=FAILED, response_type="ephemeral", replace_original=False)
+        except Exception as exc:  # the user cannot be reached: the failure is already logged
+            log.warning("slack.failure_reply_failed", error=str(exc))
+
     _command_listeners(app, runtime, commands, SlackCoach(runtime, app.client))
     _order_listeners(app, runtime, commands)
     return app
+
+
+def _is_event_callback(body: bytes) -> bool:
+    try:
+        parsed = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return False
+    return isinstance(parsed, dict) and parsed.get("type") == "event_callback"
 
 
 def _json_value(action: dict[str, Any]) -> dict[str, Any] | None:
@@ -204,7 +231,7 @@ def _command_listeners(app: AsyncApp, runtime: Runtime, commands: SlashCommands,
     @app.command("/ta")
     async def ta(ack: Callable[..., Awaitable[Any]], command: dict[str, Any], respond: Respond) -> None:
         await ack()
-        await _answer(respond, run_command(actor_of(command), command))
+        await _answer(respond, run_command(slack_actor(command), command))
 
     @app.view(ORDER_MODAL)
     async def order_submitted(ack: Callable[..., Awaitable[Any]], body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -221,18 +248,18 @@ def _command_listeners(app: AsyncApp, runtime: Runtime, commands: SlashCommands,
             log.warning("slack.order_form_undeliverable", reason=exc.message)
             return
         try:
-            reply = preview_reply(await runtime.orders.propose(actor_of(body), order, source="slack:modal"))
+            reply = preview_reply(await runtime.orders.propose(slack_actor(body), order, source="slack:modal"))
         except CoreError as exc:
             reply = Reply([bk.error_blocks(exc)], bk.error_text(exc))
         await post_messages(app.client, channel, reply)
 
-    @app.action(re.compile(f"^{COACH_ORDER}:"))
+    @app.action(block_action(COACH_ORDER))
     async def coach_order(ack: Callable[..., Awaitable[Any]], action: dict[str, Any], respond: Respond) -> None:
         await ack()
         intent_id, token = bk.parse_order_value(str(action.get("value") or ""))
         await _answer(respond, commands.review_intent(intent_id, token))
 
-    @app.action(re.compile(f"^{COACH_ALERT}:"))
+    @app.action(block_action(COACH_ALERT))
     async def coach_alert(ack: Callable[..., Awaitable[Any]], body: dict[str, Any], action: dict[str, Any],
                           respond: Respond) -> None:
         await ack()
@@ -240,7 +267,7 @@ def _command_listeners(app: AsyncApp, runtime: Runtime, commands: SlashCommands,
         if draft is None:
             await _stale_button(respond)
             return
-        await _answer(respond, commands.create_alert(actor_of(body), draft))
+        await _answer(respond, commands.create_alert(slack_actor(body), draft))
 
     @app.event("app_mention")
     async def mention(body: dict[str, Any], event: dict[str, Any], say: Callable[..., Awaitable[Any]]) -> None:
@@ -255,46 +282,46 @@ def _command_listeners(app: AsyncApp, runtime: Runtime, commands: SlashCommands,
 def _order_listeners(app: AsyncApp, runtime: Runtime, commands: SlashCommands) -> None:
     """Confirm/Cancel on a preview, and the buttons that make a proposal (positions, broker orders, chips)."""
 
-    @app.action(bk.ORDER_CONFIRM)
+    @app.action(block_action(bk.ORDER_CONFIRM))
     async def confirm(ack: Callable[..., Awaitable[Any]], body: dict[str, Any], action: dict[str, Any],
                       respond: Respond) -> None:
         await ack()
         intent_id, token = bk.parse_order_value(str(action.get("value") or ""))
         try:
-            result = await runtime.orders.confirm(intent_id, token, actor_of(body))
+            result = await runtime.orders.confirm(intent_id, token, slack_actor(body))
         except CoreError as exc:
             await _error(respond, exc)
             return
         await respond(text=bk.fallback(f"Order {result.outcome}"), blocks=bk.order_outcome_blocks(result.to_dict()),
                       replace_original=True)
 
-    @app.action(bk.ORDER_CANCEL)
+    @app.action(block_action(bk.ORDER_CANCEL))
     async def cancel(ack: Callable[..., Awaitable[Any]], body: dict[str, Any], action: dict[str, Any],
                      respond: Respond) -> None:
         await ack()
         intent_id, _ = bk.parse_order_value(str(action.get("value") or ""))
         try:
-            intent = await runtime.orders.cancel_intent(intent_id, actor_of(body))
+            intent = await runtime.orders.cancel_intent(intent_id, slack_actor(body))
         except CoreError as exc:
             await _error(respond, exc)
             return
         await respond(text="Order cancelled", replace_original=True,
                       blocks=bk.order_outcome_blocks({"intent": intent, "outcome": "cancelled"}))
 
-    @app.action(re.compile(f"^{bk.POSITION_ACTION}:"))
+    @app.action(block_action(bk.POSITION_ACTION))
     async def position(ack: Callable[..., Awaitable[Any]], body: dict[str, Any], action: dict[str, Any],
                        respond: Respond) -> None:
         await ack()
         symbol, kind = bk.parse_position_value(str(action.get("value") or ""))
-        await _answer(respond, commands.position_action(actor_of(body), symbol, kind))
+        await _answer(respond, commands.position_action(slack_actor(body), symbol, kind))
 
-    @app.action(bk.BROKER_CANCEL)
+    @app.action(block_action(bk.BROKER_CANCEL))
     async def cancel_broker_order(ack: Callable[..., Awaitable[Any]], body: dict[str, Any], action: dict[str, Any],
                                   respond: Respond) -> None:
         await ack()
-        await _answer(respond, commands.cancel_order(actor_of(body), str(action.get("value") or "")))
+        await _answer(respond, commands.cancel_order(slack_actor(body), str(action.get("value") or "")))
 
-    @app.action(re.compile(f"^{bk.CHIP_ACTION}:"))
+    @app.action(block_action(bk.CHIP_ACTION))
     async def chip(ack: Callable[..., Awaitable[Any]], body: dict[str, Any], action: dict[str, Any],
                    respond: Respond) -> None:
         await ack()
@@ -302,7 +329,7 @@ def _order_listeners(app: AsyncApp, runtime: Runtime, commands: SlashCommands) -
         if value is None:
             await _stale_button(respond)
             return
-        await _answer(respond, _chip(runtime, actor_of(body), value))
+        await _answer(respond, _chip(runtime, slack_actor(body), value))
 
 
 async def _chip(runtime: Runtime, actor: str, value: dict[str, Any]) -> Reply:
@@ -318,7 +345,7 @@ async def _chip(runtime: Runtime, actor: str, value: dict[str, Any]) -> Reply:
     return Reply(bk.text_blocks("Open the dashboard to work on this plan."), "Plan", "ephemeral")
 
 
-async def start_slack(runtime: Runtime, client: AsyncWebClient | None = None) -> AsyncSlackRequestHandler | None:
+async def start_slack(runtime: Runtime, client: AsyncWebClient | None = None) -> SlackHttp | None:
     """The HTTP handler and the `slack` alert notifier when this process runs the Slack app and it is
     configured; None otherwise (POST /slack/events then answers 503 with how to enable it)."""
     settings = runtime.settings
@@ -337,16 +364,24 @@ async def start_slack(runtime: Runtime, client: AsyncWebClient | None = None) ->
             await runtime.delivery.start(lambda coro, name: runtime.spawn(coro, name=name))
     log.info("slack.started", mode="socket+http" if settings.slack.app_token else "http",
              alert_channel=settings.slack.alert_channel or "")
-    return AsyncSlackRequestHandler(app)
+    assert settings.slack.signing_secret is not None  # enabled() requires it
+    return SlackHttp(AsyncSlackRequestHandler(app), SignedRequests(settings.slack.signing_secret.get_secret_value()))
 
 
-async def handle_slack_events(request: Request, handler: AsyncSlackRequestHandler | None,
-                              settings: Settings) -> Response:
-    if handler is None:
+async def handle_slack_events(request: Request, http: SlackHttp | None, settings: Settings) -> Response:
+    if http is None:
         status = settings.integrations()["slack"]
         reason = status.reason if not status.enabled else "this process does not run the Slack app"
         how = status.how_to_enable if not status.enabled else "start it with `tradeassist run` or `tradeassist slack`"
         return JSONResponse(status_code=503, content={"error": {
             "code": "integration_disabled", "message": f"slack is disabled: {reason}",
             "details": {"integration": "slack", "reason": reason, "how_to_enable": how}}})
-    return await handler.handle(request)
+    body = await request.body()
+    refused = http.signed.refusal(body, request.headers)
+    if refused == REPLAY and _is_event_callback(body):
+        return Response(status_code=200)  # a repeated event delivery: acknowledged, not handled again
+    if refused is not None:
+        log.info("slack.request_refused", reason=refused)
+        return JSONResponse(status_code=401, content={"error": {"code": "unauthorized", "message": refused}},
+                            headers={"X-Slack-No-Retry": "1"})
+    return await http.handler.handle(request)

@@ -19,7 +19,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bots.slack import blocks as bk
 from bots.slack.blocks_coach import coach_messages, coach_title
-from core.errors import CoreError, ExternalPermanent, Invalid
+from core.domain.access import Action, is_allowed, refusal
+from core.errors import CoreError, ExternalPermanent, Forbidden, Invalid
 from core.runtime import Runtime
 from core.services.coach import CoachService
 
@@ -95,6 +96,10 @@ class SlackCoach:
         await self._turn(service, actor, channel, str(thread_ts), text)
 
     async def _turn(self, service: CoachService, actor: str, channel: str, thread_ts: str, text: str) -> None:
+        """One coach turn in a thread, for a trader (core.domain.access); anyone else is told why not there."""
+        if not is_allowed(Action.COACH, actor, self.rt.settings.traders):
+            await self._post_error(channel, thread_ts, Forbidden(refusal(Action.COACH, actor)))
+            return
         try:
             reply = (await service.chat(text, actor=actor, external_ref=thread_ref(channel, thread_ts))).to_dict()
         except CoreError as exc:

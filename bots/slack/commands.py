@@ -14,11 +14,12 @@ import orjson
 
 from bots.slack import blocks as bk
 from bots.slack import blocks_news, blocks_plan
+from core.domain.access import check_account_read
 from core.domain.journal import JournalDraft, JournalQuery
 from core.domain.news import ET
 from core.domain.order_input import parse_order
 from core.domain.symbols import normalize_symbol
-from core.errors import Forbidden, Invalid
+from core.errors import Invalid
 from core.runtime import Runtime
 from core.services.orders import ProposeResult
 from core.services.plans import invalid_from_issues
@@ -31,8 +32,8 @@ HELP = ("Usage: `/ta quote SPY` · `/ta watch add|remove SYM` · `/ta watch list
         "[day|gtc]` · `/ta positions` · `/ta orders` · `/ta plan SYM long|short ENTRY STOP [T1 T2 T3]` · "
         "`/ta size SYM ENTRY STOP [RISK%]` · `/ta coach QUESTION` (answers in a thread) · "
         "`/ta journal add TEXT [#tag] [$SYM]` · `/ta journal list [SYM]` · `/ta journal export` · "
-        "`/ta settings` · `/ta settings set KEY VALUE` (traders only) · `/ta news [SYM]` · `/ta earnings [SYM]`")
-NOT_TRADER = "Only the users listed in TRADERS can change settings (ask an admin to add `{actor}`); nothing changed."
+        "`/ta settings` · `/ta settings set KEY VALUE` · `/ta news [SYM]` · `/ta earnings [SYM]`. Everything but "
+        "quote, status, plan, size, news and earnings needs a trader (TRADERS).")
 SNOOZE_MINUTES = 30
 ORDER_TYPES = {"market", "limit", "stop"}
 DURATIONS = {"day", "gtc", "pre", "post"}
@@ -235,6 +236,7 @@ class SlashCommands:
         if len(args) not in (3, 4):
             raise _usage("size takes SYM ENTRY STOP [RISK%]")
         symbol, entry, stop, *risk = args
+        check_account_read(actor, self.rt.settings.traders, instead="Use `/ta plan` for the R:R and R bands.")
         check = await self.rt.plans.size(entry=entry, stop=stop, symbol=symbol.upper(),
                                          risk_per_trade_pct=risk[0].rstrip("%") if risk else None)
         if not check.result.ok:
@@ -247,8 +249,6 @@ class SlashCommands:
             return Reply(blocks_plan.settings_blocks(tunables.model_dump(mode="json")), "Settings")
         if args[0].lower() != "set" or len(args) < 3:
             raise _usage("settings takes show, or set KEY VALUE")
-        if actor not in self.rt.settings.traders:
-            raise Forbidden(NOT_TRADER.format(actor=actor))
         key, raw = args[1].lower(), " ".join(args[2:])
         updated = await self.rt.settings_service.update(settings_patch(key, raw), actor=actor)
         value: Any = updated.model_dump(mode="json")

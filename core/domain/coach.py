@@ -290,3 +290,75 @@ def unverified_numbers(reply: str, tool_results: Iterable[object], *, known_text
             continue
         flagged.setdefault(mention.text)
     return list(flagged)
+
+
+# ------------------------------------------------------------------------------------------ execution claims
+_DONE = r"(?:placed|submitted|executed|filled|cancell?ed|routed|transmitted|opened|closed|entered)"
+_CLAIMS = tuple(re.compile(pattern, re.IGNORECASE) for pattern in (
+    # "Order placed for 100 TSLA", "your order has been filled", "the trade was executed"
+    rf"\b(?:order|trade|position|purchase)s?\b[^.;!?]{{0,40}}?\b(?:(?:has|have|had)\s+been\s+|was\s+|were\s+|is\s+"
+    rf"|are\s+|got\s+|just\s+|now\s+)*{_DONE}\b",
+    # "I bought 100 TSLA", "I've placed the order", "we just sold"
+    r"\b(?:i|we)(?:'ve|'d|\s+have|\s+had|\s+just|\s+already|\s+successfully|\s+now)*\s+(?:bought|sold|shorted|covered"
+    r"|purchased|placed|submitted|executed|filled|cancell?ed|closed|opened|entered|went\s+(?:long|short))\b",
+    # "filled at 251.98", "bought 100 TSLA at $251.98", "sold @ 250"
+    r"\b(?:filled|executed|bought|sold|shorted)\b(?:\s+[\w.$,]+){0,3}?\s+(?:at|@)\s*\$?\d",
+    # "100 TSLA has been bought", "successfully submitted"
+    r"\b(?:has|have|had)\s+been\s+(?:bought|sold|shorted|filled|executed|placed|submitted|cancell?ed)\b",
+    r"\bsuccessfully\s+(?:placed|submitted|executed|bought|sold|shorted|filled|cancell?ed)\b",
+    # "You're now long 100 TSLA"
+    r"\byou(?:'re|\s+are)\s+now\s+(?:long|short)\b",
+    # a sentence that starts with the deed: "Bought 100 TSLA.", "Done: sold 50 AAPL", "Cancelled order 123."
+    r"^\W*(?:done\W+)?(?:bought|sold|shorted|placed|submitted|executed|filled|cancell?ed)\b",
+))
+# A claim is not one when, before it in its clause, a word negates it or makes it hypothetical or future
+_NOT_A_CLAIM = re.compile(
+    r"\b(?:not|no|never|nothing|none|neither|nor|cannot|can|could|would|should|might|may|must|will|shall|if|once|"
+    r"when|whenever|until|unless|before|after|ready|want|wish|whether|to\s+be|wait|waiting)\b|n't\b", re.IGNORECASE)
+_SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+")
+_CLAUSE = re.compile(r",\s+|\s+(?:and|but|so|then)\s+|:\s+|\s+[-–—]\s+")
+
+
+def _claims_in(clause: str) -> bool:
+    for pattern in _CLAIMS:
+        for match in pattern.finditer(clause):
+            if _NOT_A_CLAIM.search(clause[: match.end()]) is None:
+                return True
+    return False
+
+
+def execution_claims(text: str) -> list[str]:
+    """The sentences of ``text`` that say an order was placed, filled, executed or cancelled, or that something
+    was bought or sold (in any of several phrasings), as written. A phrase negated or made hypothetical before it
+    in its clause ("nothing was placed", "if the order is filled", "once filled at 250", "you could buy") is not a
+    claim."""
+    found: list[str] = []
+    for sentence in _SENTENCE.split(text):
+        stripped = sentence.strip()
+        if stripped and any(_claims_in(clause) for clause in _CLAUSE.split(stripped)):
+            found.append(stripped)
+    return found
+
+
+NOT_EXECUTED = "[not true: no order was placed, filled or cancelled]"
+
+
+def correct_execution_claims(text: str, drafts: Sequence[str]) -> tuple[str, tuple[str, ...]]:
+    """``text`` with every execution claim corrected in place, headed by a plain statement that no order was
+    placed and by the confirm path of each drafted intent (``drafts``: one line each), and the claims found.
+
+    The coach never confirms an order, so no claim of one of its replies is backed by an order of the turn."""
+    claims = execution_claims(text)
+    if not claims:
+        return text, ()
+    corrected = text
+    for claim in dict.fromkeys(claims):
+        corrected = corrected.replace(claim, f"{claim} {NOT_EXECUTED}")
+    head = ["**No order was placed.** The coach drafts orders but cannot place, fill or cancel them, and no order "
+            "was confirmed in this reply; the text below wrongly said otherwise."]
+    if drafts:
+        head += ["Waiting for your confirmation (review it, then press Confirm or Cancel on its card):",
+                 *(f"- {draft}" for draft in drafts)]
+    else:
+        head.append("Nothing is waiting for your confirmation: ask for the order to get a draft you can confirm.")
+    return "\n".join(head) + "\n\n" + corrected, tuple(claims)

@@ -15,6 +15,9 @@ Rules this module enforces (design.md §3 Coach, Confidence):
   computed by the product, so the model cannot invent one. The model's only say is an optional fenced
   ```json {"confidence_adjustment": {"delta", "reason"}}``` block at the end of its answer, applied within
   ±0.15 and labelled (`apply_llm_adjustment`); the block is removed from the content.
+- **No invented executions.** The coach never confirms an order, so a sentence of the model that says an order
+  was placed, filled or cancelled, or that something was bought or sold (`execution_claims`), is false: the reply
+  is corrected in place, says plainly that no order was placed and shows the confirm path of any drafted intent.
 - **Numbers.** Every number of the content is checked against the turn's tool results and the trader's message
   (`unverified_numbers`); the rest are returned in `unverified_numbers` and counted in a metric.
 - **Disabled data.** When a tool reports a disabled integration the reply says so (a note is appended when the
@@ -52,6 +55,7 @@ from core.domain.coach import (
     SuggestionAction,
     SuggestionKind,
     ToolCall,
+    correct_execution_claims,
     execution_checklist,
     unverified_numbers,
 )
@@ -75,6 +79,8 @@ log = structlog.get_logger("service.coach")
 
 UNVERIFIED_NUMBERS = Counter("tradeassist_coach_unverified_numbers_total",
                              "Numbers in coach replies that no tool result of the turn contains")
+EXECUTION_CLAIMS = Counter("tradeassist_coach_execution_claims_total",
+                           "Coach reply sentences claiming an order was executed, corrected before the reply was sent")
 TURN_SECONDS = Histogram("tradeassist_coach_turn_seconds", "Coach turn wall time, LLM and tools included",
                          buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 45))
 
@@ -307,6 +313,11 @@ class CoachService:
         flagged = unverified_numbers(content, results, known_texts=[text])
         if flagged:
             UNVERIFIED_NUMBERS.inc(len(flagged))
+        content, claims = correct_execution_claims(content, [_draft_line(intent) for intent in ctx.intents])
+        if claims:
+            EXECUTION_CLAIMS.inc(len(claims))
+            log.warning("coach.execution_claim_corrected", claims=len(claims))
+            turn.notes.append("execution claim corrected: no order was placed")
         suggestions = _suggestions(ctx, adjustment)
         sources = tuple(dict.fromkeys(s for o in turn.outcomes if o.ok for s in o.sources))
         tools = tuple({"name": o.call.name, "ok": o.ok} for o in turn.outcomes)
@@ -343,6 +354,19 @@ def _clip(text: str, chars: int) -> str:
 def _tool_message(outcome: ToolOutcome) -> str:
     """A tool result as the model sees it: JSON data under the tool's name, never free text."""
     return orjson.dumps({"tool": outcome.call.name, "data": outcome.result}, default=str).decode()
+
+
+def _intent_what(intent: dict[str, Any]) -> str:
+    """What a drafted intent would do, e.g. "buy 100 TSLA limit at 250" or "cancel order 123"."""
+    order = intent.get("order") or {}
+    if not order:
+        return f"cancel order {intent.get('cancel_order_id')}"
+    price = f" at {order['price']}" if order.get("price") else ""
+    return f"{order['side']} {order['quantity']} {order.get('symbol')} {order['type']}{price}"
+
+
+def _draft_line(intent: dict[str, Any]) -> str:
+    return f"{_intent_what(intent)} (intent {intent['intent_id']})"
 
 
 def _split_adjustment(content: str) -> tuple[str, tuple[float, str] | None]:
@@ -412,12 +436,8 @@ def _suggestions(ctx: TurnContext, adjustment: tuple[float, str] | None) -> tupl
         linked = _plan_for(ctx, symbol)
         market, sources = _market_factors(ctx, symbol)
         confidence = _confidence([plan_quality(linked) if linked else None, *market], adjustment)
-        if order:
-            price = f" at {order['price']}" if order.get("price") else ""
-            what = f"{order['side']} {order['quantity']} {symbol} {order['type']}{price}"
-        else:
-            what = f"cancel order {intent.get('cancel_order_id')}"
-        out.append(Suggestion(f"Review and confirm (or cancel) the drafted intent: {what}. Nothing was placed.",
+        out.append(Suggestion(f"Review and confirm (or cancel) the drafted intent: {_intent_what(intent)}. "
+                              "Nothing was placed.",
                               SuggestionKind.ORDER, confidence, _rationale(confidence, str(intent["rationale"])),
                               (Source("draft_order", "orders:propose", ctx.now), *sources),
                               SuggestionAction("order_intent", str(intent["intent_id"]),

@@ -20,7 +20,7 @@ BIN = Path(sys.executable).parent / "tradeassist"
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "PYTHONPATH")}
     return {**keep, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/cli.db", "VAR_DIR": str(tmp_path / "var"),
-            "RISK_EVAL_SEC": "0.5", **extra}
+            "RISK_EVAL_SEC": "0.5", "TRADERS": "api", **extra}  # the key holder may read the journal
 
 
 # Bounds that only stop a hung process from hanging the suite; how fast start-up is belongs to a benchmark.

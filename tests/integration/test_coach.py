@@ -533,3 +533,69 @@ async def test_chat_by_external_ref_creates_then_reuses_the_conversation(rig: Ri
     two = await rig.coach.chat("again", external_ref="slack:T1:C1:1700000000.1")
     assert one.conversation_id == two.conversation_id
     assert await rig.coach.get_or_create_by_ref("slack:T1:C1:1700000000.1") == one.conversation_id
+
+
+# ------------------------------------------------------------------------------ claims of an execution
+CLAIMS = ["Order placed for 100 TSLA.", "I bought 100 TSLA, filled at 251.98.",
+          "Done: your order to buy 100 TSLA has been executed.",
+          "I've submitted the order and you're now long 100 TSLA.", "Bought 100 TSLA @ 251.98 for you.",
+          "100 TSLA has been bought at market."]
+
+
+@pytest.mark.parametrize("claim", CLAIMS)
+async def test_a_claimed_execution_without_any_tool_call_is_corrected(rig: Rig, claim: str) -> None:
+    rig.llm.push(answer(f"{claim} Your stop is at 245."))
+    reply = await rig.coach.chat("buy 100 TSLA now")
+    assert rig.orders.proposed == [] and rig.orders.confirmed == []
+    assert reply.content.startswith("**No order was placed.**")
+    assert "Nothing is waiting for your confirmation" in reply.content
+    assert f"{claim} [not true: no order was placed, filled or cancelled]" in reply.content
+    assert "execution claim corrected: no order was placed" in reply.notes
+    stored = await rig.coach.conversation(reply.conversation_id)
+    assert stored["messages"][1]["content"] == reply.content  # the saved turn is the corrected one
+
+
+async def test_a_claim_after_a_risk_refused_draft_says_nothing_was_placed(db: Database, openai: OpenAIDouble) -> None:
+    rig = await _rig(db, openai, orders=RecordingOrders(deny="trading is HALTED: daily loss limit reached"))
+    before = REGISTRY.get_sample_value("tradeassist_coach_execution_claims_total") or 0.0
+    openai.push(tool_calls(call("draft_order", {"symbol": "TSLA", "side": "buy", "quantity": 100, "type": "limit",
+                                                "price": "250", "rationale": "asked"})),
+                answer("Order placed for 100 TSLA at 250."))
+    try:
+        reply = await rig.coach.chat("buy 100 TSLA at 250")
+    finally:
+        await rig.coach.llm.aclose()
+    assert "risk denied" in _tool_data(openai, 1)[0]["data"]["error"]
+    assert reply.content.startswith("**No order was placed.**")
+    assert "Nothing is waiting for your confirmation" in reply.content
+    assert all(s.kind.value != "order" for s in reply.suggestions)
+    assert REGISTRY.get_sample_value("tradeassist_coach_execution_claims_total") == before + 1
+
+
+async def test_a_claim_next_to_a_real_draft_shows_its_confirm_path(rig: Rig) -> None:
+    rig.llm.push(
+        tool_calls(call("draft_order", {"symbol": "TSLA", "side": "buy", "quantity": 100, "type": "limit",
+                                        "price": "200.10", "rationale": "asked"})),
+        answer("Your order to buy 100 TSLA at 200.10 has been submitted and filled."))
+    reply = await rig.coach.chat("buy 100 TSLA at 200.10")
+    assert rig.orders.confirmed == []
+    lines = reply.content.splitlines()
+    assert lines[0].startswith("**No order was placed.**")
+    assert "press Confirm or Cancel on its card" in lines[1]
+    assert lines[2] == "- buy 100 TSLA limit at 200.10 (intent intent1)"
+    [order] = [s for s in reply.suggestions if s.kind.value == "order"]
+    assert order.action is not None and order.action.ref == "intent1"
+
+
+@pytest.mark.parametrize("text", [
+    "If you buy at 250, your stop belongs at 245: that risks 5.00 a share.",
+    "I drafted a limit order to buy 100 TSLA at 250. Nothing was placed: confirm it yourself.",
+    "Once filled, move the stop to break-even. If the order is filled at 250, the risk is 500.",
+    "The gap was filled yesterday; SPY opened at 510 and closed at 512.",
+    "You could sell half at 260. The order will be placed only when you confirm it.",
+    "I can't place orders, and I have not placed any."])
+async def test_ordinary_text_is_not_mangled(rig: Rig, text: str) -> None:
+    rig.llm.push(answer(text))
+    reply = await rig.coach.chat("what if I buy TSLA at 250 with a stop at 245?")
+    assert reply.content == text
+    assert not any(note.startswith("execution claim") for note in reply.notes)

@@ -60,6 +60,16 @@ async def test_wrong_key_is_refused_before_any_event(live: tuple[str, object]) -
         assert closed.value.rcvd.code == 4401
 
 
+async def test_a_key_holder_not_in_traders_is_refused_before_any_event(
+        make_settings: Callable[..., Settings]) -> None:
+    app = create_app(make_settings(traders=[]), roles=frozenset({"api"}))
+    async with serve(app) as base, websockets.connect(f"{base.replace('http', 'ws')}/ws?api_key={API_KEY}") as ws:
+        with pytest.raises(ConnectionClosed) as closed:
+            await ws.recv()
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
+    assert "add api to TRADERS" in closed.value.rcvd.reason
+
+
 async def test_status_first_then_risk_heartbeat_with_envelope(live: tuple[str, object]) -> None:
     url, _ = live
     async with websockets.connect(f"{url}?api_key={API_KEY}") as ws:

@@ -51,7 +51,7 @@ class AlertsCog(FeatureCog):
     @add.autocomplete("symbol")
     async def _add_symbols(self, interaction: discord.Interaction[Any],
                            current: str) -> list[app_commands.Choice[str]]:
-        return await symbol_choices(self.runtime, current)
+        return await symbol_choices(interaction, current)
 
     @alert.command(name="list", description="Your alerts")
     async def list_(self, interaction: discord.Interaction[Any]) -> None:

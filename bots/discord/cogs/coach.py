@@ -12,9 +12,11 @@ from discord import app_commands
 from discord.ext import commands
 
 from bots.discord import render
+from bots.discord.access import discord_actor
 from bots.discord.buttons import CancelOrder, ConfirmOrder
 from bots.discord.cogs.common import FeatureCog, actor
 from bots.discord.errors import user_message
+from core.domain.access import Action, is_allowed, refusal
 from core.errors import CoreError
 from core.services.coach import CoachService
 
@@ -89,10 +91,13 @@ class CoachCog(FeatureCog):
         text = _MENTION.sub("", message.content).strip()
         if not text:
             return
+        actor_id = discord_actor(message.author.id)
         try:
+            if not is_allowed(Action.COACH, actor_id, self.runtime.settings.traders):
+                await channel.send(refusal(Action.COACH, actor_id))
+                return
             async with channel.typing():
-                reply = await self.runtime.coach.chat(text, actor=f"discord:{message.author.id}",
-                                                      external_ref=thread_ref(channel.id))
+                reply = await self.runtime.coach.chat(text, actor=actor_id, external_ref=thread_ref(channel.id))
             await send_reply(channel, reply.to_dict())
         except CoreError as exc:
             await channel.send(render.clip(user_message(exc), render.CONTENT_MAX))

@@ -40,7 +40,7 @@ class JournalCog(FeatureCog):
     @add.autocomplete("symbol")
     async def _add_symbols(self, interaction: discord.Interaction[Any],
                            current: str) -> list[app_commands.Choice[str]]:
-        return await symbol_choices(self.runtime, current)
+        return await symbol_choices(interaction, current)
 
     @journal.command(name="list", description=f"The latest {LIST_LIMIT} journal entries")
     async def list_(self, interaction: discord.Interaction[Any]) -> None:

@@ -23,7 +23,7 @@ class MarketCog(FeatureCog):
     @quote.autocomplete("symbol")
     async def _quote_symbols(self, interaction: discord.Interaction[Any],
                              current: str) -> list[app_commands.Choice[str]]:
-        return await symbol_choices(self.runtime, current)
+        return await symbol_choices(interaction, current)
 
     @app_commands.command(name="status", description="Which integrations are enabled, feed state and freshness")
     async def status(self, interaction: discord.Interaction[Any]) -> None:
@@ -73,4 +73,4 @@ class WatchCog(FeatureCog):
     @remove.autocomplete("symbol")
     async def _remove_symbols(self, interaction: discord.Interaction[Any],
                               current: str) -> list[app_commands.Choice[str]]:
-        return await symbol_choices(self.runtime, current)
+        return await symbol_choices(interaction, current)

@@ -57,4 +57,4 @@ class NewsCog(FeatureCog):
     @earnings.autocomplete("symbol")
     async def _symbol_choices(self, interaction: discord.Interaction[Any],
                               current: str) -> list[app_commands.Choice[str]]:
-        return await symbol_choices(self.runtime, current)
+        return await symbol_choices(interaction, current)

@@ -13,7 +13,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from bots.discord.buttons import actor_of, require_trader, runtime_of, send_preview
+from bots.discord.buttons import actor_of, runtime_of, send_preview
 from bots.discord.cogs.common import FeatureCog, actor, symbol_choices
 from bots.discord.errors import reply_error
 from core.domain.order_input import parse_order
@@ -102,8 +102,6 @@ class OrdersCog(FeatureCog):
                     price: app_commands.Range[float, 0.0001, None] | None = None,
                     stop: app_commands.Range[float, 0.0001, None] | None = None,
                     duration: app_commands.Choice[str] | None = None) -> None:
-        if not await require_trader(interaction):
-            return
         if symbol is None or side is None or quantity is None or type is None:
             given = {"symbol": symbol, "side": side.name if side else None,
                      "quantity": None if quantity is None else str(quantity), "type": type.name if type else None,
@@ -122,4 +120,4 @@ class OrdersCog(FeatureCog):
     @order.autocomplete("symbol")
     async def _order_symbols(self, interaction: discord.Interaction[Any],
                              current: str) -> list[app_commands.Choice[str]]:
-        return await symbol_choices(self.runtime, current)
+        return await symbol_choices(interaction, current)

@@ -14,9 +14,10 @@ import discord
 from discord import app_commands
 
 from bots.discord import render, render_plan
-from bots.discord.buttons import CUSTOM_ID_MAX, actor_of, require_trader, runtime_of, send_preview
+from bots.discord.access import TraderButton, discord_actor, may
+from bots.discord.buttons import CUSTOM_ID_MAX, actor_of, runtime_of, send_preview
 from bots.discord.cogs.common import FeatureCog, symbol_choices
-from bots.discord.errors import reply_error
+from core.domain.access import Action, check_account_read
 from core.domain.confidence import (
     Confidence,
     Factor,
@@ -34,6 +35,7 @@ from core.services.plans import PlanCheck, SizeCheck
 
 SIDES = [app_commands.Choice(name="long", value="long"), app_commands.Choice(name="short", value="short")]
 TAKE_LABEL = "Take the setup (1R)"
+NO_ACCOUNT = "no sizing or risk headroom: they read the account, which only traders (TRADERS) may see"
 _SPLIT = re.compile(r"[,\s]+")
 
 
@@ -41,12 +43,13 @@ def split_targets(targets: str | None) -> list[str]:
     return [t for t in _SPLIT.split(targets or "") if t]
 
 
-async def plan_confidence(runtime: Runtime, check: PlanCheck) -> Confidence:
-    """The plan's quality, and what is known right now: quote freshness and spread, risk headroom."""
+async def plan_confidence(runtime: Runtime, check: PlanCheck, *, account: bool = True) -> Confidence:
+    """The plan's quality, and what is known right now: quote freshness and spread, risk headroom (when the
+    account may be read)."""
     factors: list[Factor | None] = [plan_quality(check.result)]
     if check.market is not None:
         factors += [freshness(check.market.quote_age_sec), liquidity(check.market.bid, check.market.ask)]
-    if runtime.risk.enabled:
+    if account and runtime.risk.enabled:
         try:
             state, _ = await runtime.risk.current()
             factors.append(risk_headroom(state))
@@ -65,10 +68,12 @@ async def size_plan(runtime: Runtime, result: PlanResult) -> tuple[SizeCheck | N
         return None, f"no sizing: {exc.message}"
 
 
-class TakeSetup(discord.ui.DynamicItem[discord.ui.Button[Any]],
+class TakeSetup(TraderButton,
                 template=r"pln:take:(?P<side>long|short):(?P<symbol>[A-Z0-9./-]{1,21}):(?P<entry>[0-9.]{1,20}):"
                          r"(?P<stop>[0-9.]{1,20})"):
     """A limit order at the plan's entry, sized to risk 1R (the risk budget) to its stop."""
+
+    action = Action.ORDER_PROPOSE
 
     def __init__(self, side: str, symbol: str, entry: str, stop: str) -> None:
         super().__init__(discord.ui.Button(label=TAKE_LABEL, style=discord.ButtonStyle.primary,
@@ -84,26 +89,20 @@ class TakeSetup(discord.ui.DynamicItem[discord.ui.Button[Any]],
     def fits(cls, custom_id: str) -> bool:
         return len(custom_id) <= CUSTOM_ID_MAX and cls.__discord_ui_compiled_template__.fullmatch(custom_id) is not None
 
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        try:
-            if not await require_trader(interaction):
-                return
-            await interaction.response.defer(ephemeral=True, thinking=True)  # account read + risk + preview
-            rt = runtime_of(interaction)
-            check = await rt.plans.size(entry=self.entry, stop=self.stop, symbol=self.symbol)
-            sizing = check.result.sizing
-            if sizing is None or sizing.quantity < 1:
-                raise Invalid(f"the risk budget buys no {self.symbol} at entry {self.entry} with stop {self.stop}: "
-                              f"{check.result.summary}", details={"field": "quantity"})
-            side = "buy" if self.side == Side.LONG.value else "sell_short"
-            order = parse_order({"symbol": self.symbol, "side": side, "quantity": str(sizing.quantity),
-                                 "type": "limit", "price": self.entry})
-            result = await rt.orders.propose(actor_of(interaction), order, source="discord",
-                                             rationale=f"plan {self.side} {self.symbol} entry {self.entry} "
-                                                       f"stop {self.stop} (1R)")
-            await send_preview(interaction, result.to_dict())
-        except Exception as exc:
-            await reply_error(interaction, exc)
+    async def run(self, interaction: discord.Interaction[Any]) -> None:
+        rt = runtime_of(interaction)  # account read + risk + preview
+        check = await rt.plans.size(entry=self.entry, stop=self.stop, symbol=self.symbol)
+        sizing = check.result.sizing
+        if sizing is None or sizing.quantity < 1:
+            raise Invalid(f"the risk budget buys no {self.symbol} at entry {self.entry} with stop {self.stop}: "
+                          f"{check.result.summary}", details={"field": "quantity"})
+        side = "buy" if self.side == Side.LONG.value else "sell_short"
+        order = parse_order({"symbol": self.symbol, "side": side, "quantity": str(sizing.quantity),
+                             "type": "limit", "price": self.entry})
+        result = await rt.orders.propose(actor_of(interaction), order, source="discord",
+                                         rationale=f"plan {self.side} {self.symbol} entry {self.entry} "
+                                                   f"stop {self.stop} (1R)")
+        await send_preview(interaction, result.to_dict())
 
 
 class PlansCog(FeatureCog):
@@ -124,9 +123,10 @@ class PlansCog(FeatureCog):
         if not result.ok or result.plan is None:
             await interaction.followup.send(render_plan.plan_error_text(result.errors, "plan"), ephemeral=True)
             return
-        sized, why_not = await size_plan(self.runtime, result)
+        account = may(interaction, Action.ACCOUNT_READ)  # the calculator is public; the account is not
+        sized, why_not = await size_plan(self.runtime, result) if account else (None, NO_ACCOUNT)
         notes = [*check.notes, *([why_not] if why_not else [])]
-        embed = render_plan.plan_embed(result, confidence=await plan_confidence(self.runtime, check),
+        embed = render_plan.plan_embed(result, confidence=await plan_confidence(self.runtime, check, account=account),
                                        sizing=sized.result if sized else None, notes=notes)
         plan = result.plan
         button = TakeSetup(plan.side.value, plan.symbol or "", fmt_num(plan.entry), fmt_num(plan.stop))
@@ -139,14 +139,19 @@ class PlansCog(FeatureCog):
     @app_commands.command(name="size", description="Position size for an entry and stop under your risk limits")
     @app_commands.describe(symbol="Ticker", entry="Entry price", stop="Stop price",
                            risk_pct="Percent of equity to risk (default: your risk per trade)",
-                           confidence="0-1: scales the risk budget between 0.5x and 1x")
+                           confidence="0-1: scales the risk budget between 0.5x and 1x",
+                           equity="Account equity to size against (default: the broker's, traders only)")
     async def size(self, interaction: discord.Interaction[Any], *, symbol: str, entry: app_commands.Range[str, 1, 30],
                    stop: app_commands.Range[str, 1, 30],
                    risk_pct: app_commands.Range[float, 0.01, 10.0] | None = None,
-                   confidence: app_commands.Range[float, 0.0, 1.0] | None = None) -> None:
-        await interaction.response.defer(ephemeral=True, thinking=True)  # reads the broker's equity
+                   confidence: app_commands.Range[float, 0.0, 1.0] | None = None,
+                   equity: app_commands.Range[float, 1.0, None] | None = None) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)  # may read the broker's equity
+        if equity is None:
+            check_account_read(discord_actor(interaction.user.id), self.runtime.settings.traders,
+                               instead="Give `equity` to size without the account.")
         check = await self.runtime.plans.size(
-            entry=entry.strip(), stop=stop.strip(), symbol=symbol,
+            entry=entry.strip(), stop=stop.strip(), symbol=symbol, equity=None if equity is None else str(equity),
             confidence=None if confidence is None else str(confidence),
             risk_per_trade_pct=None if risk_pct is None else str(risk_pct))
         if not check.result.ok:
@@ -158,5 +163,5 @@ class PlansCog(FeatureCog):
     @plan.autocomplete("symbol")
     @size.autocomplete("symbol")
     async def _symbols(self, interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
-        return await symbol_choices(self.runtime, current)
+        return await symbol_choices(interaction, current)
 

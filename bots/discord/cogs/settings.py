@@ -1,4 +1,5 @@
-"""/settings show (anyone: the tunables, never secrets) and /settings set key value (TRADERS only).
+"""/settings show (the tunables, never secrets) and /settings set key value (traders only, as every command that
+is not public in core.domain.access).
 
 Keys are the dotted names `/settings show` lists (`default_rr`, `risk.max_daily_loss_usd`, `alert_types.discord`,
 `watchlist`); list values are written separated by commas or spaces. SettingsService validates the whole result,
@@ -14,7 +15,6 @@ import discord
 from discord import app_commands
 
 from bots.discord import render_plan
-from bots.discord.buttons import require_trader
 from bots.discord.cogs.common import MAX_CHOICES, FeatureCog, actor
 from core.errors import Invalid
 from core.services.settings import Tunables
@@ -48,8 +48,6 @@ class SettingsCog(FeatureCog):
     @app_commands.describe(key="The setting, e.g. risk.max_daily_loss_usd", value="The new value")
     async def set_(self, interaction: discord.Interaction[Any], key: app_commands.Range[str, 1, 100],
                    value: app_commands.Range[str, 1, 2000]) -> None:
-        if not await require_trader(interaction):
-            return
         await interaction.response.defer(ephemeral=True, thinking=True)
         service = self.runtime.settings_service
         key = key.strip()

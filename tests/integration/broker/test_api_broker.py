@@ -195,14 +195,14 @@ async def test_account_positions_and_first_paint(client: httpx.AsyncClient) -> N
     assert stream.status_code == 200 and stream.json()["items"][0]["symbol"] == "AAPL"
 
 
-async def test_confirm_by_api_when_it_is_not_a_trader_is_403(make_settings: Callable[..., Settings],
-                                                             database_url: str, tradier: TradierDouble) -> None:
+async def test_propose_and_confirm_by_api_when_it_is_not_a_trader_are_403(
+        make_settings: Callable[..., Settings], database_url: str, tradier: TradierDouble) -> None:
     async with _client(broker_settings(make_settings, database_url, tradier, traders=[])) as client:
-        body = await _propose(client)
-        response = await client.post(f"/api/v1/broker/orders/{body['intent']['id']}/confirm",
-                                     json={"token": body["token"]})
+        proposed = await client.post("/api/v1/broker/orders", json=ORDER)
+        assert proposed.status_code == 403 and "add `api` to TRADERS" in proposed.json()["error"]["message"]
+        response = await client.post("/api/v1/broker/orders/someintent/confirm", json={"token": "t"})
         assert response.status_code == 403 and "TRADERS" in response.json()["error"]["message"]
-    assert placed(tradier) == []
+    assert tradier.requests_to("POST", "/orders") == [] and placed(tradier) == []  # not even a preview
 
 
 async def test_broker_disabled_is_503_with_how_to_enable(make_settings: Callable[..., Settings],

@@ -163,9 +163,11 @@ async def test_size_card_shows_shares_risk_and_what_limited_it(bot: TradeBot, ap
 # -- /settings --------------------------------------------------------------------------------------------------
 
 
-async def test_settings_show_to_anyone_set_by_traders_only(bot: TradeBot, rt: Runtime, api: DiscordApiDouble,
-                                                          make: Callable[..., Settings]) -> None:
-    shown = inject(bot, slash("settings", sub="show", user_id=OTHER))
+async def test_settings_show_and_set_by_traders_only(bot: TradeBot, rt: Runtime, api: DiscordApiDouble,
+                                                    make: Callable[..., Settings]) -> None:
+    hidden = inject(bot, slash("settings", sub="show", user_id=OTHER))
+    assert "add `discord:2` to TRADERS" in (await first_callback(api, hidden))["data"]["content"]
+    shown = inject(bot, slash("settings", sub="show"))
     sent, _ = await first_followup(api, shown)
     fields = {f["name"]: f["value"] for f in sent["embeds"][0]["fields"]}
     assert fields["risk.max_daily_loss_usd"] == "500" and fields["default_rr"] == "2"

@@ -151,7 +151,7 @@ async def test_other_user_is_refused(app: FastAPI, http: httpx.AsyncClient, slac
     assert refused.body["replace_original"] is False and "someone else" in refused.body["text"]
     await post(http, click(slack, bk.ORDER_CONFIRM, confirm["value"], "x2", user="U0STRANGER"))
     [stranger] = await slack.wait_for("response_url:x2")
-    assert "may not confirm" in stranger.body["text"]
+    assert f"add `slack:{TEAM_ID}:U0STRANGER` to TRADERS" in stranger.body["text"]
     assert place_posts(tradier) == []
     intent_id, _ = bk.parse_order_value(confirm["value"])
     async with runtime_of(app).db.read() as session:

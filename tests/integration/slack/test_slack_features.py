@@ -276,12 +276,15 @@ async def test_plan_and_size_cards(app: FastAPI, http: httpx.AsyncClient, slack:
 
 async def test_settings_show_and_set_for_traders_only(app: FastAPI, http: httpx.AsyncClient,
                                                       slack: SlackDouble) -> None:
-    shown = await _reply(http, slack, "settings", "st1", user="U0STRANGER")
+    shown = await _reply(http, slack, "settings", "st1")
     text = json.dumps(shown)
     assert "risk.max_trades_per_day" in text and "watchlist" in text
     assert "xoxb" not in text and "secret" not in text.lower()
-    refused = await _reply(http, slack, "settings set risk.max_trades_per_day 8", "st2", user="U0STRANGER")
-    assert "Only the users listed in TRADERS" in refused["text"] and f"slack:{TEAM_ID}:U0STRANGER" in refused["text"]
+    for typed in ("settings", "settings set risk.max_trades_per_day 8"):
+        refused = await post(http, command(slack, typed, "st2", user="U0STRANGER"))
+        assert refused.status_code == 200 and refused.json()["response_type"] == "ephemeral"
+        assert f"add `slack:{TEAM_ID}:U0STRANGER` to TRADERS" in refused.json()["text"]
+    assert not slack.calls_to("response_url:st2")
     assert (await runtime_of(app).settings_service.get()).risk.max_trades_per_day == 10
     changed = await _reply(http, slack, "settings set risk.max_trades_per_day 8", "st3")
     assert "`risk.max_trades_per_day` is now `8`" in json.dumps(changed["blocks"])
