@@ -15,10 +15,12 @@ maps ``CoreError`` to a user message in exactly one place.
     ├── ExternalTransient     503  a vendor hiccup worth retrying later (429, 5xx, timeouts)
     │   └── OrderOutcomeUnknown  an order was sent, no answer came: resolve by tag, never resend
     └── ExternalPermanent     502  a vendor said no (bad request, plan lacks the data, rejected order)
+        └── MalformedAnswer        a vendor answered in a shape it does not document (never read as no data)
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any, ClassVar
 
 
@@ -100,6 +102,21 @@ class ExternalTransient(CoreError):
 class ExternalPermanent(CoreError):
     code = "external_permanent"
     http_status = 502
+
+
+class MalformedAnswer(ExternalPermanent):
+    """A vendor's answer is not in the shape it documents. Raised instead of reading it as empty, closed or zero:
+    the message names the vendor, the request, what came back (shortened) and what was expected."""
+
+    code = "vendor_malformed"
+    PREVIEW_CHARS: ClassVar[int] = 160
+
+    def __init__(self, vendor: str, request: str, answer: Any, expected: str) -> None:
+        shown = json.dumps(answer, default=str, separators=(",", ":"))
+        if len(shown) > self.PREVIEW_CHARS:
+            shown = shown[:self.PREVIEW_CHARS] + "..."
+        super().__init__(f"{vendor} answered {request} with {shown}; expected {expected}",
+                         details={"vendor": vendor, "request": request, "expected": expected})
 
 
 class OrderOutcomeUnknown(ExternalTransient):
