@@ -109,14 +109,16 @@ class MalformedAnswer(ExternalPermanent):
     the message names the vendor, the request, what came back (shortened) and what was expected."""
 
     code = "vendor_malformed"
-    PREVIEW_CHARS: ClassVar[int] = 160
 
     def __init__(self, vendor: str, request: str, answer: Any, expected: str) -> None:
-        shown = json.dumps(answer, default=str, separators=(",", ":"))
-        if len(shown) > self.PREVIEW_CHARS:
-            shown = shown[:self.PREVIEW_CHARS] + "..."
-        super().__init__(f"{vendor} answered {request} with {shown}; expected {expected}",
+        super().__init__(f"{vendor} answered {request} with {preview(answer)}; expected {expected}",
                          details={"vendor": vendor, "request": request, "expected": expected})
+
+
+def preview(answer: Any, limit: int = 160) -> str:
+    """A decoded vendor answer as compact JSON, cut at `limit` characters, for an error message."""
+    shown = json.dumps(answer, default=str, separators=(",", ":"))
+    return shown if len(shown) <= limit else shown[:limit] + "..."
 
 
 class OrderOutcomeUnknown(ExternalTransient):
