@@ -6,8 +6,8 @@ import csv
 import io
 
 import httpx
-import pytest
 import orjson
+import pytest
 
 
 async def _add(client: httpx.AsyncClient, **fields: object) -> dict[str, object]:
