@@ -12,9 +12,11 @@ import httpx
 import pytest
 import sqlalchemy
 from pydantic import ValidationError
+from starlette.types import Message, Receive, Scope, Send
 
 from api.app import create_app
 from api.auth import resolve_api_key
+from api.middleware import SecurityMiddleware
 from core.db.migrate import upgrade_to_head
 from core.db.session import Database
 from core.services.order_tokens import load_secret
@@ -159,3 +161,24 @@ async def test_an_existing_world_readable_database_is_made_private(tmp_path: Pat
     database = Database(f"sqlite+aiosqlite:///{path}")
     await database.close()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+async def test_a_websocket_from_a_host_not_served_is_closed_before_the_app_sees_it() -> None:
+    reached: list[str] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        reached.append(scope["type"])
+
+    sent: list[Message] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    async def receive() -> Message:
+        return {"type": "websocket.connect"}
+
+    guard = SecurityMiddleware(app, ["127.0.0.1", "localhost"])
+    await guard({"type": "websocket", "path": "/ws", "headers": [(b"host", b"evil.example:8000")]}, receive, send)
+    assert sent == [{"type": "websocket.close", "code": 1008}] and reached == []
+    await guard({"type": "websocket", "path": "/ws", "headers": [(b"host", b"localhost:8000")]}, receive, send)
+    assert reached == ["websocket"]
