@@ -135,6 +135,8 @@ _SECURITY_HEADERS = [
     (b"referrer-policy", b"no-referrer"),
     (b"x-frame-options", b"DENY"),
 ]
+_WITH_CSP = [(_CSP, CONTENT_SECURITY_POLICY.encode()), *_SECURITY_HEADERS]
+_SEEN_HOSTS = 64  # raw Host values remembered as allowed (a name with a few ports), so most checks are one lookup
 
 
 def _host_name(raw: bytes) -> str:
@@ -153,25 +155,43 @@ class SecurityMiddleware:
     def __init__(self, app: ASGIApp, allowed_hosts: list[str]) -> None:
         self.app = app
         self.allowed = frozenset(allowed_hosts)
+        self._seen: set[bytes] = set()
+
+    def _serves(self, host: bytes) -> bool:
+        if host in self._seen:
+            return True
+        if _host_name(host) not in self.allowed:
+            return False
+        if len(self._seen) < _SEEN_HOSTS:
+            self._seen.add(host)
+        return True
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
+        kind = scope["type"]
+        if kind not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        host = next((value for name, value in scope["headers"] if name == b"host"), b"")
-        if _host_name(host) not in self.allowed:
+        host = b""
+        for name, value in scope["headers"]:
+            if name == b"host":
+                host = value
+                break
+        if not self._serves(host):
             await self._refuse(scope, send, host)
             return
-        if scope["type"] == "websocket":
+        if kind == "websocket":
             await self.app(scope, receive, send)
             return
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                if not any(name.lower() == _CSP for name, _ in headers):
-                    headers.append((_CSP, CONTENT_SECURITY_POLICY.encode()))
-                message["headers"] = headers + _SECURITY_HEADERS
+                headers = message.get("headers", [])
+                added = _WITH_CSP
+                for name, _ in headers:  # Starlette sends header names lower-cased
+                    if name == _CSP:
+                        added = _SECURITY_HEADERS
+                        break
+                message["headers"] = [*headers, *added]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -186,5 +206,5 @@ class SecurityMiddleware:
             f"this server does not answer for Host {shown!r}; add the name to ALLOWED_HOSTS if it should")}})
         await send({"type": "http.response.start", "status": 400,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                                *_SECURITY_HEADERS, (_CSP, CONTENT_SECURITY_POLICY.encode())]})
+                                *_WITH_CSP]})
         await send({"type": "http.response.body", "body": body})
