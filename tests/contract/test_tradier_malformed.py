@@ -5,12 +5,17 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date
+from pathlib import Path
 
 import pytest
 
+from api.app import create_app
 from core.adapters.tradier import TradierBroker
 from core.errors import ExternalPermanent
+from core.settings import Settings
+from tests.conftest import serving
 from tests.doubles.tradier import ACCOUNT, TOKEN, TradierDouble
+from tests.integration.orders_helpers import broker_settings
 
 Read = Callable[[TradierBroker], Awaitable[object]]
 READS: dict[str, tuple[str, Read]] = {
@@ -85,3 +90,15 @@ async def test_documented_empty_answers_stay_empty(tradier: TradierDouble, broke
     assert await broker.quotes(["ZZZZ"]) == []
     assert await broker.option_expirations("ZZZZ") == []
     assert await broker.option_chain("ZZZZ", date(2024, 6, 21)) == []
+
+
+async def test_a_malformed_read_is_a_502_naming_tradier_at_the_api(
+        tradier: TradierDouble, make_settings: Callable[..., Settings], tmp_path: Path) -> None:
+    """Balances without the day's realized P&L would show (and risk-check against) a made-up 0: refused."""
+    tradier.serve("/balances", {"balances": {"total_equity": 10000, "total_cash": 10000, "open_pl": 0}})
+    async with serving(create_app(broker_settings(make_settings, f"sqlite+aiosqlite:///{tmp_path}/t.db", tradier),
+                                  roles=frozenset({"api"}))) as http:
+        response = await http.get("/api/v1/broker/account")
+    assert response.status_code == 502
+    message = response.json()["error"]["message"]
+    assert message.startswith("unexpected Tradier response: expected balances with a numeric 'close_pl', got {")
