@@ -7,16 +7,17 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import FileResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.routing import WebSocketRoute
 
-from api.auth import access_dependencies, resolve_api_key
+from api.auth import Unauthorized, access_dependencies, key_matches, resolve_api_key
+from api.docs import install_docs
 from api.errors import install_error_handlers
-from api.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from api.middleware import BodyLimitMiddleware, RequestContextMiddleware, SecurityMiddleware
 from api.route_index import install_route_index
 from api.routers import ROUTERS
 from api.ws import WebSocketEndpoint, WebSocketHub
@@ -52,11 +53,14 @@ def create_app(settings: Settings | None = None, *, roles: frozenset[Role] = ALL
 
     # OpenTelemetry is not part of the product (Prometheus /metrics is); switched off, FastAPI skips its
     # per-request provider checks.
-    app = FastAPI(title="Trading Assistant", version="0.1.0", lifespan=lifespan,
+    # The OpenAPI document and its viewers are added by install_docs, behind the key.
+    app = FastAPI(title="Trading Assistant", version="0.1.0", lifespan=lifespan, openapi_url=None,
+                  docs_url=None, redoc_url=None,
                   telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False})
     app.state.api_key = api_key
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware)
+    app.add_middleware(SecurityMiddleware, allowed_hosts=settings.served_hosts)
     app.add_middleware(RequestContextMiddleware)
 
     _add_flat(app, "/api/v1", ROUTERS)
@@ -68,7 +72,17 @@ def create_app(settings: Settings | None = None, *, roles: frozenset[Role] = ALL
         """Slack's HTTP endpoint (signed requests; 503 with how to enable when this process runs no Slack app)."""
         return await handle_slack_events(request, getattr(app.state, "slack", None), settings)
 
-    @app.get("/metrics", include_in_schema=False)
+    metrics_token = settings.metrics_token.get_secret_value() if settings.metrics_token else ""
+
+    async def may_scrape(request: Request) -> None:
+        """The API key, or `Authorization: Bearer <METRICS_TOKEN>` so a scraper need not hold the API key."""
+        bearer = request.headers.get("authorization", "")
+        token = bearer[7:] if bearer[:7].lower() == "bearer " else None
+        if not (key_matches(request.headers.get("x-api-key"), api_key) or key_matches(token, metrics_token)):
+            raise Unauthorized("missing or wrong credentials: send X-API-Key, or Authorization: Bearer "
+                               "<METRICS_TOKEN> when that setting is set")
+
+    @app.get("/metrics", include_in_schema=False, dependencies=[Depends(may_scrape)])
     async def metrics() -> Response:
         track_bus_depths(app.state.runtime.bus.queue_depths)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
@@ -77,6 +91,7 @@ def create_app(settings: Settings | None = None, *, roles: frozenset[Role] = ALL
     async def dashboard() -> FileResponse:
         return FileResponse(STATIC_DIR / "index.html")
 
+    install_docs(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_route_index(app.router)  # last: it indexes the routes added so far
     return app

@@ -14,7 +14,7 @@ from fastapi import Depends, Request, params
 
 from core.domain.access import Action, check, needs_trader
 from core.errors import CoreError
-from core.settings import Settings
+from core.settings import MIN_SECRET_CHARS, Settings
 
 KEY_FILE = "api_key"
 
@@ -30,7 +30,11 @@ def resolve_api_key(settings: Settings) -> tuple[str, bool]:
         return settings.api_key.get_secret_value(), False
     path = Path(settings.var_dir) / KEY_FILE
     if path.exists():
-        return path.read_text().strip(), False
+        key = path.read_text().strip()
+        if len(key) < MIN_SECRET_CHARS:
+            raise ValueError(f"{path} holds a key of {len(key)} characters, at least {MIN_SECRET_CHARS} are "
+                             "required: delete the file to have a new one generated, or set API_KEY")
+        return key, False
     path.parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(32)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

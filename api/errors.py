@@ -47,7 +47,7 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
         if kind == "json_invalid":
             return error_response(422, "invalid_json", "the request body is not valid JSON: "
                                   f"{error.get('ctx', {}).get('error', 'parse error')}")
-        message = _MESSAGES.get(kind, str(error.get("msg")))
+        message = _MESSAGES.get(kind, str(error.get("msg")).removeprefix("Value error, "))
         details.append({"field": _field(tuple(error.get("loc", ()))), "message": message})
     summary = "; ".join(f"{d['field']}: {d['message']}" for d in details[:5])
     return error_response(422, "invalid", f"invalid request: {summary}", details)

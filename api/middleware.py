@@ -1,4 +1,5 @@
-"""Pure ASGI middleware: request id + access log + metrics, and the request body size cap (413)."""
+"""Pure ASGI middleware: request id + access log + metrics, the request body size cap (413), and the Host check
+with the security headers every response carries."""
 
 from __future__ import annotations
 
@@ -121,3 +122,89 @@ def _route_of(scope: dict[str, Any] | Scope) -> str:
     for name, value in scope.get("path_params", {}).items():
         path = path.replace(f"/{value}", f"/{{{name}}}", 1)
     return path
+
+
+# The dashboard's policy (api/static loads only its own scripts, styles and /ws), sent as a header so that
+# `frame-ancestors` applies (a <meta> policy cannot carry it). JSON answers get the same: they load nothing.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+_CSP = b"content-security-policy"
+_SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+]
+_WITH_CSP = [(_CSP, CONTENT_SECURITY_POLICY.encode()), *_SECURITY_HEADERS]
+_SEEN_HOSTS = 64  # raw Host values remembered as allowed (a name with a few ports), so most checks are one lookup
+
+
+def _host_name(raw: bytes) -> str:
+    """`Host` without its port (`[::1]:8000` -> `::1`), lower-cased."""
+    host = raw.decode("latin-1").strip().lower()
+    if host.startswith("["):
+        return host[1:].split("]", 1)[0]
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+class SecurityMiddleware:
+    """Answers only for the host names it serves (a DNS-rebinding page cannot reach the API through the
+    trader's browser), and adds CSP, nosniff, no-referrer and DENY framing to every HTTP response. A response
+    that sets its own policy (the API docs pages) keeps it."""
+
+    def __init__(self, app: ASGIApp, allowed_hosts: list[str]) -> None:
+        self.app = app
+        self.allowed = frozenset(allowed_hosts)
+        self._seen: set[bytes] = set()
+
+    def _serves(self, host: bytes) -> bool:
+        if host in self._seen:
+            return True
+        if _host_name(host) not in self.allowed:
+            return False
+        if len(self._seen) < _SEEN_HOSTS:
+            self._seen.add(host)
+        return True
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        host = b""
+        for name, value in scope["headers"]:
+            if name == b"host":
+                host = value
+                break
+        if not self._serves(host):
+            await self._refuse(scope, send, host)
+            return
+        if kind == "websocket":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = message.get("headers", [])
+                added = _WITH_CSP
+                for name, _ in headers:  # Starlette sends header names lower-cased
+                    if name == _CSP:
+                        added = _SECURITY_HEADERS
+                        break
+                message["headers"] = [*headers, *added]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+    @staticmethod
+    async def _refuse(scope: Scope, send: Send, host: bytes) -> None:
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        shown = host.decode("latin-1")[:100] or "(none)"
+        body = orjson.dumps({"error": {"code": "bad_host", "message": (
+            f"this server does not answer for Host {shown!r}; add the name to ALLOWED_HOSTS if it should")}})
+        await send({"type": "http.response.start", "status": 400,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                                *_WITH_CSP]})
+        await send({"type": "http.response.body", "body": body})

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
 from fastapi import Response
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from core.domain.market import Bar, MarketStatus, Quote
 
@@ -23,6 +23,22 @@ def json_response(body: Any, status_code: int = 200) -> Response:
     """A JSON-ready body encoded once with orjson. Returning a Response skips FastAPI's response serialization
     pass (the route keeps its `response_model` for the OpenAPI docs)."""
     return Response(orjson.dumps(body), status_code=status_code, media_type="application/json")
+
+
+def partial_model(model: type[BaseModel], **nested: type[BaseModel]) -> type[BaseModel]:
+    """`model` as the body of a partial update: every field may be left out (its None default means "not sent"
+    and is never validated), none may be null, each keeps its type and bounds so the OpenAPI says what is
+    accepted; `nested` replaces a section's model by its own partial one. The service merging the update
+    validates the result in full (cross-field rules included)."""
+    fields: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        annotation: Any = nested.get(name, info.annotation)
+        if info.metadata and name not in nested:
+            annotation = Annotated[(annotation, *info.metadata)]
+        fields[name] = (annotation, Field(default=None, description=info.description))
+    partial: type[BaseModel] = create_model(f"{model.__name__}Patch", __config__=ConfigDict(extra="forbid"),
+                                            **fields)
+    return partial
 
 
 def money(value: Decimal | None) -> str | None:

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-BENCH_KEY = "bench-api-key-0123456789"
+BENCH_KEY = "bench-api-key-0123456789-abcdefghijklmnop"
 _CHILD = """
 import resource, sys, uvicorn
 soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -65,7 +65,8 @@ def app_process(*, ping_sec: float = 10.0, roles: str = "api,engine", **env: str
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline:
                 try:
-                    if httpx.get(f"{base}/api/v1/diag/ready", timeout=2).status_code == 200:
+                    ready = httpx.get(f"{base}/api/v1/diag/ready", headers={"X-API-Key": BENCH_KEY}, timeout=2)
+                    if ready.status_code == 200:
                         break
                 except httpx.TransportError:
                     time.sleep(0.1)

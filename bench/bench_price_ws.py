@@ -39,7 +39,7 @@ FRAME_EVENTS = 25
 WARMUP_SEC = min(10.0, SOAK_SEC / 4)
 GOAL_P95_MS = 300.0
 GOAL_RSS_MB_PER_MIN = 0.5
-API_KEY = "bench-api-key-0123456789"
+API_KEY = "bench-api-key-0123456789-abcdefghijklmnop"
 ROOT = Path(__file__).resolve().parent.parent
 
 _CHILD = """

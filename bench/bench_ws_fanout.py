@@ -109,7 +109,7 @@ async def _connect(url: str, latencies: list[float] | None) -> _Client:
 
 
 async def _metric(base: str, name: str) -> float:
-    async with httpx.AsyncClient() as http:
+    async with httpx.AsyncClient(headers={"X-API-Key": BENCH_KEY}) as http:
         metrics = (await http.get(f"{base}/metrics")).text
     line = next(x for x in metrics.splitlines() if x.startswith(f"{name} "))
     return float(line.split()[1])

@@ -15,10 +15,12 @@ maps ``CoreError`` to a user message in exactly one place.
     ├── ExternalTransient     503  a vendor hiccup worth retrying later (429, 5xx, timeouts)
     │   └── OrderOutcomeUnknown  an order was sent, no answer came: resolve by tag, never resend
     └── ExternalPermanent     502  a vendor said no (bad request, plan lacks the data, rejected order)
+        └── MalformedAnswer        a vendor answered in a shape it does not document (never read as no data)
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any, ClassVar
 
 
@@ -106,6 +108,23 @@ class NotEntitled(ExternalPermanent):
     """The vendor knows the key but the plan does not include this data (e.g. Polygon 403 NOT_AUTHORIZED)."""
 
     code = "not_entitled"
+
+
+class MalformedAnswer(ExternalPermanent):
+    """A vendor's answer is not in the shape it documents. Raised instead of reading it as empty, closed or zero:
+    the message names the vendor, the request, what came back (shortened) and what was expected."""
+
+    code = "vendor_malformed"
+
+    def __init__(self, vendor: str, request: str, answer: Any, expected: str) -> None:
+        super().__init__(f"{vendor} answered {request} with {preview(answer)}; expected {expected}",
+                         details={"vendor": vendor, "request": request, "expected": expected})
+
+
+def preview(answer: Any, limit: int = 160) -> str:
+    """A decoded vendor answer as compact JSON, cut at `limit` characters, for an error message."""
+    shown = json.dumps(answer, default=str, separators=(",", ":"))
+    return shown if len(shown) <= limit else shown[:limit] + "..."
 
 
 class OrderOutcomeUnknown(ExternalTransient):

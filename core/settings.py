@@ -15,17 +15,20 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from core.domain.orders import TradingMode
 from core.domain.symbols import normalize_symbol
 from core.errors import Invalid
 
+MIN_SECRET_CHARS = 32
+
 
 def _config(prefix: str = "") -> SettingsConfigDict:
+    """A refused value is never repeated in the error: it may be a secret, and start-up errors are logged."""
     return SettingsConfigDict(env_prefix=prefix, env_file=".env", env_file_encoding="utf-8", extra="ignore",
-                             env_ignore_empty=True)
+                             env_ignore_empty=True, hide_input_in_errors=True)
 
 
 def _csv(value: Any) -> Any:
@@ -165,6 +168,8 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)
     api_key: SecretStr | None = None
+    metrics_token: SecretStr | None = None
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
     var_dir: str = "var"
     log_level: str = "INFO"
 
@@ -188,7 +193,24 @@ class Settings(BaseSettings):
     discord: DiscordSettings = Field(default_factory=DiscordSettings)
     slack: SlackSettings = Field(default_factory=SlackSettings)
 
-    _split = field_validator("watchlist", "traders", mode="before")(_csv)
+    _split = field_validator("watchlist", "traders", "allowed_hosts", mode="before")(_csv)
+
+    @field_validator("api_key", "metrics_token")
+    @classmethod
+    def _long_secret(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        """A short key can be guessed over the network; refused at start, with how to make a good one."""
+        if value is not None and len(value.get_secret_value()) < MIN_SECRET_CHARS:
+            name = str(info.field_name).upper()
+            unset = " (or unset API_KEY to have one generated into var/api_key)" if name == "API_KEY" else ""
+            raise ValueError(
+                f"{name} has {len(value.get_secret_value())} characters, at least {MIN_SECRET_CHARS} are required; "
+                f"generate one with `python -c 'import secrets; print(secrets.token_urlsafe(32))'`{unset}")
+        return value
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _lower_hosts(cls, value: list[str]) -> list[str]:
+        return [host.lower() for host in value]
 
     @field_validator("watchlist")
     @classmethod
@@ -213,6 +235,12 @@ class Settings(BaseSettings):
                 f"https://{TRADIER_SANDBOX_HOST}/v1)"
             )
         return self
+
+    @property
+    def served_hosts(self) -> list[str]:
+        """Host names the API answers to: API_HOST, the loopback names, and ALLOWED_HOSTS."""
+        hosts = [self.api_host.lower(), "localhost", "127.0.0.1", *self.allowed_hosts]
+        return list(dict.fromkeys(hosts))
 
     @property
     def is_sqlite(self) -> bool:

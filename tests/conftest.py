@@ -24,7 +24,7 @@ from core.settings import Settings
 
 PG_SERVER = os.environ.get("TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-API_KEY = "test-api-key-0123456789"
+API_KEY = "test-api-key-0123456789-abcdefghijklmnop"
 
 
 async def _pg_admin(statement: str) -> None:
@@ -98,6 +98,7 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
             "var_dir": str(tmp_path / "var"),
             "api_key": API_KEY,
             "traders": ["api"],  # the key holder may act; tests of a non-trader pass traders=[]
+            "allowed_hosts": ["testserver"],  # httpx's in-process clients send Host: testserver
             "risk_eval_sec": 0.2,
         }
         values.update(overrides)

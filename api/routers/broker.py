@@ -12,17 +12,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Body, Depends
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import require_api_key
 from api.deps import RuntimeDep
 from api.errors import error_response
-from core.domain.order_input import parse_order, parse_replace
-from core.errors import Invalid, RiskDenied
+from core.domain.order_input import OrderInput, ReplaceInput, parse_order, parse_replace
+from core.errors import RiskDenied
 from core.services.orders import ConfirmResult, ProposeResult
 
 API_ACTOR = "api"
@@ -31,7 +31,6 @@ MAX_TEXT = 4000
 router = APIRouter(prefix="/broker", tags=["broker"], dependencies=[Depends(require_api_key)])
 stream_router = APIRouter(prefix="/stream", tags=["stream"], dependencies=[Depends(require_api_key)])
 
-JsonBody = Annotated[dict[str, Any], Body()]
 
 
 class ConfirmRequest(BaseModel):
@@ -40,15 +39,19 @@ class ConfirmRequest(BaseModel):
     token: str = Field(min_length=1, max_length=256)
 
 
-def _context(body: dict[str, Any]) -> tuple[dict[str, Any], str | None, str | None]:
-    """Split the optional audit context (`rationale`, `source`) off an order body."""
-    data = dict(body)
-    rationale, source = data.pop("rationale", None), data.pop("source", None)
-    for name, value, limit in (("rationale", rationale, MAX_TEXT), ("source", source, 32)):
-        if value is not None and (not isinstance(value, str) or len(value) > limit):
-            raise Invalid(f"{name} must be text of at most {limit} characters",
-                          details=[{"field": name, "message": f"at most {limit} characters"}])
-    return data, rationale, source
+class AuditContext(BaseModel):
+    """Why an order is proposed and from where, kept with its intent."""
+
+    rationale: str | None = Field(default=None, max_length=MAX_TEXT)
+    source: str | None = Field(default=None, max_length=32)
+
+
+class OrderBody(OrderInput, AuditContext):
+    """An order (checked by the domain's order rules) with its optional audit context."""
+
+
+class ReplaceBody(ReplaceInput, AuditContext):
+    """What to change on a working order, with the optional audit context."""
 
 
 def _proposal(result: ProposeResult, status: int) -> JSONResponse:
@@ -96,11 +99,10 @@ async def get_orders(runtime: RuntimeDep) -> dict[str, Any]:
 
 
 @router.post("/orders", status_code=201)
-async def propose_order(body: JsonBody, runtime: RuntimeDep) -> JSONResponse:
+async def propose_order(body: OrderBody, runtime: RuntimeDep) -> JSONResponse:
     runtime.orders.require_broker()
-    data, rationale, source = _context(body)
-    order = parse_order(data)
-    result = await runtime.orders.propose(API_ACTOR, order, rationale=rationale, source=source or "api")
+    order = parse_order(body)
+    result = await runtime.orders.propose(API_ACTOR, order, rationale=body.rationale, source=body.source or "api")
     return _proposal(result, 201)
 
 
@@ -120,12 +122,11 @@ async def cancel_intent(intent_id: str, runtime: RuntimeDep) -> dict[str, Any]:
 
 
 @router.put("/orders/{order_id}")
-async def replace_order(order_id: str, body: JsonBody, runtime: RuntimeDep) -> JSONResponse:
+async def replace_order(order_id: str, body: ReplaceBody, runtime: RuntimeDep) -> JSONResponse:
     runtime.orders.require_broker()
-    data, rationale, source = _context(body)
-    changes = parse_replace(data)
-    result = await runtime.orders.propose_replace(API_ACTOR, order_id, changes, rationale=rationale,
-                                                  source=source or "api")
+    changes = parse_replace(body.model_dump(include=set(ReplaceInput.model_fields), exclude_unset=True))
+    result = await runtime.orders.propose_replace(API_ACTOR, order_id, changes, rationale=body.rationale,
+                                                  source=body.source or "api")
     return _proposal(result, 200)
 
 

@@ -1,4 +1,5 @@
-"""Liveness, readiness (DB at migration head, engines running) and the redacted effective configuration."""
+"""Liveness (open, says only "ok"), and behind the key readiness (DB at migration head, engines running) and the
+redacted effective configuration."""
 
 from __future__ import annotations
 
@@ -17,10 +18,11 @@ private = APIRouter(prefix="/diag", tags=["diag"], dependencies=[Depends(require
 
 @public.get("/health")
 async def health() -> dict[str, str]:
+    """Open for container health checks, so it says nothing but that the process answers."""
     return {"status": "ok"}
 
 
-@public.get("/ready")
+@private.get("/ready")
 async def ready(runtime: RuntimeDep) -> JSONResponse:
     reasons: list[str] = []
     try:

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from api.auth import API_ACTOR, require_api_key
 from api.schemas import json_response
@@ -31,19 +31,23 @@ async def _runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(_runtime)]
 router = APIRouter(tags=["plan"], dependencies=[Depends(require_api_key)])
 
-RawNumber = Any  # a JSON number or a numeric string; parsed (and refused with a reason) by the domain
+# Fields are taken as sent and parsed (and refused with a reason) by the domain; their schema says what it accepts.
+RawNumber = Annotated[Any, WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "string"}, {"type": "null"}]})]
+Side = Annotated[Any, WithJsonSchema({"anyOf": [{"type": "string", "enum": ["long", "short"]}, {"type": "null"}]})]
+Instrument = Annotated[Any, WithJsonSchema({"type": "string", "enum": ["stock", "option"]})]
+Hold = Annotated[Any, WithJsonSchema({"type": "string", "enum": ["day", "overnight"]})]
 
 
 class PlanRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    side: Any = Field(default=None, description="long | short", examples=["long"])
+    side: Side = Field(default=None, description="long | short", examples=["long"])
     entry: RawNumber = Field(default=None, examples=["190.50"])
     stop: RawNumber = Field(default=None, examples=["189.80"])
     targets: list[RawNumber] = Field(default_factory=list, description="0-3 prices", examples=[["192.00"]])
     symbol: str | None = Field(default=None, examples=["AAPL"])
-    instrument: Any = Field(default="stock", description="stock | option (prices are premiums)")
-    hold: Any = Field(default="day", description="day | overnight: earnings inside the hold warn")
+    instrument: Instrument = Field(default="stock", description="stock | option (prices are premiums)")
+    hold: Hold = Field(default="day", description="day | overnight: earnings inside the hold warn")
 
 
 class SizingRequest(BaseModel):
@@ -56,7 +60,7 @@ class SizingRequest(BaseModel):
     buying_power: RawNumber = None
     risk_per_trade_pct: RawNumber = Field(default=None, description="percent: 1 means 1%; default from settings")
     symbol: str | None = None
-    instrument: Any = Field(default="stock", description="stock | option (entry/stop are premiums, x100)")
+    instrument: Instrument = Field(default="stock", description="stock | option (entry/stop are premiums, x100)")
 
 
 def _s(value: Decimal | None) -> str | None:

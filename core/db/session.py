@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -49,13 +50,23 @@ def _json_loads(text: str | bytes) -> Any:
         return json.loads(text)
 
 
+def _owner_only(path: Path) -> None:
+    """Create the database file with mode 0600 (SQLite gives its -wal and -shm files the database file's mode),
+    and take group/other access off files that exist: they hold the journal, orders and account figures."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if file.exists() and file.stat().st_mode & 0o077:
+            file.chmod(0o600)
+
+
 def create_engine(url: str) -> AsyncEngine:
-    """An async engine; for SQLite the parent folder is created, WAL + foreign keys are switched on, and aiosqlite
-    runs each statement in one worker-thread hop (core.db.sqlite_driver)."""
+    """An async engine; for SQLite the parent folder is created, the files are private to the owner, WAL + foreign
+    keys are switched on, and aiosqlite runs each statement in one worker-thread hop (core.db.sqlite_driver)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            _owner_only(Path(parsed.database))
         extra: dict[str, Any] = {"module": one_hop_dbapi()} if parsed.get_driver_name() == "aiosqlite" else {}
         engine = create_async_engine(url, json_deserializer=_json_loads, **extra)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

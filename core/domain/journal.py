@@ -46,11 +46,12 @@ class JournalDraft(BaseModel):
 
 
 class JournalPatch(JournalDraft):
-    """Partial update: only the fields given change."""
+    """Partial update: only the fields given change. `kind`, `body` and `tags` cannot be null (send `[]` for no
+    tags): their None default marks "not sent" and is never validated, so an explicit null is a 422."""
 
-    kind: JournalKind | None = None  # type: ignore[assignment]
-    body: str | None = Field(default=None, min_length=1, max_length=MAX_BODY)  # type: ignore[assignment]
-    tags: list[str] | None = Field(default=None, max_length=20)  # type: ignore[assignment]
+    kind: JournalKind = None  # type: ignore[assignment]
+    body: str = Field(default=None, min_length=1, max_length=MAX_BODY)  # type: ignore[assignment]
+    tags: list[str] = Field(default=None, max_length=20)  # type: ignore[arg-type]
 
 
 class JournalQuery(BaseModel):

@@ -89,9 +89,6 @@ class JournalService:
         async with self.db.transaction() as conn:
             repo = JournalRepository(conn)
             current = dict(zip(COLUMNS, await self._require(repo, entry_id), strict=True))
-            for name, value in changes.items():
-                if value is None and name in ("kind", "body", "tags"):
-                    raise Invalid(f"{name} cannot be null", details=[{"field": name, "message": "required"}])
             changed = {name: value for name, value in changes.items() if current[name] != value}
             if changed:  # a no-op patch leaves the row, and its updated_at, alone
                 changed["updated_at"] = utcnow()

@@ -29,10 +29,8 @@ def order_hash(document: dict[str, Any]) -> str:
 
 
 def load_secret(settings: Settings) -> bytes:
-    """Derived from API_KEY when set (every process of an installation shares it); otherwise a random secret
-    kept in var/order_confirm_secret (mode 0600), created on first use."""
-    if settings.api_key is not None:
-        return hashlib.sha256(b"tradeassist-order-confirm\x00" + settings.api_key.get_secret_value().encode()).digest()
+    """A random secret of its own, kept in var/order_confirm_secret (mode 0600) and created on first use: one who
+    holds the API key cannot forge a confirm token. Processes that confirm each other's proposals share VAR_DIR."""
     path = Path(settings.var_dir) / SECRET_FILE
     if path.exists():
         return bytes.fromhex(path.read_text().strip())

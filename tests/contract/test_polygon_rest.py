@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -10,9 +11,12 @@ import pytest
 import structlog
 from pydantic import SecretStr
 
+from api.app import create_app
 from core.adapters.polygon.rest import PolygonMarketData
 from core.domain.market import MarketSession
-from core.errors import ExternalPermanent, ExternalTransient, IntegrationDisabled, Invalid, NotFound
+from core.errors import ExternalPermanent, ExternalTransient, IntegrationDisabled, Invalid, MalformedAnswer, NotFound
+from core.settings import Settings
+from tests.conftest import serving
 from tests.doubles.polygon import API_KEY, PolygonDouble
 
 
@@ -172,3 +176,70 @@ async def test_key_never_logged(pg: PolygonDouble, md: PolygonMarketData) -> Non
     with structlog.testing.capture_logs() as logs:
         await md.quote("AAPL")
     assert logs and API_KEY not in repr(logs)
+
+
+# Each REST method, the path its request takes, and a call. A malformed answer to any of them is an error that
+# names Polygon, the request and what came back: never an empty list, a closed market or a missing price.
+CALLS: dict[str, tuple[str, Callable[[PolygonMarketData], Awaitable[object]]]] = {
+    "bars": ("/v2/aggs", lambda md: md.bars("AAPL", multiplier=1, timespan="day", start=date(2020, 1, 1),
+                                            end=date(2020, 1, 10))),
+    "previous_close": ("/v2/aggs", lambda md: md.previous_close("AAPL")),
+    "quote": ("/v2/snapshot/locale/us/markets/stocks/tickers/", lambda md: md.quote("AAPL")),
+    "snapshots": ("/v2/snapshot/locale/us/markets/stocks/tickers", lambda md: md.snapshots(["AAPL"])),
+    "movers": ("/v2/snapshot/locale/us/markets/stocks/gainers", lambda md: md.movers("gainers")),
+    "last_trade": ("/v2/last/trade", lambda md: md.last_trade("AAPL")),
+    "last_quote": ("/v2/last/nbbo", lambda md: md.last_quote("AAPL")),
+    "news": ("/v2/reference/news", lambda md: md.news("AAPL")),
+    "market_status": ("/v1/marketstatus/now", lambda md: md.market_status()),
+    "upcoming_holidays": ("/v1/marketstatus/upcoming", lambda md: md.upcoming_holidays()),
+    "options_chain": ("/v3/snapshot/options", lambda md: md.options_chain("AAPL")),
+}
+MALFORMED: dict[str, list[object]] = {
+    "bars": [{"status": "OK", "results": "none"}, {"status": "OK", "resultsCount": 1},
+             {"status": "OK", "results": [{"o": 1, "h": 1, "l": 1, "t": 1}]}, {"status": "OK", "results": [7]}],
+    "previous_close": [{"status": "OK", "results": {"c": 1}}, {"status": "OK", "results": [{"T": "AAPL"}]}],
+    "quote": [{"status": "OK"}, {"status": "OK", "ticker": {"day": {}}}, {"status": "OK", "ticker": []}],
+    "snapshots": [{"status": "OK"}, {"status": "OK", "tickers": [{"lastTrade": {"p": 1}}]}],
+    "movers": [{"status": "OK", "tickers": None}, {"status": "OK", "tickers": ["AAPL"]}],
+    "last_trade": [{"status": "OK", "results": {"s": 5}}, {"status": "OK", "results": {"p": "x", "t": 1}}],
+    "last_quote": [{"status": "OK", "results": {}}, {"status": "OK", "results": {"p": 1, "P": 2}}],
+    "news": [{"status": "OK"}, {"status": "OK", "results": ["headline"]}],
+    "market_status": [{"market": "maybe"}, {"market": "open", "exchanges": "all"}, []],
+    "upcoming_holidays": [{"status": "OK"}, [{"name": "Thanksgiving"}], [{"date": "26/11/2020"}]],
+    "options_chain": [{"status": "OK", "results": {}}, {"status": "OK", "results": [{"details": {}}]}],
+}
+
+
+@pytest.mark.parametrize("method", sorted(CALLS))
+async def test_ok_true_is_a_malformed_answer_not_empty_data(pg: PolygonDouble, md: PolygonMarketData,
+                                                            method: str) -> None:
+    path, call = CALLS[method]
+    pg.fail(path, 200, {"ok": True})
+    with pytest.raises(MalformedAnswer) as err:
+        await call(md)
+    assert err.value.message.startswith("Polygon answered ")
+    assert '{"ok":true}' in err.value.message
+    assert err.value.http_status == 502 and err.value.code == "vendor_malformed"
+
+
+@pytest.mark.parametrize(("method", "body"), [(m, b) for m, bodies in MALFORMED.items() for b in bodies])
+async def test_each_malformed_shape_is_refused(pg: PolygonDouble, md: PolygonMarketData, method: str,
+                                               body: object) -> None:
+    path, call = CALLS[method]
+    pg.fail(path, 200, body)
+    with pytest.raises(MalformedAnswer, match=r"^Polygon answered .*; expected "):
+        await call(md)
+
+
+async def test_a_malformed_answer_is_a_502_naming_polygon_at_the_api(
+        pg: PolygonDouble, make_settings: Callable[..., Settings]) -> None:
+    settings = make_settings(polygon={"api_key": API_KEY, "rest_url": pg.rest_url, "ws_url": pg.ws_url})
+    async with serving(create_app(settings, roles=frozenset({"api"}))) as http:
+        pg.fail("/v1/marketstatus/now", 200, {"ok": True}, times=10)
+        response = await http.get("/api/v1/market/status")
+        pg.fail("/v2/reference/news", 200, {"ok": True})
+        news = await http.get("/api/v1/market/news")
+    assert response.status_code == 502
+    assert response.json()["error"]["code"] == "vendor_malformed"
+    assert response.json()["error"]["message"].startswith('Polygon answered GET /v1/marketstatus/now with {"ok":true}')
+    assert news.status_code == 502 and "/v2/reference/news" in news.json()["error"]["message"]

@@ -261,7 +261,8 @@ class TradierDouble:
         order = self.orders.get(request.match_info["order_id"])
         if order is None:
             return web.json_response({"errors": {"error": "Order not found"}}, status=404)
-        return web.json_response({"order": self._public(order, request.query.get("includeTags") == "true")})
+        return await self._answer(request, lambda: {"order": self._public(order, request.query.get("includeTags")
+                                                                          == "true")})
 
     # -- trading ------------------------------------------------------------------------------------------
 

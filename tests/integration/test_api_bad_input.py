@@ -84,10 +84,10 @@ async def test_wrong_api_key_is_401_and_never_echoed(client: httpx.AsyncClient) 
     client.headers["X-API-Key"] = API_KEY
 
 
-async def test_public_diag_needs_no_key_but_config_does(client: httpx.AsyncClient) -> None:
+async def test_health_needs_no_key_but_readiness_and_config_do(client: httpx.AsyncClient) -> None:
     client.headers.pop("X-API-Key")
     assert (await client.get("/api/v1/diag/health")).status_code == 200
-    assert (await client.get("/api/v1/diag/ready")).status_code in (200, 503)
+    assert (await client.get("/api/v1/diag/ready")).status_code == 401
     assert (await client.get("/api/v1/diag/config")).status_code == 401
     client.headers["X-API-Key"] = API_KEY
 

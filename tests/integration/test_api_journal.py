@@ -7,6 +7,7 @@ import io
 
 import httpx
 import orjson
+import pytest
 
 
 async def _add(client: httpx.AsyncClient, **fields: object) -> dict[str, object]:
@@ -99,6 +100,22 @@ async def test_a_patch_that_changes_nothing_keeps_updated_at(client: httpx.Async
     changed = (await client.patch(f"/api/v1/journal/{created['id']}", json={"body": "other"})).json()
     assert changed["updated_at"] > created["updated_at"]
     assert changed["created_at"] == created["created_at"]
+
+
+@pytest.mark.parametrize("field", ["tags", "kind", "body"])
+async def test_a_null_for_a_field_that_cannot_be_empty_is_a_422_naming_it(client: httpx.AsyncClient,
+                                                                          field: str) -> None:
+    created = await _add(client, body="kept", tags=["x"])
+    response = await client.patch(f"/api/v1/journal/{created['id']}", json={field: None})
+    assert response.status_code == 422
+    assert response.json()["error"]["details"][0]["field"] == field
+    assert (await client.get(f"/api/v1/journal/{created['id']}")).json() == created
+
+
+async def test_the_patch_body_documents_which_fields_cannot_be_null(client: httpx.AsyncClient) -> None:
+    schema = (await client.get("/openapi.json")).json()["components"]["schemas"]["JournalPatch"]["properties"]
+    assert schema["tags"]["type"] == "array" and schema["body"]["type"] == "string"
+    assert {"type": "null"} in schema["symbol"]["anyOf"]
 
 
 async def test_every_filter_at_once_with_a_cursor(client: httpx.AsyncClient) -> None:

@@ -32,9 +32,11 @@ def _start(tmp_path: Path, port: int) -> subprocess.Popen[str]:
     process = subprocess.Popen([str(BIN), "run"], cwd=tmp_path, env=_env(tmp_path, API_PORT=str(port)),
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     started = time.monotonic()
+    key_file = tmp_path / "var" / "api_key"
     while time.monotonic() - started < READY_WITHIN_SEC:
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/v1/diag/ready", timeout=2).status_code == 200:
+            headers = {"X-API-Key": key_file.read_text().strip()} if key_file.exists() else {}
+            if httpx.get(f"http://127.0.0.1:{port}/api/v1/diag/ready", headers=headers, timeout=2).status_code == 200:
                 return process
         except httpx.TransportError:
             pass

@@ -67,7 +67,8 @@ async def test_ready_is_503_with_the_reason_until_migrated(make_settings: Callab
     app = create_app(settings, runtime=runtime)
     async with runtime, app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t", headers={"X-API-Key": API_KEY}) as c:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver",
+                                     headers={"X-API-Key": API_KEY}) as c:
             response = await c.get("/api/v1/diag/ready")
             assert response.status_code == 503
             assert "tradeassist db upgrade" in response.json()["reasons"][0]

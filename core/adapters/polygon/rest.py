@@ -2,7 +2,8 @@
 
 The key travels only in the ``Authorization`` header (never in a URL or a log line). Bodies are decoded with
 msgspec, floats as ``Decimal`` and ints as ints, so nanosecond timestamps stay exact. Transient failures (429,
-5xx, timeouts) are retried here and only here, boundedly, honouring ``Retry-After``.
+5xx, timeouts) are retried here and only here, boundedly, honouring ``Retry-After``. An answer in a shape Polygon
+does not document is ``MalformedAnswer``, never an empty list, a closed market or a missing price.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from core.errors import (
     ExternalTransient,
     IntegrationDisabled,
     Invalid,
+    MalformedAnswer,
     NotEntitled,
     NotFound,
 )
@@ -80,6 +82,36 @@ def _ts_ns(value: Any) -> datetime | None:
 
 def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
+
+
+def _malformed(request: str, answer: Any, expected: str) -> MalformedAnswer:
+    return MalformedAnswer("Polygon", request, answer, expected)
+
+
+def _enveloped(body: Any, path: str) -> dict[str, Any]:
+    """A v2/v3 answer: an object carrying Polygon's `status` (OK or DELAYED; errors were raised by `_get`)."""
+    if not isinstance(body, dict) or body.get("status") not in _OK:
+        raise _malformed(f"GET {path}", body, 'an object with "status": "OK"')
+    return body
+
+
+def _objects(body: dict[str, Any], path: str, key: str) -> list[dict[str, Any]]:
+    """`body[key]` as a list of objects. Polygon leaves `results` out only when it says it found nothing
+    (`resultsCount` or `count` 0); any other absence is a malformed answer, not an empty one."""
+    value = body.get(key)
+    if value is None and key == "results" and body.get("resultsCount", body.get("count")) == 0:
+        return []
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise _malformed(f"GET {path}", body, f'"{key}" as a list of objects')
+    return value
+
+
+def _object(body: dict[str, Any], path: str, key: str, *fields: str) -> dict[str, Any]:
+    """`body[key]` as an object holding (non-null) `fields`."""
+    value = body.get(key)
+    if not isinstance(value, dict) or any(value.get(name) is None for name in fields):
+        raise _malformed(f"GET {path}", body, f'"{key}" as an object with {", ".join(fields) or "fields"}')
+    return value
 
 
 def _reason(response: httpx.Response) -> tuple[str, dict[str, Any]]:
@@ -191,8 +223,8 @@ class PolygonMarketData:
         next_path: str | None = path
         query: dict[str, Any] | None = params
         while next_path is not None and seen < max_items:
-            body = await self._get(next_path, query)
-            results = body.get("results") or []
+            body = _enveloped(await self._get(next_path, query), next_path)
+            results = _objects(body, next_path, "results")
             seen += len(results)
             yield results
             next_path, query = _follow(body.get("next_url"))
@@ -209,48 +241,50 @@ class PolygonMarketData:
         params = {"adjusted": str(adjusted).lower(), "sort": sort, "limit": min(limit, 50000)}
         bars: list[Bar] = []
         async for page in self._pages(path, params, limit):
-            bars.extend(b for b in (_bar(item, symbol, timespan) for item in page) if b is not None)
+            bars.extend(_bar(item, symbol, timespan) for item in page)
         return bars[:limit]
 
     async def previous_close(self, symbol: str) -> Bar | None:
-        body = await self._get(f"/v2/aggs/ticker/{_path(symbol)}/prev", {"adjusted": "true"})
-        results = body.get("results") or []
+        path = f"/v2/aggs/ticker/{_path(symbol)}/prev"
+        results = _objects(_enveloped(await self._get(path, {"adjusted": "true"}), path), path, "results")
         return _bar(results[0], symbol, "day") if results else None
 
     async def quote(self, symbol: str) -> Quote:
         """Single-ticker snapshot: last trade, NBBO, previous close."""
-        body = await self._get(f"/v2/snapshot/locale/us/markets/stocks/tickers/{_path(symbol)}")
-        ticker = _dict(body.get("ticker"))
-        if not ticker:
-            raise NotFound(f"Polygon has no snapshot for {symbol}", details={"symbol": symbol})
-        return _snapshot_quote(ticker)
+        path = f"/v2/snapshot/locale/us/markets/stocks/tickers/{_path(symbol)}"
+        return _snapshot_quote(_object(_enveloped(await self._get(path), path), path, "ticker", "ticker"), path)
 
     async def snapshots(self, symbols: list[str]) -> list[Quote]:
         """Multi-ticker snapshot; symbols Polygon does not know are simply absent."""
         if not symbols:
             return []
-        body = await self._get("/v2/snapshot/locale/us/markets/stocks/tickers",
-                               {"tickers": ",".join(symbols), "include_otc": "false"})
-        return [_snapshot_quote(_dict(t)) for t in body.get("tickers") or []]
+        path = "/v2/snapshot/locale/us/markets/stocks/tickers"
+        body = _enveloped(await self._get(path, {"tickers": ",".join(symbols), "include_otc": "false"}), path)
+        return [_snapshot_quote(ticker, path) for ticker in _objects(body, path, "tickers")]
 
     async def movers(self, direction: Literal["gainers", "losers"]) -> list[Quote]:
         if direction not in ("gainers", "losers"):
             raise Invalid("direction must be gainers or losers", details={"direction": direction})
-        body = await self._get(f"/v2/snapshot/locale/us/markets/stocks/{direction}")
-        return [_snapshot_quote(_dict(t)) for t in body.get("tickers") or []]
+        path = f"/v2/snapshot/locale/us/markets/stocks/{direction}"
+        body = _enveloped(await self._get(path), path)
+        return [_snapshot_quote(ticker, path) for ticker in _objects(body, path, "tickers")]
 
     async def last_trade(self, symbol: str) -> Trade:
-        body = await self._get(f"/v2/last/trade/{_path(symbol)}")
-        result = _dict(body.get("results"))
+        path = f"/v2/last/trade/{_path(symbol)}"
+        body = _enveloped(await self._get(path), path)
+        result = _object(body, path, "results", "p", "t")
         price, ts = _dec(result.get("p")), _ts_ns(result.get("t"))
         if price is None or ts is None:
-            raise NotFound(f"Polygon has no last trade for {symbol}", details={"symbol": symbol})
+            raise _malformed(f"GET {path}", body, "a numeric price p and nanosecond time t")
         return Trade(symbol=symbol, price=price, size=_int(result.get("s")) or 0, ts=ts)
 
     async def last_quote(self, symbol: str) -> Quote:
         """Last NBBO: lower-case `p/s` is the bid, upper-case `P/S` the ask; `t` is nanoseconds."""
-        body = await self._get(f"/v2/last/nbbo/{_path(symbol)}")
-        r = _dict(body.get("results"))
+        path = f"/v2/last/nbbo/{_path(symbol)}"
+        body = _enveloped(await self._get(path), path)
+        r = _object(body, path, "results", "p", "P", "t")
+        if _dec(r.get("p")) is None or _dec(r.get("P")) is None or _ts_ns(r.get("t")) is None:
+            raise _malformed(f"GET {path}", body, "numeric bid p, ask P and nanosecond time t")
         return Quote(symbol=symbol, last=None, bid=_dec(r.get("p")), ask=_dec(r.get("P")),
                      bid_size=_int(r.get("s")), ask_size=_int(r.get("S")), prev_close=None,
                      ts=_ts_ns(r.get("t")), source="polygon:nbbo")
@@ -259,8 +293,9 @@ class PolygonMarketData:
         params: dict[str, Any] = {"limit": max(1, min(limit, 1000)), "order": "desc", "sort": "published_utc"}
         if symbol:
             params["ticker"] = symbol
-        body = await self._get("/v2/reference/news", params)
-        return [_news_item(_dict(item)) for item in (body.get("results") or [])[:limit]]
+        path = "/v2/reference/news"
+        body = _enveloped(await self._get(path, params), path)
+        return [_news_item(item) for item in _objects(body, path, "results")[:limit]]
 
     async def news_items(self, symbol: str | None, *, since: datetime | None = None,
                          max_items: int = 100) -> list[NewsItem]:
@@ -286,23 +321,27 @@ class PolygonMarketData:
         return dates
 
     async def market_status(self) -> MarketStatus:
-        body = _dict(await self._get("/v1/marketstatus/now"))
-        try:
-            session = MarketSession(str(body.get("market")))
-        except ValueError:
-            session = MarketSession.CLOSED
+        path = "/v1/marketstatus/now"
+        body = await self._get(path)
+        sessions = [session.value for session in MarketSession]
+        if not isinstance(body, dict) or body.get("market") not in sessions or not isinstance(
+                body.get("exchanges", {}), dict):
+            raise _malformed(f"GET {path}", body, f'an object with "market" one of {", ".join(sessions)}')
+        session = MarketSession(body["market"])
         server = body.get("serverTime")
         return MarketStatus(session=session, server_time=_iso(server), source="polygon",
                             early_hours=bool(body.get("earlyHours")), after_hours=bool(body.get("afterHours")),
                             exchanges={k: str(v) for k, v in _dict(body.get("exchanges")).items()})
 
     async def upcoming_holidays(self) -> list[MarketHoliday]:
-        body = await self._get("/v1/marketstatus/upcoming")
-        items = body if isinstance(body, list) else []
+        path = "/v1/marketstatus/upcoming"
+        body = await self._get(path)
+        if not isinstance(body, list) or not all(isinstance(h, dict) and _day(h.get("date")) for h in body):
+            raise _malformed(f"GET {path}", body, "a list of holidays, each with an ISO date")
         return [MarketHoliday(exchange=str(h.get("exchange", "")), name=str(h.get("name", "")),
-                              date=date.fromisoformat(str(h.get("date"))), status=str(h.get("status", "")),
+                              date=_day(h["date"]) or date.min, status=str(h.get("status", "")),
                               open=_iso(h.get("open")), close=_iso(h.get("close")))
-                for h in map(_dict, items) if h.get("date")]
+                for h in body]
 
     async def options_chain(self, underlying: str, *, expiration: date | None = None,
                             contract_type: Literal["call", "put"] | None = None,
@@ -315,7 +354,7 @@ class PolygonMarketData:
             params["contract_type"] = contract_type
         contracts: list[OptionContract] = []
         async for page in self._pages(f"/v3/snapshot/options/{_path(underlying)}", params, max_contracts):
-            contracts.extend(c for c in (_contract(_dict(item), underlying) for item in page) if c is not None)
+            contracts.extend(_contract(item, underlying) for item in page)
         return contracts[:max_contracts]
 
 
@@ -335,6 +374,13 @@ def _follow(next_url: Any) -> tuple[str | None, dict[str, Any] | None]:
     return parts.path, {k: v for k, v in parse_qsl(parts.query) if k != "apiKey"}
 
 
+def _day(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
 def _iso(value: Any) -> datetime | None:
     if not isinstance(value, str) or not value:
         return None
@@ -344,18 +390,20 @@ def _iso(value: Any) -> datetime | None:
         return None
 
 
-def _bar(item: Any, symbol: str, timespan: str) -> Bar | None:
+def _bar(item: Any, symbol: str, timespan: str) -> Bar:
     row = _dict(item)
     o, h, lo, c, t = (_dec(row.get(k)) for k in ("o", "h", "l", "c", "t"))
     if o is None or h is None or lo is None or c is None or t is None:
-        return None
+        raise _malformed(f"{timespan} aggregates of {symbol}", item, "a bar with numeric o, h, l, c and t")
     return Bar(symbol=str(row.get("T", symbol)), open=o, high=h, low=lo, close=c,
                volume=int(_dec(row.get("v")) or 0), start=utc_from_epoch(int(t), "ms"), timespan=timespan,
                vwap=_dec(row.get("vw")))
 
 
-def _snapshot_quote(ticker: dict[str, Any]) -> Quote:
+def _snapshot_quote(ticker: dict[str, Any], path: str) -> Quote:
     """A v2 snapshot as a Quote. Early in the morning `day`/`min` may be zero; never invent a price."""
+    if not isinstance(ticker.get("ticker"), str) or not ticker["ticker"]:
+        raise _malformed(f"GET {path}", ticker, 'a ticker snapshot with its "ticker" symbol')
     trade, nbbo = _dict(ticker.get("lastTrade")), _dict(ticker.get("lastQuote"))
     last = (_nonzero(trade.get("p")) or _nonzero(_dict(ticker.get("min")).get("c"))
             or _nonzero(_dict(ticker.get("day")).get("c")))
@@ -420,12 +468,13 @@ def _earnings(row: dict[str, Any]) -> EarningsDate | None:
                         confirmed=row.get("date_status") == "confirmed")
 
 
-def _contract(item: dict[str, Any], underlying: str) -> OptionContract | None:
+def _contract(item: dict[str, Any], underlying: str) -> OptionContract:
     details, day = _dict(item.get("details")), _dict(item.get("day"))
     nbbo, trade, greeks = _dict(item.get("last_quote")), _dict(item.get("last_trade")), item.get("greeks")
-    strike, expiry = _dec(details.get("strike_price")), details.get("expiration_date")
-    if not details.get("ticker") or strike is None or not isinstance(expiry, str):
-        return None
+    strike, expiry = _dec(details.get("strike_price")), _day(details.get("expiration_date"))
+    if not details.get("ticker") or strike is None or expiry is None:
+        raise _malformed(f"option chain of {underlying}", item,
+                         "a contract with details.ticker, strike_price and expiration_date")
     ts = _ts_ns(nbbo.get("last_updated")) or _ts_ns(day.get("last_updated"))
     quote_ = Quote(symbol=str(details["ticker"]), last=_dec(trade.get("price")) or _dec(day.get("close")),
                    bid=_dec(nbbo.get("bid")), ask=_dec(nbbo.get("ask")), bid_size=_int(nbbo.get("bid_size")),
@@ -436,7 +485,7 @@ def _contract(item: dict[str, Any], underlying: str) -> OptionContract | None:
     has_greeks = isinstance(greeks, dict) or iv is not None
     return OptionContract(
         symbol=quote_.symbol, underlying=str(_dict(item.get("underlying_asset")).get("ticker", underlying)),
-        expiration=date.fromisoformat(expiry), strike=strike, option_type=str(details.get("contract_type", "")),
+        expiration=expiry, strike=strike, option_type=str(details.get("contract_type", "")),
         quote=quote_, open_interest=_int(item.get("open_interest")), volume=_int(day.get("volume")),
         greeks=OptionGreeks(delta=g("delta"), gamma=g("gamma"), theta=g("theta"), vega=g("vega"), mid_iv=iv,
                             updated_at=ts) if has_greeks else None)

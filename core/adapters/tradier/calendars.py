@@ -47,7 +47,7 @@ def _release(symbol: str, row: Mapping[str, Any]) -> EarningsDate | None:
 def parse_calendars(body: Any) -> list[EarningsDate]:
     """Every earnings release in a calendars answer, one per symbol and day, sorted by date."""
     if not isinstance(body, list):
-        raise WireError("corporate calendars: expected a JSON list, one element per symbol")
+        raise WireError("a JSON list of corporate calendars, one element per symbol", body)
     found: dict[tuple[str, date], EarningsDate] = {}
     for element in body:
         if not isinstance(element, Mapping) or not isinstance(element.get("request"), str):

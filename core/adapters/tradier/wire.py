@@ -3,7 +3,8 @@
 Quirks (reference/api-facts.md §2): a key holding one item is an object and several a list (`as_list`);
 empty collections are the string ``"null"`` (or a bare null); numbers are decoded straight to ``Decimal``
 (never through float); errors are ``errors.error`` as a string or a list, sometimes inside a 200 answer,
-and in legacy answers a string at ``order.errors``. Parsers raise ``WireError`` on a shape they cannot read.
+and in legacy answers a string at ``order.errors``. Parsers raise ``WireError`` on a shape they cannot read, naming
+what was expected and what came back: a body Tradier would not send is never read as an empty account.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from core.domain.orders import (
     OrderType,
     Position,
 )
+from core.errors import preview
 
 log = structlog.get_logger(__name__)
 
@@ -41,6 +43,9 @@ _SESSIONS = {"open": MarketSession.OPEN, "premarket": MarketSession.EXTENDED_HOU
 
 class WireError(ValueError):
     """The body is JSON but not in a shape Tradier documents."""
+
+    def __init__(self, expected: str, answer: Any) -> None:
+        super().__init__(f"expected {expected}, got {preview(answer)}")
 
 
 def decode(body: bytes) -> Any:
@@ -107,17 +112,50 @@ def _enum(kind: type[_E], value: Any) -> _E | None:
 
 def _section(body: Any, key: str) -> Any:
     if not isinstance(body, Mapping) or key not in body:
-        raise WireError(f"expected a '{key}' object in the Tradier response")
+        raise WireError(f"a '{key}' object", body)
     return body[key]
 
 
-def _items(body: Any, outer: str, inner: str) -> list[Any]:
+def _object(body: Any, key: str) -> Mapping[str, Any]:
+    section = _section(body, key)
+    if not isinstance(section, Mapping):
+        raise WireError(f"'{key}' as an object", body)
+    return section
+
+
+def _items(body: Any, outer: str, inner: str, *, besides: str | None = None) -> list[Mapping[str, Any]]:
+    """The objects at `outer.inner`. An empty collection is `"null"`; an `outer` object without `inner` is
+    refused unless it holds `besides` instead (quotes that matched no symbol hold only `unmatched_symbols`)."""
     section = _section(body, outer)
     if is_null(section):
         return []
-    if not isinstance(section, Mapping):
-        raise WireError(f"'{outer}' is neither an object nor \"null\"")
-    return [item for item in as_list(section.get(inner)) if isinstance(item, Mapping)]
+    if not isinstance(section, Mapping) or (inner not in section and (besides is None or besides not in section)):
+        raise WireError(f"'{outer}' as \"null\" or an object holding '{inner}'", body)
+    items = as_list(section.get(inner))
+    if not all(isinstance(item, Mapping) for item in items):
+        raise WireError(f"'{outer}.{inner}' as an object or a list of objects", body)
+    return items
+
+
+def _required(item: Mapping[str, Any], what: str, *names: str) -> None:
+    """Fields without which an item would be invented (a position without a quantity, an order without an id)."""
+    missing = [name for name in names if is_null(item.get(name))]
+    if missing:
+        raise WireError(f"{what} with {', '.join(names)} (missing {', '.join(missing)})", item)
+
+
+def _number(item: Mapping[str, Any], what: str, name: str) -> Decimal:
+    value = dec(item.get(name))
+    if value is None:
+        raise WireError(f"{what} with a numeric '{name}'", item)
+    return value
+
+
+def _day(value: Any, what: str) -> date:
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise WireError(f"{what} as an ISO date", value) from None
 
 
 def error_messages(body: Any) -> list[str]:
@@ -133,42 +171,43 @@ def error_messages(body: Any) -> list[str]:
 
 
 def parse_profile(body: Any) -> BrokerProfile:
-    profile = _section(body, "profile")
-    if not isinstance(profile, Mapping):
-        raise WireError("'profile' is not an object")
+    profile = _object(body, "profile")
+    raw = as_list(profile.get("account"))
+    for item in raw:
+        if not isinstance(item, Mapping):
+            raise WireError("'profile.account' as an object or a list of objects", body)
+        _required(item, "an account", "account_number")
     accounts = tuple(
         BrokerAccount(account_number=str(item.get("account_number")), type=text(item.get("type")) or "unknown",
                       status=text(item.get("status")), classification=text(item.get("classification")),
                       option_level=integer(item.get("option_level")), day_trader=item.get("day_trader") is True)
-        for item in as_list(profile.get("account")) if isinstance(item, Mapping)
+        for item in raw
     )
     return BrokerProfile(id=str(profile.get("id")), name=text(profile.get("name")) or "", accounts=accounts)
 
 
 def parse_balances(body: Any) -> Balances:
     """Cash, margin and PDT accounts keep buying power in different sub-objects; pick the right one."""
-    balances = _section(body, "balances")
-    if not isinstance(balances, Mapping):
-        raise WireError("'balances' is not an object")
-    equity = dec(balances.get("total_equity"))
-    if equity is None:
-        raise WireError("balances without total_equity")
+    balances = _object(body, "balances")
+    equity, cash = _number(balances, "balances", "total_equity"), _number(balances, "balances", "total_cash")
+    realized, unrealized = _number(balances, "balances", "close_pl"), _number(balances, "balances", "open_pl")
     kind = (text(balances.get("account_type")) or "margin").lower()
     sub: Mapping[str, Any] = balances[kind] if isinstance(balances.get(kind), Mapping) else {}
-    cash = dec(balances.get("total_cash")) or Decimal(0)
     buying_power = dec(sub.get("cash_available" if kind == "cash" else "stock_buying_power"))
     return Balances(
         equity=equity, buying_power=cash if buying_power is None else buying_power, cash=cash,
-        realized_pnl_today=dec(balances.get("close_pl")) or Decimal(0),
-        unrealized_pnl=dec(balances.get("open_pl")) or Decimal(0), account_type=kind,
+        realized_pnl_today=realized, unrealized_pnl=unrealized, account_type=kind,
     )
 
 
 def parse_positions(body: Any) -> list[Position]:
+    items = _items(body, "positions", "position")
+    for item in items:
+        _required(item, "a position", "symbol", "quantity", "cost_basis")
     return [
-        Position(symbol=str(item["symbol"]).upper(), quantity=dec(item.get("quantity")) or Decimal(0),
-                 cost_basis=dec(item.get("cost_basis")) or Decimal(0), opened_at=when(item.get("date_acquired")))
-        for item in _items(body, "positions", "position") if not is_null(item.get("symbol"))
+        Position(symbol=str(item["symbol"]).upper(), quantity=_number(item, "a position", "quantity"),
+                 cost_basis=_number(item, "a position", "cost_basis"), opened_at=when(item.get("date_acquired")))
+        for item in items
     ]
 
 
@@ -177,6 +216,7 @@ def order_from(item: Mapping[str, Any], parent_type: OrderType | None = None) ->
 
     A leg without a type takes its parent's; a parent without side or type takes its first leg's.
     """
+    _required(item, "an order", "id")
     kind = _enum(OrderType, item.get("type")) or parent_type
     legs = tuple(leg for leg in (order_from(raw, kind) for raw in as_list(item.get("leg"))
                                  if isinstance(raw, Mapping)) if leg is not None)
@@ -208,7 +248,7 @@ def parse_order(body: Any) -> BrokerOrder:
     item = _section(body, "order")
     order = order_from(item) if isinstance(item, Mapping) else None
     if order is None:
-        raise WireError("'order' is not an order Tradier documents")
+        raise WireError("'order' as an order with a side and type Tradier documents", body)
     return order
 
 
@@ -216,14 +256,12 @@ def parse_ack(body: Any) -> str:
     """The id of a placed, modified or cancelled order (`{"order": {"id": .., "status": "ok"}}`)."""
     item = _section(body, "order")
     if not isinstance(item, Mapping) or is_null(item.get("id")):
-        raise WireError("order acknowledgement without an id")
+        raise WireError("an order acknowledgement with an id", body)
     return str(item["id"])
 
 
 def parse_preview(body: Any) -> OrderPreview:
-    item = _section(body, "order")
-    if not isinstance(item, Mapping):
-        raise WireError("'order' is not an object")
+    item = _object(body, "order")
     return OrderPreview(
         ok=item.get("result") is not False and not error_messages(body),
         cost=dec(item.get("cost")), commission=dec(item.get("commission")), fees=dec(item.get("fees")),
@@ -235,6 +273,7 @@ def parse_preview(body: Any) -> OrderPreview:
 
 
 def quote_from(item: Mapping[str, Any]) -> Quote:
+    _required(item, "a quote", "symbol")
     return Quote(
         symbol=str(item.get("symbol")).upper(), last=dec(item.get("last")), bid=dec(item.get("bid")),
         ask=dec(item.get("ask")), bid_size=integer(item.get("bidsize")), ask_size=integer(item.get("asksize")),
@@ -243,7 +282,7 @@ def quote_from(item: Mapping[str, Any]) -> Quote:
 
 
 def parse_quotes(body: Any) -> list[Quote]:
-    return [quote_from(item) for item in _items(body, "quotes", "quote")]
+    return [quote_from(item) for item in _items(body, "quotes", "quote", besides="unmatched_symbols")]
 
 
 def parse_expirations(body: Any) -> list[date]:
@@ -252,7 +291,7 @@ def parse_expirations(body: Any) -> list[date]:
     for raw in _items_or_scalars(body, "expirations", "date"):
         value = raw.get("date") if isinstance(raw, Mapping) else raw
         if not is_null(value):
-            dates.append(date.fromisoformat(str(value)))
+            dates.append(_day(value, "an expiration"))
     return sorted(dates)
 
 
@@ -260,8 +299,8 @@ def _items_or_scalars(body: Any, outer: str, inner: str) -> list[Any]:
     section = _section(body, outer)
     if is_null(section):
         return []
-    if not isinstance(section, Mapping):
-        raise WireError(f"'{outer}' is neither an object nor \"null\"")
+    if not isinstance(section, Mapping) or inner not in section:
+        raise WireError(f"'{outer}' as \"null\" or an object holding '{inner}'", body)
     return as_list(section.get(inner))
 
 
@@ -276,13 +315,12 @@ def _greeks(raw: Any) -> OptionGreeks | None:
 def parse_chain(body: Any) -> list[OptionContract]:
     contracts: list[OptionContract] = []
     for item in _items(body, "options", "option"):
-        strike, expiration = dec(item.get("strike")), text(item.get("expiration_date"))
-        if strike is None or expiration is None:
-            continue
+        _required(item, "an option", "symbol", "strike", "expiration_date")
+        strike, expiration = _number(item, "an option", "strike"), _day(item["expiration_date"], "expiration_date")
         contracts.append(OptionContract(
             symbol=str(item.get("symbol")).upper(),
             underlying=(text(item.get("underlying")) or text(item.get("root_symbol")) or "").upper(),
-            expiration=date.fromisoformat(expiration), strike=strike,
+            expiration=expiration, strike=strike,
             option_type=(text(item.get("option_type")) or "").lower(), quote=quote_from(item),
             open_interest=integer(item.get("open_interest")), volume=integer(item.get("volume")),
             greeks=_greeks(item.get("greeks")),
@@ -291,10 +329,8 @@ def parse_chain(body: Any) -> list[OptionContract]:
 
 
 def parse_clock(body: Any) -> MarketStatus:
-    clock = _section(body, "clock")
-    if not isinstance(clock, Mapping):
-        raise WireError("'clock' is not an object")
+    clock = _object(body, "clock")
     session = _SESSIONS.get((text(clock.get("state")) or "").lower())
     if session is None:
-        raise WireError(f"unknown market state {clock.get('state')!r}")
+        raise WireError(f"'clock.state' one of {', '.join(_SESSIONS)}", body)
     return MarketStatus(session=session, server_time=when(clock.get("timestamp")), source=SOURCE)
