@@ -1,0 +1,59 @@
+"""Several processes starting at once on a fresh database (docker-compose restarts, a scaled role): every one of
+them runs `tradeassist db upgrade`; one migrates, the others wait for it, all succeed and the schema is at head."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from core.db.migrate import current_revision, head_revision
+from core.db.session import Database
+
+BIN = Path(sys.executable).parent / "tradeassist"
+PROCESSES = 6
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path}/fresh.db"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+def _upgrade_all_at_once(url: str, tmp_path: Path) -> list[subprocess.CompletedProcess[str]]:
+    keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "PYTHONPATH")}
+    env = {**keep, "DATABASE_URL": url, "VAR_DIR": str(tmp_path / "var"), "LOG_LEVEL": "WARNING"}
+    processes = [subprocess.Popen([str(BIN), "db", "upgrade"], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True) for _ in range(PROCESSES)]
+    results = []
+    for process in processes:
+        out, err = process.communicate(timeout=60)
+        results.append(subprocess.CompletedProcess(process.args, process.returncode, out, err))
+    return results
+
+
+async def _schema(url: str) -> tuple[str | None, int]:
+    db = Database(url)
+    try:
+        async with db.engine.connect() as conn:
+            versions = int((await conn.execute(text("SELECT count(*) FROM alembic_version"))).scalar_one())
+        return await current_revision(db), versions
+    finally:
+        await db.close()
+
+
+def test_processes_upgrading_a_fresh_database_at_once_all_succeed_and_migrate_once(fresh_url: str,
+                                                                                   tmp_path: Path) -> None:
+    results = _upgrade_all_at_once(fresh_url, tmp_path)
+    failed = [f"exit {r.returncode}: {r.stderr[-2000:]}" for r in results if r.returncode != 0]
+    assert not failed, "\n".join(failed)
+    assert all("database is at the latest migration" in r.stdout for r in results)
+    revision, rows = asyncio.run(_schema(fresh_url))
+    assert (revision, rows) == (head_revision(fresh_url), 1)
