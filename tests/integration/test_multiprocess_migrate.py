@@ -4,9 +4,7 @@ them runs `tradeassist db upgrade`; one migrates, the others wait for it, all su
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,8 +12,8 @@ from sqlalchemy import text
 
 from core.db.migrate import current_revision, head_revision
 from core.db.session import Database
+from tests.serve import tradeassist
 
-BIN = Path(sys.executable).parent / "tradeassist"
 PROCESSES = 6
 
 
@@ -28,10 +26,8 @@ def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 def _upgrade_all_at_once(url: str, tmp_path: Path) -> list[subprocess.CompletedProcess[str]]:
-    keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "PYTHONPATH")}
-    env = {**keep, "DATABASE_URL": url, "VAR_DIR": str(tmp_path / "var"), "LOG_LEVEL": "WARNING"}
-    processes = [subprocess.Popen([str(BIN), "db", "upgrade"], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True) for _ in range(PROCESSES)]
+    env = {"DATABASE_URL": url, "VAR_DIR": str(tmp_path / "var"), "LOG_LEVEL": "WARNING"}
+    processes = [tradeassist("db", "upgrade", env=env, cwd=tmp_path) for _ in range(PROCESSES)]
     results = []
     for process in processes:
         out, err = process.communicate(timeout=60)
