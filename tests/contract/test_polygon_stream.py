@@ -179,19 +179,6 @@ async def test_malformed_frames_are_counted_never_fatal(pg: PolygonDouble) -> No
         assert feed.status["state"] == "streaming" and pg.ws_connects == 1
 
 
-async def test_reader_drops_when_the_queue_is_full(pg: PolygonDouble) -> None:
-    sink = Sink(slow=0.02)
-    async with running(pg, sink, queue_size=2) as feed:
-        await pg.wait_until(lambda: len(pg.subscriptions) == 4)
-        for _ in range(30):
-            await pg.push(frame("ws_stocks_T_trade.json"))
-        await pg.wait_until(lambda: feed.status["counters"]["frames"] >= 31)
-        await asyncio.sleep(0.3)
-        counters = feed.status["counters"]
-        assert counters["dropped"] > 0 and len(sink.trades) + counters["dropped"] == 30
-        assert feed.status["state"] == "streaming"
-
-
 async def test_gap_fill_after_reconnect_marks_bars_late(pg: PolygonDouble) -> None:
     sink = Sink()
     now_ms = int(time.time() * 1000)

@@ -101,19 +101,6 @@ async def test_concurrent_confirms_place_exactly_one_order(rt: Runtime, tradier:
     assert len(placed(tradier)) == 1
 
 
-async def test_timeout_after_accept_resolves_by_tag_without_resending(rt: Runtime, tradier: TradierDouble) -> None:
-    intent_id, token = await _propose(rt.orders)
-    tradier.fail("drop_after_accept", method="POST", path="/orders")
-    result = await rt.orders.confirm(intent_id, token, "api")
-    assert result.outcome == "submitted"
-    assert len(placed(tradier)) == 1 and len(place_posts(tradier)) == 1
-    row = await _intent(rt, intent_id)
-    assert row.status == "SUBMITTED" and row.broker_order_id == str(placed(tradier)[0]["id"])
-    bodies = [e.body for e in await _journal(rt)]
-    assert any(b.startswith("UNKNOWN") for b in bodies)
-    assert "found at the broker by tag" in bodies[-1]
-
-
 async def test_no_answer_and_no_order_stays_unknown_and_alerts_a_human(rt: Runtime, tradier: TradierDouble) -> None:
     rt.orders.resolve_window = 0.6
     alerts = rt.bus.subscribe(["alert"], name="test-alerts")
@@ -127,16 +114,6 @@ async def test_no_answer_and_no_order_stays_unknown_and_alerts_a_human(rt: Runti
     assert isinstance(event, AlertEvent) and event.level == "critical" and event.meta
     assert event.meta["intent_id"] == intent_id
     await alerts.close()
-
-
-async def test_200_with_errors_is_rejected_with_the_brokers_message(rt: Runtime, tradier: TradierDouble) -> None:
-    intent_id, token = await _propose(rt.orders)
-    tradier.fail("errors_200", method="POST", path="/orders", message="Backoffice rejected override")
-    result = await rt.orders.confirm(intent_id, token, "api")
-    assert result.outcome == "rejected" and "Backoffice rejected override" in (result.reason or "")
-    row = await _intent(rt, intent_id)
-    assert row.status == "REJECTED" and "Backoffice rejected override" in (row.error or "")
-    assert placed(tradier) == []
 
 
 async def test_risk_halted_denies_and_sends_nothing(rt: Runtime, tradier: TradierDouble) -> None:
