@@ -19,7 +19,16 @@ from core.runtime import Runtime
 from core.services.orders import OrderService
 from core.settings import Settings
 from tests.doubles.tradier import TradierDouble
-from tests.integration.orders_helpers import broker_settings, buy_aapl, place_posts, placed, small_account, unthrottled
+from tests.integration.orders_helpers import (
+    broker_settings,
+    buy_aapl,
+    intent_row,
+    order_runtime,
+    place_posts,
+    placed,
+    small_account,
+    unthrottled,
+)
 
 
 @pytest.fixture
@@ -35,16 +44,8 @@ def settings(make_settings: Callable[..., Settings], database_url: str, tradier:
 
 @pytest.fixture
 async def rt(settings: Settings) -> AsyncIterator[Runtime]:
-    async with Runtime(settings, roles={"api"}) as runtime:
-        unthrottled(runtime).orders.resolve_window = 3.0
+    async with order_runtime(settings) as runtime:
         yield runtime
-
-
-async def _intent(rt: Runtime, intent_id: str) -> OrderIntentRow:
-    async with rt.db.read() as session:
-        row = await session.get(OrderIntentRow, intent_id)
-    assert row is not None
-    return row
 
 
 async def _set_status(rt: Runtime, intent_id: str, status: str) -> None:
@@ -74,7 +75,7 @@ async def test_fault_8_place_times_out_after_the_broker_accepted_one_order_resol
     result = await rt.orders.confirm(intent_id, token, "api")
     assert result.outcome == "submitted"
     assert len(placed(tradier)) == 1 and len(place_posts(tradier)) == 1
-    row = await _intent(rt, intent_id)
+    row = await intent_row(rt, intent_id)
     assert row.status == "SUBMITTED" and row.broker_order_id == str(placed(tradier)[0]["id"])
     bodies = await _journal(rt)
     assert any(b.startswith("UNKNOWN") for b in bodies)
@@ -103,7 +104,7 @@ async def test_fault_9_broker_errors_429_5xx_and_malformed_answers_place_nothing
     intent_id, token = await _propose(rt.orders)
     tradier.fail(kind, method="POST", path="/orders", **options)
     result = await rt.orders.confirm(intent_id, token, "api")
-    assert (result.outcome, (await _intent(rt, intent_id)).status) == (outcome, status), result
+    assert (result.outcome, (await intent_row(rt, intent_id)).status) == (outcome, status), result
     if kind == "errors_200":
         assert "Backoffice rejected override" in (result.reason or "")
     assert placed(tradier) == [] and len(place_posts(tradier)) == 1
@@ -119,12 +120,12 @@ async def test_fault_10_crash_between_send_and_response_is_reconciled_by_tag_on_
         intent_id, token = await _propose(first.orders)
         tradier.fail("drop_after_accept", method="POST", path="/orders")
         assert (await first.orders.confirm(intent_id, token, "api")).outcome == "unknown"
-        assert (await _intent(first, intent_id)).status == "UNKNOWN"
+        assert (await intent_row(first, intent_id)).status == "UNKNOWN"
 
     async with Runtime(settings, roles={"api", "engine"}) as second:  # the tracker reconciles on start
         assert "orders" in second.tasks
         for _ in range(200):
-            row = await _intent(second, intent_id)
+            row = await intent_row(second, intent_id)
             if row.status != "UNKNOWN":
                 break
             await asyncio.sleep(0.05)
@@ -155,9 +156,9 @@ async def test_fault_10_crash_between_intent_commit_and_send_is_flagged_never_re
         counts = await OrderTracker(rt.orders, unthrottled(rt).broker, rt.bus, interval=0.05).reconcile()
 
         assert counts["expired"] == 1 and counts["unknown"] == 2 and counts["submitted"] == 0
-        assert (await _intent(rt, expired)).status == "EXPIRED"
-        assert (await _intent(rt, submitting)).status == "UNKNOWN"
-        assert (await _intent(rt, unknown)).status == "UNKNOWN"
+        assert (await intent_row(rt, expired)).status == "EXPIRED"
+        assert (await intent_row(rt, submitting)).status == "UNKNOWN"
+        assert (await intent_row(rt, unknown)).status == "UNKNOWN"
         got = [await asyncio.wait_for(anext(aiter(alerts)), 5) for _ in range(2)]
         assert all(isinstance(e, AlertEvent) and e.level == "critical" for e in got)
         assert placed(tradier) == []  # nothing is ever resent by reconciliation

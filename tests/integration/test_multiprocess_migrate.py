@@ -7,7 +7,6 @@ import asyncio
 import subprocess
 from pathlib import Path
 
-import pytest
 from sqlalchemy import text
 
 from core.db.migrate import current_revision, head_revision
@@ -15,14 +14,6 @@ from core.db.session import Database
 from tests.serve import tradeassist
 
 PROCESSES = 6
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path}/fresh.db"
-    url: str = request.getfixturevalue("postgres_url")
-    return url
 
 
 def _upgrade_all_at_once(url: str, tmp_path: Path) -> list[subprocess.CompletedProcess[str]]:
@@ -45,11 +36,11 @@ async def _schema(url: str) -> tuple[str | None, int]:
         await db.close()
 
 
-def test_processes_upgrading_a_fresh_database_at_once_all_succeed_and_migrate_once(fresh_url: str,
+def test_processes_upgrading_a_fresh_database_at_once_all_succeed_and_migrate_once(empty_database_url: str,
                                                                                    tmp_path: Path) -> None:
-    results = _upgrade_all_at_once(fresh_url, tmp_path)
+    results = _upgrade_all_at_once(empty_database_url, tmp_path)
     failed = [f"exit {r.returncode}: {r.stderr[-2000:]}" for r in results if r.returncode != 0]
     assert not failed, "\n".join(failed)
     assert all("database is at the latest migration" in r.stdout for r in results)
-    revision, rows = asyncio.run(_schema(fresh_url))
-    assert (revision, rows) == (head_revision(fresh_url), 1)
+    revision, rows = asyncio.run(_schema(empty_database_url))
+    assert (revision, rows) == (head_revision(empty_database_url), 1)
