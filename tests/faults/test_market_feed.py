@@ -22,6 +22,8 @@ from tests.doubles.polygon import PolygonDouble, frame
 from tests.integration.test_alert_pipeline import next_alert, trade, triggers
 
 ROLES = frozenset({"api", "engine"})
+AM_BAR = {"ev": "AM", "sym": "SPY", "v": 100, "av": 100, "op": 440.0, "vw": 440.0, "o": 440.0, "c": 440.0,
+          "h": 441.0, "l": 439.0, "a": 440.0, "z": 10}
 LEVEL = "500"
 
 
@@ -171,9 +173,7 @@ async def test_fault_6_duplicate_out_of_order_and_late_events_fire_the_alert_onc
         crossing = {**trade("SPY", 500.5), "t": now, "q": 7}
         await pg.push([{**trade("SPY", 499.0), "t": now - 1}, crossing, crossing])  # the same q twice
         await pg.push([{**trade("SPY", 501.0), "t": now - 5_000, "q": 3}])  # older than what was seen
-        late_bar = {"ev": "AM", "sym": "SPY", "v": 100, "av": 100, "op": 499.0, "vw": 500.0, "o": 499.0,
-                    "c": 501.0, "h": 502.0, "l": 498.0, "a": 500.0, "z": 10, "s": now - 120_000, "e": now - 60_000}
-        await pg.push([late_bar])
+        await pg.push([{**AM_BAR, "c": 501.0, "h": 502.0, "s": now - 120_000, "e": now - 60_000}])  # a late bar
         await fired_once(rt, sub)
 
 
@@ -186,9 +186,13 @@ async def test_fault_7_gap_fill_failing_with_429_5xx_or_timeout_leaves_the_strea
                 headers={"Retry-After": "0"})
         pg.fail("/v2/aggs/ticker/SPY/range", 502, times=1)
         pg.fail("/v2/aggs/ticker/SPY/range", 200, {}, delay=15.0)
-        await pg.push([trade("SPY", 450.0)])
+        now = time.time_ns() // 1_000_000
+        minute = now - now % 60_000 - 5 * 60_000  # the last minute bar seen is five minutes old: a gap to fill
+        await pg.push([trade("SPY", 450.0), {**AM_BAR, "s": minute, "e": minute + 60_000}])
+        asked = len(pg.hits("/v2/aggs/ticker/SPY/range"))
         await pg.abort_all()
         await pg.wait_until(lambda: pg.ws_connects == 2 and "T.SPY" in pg.subscriptions, within=10)
+        await pg.wait_until(lambda: len(pg.hits("/v2/aggs/ticker/SPY/range")) > asked)  # the gap fill ran into it
         await pg.wait_until(lambda: feed(rt)["state"] == "streaming")
         await pg.push([trade("SPY", 499.0), trade("SPY", 500.5)])
         await fired_once(rt, sub)
