@@ -1,4 +1,5 @@
-"""PolygonFeed against the local Polygon WebSocket double: handshake, diffed subscriptions, faults, fallbacks."""
+"""PolygonFeed against the local Polygon WebSocket double: handshake, diffed subscriptions, faults, fallbacks (the
+faults as a trader sees them, through the whole runtime: tests/faults/test_market_feed.py)."""
 
 from __future__ import annotations
 
@@ -94,41 +95,11 @@ async def test_set_symbols_diffs_without_reconnecting(pg: PolygonDouble) -> None
         assert pg.ws_connects == 1
 
 
-@pytest.mark.parametrize("how", ["clean", "abnormal", "server_error"])
-async def test_reconnects_and_resubscribes_after_close(pg: PolygonDouble, how: str) -> None:
-    sink = Sink()
-    async with running(pg, sink) as feed:
-        await pg.wait_until(lambda: len(pg.subscriptions) == 4)
-        if how == "abnormal":
-            await pg.abort_all()
-        else:
-            await pg.close_all(1000 if how == "clean" else 1011, "bye")
-        await pg.wait_until(lambda: pg.ws_connects == 2 and len(pg.subscriptions) == 4)
-        await pg.push(frame("ws_stocks_T_trade.json"))
-        await pg.wait_until(lambda: len(sink.trades) == 1)
-        assert feed.status["counters"]["reconnects"] == 1 and feed.status["state"] == "streaming"
-
-
-async def test_silence_in_market_hours_forces_reconnect(pg: PolygonDouble) -> None:
-    async with running(pg, Sink(), market_hours=lambda: True, silence_timeout=0.3):
-        await pg.wait_until(lambda: pg.ws_connects >= 2, within=3)
-
-
 async def test_silence_outside_market_hours_is_fine(pg: PolygonDouble) -> None:
     async with running(pg, Sink(), market_hours=lambda: False, silence_timeout=0.2) as feed:
         await pg.wait_until(state_is(feed, "streaming"))
         await asyncio.sleep(0.8)
         assert pg.ws_connects == 1
-
-
-@pytest.mark.parametrize("mode", ["auth_failed", "max_connections"])
-async def test_refusals_are_loud_and_back_off_a_minute(pg: PolygonDouble, mode: str) -> None:
-    pg.ws_plan.extend([mode] * 5)
-    async with running(pg, Sink()) as feed:
-        await pg.wait_until(state_is(feed, mode))
-        await asyncio.sleep(0.5)
-        assert pg.ws_connects == 1
-        assert feed.status["retry_in_s"] >= 59 and feed.status["reason"]
 
 
 async def test_refusals_never_storm(pg: PolygonDouble) -> None:

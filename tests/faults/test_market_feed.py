@@ -65,16 +65,19 @@ def feed(rt: Runtime) -> dict[str, Any]:
     return status
 
 
-@pytest.mark.parametrize("close", ["clean_1000", "abnormal_1006"])
+@pytest.mark.parametrize("close", ["clean_1000", "abnormal_1006", "server_error_1011"])
 async def test_fault_1_ws_closed_mid_burst_reconnects_resubscribed_and_the_alert_fires_once(
         make: Callable[..., Settings], pg: PolygonDouble, close: str) -> None:
-    """Fault 1: the Polygon socket closes cleanly (1000) or drops without a close frame (1006) in the middle of a
-    burst. The trader sees the feed streaming again with the same subscriptions, and the alert whose level is
-    crossed after the reconnect fires exactly once."""
+    """Fault 1: the Polygon socket closes cleanly (1000), with a server error (1011), or drops without a close
+    frame (1006) in the middle of a burst. The trader sees the feed streaming again with the same subscriptions,
+    and the alert whose level is crossed after the reconnect fires exactly once."""
     async with armed(make, pg) as (rt, sub):
         burst = [trade("SPY", 400 + n / 100) for n in range(400)]
         await pg.push(burst[:200])
-        await (pg.close_all(1000, "bye") if close == "clean_1000" else pg.abort_all())
+        if close == "abnormal_1006":
+            await pg.abort_all()
+        else:
+            await pg.close_all(1000 if close == "clean_1000" else 1011, "bye")
         await pg.push(burst[200:])  # into a closed socket: nothing of it may fire anything
         await pg.wait_until(lambda: pg.ws_connects == 2 and "T.SPY" in pg.subscriptions, within=10)
         await pg.wait_until(lambda: feed(rt)["state"] == "streaming")
