@@ -280,8 +280,10 @@ async def _kill_9_of_the_engine_mid_burst(ta: Deployment) -> None:
     alert_ids = set(ids.values())
     await ta.engine_watches(symbols)
 
-    burst = asyncio.create_task(ta.cross(symbols, pause=0.05))
+    await ta.cross(symbols[:12], pause=0.01)
     await eventually(lambda: _at_least(ta.triggers(alert_ids), 3), "the first fires of the burst are committed")
+    burst = asyncio.create_task(ta.cross(symbols[12:], pause=0.02))
+    await asyncio.sleep(0.05)  # the second half of the burst is on its way
     ta.kill("engine")  # SIGKILL: no drain, no goodbye
     committed = await ta.triggers(alert_ids)
     connects = ta.pg.ws_connects
