@@ -21,7 +21,7 @@ def _upgrade_all_at_once(url: str, tmp_path: Path) -> list[subprocess.CompletedP
     processes = [tradeassist("db", "upgrade", env=env, cwd=tmp_path) for _ in range(PROCESSES)]
     results = []
     for process in processes:
-        out, err = process.communicate(timeout=60)
+        out, err = process.communicate(timeout=120)  # six interpreters starting on a busy CI box
         results.append(subprocess.CompletedProcess(process.args, process.returncode, out, err))
     return results
 
@@ -41,6 +41,6 @@ def test_processes_upgrading_a_fresh_database_at_once_all_succeed_and_migrate_on
     results = _upgrade_all_at_once(empty_database_url, tmp_path)
     failed = [f"exit {r.returncode}: {r.stderr[-2000:]}" for r in results if r.returncode != 0]
     assert not failed, "\n".join(failed)
-    assert all("database is at the latest migration" in r.stdout for r in results)
+    assert all("database is at the latest migration" in r.stdout for r in results), [r.stdout for r in results]
     revision, rows = asyncio.run(_schema(empty_database_url))
     assert (revision, rows) == (head_revision(empty_database_url), 1)
