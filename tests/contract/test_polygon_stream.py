@@ -1,6 +1,7 @@
-"""PolygonFeed against the local Polygon WebSocket double: handshake, diffed subscriptions, faults, fallbacks,
-back-fill after a reconnect; and the double is as strict as Polygon's socket (text control frames, auth first,
-Polygon's own status messages for what it refuses)."""
+"""PolygonFeed against the local Polygon WebSocket double: handshake, diffed subscriptions, fallbacks, back-fill
+after a reconnect; and the double is as strict as Polygon's socket (text control frames, auth first, Polygon's own
+status messages for what it refuses). The faults as a trader sees them, through the whole runtime, are in
+tests/faults/test_market_feed.py."""
 
 from __future__ import annotations
 
@@ -101,41 +102,11 @@ async def test_set_symbols_diffs_without_reconnecting(pg: PolygonDouble) -> None
         assert pg.ws_connects == 1
 
 
-@pytest.mark.parametrize("how", ["clean", "abnormal", "server_error"])
-async def test_reconnects_and_resubscribes_after_close(pg: PolygonDouble, how: str) -> None:
-    sink = Sink()
-    async with running(pg, sink) as feed:
-        await pg.wait_until(lambda: len(pg.subscriptions) == 4)
-        if how == "abnormal":
-            await pg.abort_all()
-        else:
-            await pg.close_all(1000 if how == "clean" else 1011, "bye")
-        await pg.wait_until(lambda: pg.ws_connects == 2 and len(pg.subscriptions) == 4)
-        await pg.push(frame("ws_stocks_T_trade.json"))
-        await pg.wait_until(lambda: len(sink.trades) == 1)
-        assert feed.status["counters"]["reconnects"] == 1 and feed.status["state"] == "streaming"
-
-
-async def test_silence_in_market_hours_forces_reconnect(pg: PolygonDouble) -> None:
-    async with running(pg, Sink(), market_hours=lambda: True, silence_timeout=0.3):
-        await pg.wait_until(lambda: pg.ws_connects >= 2, within=3)
-
-
 async def test_silence_outside_market_hours_is_fine(pg: PolygonDouble) -> None:
     async with running(pg, Sink(), market_hours=lambda: False, silence_timeout=0.2) as feed:
         await pg.wait_until(state_is(feed, "streaming"))
         await asyncio.sleep(0.8)
         assert pg.ws_connects == 1
-
-
-@pytest.mark.parametrize("mode", ["auth_failed", "max_connections"])
-async def test_refusals_are_loud_and_back_off_a_minute(pg: PolygonDouble, mode: str) -> None:
-    pg.ws_plan.extend([mode] * 5)
-    async with running(pg, Sink()) as feed:
-        await pg.wait_until(state_is(feed, mode))
-        await asyncio.sleep(0.5)
-        assert pg.ws_connects == 1
-        assert feed.status["retry_in_s"] >= 59 and feed.status["reason"]
 
 
 async def test_refusals_never_storm(pg: PolygonDouble) -> None:
@@ -184,19 +155,6 @@ async def test_malformed_frames_are_counted_never_fatal(pg: PolygonDouble) -> No
         await pg.wait_until(lambda: len(sink.trades) == 5001)
         assert feed.status["counters"]["malformed"] == len(MALFORMED) + 1
         assert feed.status["state"] == "streaming" and pg.ws_connects == 1
-
-
-async def test_reader_drops_when_the_queue_is_full(pg: PolygonDouble) -> None:
-    sink = Sink(slow=0.02)
-    async with running(pg, sink, queue_size=2) as feed:
-        await pg.wait_until(lambda: len(pg.subscriptions) == 4)
-        for _ in range(30):
-            await pg.push(frame("ws_stocks_T_trade.json"))
-        await pg.wait_until(lambda: feed.status["counters"]["frames"] >= 31)
-        await asyncio.sleep(0.3)
-        counters = feed.status["counters"]
-        assert counters["dropped"] > 0 and len(sink.trades) + counters["dropped"] == 30
-        assert feed.status["state"] == "streaming"
 
 
 async def test_a_long_outage_is_back_filled_with_minute_bars_marked_late(pg: PolygonDouble) -> None:

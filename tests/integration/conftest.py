@@ -27,6 +27,15 @@ async def pg() -> AsyncIterator[PolygonDouble]:
         yield double
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, unmigrated database: SQLite, and an empty PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path}/fresh.db"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
 @pytest.fixture
 async def tradier() -> AsyncIterator[TradierDouble]:
     """The Tradier double with one small position, so every risk limit has room for a small order."""

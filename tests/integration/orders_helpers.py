@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from decimal import Decimal
 from typing import Any
 
 from core.adapters.tradier.ratelimit import RateLimiter
+from core.db.models import OrderIntentRow
 from core.domain.orders import OrderRequest, OrderSide, OrderType
 from core.runtime import Runtime
 from core.settings import Settings, TradierSettings
@@ -56,3 +58,18 @@ def unthrottled(runtime: Runtime) -> Runtime:
         for name in limiters:
             limiters[name] = RateLimiter(100_000)
     return runtime
+
+
+@asynccontextmanager
+async def order_runtime(settings: Settings) -> AsyncIterator[Runtime]:
+    """The API role over `settings`, unthrottled, resolving an ambiguous place within 3 s."""
+    async with Runtime(settings, roles={"api"}) as runtime:
+        unthrottled(runtime).orders.resolve_window = 3.0
+        yield runtime
+
+
+async def intent_row(rt: Runtime, intent_id: str) -> OrderIntentRow:
+    async with rt.db.read() as session:
+        row = await session.get(OrderIntentRow, intent_id)
+    assert row is not None
+    return row

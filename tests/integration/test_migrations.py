@@ -6,7 +6,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-import pytest
 from sqlalchemy import inspect
 
 from api.app import create_app
@@ -19,14 +18,6 @@ from tests.conftest import API_KEY
 
 TABLES = {"app_settings", "journal_entries", "alerts", "alert_triggers", "alert_deliveries", "order_intents",
           "orders", "coach_conversations", "coach_messages", "news_items", "news_symbols"}
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path}/fresh.db"
-    url: str = request.getfixturevalue("postgres_url")
-    return url
 
 
 async def test_upgrade_creates_every_table_and_is_idempotent(empty_database_url: str) -> None:

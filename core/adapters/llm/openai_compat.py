@@ -105,7 +105,8 @@ class OpenAICompatLLM(LLMAdapter):
     """The coach's model on an OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, LM Studio, OpenRouter...)."""
 
     provider = "openai-compatible endpoint"
-    vendor_errors = (openai.APIError,)
+    # ValueError: a body that is not JSON (e.g. cut off in the middle of a tool call), which the SDK lets through
+    vendor_errors = (openai.APIError, ValueError)
 
     def __init__(self, *, base_url: str, api_key: SecretStr | str, model: str, timeout: float = 30.0,
                  retry: RetryPolicy | None = None, stream_usage: bool = True) -> None:
@@ -193,6 +194,9 @@ class OpenAICompatLLM(LLMAdapter):
         return None
 
     def _to_core(self, exc: Exception, budget: float) -> CoreError:
+        if isinstance(exc, ValueError):
+            return ExternalTransient(f"the {self.provider} sent an answer that is not valid JSON ({exc}); "
+                                     "ask again")
         if isinstance(exc, openai.APITimeoutError):
             return self.timed_out(budget)
         if isinstance(exc, openai.APIConnectionError):

@@ -1,15 +1,15 @@
-"""The order tracker against the Tradier double, on SQLite and PostgreSQL: restart reconciliation, manual orders,
-orders/positions events on change only."""
+"""The order tracker against the Tradier double, on SQLite and PostgreSQL: manual orders, orders/positions events
+on change only (restart reconciliation after a crash: tests/faults/test_broker_orders.py)."""
 
 from __future__ import annotations
 
 import asyncio
 from decimal import Decimal
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
-from core.db.models import OrderIntentRow, OrderRow
-from core.domain.events import AlertEvent, OrdersEvent, PositionsEvent
+from core.db.models import OrderRow
+from core.domain.events import OrdersEvent, PositionsEvent
 from core.domain.journal import JournalDraft
 from core.engines.orders import OrderTracker, changed_orders
 from core.runtime import Runtime
@@ -18,79 +18,15 @@ from tests.doubles.tradier import TradierDouble
 from tests.integration.orders_helpers import (
     AAPL_LAST,
     buy_aapl,
-    place_posts,
     placed,
     unthrottled,
 )
-
-
-async def _status(rt: Runtime, intent_id: str) -> OrderIntentRow:
-    async with rt.db.read() as session:
-        row = await session.get(OrderIntentRow, intent_id)
-    assert row is not None
-    return row
-
-
-async def _set_status(rt: Runtime, intent_id: str, status: str) -> None:
-    async with rt.db.uow() as session:
-        await session.execute(update(OrderIntentRow).where(OrderIntentRow.id == intent_id).values(status=status))
 
 
 def _tracker(rt: Runtime) -> OrderTracker:
     assert rt.broker is not None
     unthrottled(rt)
     return OrderTracker(rt.orders, rt.broker, rt.bus, interval=0.05)
-
-
-async def test_restart_with_an_unknown_intent_is_reconciled_by_tag(settings: Settings,
-                                                                   tradier: TradierDouble) -> None:
-    async with Runtime(settings, roles={"api"}) as first:
-        first.orders.resolve_window = 0  # give up at once: the process "dies" with the intent UNKNOWN
-        proposal = await first.orders.propose("api", buy_aapl())
-        assert proposal.intent is not None and proposal.token is not None
-        intent_id = proposal.intent["id"]
-        tradier.fail("drop_after_accept", method="POST", path="/orders")
-        assert (await first.orders.confirm(intent_id, proposal.token, "api")).outcome == "unknown"
-        assert (await _status(first, intent_id)).status == "UNKNOWN"
-
-    async with Runtime(settings, roles={"api", "engine"}) as second:  # the tracker reconciles on start
-        assert "orders" in second.tasks
-        for _ in range(200):
-            row = await _status(second, intent_id)
-            if row.status != "UNKNOWN":
-                break
-            await asyncio.sleep(0.05)
-        assert row.status == "SUBMITTED"
-        assert row.broker_order_id == str(placed(tradier)[0]["id"])
-        assert len(placed(tradier)) == 1 and len(place_posts(tradier)) == 1  # never resent
-
-
-async def test_reconcile_expires_stale_pending_and_flags_lost_intents(settings: Settings,
-                                                                      tradier: TradierDouble) -> None:
-    async with Runtime(settings, roles={"api"}) as rt:
-        ids = []
-        for _ in range(3):
-            proposal = await rt.orders.propose("api", buy_aapl())
-            assert proposal.intent is not None
-            ids.append(proposal.intent["id"])
-        expired, submitting, unknown = ids
-        async with rt.db.uow() as session:
-            await session.execute(update(OrderIntentRow).where(OrderIntentRow.id == expired)
-                                  .values(expires_at=OrderIntentRow.created_at))
-        await _set_status(rt, submitting, "SUBMITTING")
-        await _set_status(rt, unknown, "UNKNOWN")
-        alerts = rt.bus.subscribe(["alert"], name="test-alerts")
-
-        counts = await _tracker(rt).reconcile()
-
-        assert counts["expired"] == 1 and counts["unknown"] == 2 and counts["submitted"] == 0
-        assert (await _status(rt, expired)).status == "EXPIRED"
-        assert (await _status(rt, submitting)).status == "UNKNOWN"
-        assert (await _status(rt, unknown)).status == "UNKNOWN"
-        got = [await asyncio.wait_for(anext(aiter(alerts)), 5) for _ in range(2)]
-        assert all(isinstance(e, AlertEvent) and e.level == "critical" for e in got)
-        assert placed(tradier) == []  # nothing is ever resent by reconciliation
-        await alerts.close()
 
 
 async def test_orders_without_our_tag_are_manual_never_adopted(settings: Settings, tradier: TradierDouble) -> None:
