@@ -24,8 +24,8 @@ GreeksSource = Literal["vendor", "computed", "none"]
 DEFAULT_RATE = 0.04
 
 
-class OptionRow(msgspec.Struct, frozen=True, kw_only=True):
-    """One contract of a chain, normalized. Prices per share (x100 per contract); iv as a fraction (0.25 =
+class OptionRow(msgspec.Struct, frozen=True, gc=False):
+    """One contract of a chain, normalized (built positionally on the chain path: 2,000 rows per chain). Prices per share (x100 per contract); iv as a fraction (0.25 =
     25%); theta per calendar day and vega per volatility point, as the vendors quote them."""
 
     option_symbol: str
@@ -63,113 +63,96 @@ def occ_symbol(vendor_symbol: str) -> str:
     return vendor_symbol.removeprefix("O:")
 
 
-def _num(value: object) -> float | None:
-    if value is None:
-        return None
-    number = float(value)  # type: ignore[arg-type]
-    return number if np.isfinite(number) else None
-
-
-def _positive(value: object) -> float | None:
-    number = _num(value)
-    return number if number is not None and number > 0 else None
-
-
 def mid_price(bid: float | None, ask: float | None) -> float | None:
     if bid is None or ask is None or ask <= 0 or bid > ask:
         return None
     return round((bid + ask) / 2, 4)
 
 
-def spread_pct(bid: float | None, ask: float | None) -> float | None:
-    """(ask - bid) / mid in percent; None without a two-sided quote."""
-    mid = mid_price(bid, ask)
-    if mid is None or bid is None or ask is None or mid <= 0:
-        return None
-    return round((ask - bid) / mid * 100, 2)
+_NAN = float("nan")
+_GREEKS = ("delta", "gamma", "theta", "vega")
 
 
-class _Vendor(msgspec.Struct, frozen=True):
-    iv: float | None
-    delta: float | None
-    gamma: float | None
-    theta: float | None
-    vega: float | None
-
-    @property
-    def complete(self) -> bool:
-        return None not in (self.iv, self.delta, self.gamma, self.theta, self.vega)
+def _column(values: Sequence[object]) -> np.ndarray:
+    """Decimals/None -> float64 with NaN for unknown (one conversion per value, the rest is vectorized)."""
+    return np.array([_NAN if v is None else float(v) for v in values], dtype=np.float64)  # type: ignore[arg-type]
 
 
-def _vendor(contract: OptionContract) -> _Vendor:
-    g = contract.greeks
-    if g is None:
-        return _Vendor(None, None, None, None, None)
-    return _Vendor(_positive(g.mid_iv), _num(g.delta), _num(g.gamma), _num(g.theta), _num(g.vega))
+def _listed(values: np.ndarray, places: int) -> list[float | None]:
+    """Rounded Python floats, None where unknown."""
+    rounded = np.round(values, places)
+    boxed = rounded.astype(object)
+    boxed[np.isnan(rounded)] = None
+    listed: list[float | None] = boxed.tolist()
+    return listed
 
 
 def build_chain(symbol: str, contracts: Sequence[OptionContract], *, underlying_price: float | None,
                 source: str, as_of: datetime, expiration: date | None = None, rate: float = DEFAULT_RATE,
                 dividend_yield: float = 0.0) -> OptionChain:
-    """Normalize `contracts` (sorted by expiration, strike, call before put); compute what the vendor lacks."""
-    usable = [c for c in contracts if c.option_type in ("call", "put")]
-    usable.sort(key=lambda c: (c.expiration, c.strike, c.option_type))
+    """Normalize `contracts` (sorted by expiration, strike, call before put); compute what the vendor lacks.
+
+    Vendor greeks are kept only as a complete set (IV above zero and all four greeks): Tradier's docs show
+    `mid_iv` 0.0 next to greeks that cannot be a put's, so a partial or zero set is recomputed instead."""
+    usable = sorted((c for c in contracts if c.option_type in ("call", "put")),
+                    key=lambda c: (c.expiration, c.strike, c.option_type))
     today = as_of.date()
-    vendors = [_vendor(c) for c in usable]
-    missing = [i for i, v in enumerate(vendors) if not v.complete]
-    computed = _compute(usable, vendors, missing, underlying_price, today, rate, dividend_yield)
-    rows = []
-    for index, contract in enumerate(usable):
-        bid, ask = _num(contract.quote.bid), _num(contract.quote.ask)
-        vendor = vendors[index]
-        fill = computed.get(index)
-        source_kind: GreeksSource = "vendor"
-        note = None
-        if fill is not None:
-            vendor, note = fill
-            source_kind = "computed" if note is None else "none"
-        rows.append(OptionRow(
-            option_symbol=occ_symbol(contract.symbol), type=contract.option_type,  # type: ignore[arg-type]
-            strike=float(contract.strike), expiration=contract.expiration,
-            dte=(contract.expiration - today).days, bid=bid, ask=ask, mid=mid_price(bid, ask),
-            last=_num(contract.quote.last), volume=contract.volume, open_interest=contract.open_interest,
-            iv=vendor.iv, delta=vendor.delta, gamma=vendor.gamma, theta=vendor.theta, vega=vendor.vega,
-            spread_pct=spread_pct(bid, ask), greeks_source=source_kind, greeks_note=note))
+    bid, ask = _column([c.quote.bid for c in usable]), _column([c.quote.ask for c in usable])
+    with np.errstate(invalid="ignore"):
+        two_sided = (ask > 0) & (bid <= ask)
+        mid = np.where(two_sided, (bid + ask) / 2, np.nan)
+        spread = np.where(two_sided & (mid > 0), (ask - bid) / np.where(mid > 0, mid, 1.0) * 100, np.nan)
+    g = [c.greeks for c in usable]
+    iv = _column([None if x is None else x.mid_iv for x in g])
+    iv[~(iv > 0)] = np.nan
+    greeks = {name: _column([None if x is None else getattr(x, name) for x in g]) for name in _GREEKS}
+    dte = np.array([(c.expiration - today).days for c in usable], dtype=np.int64)
+    missing = np.isnan(iv)
+    for values in greeks.values():
+        missing |= np.isnan(values)
+    kinds = ["vendor"] * len(usable)
+    notes: list[str | None] = [None] * len(usable)
+    if missing.any():
+        index = np.flatnonzero(missing)
+        call = np.array([usable[i].option_type == "call" for i in index])
+        strike = _column([usable[i].strike for i in index])
+        filled, note = _compute(call, strike, dte[index] / DAYS_PER_YEAR, mid[index], iv[index], underlying_price,
+                                rate, dividend_yield)
+        iv[index] = filled["iv"]
+        for name in _GREEKS:
+            greeks[name][index] = filled[name]
+        for j, i in enumerate(index.tolist()):
+            notes[i] = note[j]
+            kinds[i] = "computed" if note[j] is None else "none"
+    columns = zip(usable, _listed(bid, 4), _listed(ask, 4), _listed(mid, 4), _listed(spread, 2),
+                  _listed(iv, 6), *(_listed(greeks[name], 6) for name in _GREEKS), dte.tolist(), kinds, notes,
+                  strict=True)
+    rows = tuple(
+        OptionRow(occ_symbol(c.symbol), c.option_type, float(c.strike), c.expiration, days, b, a, m,  # type: ignore[arg-type]
+                  None if c.quote.last is None else float(c.quote.last), c.volume, c.open_interest, v, d, gm, th,
+                  vg, sp, kind, note)  # type: ignore[arg-type]
+        for c, b, a, m, sp, v, d, gm, th, vg, days, kind, note in columns)
     return OptionChain(symbol=symbol, expiration=expiration, underlying_price=underlying_price, source=source,
-                       as_of=as_of, contracts=tuple(rows))
+                       as_of=as_of, contracts=rows)
 
 
-def _compute(contracts: list[OptionContract], vendors: list[_Vendor], missing: list[int],  # noqa: PLR0917
-             underlying: float | None, today: date, rate: float,
-             dividend: float) -> dict[int, tuple[_Vendor, str | None]]:
-    """Greeks for the contracts at `missing`, vectorized: the vendor's IV when it has one, else solved from mid."""
-    if not missing:
-        return {}
-    empty = _Vendor(None, None, None, None, None)
+def _compute(call: np.ndarray, strike: np.ndarray, years: np.ndarray, mid: np.ndarray,  # noqa: PLR0917
+             known_iv: np.ndarray, underlying: float | None, rate: float,
+             dividend: float) -> tuple[dict[str, np.ndarray], list[str | None]]:
+    """Black-Scholes greeks at the vendor's IV when it has one, else at the IV solved from the mid; a note where
+    neither exists."""
     if underlying is None or underlying <= 0:
-        return {i: (empty, "no underlying price to compute greeks from") for i in missing}
-    strike = np.array([float(contracts[i].strike) for i in missing])
-    years = np.array([(contracts[i].expiration - today).days for i in missing], dtype=np.float64) / DAYS_PER_YEAR
-    call = np.array([contracts[i].option_type == "call" for i in missing])
-    mids = np.array([_nan(mid_price(_num(contracts[i].quote.bid), _num(contracts[i].quote.ask))) for i in missing])
-    known = np.array([_nan(vendors[i].iv) for i in missing])
-    solved, status = implied_vol(mids, underlying, strike, years, rate, dividend, call)
-    vol = np.where(np.isnan(known), solved, known)
-    greeks = bsm(underlying, strike, years, rate, dividend, vol, call)
-    out: dict[int, tuple[_Vendor, str | None]] = {}
-    for j, index in enumerate(missing):
-        if not np.isfinite(vol[j]) or not np.isfinite(greeks.delta[j]):
-            reason = IV_REASONS[IVStatus(int(status[j]))] if np.isnan(known[j]) else "expired"
-            out[index] = (empty, f"greeks not computed: {reason}")
-            continue
-        out[index] = (_Vendor(round(float(vol[j]), 6), round(float(greeks.delta[j]), 6),
-                              round(float(greeks.gamma[j]), 6), round(float(greeks.theta[j]), 6),
-                              round(float(greeks.vega[j]), 6)), None)
-    return out
-
-
-def _nan(value: float | None) -> float:
-    return np.nan if value is None else value
+        nan = np.full(len(call), np.nan)
+        return {name: nan for name in ("iv", *_GREEKS)}, ["no underlying price to compute greeks from"] * len(call)
+    solved, status = implied_vol(np.nan_to_num(mid, nan=0.0), underlying, strike, years, rate, dividend, call)
+    vol = np.where(np.isnan(known_iv), solved, known_iv)
+    greeks = bsm(underlying, strike, years, rate, dividend, np.where(np.isnan(vol), 0.0, vol), call)
+    usable = np.isfinite(vol) & np.isfinite(greeks.delta)
+    notes = [None if ok else f"greeks not computed: {IV_REASONS[IVStatus(code) if code else IVStatus.EXPIRED]}"
+             for ok, code in zip(usable.tolist(), status.tolist(), strict=True)]
+    vol = np.where(usable, vol, np.nan)
+    return {"iv": vol, "delta": greeks.delta, "gamma": greeks.gamma, "theta": greeks.theta,
+            "vega": greeks.vega}, notes
 
 
 def around_the_money(chain: OptionChain, strikes: int = 10) -> tuple[OptionRow, ...]:

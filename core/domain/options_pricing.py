@@ -169,7 +169,7 @@ def _solve(price: Array, spot: Array, strike: Array, years: Array, rate: Array, 
         high = np.where(diff > 0, vol, high)
         low = np.where(diff <= 0, vol, low)
         vega = spot * carry * _INV_SQRT_2PI * np.exp(-0.5 * d1 * d1) * sqrt_t
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             newton = vol - diff / vega
         inside = (vega > 1e-12) & (newton > low) & (newton < high)
         step = np.where(inside, newton, 0.5 * (low + high))
