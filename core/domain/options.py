@@ -25,8 +25,9 @@ DEFAULT_RATE = 0.04
 
 
 class OptionRow(msgspec.Struct, frozen=True, gc=False):
-    """One contract of a chain, normalized (built positionally on the chain path: 2,000 rows per chain). Prices per share (x100 per contract); iv as a fraction (0.25 =
-    25%); theta per calendar day and vega per volatility point, as the vendors quote them."""
+    """One contract of a chain, normalized; built positionally (2,000 rows a chain). Prices per share (x100 per
+    contract); iv as a fraction (0.25 = 25%); theta per calendar day and vega per volatility point, as the
+    vendors quote them."""
 
     option_symbol: str
     type: OptionType
