@@ -129,9 +129,9 @@ def build_chain(symbol: str, contracts: Sequence[OptionContract], *, underlying_
                   _listed(iv, 6), *(_listed(greeks[name], 6) for name in _GREEKS), dte.tolist(), kinds, notes,
                   strict=True)
     rows = tuple(
-        OptionRow(occ_symbol(c.symbol), c.option_type, float(c.strike), c.expiration, days, b, a, m,  # type: ignore[arg-type]
+        OptionRow(occ_symbol(c.symbol), c.option_type, float(c.strike), c.expiration, days, b, a, m,
                   None if c.quote.last is None else float(c.quote.last), c.volume, c.open_interest, v, d, gm, th,
-                  vg, sp, kind, note)  # type: ignore[arg-type]
+                  vg, sp, kind, note)
         for c, b, a, m, sp, v, d, gm, th, vg, days, kind, note in columns)
     return OptionChain(symbol=symbol, expiration=expiration, underlying_price=underlying_price, source=source,
                        as_of=as_of, contracts=rows)
