@@ -181,7 +181,8 @@ class Runtime:
             enabled = self.broker is not None
             return OptionalServices(
                 risk=self.risk if enabled else None, account=self.broker, orders=self.orders if enabled else None,
-                picks=None, unavailable={"risk": why, "broker": why, "orders": why})
+                picks=None, unavailable={"risk": why, "broker": why, "orders": why},
+                options=self.options if self.options.enabled else None)
 
         tools = CoachTools(market=self.market, settings=self.settings_service, journal=self.journal,
                            resolve=services)
