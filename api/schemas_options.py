@@ -114,3 +114,26 @@ class ExpressResponse(BaseModel):
     as_of: datetime
     candidates: list[CandidateModel]
     notes: list[str]
+
+
+class HedgeEffectModel(BaseModel):
+    put: ContractModel
+    contracts: int
+    shares_covered: int
+    unhedged_shares: int
+    premium: float
+    cost: float
+    floor: float
+    max_loss: float
+    breakeven: float
+
+
+class HedgeResponse(BaseModel):
+    effect: HedgeEffectModel
+    expiration: date
+    underlying_price: float
+    intent: dict[str, Any] | None
+    preview: dict[str, Any] | None
+    risk: dict[str, Any]
+    token: str | None
+    mode: str

@@ -39,6 +39,7 @@ from core.services.coach_deps import OptionalServices
 from core.services.coach_tools import CoachTools
 from core.services.journal import JournalService
 from core.services.market import MarketService
+from core.services.option_hedge import OptionHedges
 from core.services.options import OptionsService
 from core.services.order_tokens import TokenSigner, load_secret
 from core.services.orders import OrderService
@@ -72,6 +73,7 @@ class Runtime:
         self.position_orders = PositionOrders(self.orders, self.market)
         self.options = OptionsService(broker=self.broker, market=self.market, plans=self.plans,
                                       polygon_enabled=self.settings.polygon.api_key is not None)
+        self.option_hedges = OptionHedges(self.options, self.orders)
         self._closers: list[Callable[[], Awaitable[None]]] = []
         self._tasks: set[asyncio.Task[Any]] = set()
         self.coach, self.coach_disabled = self._build_coach()

@@ -16,10 +16,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import require_api_key
 from api.deps import RuntimeDep
+from api.routers.broker import API_ACTOR
 from api.schemas_options import (
     ChainResponse,
     ExpirationsResponse,
     ExpressResponse,
+    HedgeResponse,
     PriceResponse,
     ScreenResponse,
 )
@@ -27,7 +29,7 @@ from core.domain.market import normalize_symbol
 from core.domain.options import DEFAULT_RATE, around_the_money
 from core.domain.options_express import ExpressPrefs, StockPlan
 from core.domain.options_screen import ScreenFilter
-from core.errors import IntegrationDisabled, Invalid
+from core.errors import IntegrationDisabled, Invalid, RiskDenied
 
 router = APIRouter(prefix="/options", tags=["options"], dependencies=[Depends(require_api_key)])
 
@@ -124,6 +126,25 @@ async def post_express(body: ExpressRequest, runtime: RuntimeDep) -> Response:
         confidence=None if body.confidence is None else str(body.confidence))
     return _json({"symbol": result.symbol, "underlying_price": result.underlying_price, "source": result.source,
                   "as_of": result.as_of, "candidates": result.candidates, "notes": result.notes})
+
+
+class HedgeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    symbol: str = Field(min_length=1, max_length=10, description="a long stock position of 100+ shares")
+    otm_pct: float = Field(default=5.0, ge=0, lt=50, description="how far below the price the floor sits, %")
+    min_dte: int = Field(default=30, ge=0, le=3650)
+
+
+@router.post("/hedge", status_code=201, response_model=HedgeResponse)
+async def post_hedge(body: HedgeRequest, runtime: RuntimeDep) -> Response:
+    """Propose a protective put for a long stock position; confirm it with POST /broker/orders/{id}/confirm."""
+    hedge = await runtime.option_hedges.propose(API_ACTOR, body.symbol, otm_pct=body.otm_pct, min_dte=body.min_dte)
+    if hedge.proposal.denied:
+        raise RiskDenied(str(hedge.proposal.risk.get("reason")), details={"risk": hedge.proposal.risk})
+    return Response(msgspec.json.encode({"effect": hedge.effect, "expiration": hedge.expiration,
+                                         "underlying_price": hedge.underlying_price, **hedge.proposal.to_dict()}),
+                    status_code=201, media_type="application/json")
 
 
 @router.get("/picks")

@@ -183,3 +183,25 @@ async def test_the_tradier_double_refuses_option_orders_missing_required_fields(
                                                 "side[0]": "buy_to_open", "quantity[0]": "1"})
         assert one_leg.status_code == 400 and "2 to 4 legs" in one_leg.text
     assert fixture_text("docs_options_chain_vxx.json")  # the recording the contract tests serve
+
+
+async def test_hedge_proposes_a_protective_put_with_its_dollar_effect_then_confirms(
+        tradier_api: httpx.AsyncClient, tradier: TradierDouble) -> None:
+    tradier.positions = [{"cost_basis": 80000.0, "date_acquired": "2013-05-01T14:41:11.405Z", "id": 1,
+                          "quantity": 250.0, "symbol": "AAPL"}]
+    response = await tradier_api.post("/api/v1/options/hedge", json={"symbol": "AAPL", "otm_pct": 5, "min_dte": 30})
+    assert response.status_code == 201, response.text
+    body = response.json()
+    effect = body["effect"]
+    assert body["expiration"] == "2013-07-05" and effect["put"]["option_symbol"] == "AAPL130705P00150000"
+    assert effect["contracts"] == 2 and effect["shares_covered"] == 200 and effect["unhedged_shares"] == 50
+    assert effect["cost"] == 440.0 and effect["floor"] == 150.0
+    assert effect["max_loss"] == pytest.approx((438.89 - 150 + 2.2) * 200)
+    assert body["intent"]["order"]["option_symbol"] == "AAPL130705P00150000" and body["risk"]["decision"] == "approved"
+    confirmed = await tradier_api.post(f"/api/v1/broker/orders/{body['intent']['id']}/confirm",
+                                       json={"token": body["token"]})
+    assert confirmed.status_code == 200, confirmed.text
+    [sent] = placed(tradier)
+    assert sent["class"] == "option" and sent["side"] == "buy_to_open" and sent["quantity"] == 2.0
+    small = await tradier_api.post("/api/v1/options/hedge", json={"symbol": "MSFT"})
+    assert small.status_code == 404 and "no open MSFT position" in small.text

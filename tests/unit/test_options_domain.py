@@ -10,8 +10,10 @@ import pytest
 from core.adapters.tradier.forms import order_form
 from core.domain.options import OptionRow
 from core.domain.options_express import ExpressPrefs, StockPlan, express, sized, sizing_prices
+from core.domain.options_hedge import choose_put
 from core.domain.options_screen import ScreenFilter, screen
 from core.domain.order_input import parse_order
+from core.domain.orders import Position
 from core.errors import Invalid
 
 EXPIRY = date(2026, 12, 18)
@@ -101,3 +103,13 @@ def test_a_short_plan_uses_puts_and_warns_about_spread_oi_and_0dte() -> None:
 def test_a_plan_with_its_stop_on_the_wrong_side_is_refused() -> None:
     with pytest.raises(Invalid, match="stop below"):
         express(StockPlan(side="long", entry=100, stop=101), ExpressPrefs(), [row(100)], underlying=100.0)
+
+
+def test_protective_put_takes_the_highest_strike_below_the_floor_and_refuses_odd_lots() -> None:
+    puts = [row(95, "put", delta=-0.3, bid=1.0, ask=1.1), row(90, "put", delta=-0.2, bid=0.5, ask=0.6),
+            row(99, "put", delta=-0.45, bid=2.0, ask=2.1)]
+    effect = choose_put(Position("SPY", Decimal(150), Decimal(15000)), 100.0, puts, otm_pct=5)
+    assert effect.put.strike == 95.0 and effect.contracts == 1 and effect.unhedged_shares == 50
+    assert effect.cost == 110.0 and effect.max_loss == 610.0  # (100 - 95 + 1.10) x 100
+    with pytest.raises(Invalid, match="at least 100 shares"):
+        choose_put(Position("SPY", Decimal(50), Decimal(5000)), 100.0, puts, otm_pct=5)
