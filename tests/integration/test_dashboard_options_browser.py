@@ -77,3 +77,13 @@ async def test_chain_screen_and_take_an_express_candidate(server: LiveServer, tr
     await expect(tid(page, "order-dialog")).to_be_hidden()
     [sent] = placed(tradier_double)
     assert sent["class"] == "option" and sent["option_symbol"] == "AAPL130607C00150000"
+
+    # a protective put for 200 shares: its dollar effect shown, then the same confirm dialog
+    tradier_double.positions = [{"cost_basis": 80000.0, "date_acquired": "2013-05-01T14:41:11.405Z", "id": 1,
+                                 "quantity": 200.0, "symbol": "AAPL"}]
+    await tid(page, "opt-hedge-run").click()
+    await expect(tid(page, "opt-hedge-result")).to_contain_text("2 x AAPL130705P00150000 at 2.20: costs $440.00")
+    await expect(tid(page, "order-dialog")).to_be_visible()
+    await tid(page, "order-cancel").click()
+    await expect(tid(page, "order-dialog")).to_be_hidden()
+    assert len(placed(tradier_double)) == 1

@@ -51,6 +51,8 @@ registerPanel({
     const candidates = h("div", { class: "opt-candidates", testid: "opt-candidates" });
     const takeMessage = h("p", { class: "field-error", testid: "opt-take-error", role: "alert", hidden: true });
 
+    const hedgeFields = { otm_pct: input("otm_pct", "5", "narrow"), min_dte: input("min_dte", "30", "narrow") };
+    const hedgeResult = h("p", { class: "mono small", testid: "opt-hedge-result", "aria-live": "polite" });
     const labelled = (text, control) => h("label", { class: "opt-field" }, h("span", { class: "muted small" }, text), control);
     setChildren(body,
       h("form", { class: "opt-row", testid: "opt-load-form", novalidate: true, onsubmit: (e) => { e.preventDefault(); loadExpirations(); } },
@@ -66,7 +68,12 @@ registerPanel({
       h("form", { class: "opt-row", testid: "opt-express-form", novalidate: true, onsubmit: (e) => { e.preventDefault(); runExpress(); } },
         Object.entries(expressFields).map(([name, control]) => labelled(name.replaceAll("_", " "), control)),
         h("button", { type: "submit", class: "btn primary", testid: "opt-express-run" }, "Express")),
-      takeMessage, candidates);
+      takeMessage, candidates,
+      h("h3", {}, "Hedge a long stock position"),
+      h("form", { class: "opt-row", testid: "opt-hedge-form", novalidate: true, onsubmit: (e) => { e.preventDefault(); runHedge(); } },
+        labelled("floor % below", hedgeFields.otm_pct), labelled("min DTE", hedgeFields.min_dte),
+        h("button", { type: "submit", class: "btn", testid: "opt-hedge-run" }, "Propose protective put")),
+      hedgeResult);
 
     const sym = () => symbol.value.trim().toUpperCase();
     const fail = (error) => { status.textContent = error.message; status.classList.add("field-error"); };
@@ -144,6 +151,20 @@ registerPanel({
         h("p", { class: "muted small" }, c.sizing),
         c.warnings.length ? h("ul", { class: "opt-warnings" }, c.warnings.map((w) => h("li", { class: "warn" }, w))) : null,
         button);
+    }
+
+    async function runHedge() {
+      const bodyJson = { symbol: sym() };
+      if (hedgeFields.otm_pct.value.trim()) bodyJson.otm_pct = Number(hedgeFields.otm_pct.value);
+      if (hedgeFields.min_dte.value.trim()) bodyJson.min_dte = Number(hedgeFields.min_dte.value);
+      try {
+        const hedge = await api("/options/hedge", { method: "POST", body: bodyJson });
+        const e = hedge.effect;
+        hedgeResult.textContent = `${e.contracts} x ${e.put.option_symbol} at ${fmt(e.premium)}: costs $${fmt(e.cost)}, `
+          + `floor ${fmt(e.floor)}, max loss $${fmt(e.max_loss)} to ${hedge.expiration}`
+          + (e.unhedged_shares ? ` (${e.unhedged_shares} shares not covered)` : "");
+        if (window.openOrderConfirm) await window.openOrderConfirm({ intent_id: hedge.intent.id, token: hedge.token });
+      } catch (error) { hedgeResult.textContent = error.message; }
     }
 
     async function runExpress() {
