@@ -95,9 +95,12 @@ def build_chain(symbol: str, contracts: Sequence[OptionContract], *, underlying_
 
     Vendor greeks are kept only as a complete set (IV above zero and all four greeks): Tradier's docs show
     `mid_iv` 0.0 next to greeks that cannot be a put's, so a partial or zero set is recomputed instead."""
-    usable = sorted((c for c in contracts if c.option_type in ("call", "put")),
-                    key=lambda c: (c.expiration, c.strike, c.option_type))
-    today = as_of.date()
+    listed = [c for c in contracts if c.option_type in ("call", "put")]
+    days = np.array([c.expiration.toordinal() for c in listed], dtype=np.int64) - as_of.date().toordinal()
+    strikes = _column([c.strike for c in listed])
+    order = np.lexsort((np.array([c.option_type == "put" for c in listed]), strikes, days))
+    usable = [listed[i] for i in order.tolist()]
+    strikes, dte = strikes[order], days[order]
     bid, ask = _column([c.quote.bid for c in usable]), _column([c.quote.ask for c in usable])
     with np.errstate(invalid="ignore"):
         two_sided = (ask > 0) & (bid <= ask)
@@ -107,7 +110,6 @@ def build_chain(symbol: str, contracts: Sequence[OptionContract], *, underlying_
     iv = _column([None if x is None else x.mid_iv for x in g])
     iv[~(iv > 0)] = np.nan
     greeks = {name: _column([None if x is None else getattr(x, name) for x in g]) for name in _GREEKS}
-    dte = np.array([(c.expiration - today).days for c in usable], dtype=np.int64)
     missing = np.isnan(iv)
     for values in greeks.values():
         missing |= np.isnan(values)
@@ -116,23 +118,22 @@ def build_chain(symbol: str, contracts: Sequence[OptionContract], *, underlying_
     if missing.any():
         index = np.flatnonzero(missing)
         call = np.array([usable[i].option_type == "call" for i in index])
-        strike = _column([usable[i].strike for i in index])
-        filled, note = _compute(call, strike, dte[index] / DAYS_PER_YEAR, mid[index], iv[index], underlying_price,
-                                rate, dividend_yield)
+        filled, note = _compute(call, strikes[index], dte[index] / DAYS_PER_YEAR, mid[index], iv[index],
+                                underlying_price, rate, dividend_yield)
         iv[index] = filled["iv"]
         for name in _GREEKS:
             greeks[name][index] = filled[name]
         for j, i in enumerate(index.tolist()):
             notes[i] = note[j]
             kinds[i] = "computed" if note[j] is None else "none"
-    columns = zip(usable, _listed(bid, 4), _listed(ask, 4), _listed(mid, 4), _listed(spread, 2),
+    columns = zip(usable, strikes.tolist(), _listed(bid, 4), _listed(ask, 4), _listed(mid, 4), _listed(spread, 2),
                   _listed(iv, 6), *(_listed(greeks[name], 6) for name in _GREEKS), dte.tolist(), kinds, notes,
                   strict=True)
     rows = tuple(
-        OptionRow(occ_symbol(c.symbol), c.option_type, float(c.strike), c.expiration, days, b, a, m,
+        OptionRow(occ_symbol(c.symbol), c.option_type, k, c.expiration, days_left, b, a, m,
                   None if c.quote.last is None else float(c.quote.last), c.volume, c.open_interest, v, d, gm, th,
                   vg, sp, kind, note)
-        for c, b, a, m, sp, v, d, gm, th, vg, days, kind, note in columns)
+        for c, k, b, a, m, sp, v, d, gm, th, vg, days_left, kind, note in columns)
     return OptionChain(symbol=symbol, expiration=expiration, underlying_price=underlying_price, source=source,
                        as_of=as_of, contracts=rows)
 
