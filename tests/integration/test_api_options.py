@@ -205,3 +205,17 @@ async def test_hedge_proposes_a_protective_put_with_its_dollar_effect_then_confi
     assert sent["class"] == "option" and sent["side"] == "buy_to_open" and sent["quantity"] == 2.0
     small = await tradier_api.post("/api/v1/options/hedge", json={"symbol": "MSFT"})
     assert small.status_code == 404 and "no open MSFT position" in small.text
+
+
+async def test_a_tradier_chain_refusal_falls_back_to_polygon(make_settings: Callable[..., Settings],
+                                                            tradier: TradierDouble, pg: PolygonDouble) -> None:
+    polygon = PolygonSettings(api_key=POLYGON_KEY, rest_url=pg.rest_url, ws_url=pg.ws_url)
+    settings = broker_settings(make_settings, make_settings().database_url, tradier, polygon=polygon)
+    app = create_app(settings, roles=frozenset({"api"}))
+    async with serving(app) as http:
+        app.state.runtime.options.clock = lambda: IN_2020
+        tradier.fail("status", path="/options/chains", status=400, message="Options data not available")
+        response = await http.get("/api/v1/options/chain/AAPL", params={"expiration": "2022-01-21"})
+    assert response.status_code == 200, response.text
+    assert response.json()["source"] == "polygon" and tradier.requests_to("GET", "/options/chains")
+    assert pg.hits("/v3/snapshot/options/AAPL")[0].query["expiration_date"] == "2022-01-21"
