@@ -10,7 +10,7 @@ buyer would pay at once: the ask, and for a debit vertical the long leg's ask mi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
@@ -160,7 +160,7 @@ def express(plan: StockPlan, prefs: ExpressPrefs, rows: Sequence[OptionRow], und
 
 
 def _priced(plan: StockPlan, underlying: float, *, premium: float, delta: float, gamma: float,
-            floor: Any, cap: float | None) -> tuple[float, float, tuple[TargetValue, ...]]:
+            floor: Callable[[float], float], cap: float | None) -> tuple[float, float, tuple[TargetValue, ...]]:
     """(value at the stop, loss per share at the stop, target values) for a position bought at `premium`."""
     at_stop = premium + _delta_gamma(delta, gamma, plan.stop - underlying)
     loss = min(max(premium - at_stop, 0.0), premium)

@@ -9,10 +9,10 @@ Orders drafted here go through `OrderService.propose` / `confirm` like any other
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, Literal, Protocol
+from typing import Literal, Protocol, TypeVar
 
 import numpy as np
 import structlog
@@ -28,6 +28,7 @@ from core.services.market import MarketService
 from core.services.plans import PlanService, invalid_from_issues
 
 log = structlog.get_logger("service.options")
+T = TypeVar("T")
 
 MAX_SCREEN_EXPIRATIONS = 8
 POLYGON_MAX_CONTRACTS = 2000
@@ -110,7 +111,7 @@ class OptionsService:
         except ExternalPermanent as exc:
             raise self._entitlement(exc) from exc
 
-    async def _tradier(self, read: Callable[[OptionsBroker], Any]) -> Any:
+    async def _tradier(self, read: Callable[[OptionsBroker], Awaitable[T]]) -> T | None:
         """`read` against Tradier; None when Polygon should answer instead (Tradier not configured or refusing)."""
         if self._broker is None:
             return None
