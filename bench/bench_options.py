@@ -21,7 +21,8 @@ import numpy as np
 from core.domain.market import OptionContract, Quote
 from core.domain.options import build_chain
 from core.domain.options_pricing import bsm, implied_vol
-from core.domain.options_screen import ScreenFilter, screen
+from core.domain.options_screen import screen
+from core.domain.options_types import ScreenFilter
 
 N = 2_000
 RUNS = 30

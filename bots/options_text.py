@@ -3,7 +3,7 @@ a monospace block; neither has a table widget)."""
 
 from __future__ import annotations
 
-from core.domain.options import OptionChain, OptionRow, around_the_money
+from core.domain.options_types import OptionChain, OptionRow, around_the_money
 from core.services.options import ExpressResult
 
 CHAIN_STRIKES = 6

@@ -26,9 +26,8 @@ from api.schemas_options import (
     ScreenResponse,
 )
 from core.domain.market import normalize_symbol
-from core.domain.options import DEFAULT_RATE, around_the_money
 from core.domain.options_express import ExpressPrefs, StockPlan
-from core.domain.options_screen import ScreenFilter
+from core.domain.options_types import DEFAULT_RATE, ScreenFilter, around_the_money
 from core.errors import IntegrationDisabled, Invalid, RiskDenied
 
 router = APIRouter(prefix="/options", tags=["options"], dependencies=[Depends(require_api_key)])

@@ -11,64 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Literal
 
-import msgspec
 import numpy as np
 
 from core.domain.market import OptionContract
-from core.domain.options_pricing import DAYS_PER_YEAR, IV_REASONS, IVStatus, bsm, implied_vol
-
-OptionType = Literal["call", "put"]
-GreeksSource = Literal["vendor", "computed", "none"]
-DEFAULT_RATE = 0.04
-
-
-class OptionRow(msgspec.Struct, frozen=True, gc=False):
-    """One contract of a chain, normalized; built positionally (2,000 rows a chain). Prices per share (x100 per
-    contract); iv as a fraction (0.25 = 25%); theta per calendar day and vega per volatility point, as the
-    vendors quote them."""
-
-    option_symbol: str
-    type: OptionType
-    strike: float
-    expiration: date
-    dte: int
-    bid: float | None
-    ask: float | None
-    mid: float | None
-    last: float | None
-    volume: int | None
-    open_interest: int | None
-    iv: float | None
-    delta: float | None
-    gamma: float | None
-    theta: float | None
-    vega: float | None
-    spread_pct: float | None
-    greeks_source: GreeksSource
-    greeks_note: str | None = None
-
-
-class OptionChain(msgspec.Struct, frozen=True, kw_only=True):
-    symbol: str
-    expiration: date | None
-    underlying_price: float | None
-    source: str
-    as_of: datetime
-    contracts: tuple[OptionRow, ...]
-
-
-def occ_symbol(vendor_symbol: str) -> str:
-    """Polygon writes `O:SPY240621C00500000`; orders and Tradier use the bare OCC symbol."""
-    return vendor_symbol.removeprefix("O:")
-
-
-def mid_price(bid: float | None, ask: float | None) -> float | None:
-    if bid is None or ask is None or ask <= 0 or bid > ask:
-        return None
-    return round((bid + ask) / 2, 4)
-
+from core.domain.options_pricing import IV_REASONS, IVStatus, bsm, implied_vol
+from core.domain.options_types import DAYS_PER_YEAR, DEFAULT_RATE, OptionChain, OptionRow, occ_symbol
 
 _NAN = float("nan")
 _GREEKS = ("delta", "gamma", "theta", "vega")
@@ -155,13 +103,3 @@ def _compute(call: np.ndarray, strike: np.ndarray, years: np.ndarray, mid: np.nd
     vol = np.where(usable, vol, np.nan)
     return {"iv": vol, "delta": greeks.delta, "gamma": greeks.gamma, "theta": greeks.theta,
             "vega": greeks.vega}, notes
-
-
-def around_the_money(chain: OptionChain, strikes: int = 10) -> tuple[OptionRow, ...]:
-    """The `strikes` strikes nearest the underlying price (both types), in strike order."""
-    if chain.underlying_price is None:
-        return chain.contracts[: strikes * 2]
-    price = chain.underlying_price
-    nearest = sorted({row.strike for row in chain.contracts}, key=lambda k: abs(k - price))[:strikes]
-    keep = set(nearest)
-    return tuple(row for row in chain.contracts if row.strike in keep)

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 import msgspec
 
-from core.domain.options import OptionRow
+from core.domain.options_types import OptionRow
 from core.domain.orders import OPTION_MULTIPLIER
 from core.domain.position_actions import OptionSymbol
 from core.errors import Invalid

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import msgspec
 
-from core.domain.options import OptionRow
+from core.domain.options_types import OptionRow
 from core.domain.orders import OPTION_MULTIPLIER, Position
 from core.errors import Invalid
 

@@ -20,11 +20,12 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import ndtr  # type: ignore[import-untyped]
 
+from core.domain.options_types import DAYS_PER_YEAR, PriceResult
+
 Array = NDArray[np.float64]
 
 MIN_VOL = 1e-4
 MAX_VOL = 5.0
-DAYS_PER_YEAR = 365.0
 PRICE_TOLERANCE = 1e-9
 MAX_ITERATIONS = 100
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -176,3 +177,25 @@ def _solve(price: Array, spot: Array, strike: Array, years: Array, rate: Array, 
         vol = np.where(done, vol, step)
         done |= (high - low) <= 1e-12
     return vol
+
+
+def _finite(value: float) -> float | None:
+    return round(float(value), 6) if np.isfinite(value) else None
+
+
+def price_option(*, underlying: float, strike: float, years: float, call: bool, rate: float,
+                 dividend_yield: float, iv: float | None, price: float | None) -> PriceResult:
+    """One contract: value and greeks at `iv`, or at the volatility `price` implies (none, with the reason,
+    outside the no-arbitrage bounds)."""
+    solved, note, vol = iv is None, None, iv
+    if price is not None:
+        vols, status = implied_vol(price, underlying, strike, years, rate, dividend_yield, call)
+        code = IVStatus(int(status.flat[0]))
+        vol = None if code is not IVStatus.OK else float(vols.flat[0])
+        note = None if vol is not None else IV_REASONS[code]
+    if vol is None:
+        return PriceResult(None, None, solved, note, None, None, None, None, None, years)
+    g = bsm(underlying, strike, years, rate, dividend_yield, vol, call)
+    return PriceResult(_finite(g.value.flat[0]), round(vol, 6), solved, note, _finite(g.delta.flat[0]),
+                       _finite(g.gamma.flat[0]), _finite(g.theta.flat[0]), _finite(g.vega.flat[0]),
+                       _finite(g.rho.flat[0]), years)

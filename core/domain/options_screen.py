@@ -9,41 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import msgspec
 import numpy as np
 
-from core.domain.options import OptionRow, OptionType
-from core.errors import Invalid
-
-MAX_RESULTS = 50
-
-
-class ScreenFilter(msgspec.Struct, frozen=True, kw_only=True):
-    type: OptionType | None = None
-    delta_min: float | None = None
-    delta_max: float | None = None
-    dte_min: int | None = None
-    dte_max: int | None = None
-    max_spread_pct: float | None = None
-    min_open_interest: int | None = None
-    min_volume: int | None = None
-    limit: int = 20
-
-    def check(self) -> None:
-        """Refuse windows that can match nothing, naming the field."""
-        for low, high, name in ((self.delta_min, self.delta_max, "delta"), (self.dte_min, self.dte_max, "dte")):
-            if low is not None and high is not None and low > high:
-                raise Invalid(f"{name}_min ({low}) is above {name}_max ({high})", details={"field": f"{name}_min"})
-        for value, name in ((self.delta_min, "delta_min"), (self.delta_max, "delta_max")):
-            if value is not None and not 0 <= value <= 1:
-                raise Invalid(f"{name} is an absolute delta between 0 and 1, got {value}", details={"field": name})
-        if not 1 <= self.limit <= MAX_RESULTS:
-            raise Invalid(f"limit must be 1-{MAX_RESULTS}", details={"field": "limit"})
-
-
-class ScreenHit(msgspec.Struct, frozen=True):
-    contract: OptionRow
-    reason: str
+from core.domain.options_types import OptionRow, ScreenFilter, ScreenHit
 
 
 def _column(rows: Sequence[OptionRow], name: str) -> np.ndarray:

@@ -10,8 +10,8 @@ from typing import Any, Protocol, runtime_checkable
 
 from core.domain.journal import JournalDraft
 from core.domain.market import Quote
-from core.domain.options import OptionChain
 from core.domain.options_express import ExpressPrefs, StockPlan
+from core.domain.options_types import OptionChain
 from core.domain.orders import BrokerOrder, OrderRequest, Position
 from core.domain.risk import RiskState
 from core.services.options import ExpressResult

@@ -11,8 +11,8 @@ import msgspec
 from pydantic import Field, field_validator
 
 from core.domain.coach import Source
-from core.domain.options import around_the_money
 from core.domain.options_express import ExpressPrefs, StockPlan
+from core.domain.options_types import around_the_money
 from core.services.coach_args import _SymbolArgs
 from core.services.coach_deps import OptionsReader
 

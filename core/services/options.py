@@ -14,14 +14,20 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Literal, Protocol, TypeVar
 
-import numpy as np
 import structlog
 
 from core.domain.market import OptionContract, Quote, normalize_symbol
-from core.domain.options import DEFAULT_RATE, OptionChain, OptionRow, build_chain, mid_price
 from core.domain.options_express import Candidate, ExpressPrefs, StockPlan, express, sized, sizing_prices
-from core.domain.options_pricing import DAYS_PER_YEAR, IV_REASONS, IVStatus, bsm, implied_vol
-from core.domain.options_screen import ScreenFilter, ScreenHit, screen
+from core.domain.options_types import (
+    DAYS_PER_YEAR,
+    DEFAULT_RATE,
+    OptionChain,
+    OptionRow,
+    PriceResult,
+    ScreenFilter,
+    ScreenHit,
+    mid_price,
+)
 from core.domain.plans import Instrument
 from core.errors import CoreError, ExternalPermanent, IntegrationDisabled, Invalid
 from core.services.market import MarketService
@@ -48,23 +54,6 @@ class OptionsBroker(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class PriceResult:
-    """Black-Scholes value and greeks; `iv_solved` when the volatility came from a price, `iv_note` when none."""
-
-    value: float | None
-    iv: float | None
-    iv_solved: bool
-    iv_note: str | None
-    delta: float | None
-    gamma: float | None
-    theta: float | None
-    vega: float | None
-    rho: float | None
-    years: float
-    model: str = "Black-Scholes-Merton with continuous dividend yield (European exercise approximation)"
-
-
-@dataclass(frozen=True, slots=True)
 class ExpressResult:
     symbol: str
     underlying_price: float
@@ -72,10 +61,6 @@ class ExpressResult:
     as_of: datetime
     candidates: tuple[Candidate, ...]
     notes: tuple[str, ...]
-
-
-def _finite(value: float) -> float | None:
-    return round(float(value), 6) if np.isfinite(value) else None
 
 
 class OptionsService:
@@ -168,6 +153,7 @@ class OptionsService:
         if contracts is None:
             source = "polygon"
             contracts = await self._polygon_contracts(symbol, expiration)
+        from core.domain.options import build_chain  # numpy/scipy load on first use, not at start-up
         return build_chain(symbol, contracts, underlying_price=await self._underlying(symbol, source),
                            source=source, as_of=self.clock(), expiration=expiration)
 
@@ -176,6 +162,7 @@ class OptionsService:
         spec.check()
         chains = await self._window(symbol, spec.dte_min or 0, spec.dte_max)
         rows = [row for chain in chains for row in chain.contracts]
+        from core.domain.options_screen import screen  # numpy loads on first use, not at start-up
         return screen(rows, spec), chains
 
     async def _window(self, symbol: str, dte_min: int, dte_max: int | None) -> list[OptionChain]:
@@ -200,20 +187,9 @@ class OptionsService:
         if years <= 0:
             raise Invalid("the option has expired: expiration must be after today (or dte above 0)",
                           details={"field": "expiration"})
-        call = option_type == "call"
-        solved, note = iv is None, None
-        vol = iv
-        if price is not None:
-            vols, status = implied_vol(price, underlying, strike, years, rate, dividend_yield, call)
-            code = IVStatus(int(status.flat[0]))
-            vol = None if code is not IVStatus.OK else float(vols.flat[0])
-            note = None if vol is not None else IV_REASONS[code]
-        if vol is None:
-            return PriceResult(None, None, solved, note, None, None, None, None, None, years)
-        g = bsm(underlying, strike, years, rate, dividend_yield, vol, call)
-        return PriceResult(_finite(g.value.flat[0]), round(vol, 6), solved, note, _finite(g.delta.flat[0]),
-                           _finite(g.gamma.flat[0]), _finite(g.theta.flat[0]), _finite(g.vega.flat[0]),
-                           _finite(g.rho.flat[0]), years)
+        from core.domain.options_pricing import price_option  # numpy/scipy load on first use, not at start-up
+        return price_option(underlying=underlying, strike=strike, years=years, call=option_type == "call",
+                            rate=rate, dividend_yield=dividend_yield, iv=iv, price=price)
 
     def years_to(self, expiration: date) -> float:
         return (expiration - self.clock().date()).days / DAYS_PER_YEAR

@@ -11,7 +11,8 @@ from pydantic import SecretStr
 
 from core.adapters.polygon.rest import PolygonMarketData
 from core.adapters.tradier import TradierBroker
-from core.domain.options import OptionRow, build_chain
+from core.domain.options import build_chain
+from core.domain.options_types import OptionRow
 from tests.doubles.polygon import API_KEY, PolygonDouble
 from tests.doubles.tradier import ACCOUNT, TOKEN, TradierDouble, fixture_text
 

@@ -8,8 +8,9 @@ from typing import Any
 
 from core.adapters.tradier import wire
 from core.domain.coach import ToolCall
-from core.domain.options import OptionChain, build_chain
+from core.domain.options import build_chain
 from core.domain.options_express import ExpressPrefs, StockPlan
+from core.domain.options_types import OptionChain
 from core.services.coach_deps import OptionalServices
 from core.services.coach_tools import CoachTools, TurnContext, UserRequest
 from core.services.options import ExpressResult

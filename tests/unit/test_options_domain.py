@@ -8,10 +8,10 @@ from decimal import Decimal
 import pytest
 
 from core.adapters.tradier.forms import order_form
-from core.domain.options import OptionRow
 from core.domain.options_express import ExpressPrefs, StockPlan, express, sized, sizing_prices
 from core.domain.options_hedge import choose_put
-from core.domain.options_screen import ScreenFilter, screen
+from core.domain.options_screen import screen
+from core.domain.options_types import OptionRow, ScreenFilter
 from core.domain.order_input import parse_order
 from core.domain.orders import Position
 from core.errors import Invalid
