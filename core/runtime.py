@@ -42,6 +42,8 @@ from core.services.coach_tools import CoachTools
 from core.services.journal import JournalService
 from core.services.market import MarketService
 from core.services.news import EarningsProvider, NewsService
+from core.services.option_hedge import OptionHedges
+from core.services.options import OptionsService
 from core.services.order_tokens import TokenSigner, load_secret
 from core.services.orders import OrderService
 from core.services.plans import PlanService
@@ -75,6 +77,9 @@ class Runtime:
         self.risk, self.plans = self._build_risk()
         self.orders, self.order_tracker = self._build_orders()
         self.position_orders = PositionOrders(self.orders, self.market)
+        self.options = OptionsService(broker=self.broker, market=self.market, plans=self.plans,
+                                      polygon_enabled=self.settings.polygon.api_key is not None)
+        self.option_hedges = OptionHedges(self.options, self.orders)
         self.coach, self.coach_disabled = self._build_coach()
         self.alerts, self.alert_engine, self.delivery = self._build_alerts()
         self.started = False
@@ -204,7 +209,8 @@ class Runtime:
             enabled = self.broker is not None
             return OptionalServices(
                 risk=self.risk if enabled else None, account=self.broker, orders=self.orders if enabled else None,
-                picks=None, unavailable={"risk": why, "broker": why, "orders": why})
+                picks=None, unavailable={"risk": why, "broker": why, "orders": why},
+                options=self.options if self.options.enabled else None)
 
         tools = CoachTools(market=self.market, settings=self.settings_service, journal=self.journal,
                            resolve=services, news=self.news)

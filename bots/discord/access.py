@@ -19,6 +19,8 @@ COMMAND_ACTIONS: dict[str, Action] = {
     "quote": Action.MARKET_READ,
     "news": Action.MARKET_READ,
     "earnings": Action.MARKET_READ,
+    "options chain": Action.MARKET_READ,
+    "options express": Action.ACCOUNT_READ,  # sizes from the broker's equity
     "status": Action.STATUS,
     "plan": Action.CALCULATE,
     "size": Action.CALCULATE,

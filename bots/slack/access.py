@@ -24,12 +24,14 @@ from core.domain.access import Action, is_allowed, refusal
 
 log = structlog.get_logger("bots.slack.access")
 
-# `/ta <name> [<verb> ...]`: one action per name, or per verb (the first verb is the default when none is given)
+# `/ta <name> [<verb> ...]`: one action per name, or per verb (the first verb is the default when none is given;
+# "*" stands for any other second word, e.g. the symbol of `/ta options SPY`)
 SUBCOMMAND_ACTIONS: dict[str, Action | dict[str, Action]] = {
     "help": Action.HELP,
     "quote": Action.MARKET_READ,
     "news": Action.MARKET_READ,
     "earnings": Action.MARKET_READ,
+    "options": {"*": Action.MARKET_READ, "express": Action.ACCOUNT_READ},  # express sizes from the broker's equity
     "status": Action.STATUS,
     "plan": Action.CALCULATE,
     "size": Action.CALCULATE,
@@ -74,7 +76,7 @@ def subcommand_action(text: str) -> Action | None:
     entry = SUBCOMMAND_ACTIONS.get(words[0])
     if not isinstance(entry, dict):
         return entry
-    return entry.get(words[1]) if len(words) > 1 else next(iter(entry.values()))
+    return entry.get(words[1], entry.get("*")) if len(words) > 1 else next(iter(entry.values()))
 
 
 def request_action(body: dict[str, Any]) -> tuple[bool, Action | None]:

@@ -14,6 +14,7 @@ import orjson
 
 from bots.slack import blocks as bk
 from bots.slack import blocks_news, blocks_plan
+from bots.slack.options import options_chain_reply, options_express_reply
 from core.domain.access import check_account_read
 from core.domain.journal import JournalDraft, JournalQuery
 from core.domain.news import ET
@@ -32,8 +33,9 @@ HELP = ("Usage: `/ta quote SPY` · `/ta watch add|remove SYM` · `/ta watch list
         "[day|gtc]` · `/ta positions` · `/ta orders` · `/ta plan SYM long|short ENTRY STOP [T1 T2 T3]` · "
         "`/ta size SYM ENTRY STOP [RISK%]` · `/ta coach QUESTION` (answers in a thread) · "
         "`/ta journal add TEXT [#tag] [$SYM]` · `/ta journal list [SYM]` · `/ta journal export` · "
-        "`/ta settings` · `/ta settings set KEY VALUE` · `/ta news [SYM]` · `/ta earnings [SYM]`. Everything but "
-        "quote, status, plan, size, news and earnings needs a trader (TRADERS).")
+        "`/ta settings` · `/ta settings set KEY VALUE` · `/ta news [SYM]` · `/ta earnings [SYM]` · "
+        "`/ta options SYM [YYYY-MM-DD]` · `/ta options express SYM long|short ENTRY STOP [T1 T2 T3]`. "
+        "Everything but quote, status, plan, size, news, earnings and options needs a trader (TRADERS).")
 SNOOZE_MINUTES = 30
 ORDER_TYPES = {"market", "limit", "stop"}
 DURATIONS = {"day", "gtc", "pre", "post"}
@@ -242,6 +244,13 @@ class SlashCommands:
         if not check.result.ok:
             raise invalid_from_issues(check.result.errors, "sizing")
         return Reply([blocks_plan.sizing_blocks(check)], check.result.summary)
+
+    async def do_options(self, actor: str, args: list[str]) -> Reply:
+        if args and args[0].lower() == "express":
+            text = await options_express_reply(self.rt, args[1:])
+        else:
+            text = await options_chain_reply(self.rt, args)
+        return Reply(bk.text_blocks(text), text.splitlines()[0])
 
     async def do_settings(self, actor: str, args: list[str]) -> Reply:
         if not args or (args[0].lower() == "show" and len(args) == 1):

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol, runtime_checkable
 
 from core.domain.journal import JournalDraft
 from core.domain.market import Quote
+from core.domain.options_express import ExpressPrefs, StockPlan
+from core.domain.options_types import OptionChain
 from core.domain.orders import BrokerOrder, OrderRequest, Position
 from core.domain.risk import RiskState
 from core.services.news import NewsPage
+from core.services.options import ExpressResult
 
 
 class MarketReader(Protocol):
@@ -68,6 +71,15 @@ class OrderProposer(Protocol):
                       source: str | None = None) -> Any: ...
 
 
+class OptionsReader(Protocol):
+    """OptionsService, read side (chains and express-plan drafts)."""
+
+    async def chain(self, symbol: str, expiration: date | None = None) -> OptionChain: ...
+
+    async def express(self, symbol: str, plan: StockPlan, prefs: ExpressPrefs, *, equity: object = None,
+                      confidence: object = None) -> ExpressResult: ...
+
+
 @runtime_checkable
 class PicksReader(Protocol):
     async def picks(self, *, limit: int = 5) -> list[Any]: ...
@@ -82,6 +94,8 @@ DEFAULT_UNAVAILABLE: dict[str, Unavailable] = {
     "orders": ("order drafting is not available",
                "set TRADIER_ACCESS_TOKEN and TRADIER_ACCOUNT_ID and restart (orders need the broker)"),
     "picks": ("option picks are not available in this build", "picks arrive with the options picks feature"),
+    "options_data": ("neither Tradier nor Polygon is configured",
+                     "set TRADIER_ACCESS_TOKEN and TRADIER_ACCOUNT_ID, or POLYGON_API_KEY with an options plan"),
 }
 
 
@@ -94,3 +108,4 @@ class OptionalServices:
     orders: OrderProposer | None = None
     picks: PicksReader | None = None
     unavailable: Mapping[str, Unavailable] = field(default_factory=dict)
+    options: OptionsReader | None = None

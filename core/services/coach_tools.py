@@ -74,6 +74,7 @@ from core.services.coach_deps import (
     TunablesReader,
     Unavailable,
 )
+from core.services.coach_options import ExpressPlanArgs, OptionsChainArgs, express_plan, options_chain
 from core.services.validation import parse
 
 log = structlog.get_logger("service.coach.tools")
@@ -259,6 +260,11 @@ class CoachTools:
                  "the trader asks to cancel.", CancelArgs, self._draft_cancel),
             Tool("journal_add", "Add a note to the trader's journal, when the trader asks for one.", JournalArgs,
                  self._journal_add),
+            Tool("options_chain", "Option chain around the money (bid/ask, IV, greeks, open interest) for one "
+                 "expiration (the nearest when none is given).", OptionsChainArgs, self._options_chain),
+            Tool("express_plan", "Express a stock plan as option contracts: premium, contracts for the risk budget, "
+                 "dollar risk at the stop, value at each target, breakeven, warnings. Drafts only.",
+                 ExpressPlanArgs, self._express_plan),
         ]
         self._tools = {tool.name: tool for tool in tools}
         self._specs = tuple(tool.spec() for tool in tools)
@@ -492,6 +498,18 @@ class CoachTools:
         picks = await self._picks.picks(limit=args.limit)
         rows = [p.to_dict() if hasattr(p, "to_dict") else dict(p) for p in picks]
         return {"picks": rows}, (Source("picks", "picks:latest", ctx.now),)
+
+    async def _options_chain(self, args: OptionsChainArgs, ctx: TurnContext) -> tuple[dict[str, Any],
+                                                                                    tuple[Source, ...]]:
+        if self.services.options is None:
+            raise self._disabled("options_data")
+        return await options_chain(self.services.options, args)
+
+    async def _express_plan(self, args: ExpressPlanArgs, ctx: TurnContext) -> tuple[dict[str, Any],
+                                                                                  tuple[Source, ...]]:
+        if self.services.options is None:
+            raise self._disabled("options_data")
+        return await express_plan(self.services.options, args)
 
     # -- drafts (a human acts on them) ---------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
 import structlog
@@ -122,9 +122,9 @@ class MarketService:
         return await self._require().news(normalize_symbol(symbol) if symbol else None, limit=limit)
 
     async def options_chain(self, underlying: str, *, contract_type: Literal["call", "put"] | None = None,
-                            max_contracts: int = 1000) -> list[OptionContract]:
+                            max_contracts: int = 1000, expiration: date | None = None) -> list[OptionContract]:
         return await self._require().options_chain(normalize_symbol(underlying), contract_type=contract_type,
-                                                   max_contracts=max_contracts)
+                                                   max_contracts=max_contracts, expiration=expiration)
 
     async def movers(self, direction: Literal["gainers", "losers"]) -> list[Quote]:
         return await self._require().movers(direction)

@@ -32,6 +32,8 @@ _TAG = re.compile(r"^[A-Za-z0-9-]{1,255}$")
 _Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+_OCC = re.compile(r"^[A-Z]{1,6}\d{6}[CP]\d{8}$")
+_OPTION_SIDES = ("buy_to_open", "buy_to_close", "sell_to_open", "sell_to_close")
 _FORM = web.RequestKey("form", dict)
 _FAULT = web.RequestKey("fault", object)
 
@@ -63,6 +65,35 @@ BALANCES: dict[str, dict[str, Any]] = {
             "pdt": {"fed_call": 0, "maintenance_call": 0, "option_buying_power": 10000.0,
                     "stock_buying_power": 20000.0, "day_trade_buying_power": 80000.0, "stock_short_value": 0}},
 }
+
+
+def _option_problems(form: dict[str, str]) -> list[str]:
+    """What Tradier requires of option and multileg orders: an OCC `option_symbol` and an option side (per leg,
+    indexed `option_symbol[i]`, `side[i]`, `quantity[i]`, 2-4 legs), the underlying `symbol`, and for multileg a
+    type of market, debit, credit or even."""
+    problems = []
+    kind = form.get("class")
+    if kind == "option":
+        if not _OCC.match(form.get("option_symbol", "")):
+            problems.append("Option symbol is required and must be an OCC symbol")
+        if form.get("side") not in _OPTION_SIDES:
+            problems.append("Side is invalid for an option order")
+        if not form.get("symbol") or form.get("option_symbol", "").find(form["symbol"]) != 0:
+            problems.append("Symbol must be the option's underlying")
+    if kind == "multileg":
+        legs = 0
+        while f"option_symbol[{legs}]" in form:
+            if (not _OCC.match(form[f"option_symbol[{legs}]"]) or form.get(f"side[{legs}]") not in _OPTION_SIDES
+                    or not form.get(f"quantity[{legs}]", "").isdigit()):
+                problems.append(f"Leg {legs} needs option_symbol, an option side and a whole quantity")
+            legs += 1
+        if not 2 <= legs <= 4:
+            problems.append("A multileg order has 2 to 4 legs")
+        if not form.get("symbol"):
+            problems.append("Symbol is required")
+        if form.get("type") not in ("market", "debit", "credit", "even"):
+            problems.append("Type is invalid for a multileg order")
+    return problems
 
 
 @dataclass
@@ -277,7 +308,7 @@ class TradierDouble:
             problems.append("Stop price is required for this order type")
         if "tag" in form and not _TAG.match(form["tag"]):
             problems.append("Tag is invalid")
-        return problems
+        return problems + _option_problems(form)
 
     @staticmethod
     def _legs(form: dict[str, str]) -> list[dict[str, Any]]:
@@ -373,8 +404,12 @@ class TradierDouble:
         greeks = {"delta": 0.52, "gamma": 0.04, "theta": -0.05, "vega": 0.12, "rho": 0.01, "phi": -0.01,
                   "bid_iv": 0.23, "mid_iv": 0.235, "ask_iv": 0.24, "smv_vol": 0.233,
                   "updated_at": "2024-06-03 14:00:00"}
-        return await self._answer(request, lambda: {"options": {"option": [contract("call", greeks),
-                                                                           contract("put", None)]}})
+        chain = [contract("call", greeks), contract("put", None)]
+        for listed in chain:  # a listed contract is quoted too, as Tradier quotes any option it lists
+            self.quotes.setdefault(listed["symbol"], {**fixture("rb_option_quote_single.json")["quotes"]["quote"],
+                                                      **{k: listed[k] for k in ("symbol", "bid", "ask", "last",
+                                                                                "strike", "open_interest", "volume")}})
+        return await self._answer(request, lambda: {"options": {"option": chain}})
 
     async def _calendars(self, request: web.Request) -> web.Response:
         """The recorded example for each requested symbol (its `request` echoing the symbol); ETFs have none."""

@@ -20,6 +20,7 @@ from pydantic import SecretStr
 from sqlalchemy import func, select
 
 import core.services.coach as coach_module
+import core.services.coach_options as coach_options_module
 import core.services.coach_tools as tools_module
 from core.adapters.feeds import FeedClient
 from core.adapters.llm import ChatDataLLM, OpenAICompatLLM, RetryPolicy
@@ -245,12 +246,13 @@ async def test_buy_100_tsla_drafts_an_intent_and_asks_for_confirmation(rig: Rig)
 
 
 async def test_the_coach_has_no_path_to_confirm_or_change_limits(rig: Rig) -> None:
-    for module in (coach_module, tools_module):
+    for module in (coach_module, tools_module, coach_options_module):
         source = inspect.getsource(module)
         assert ".confirm(" not in source and "cancel_intent(" not in source
     names = set(rig.coach.tools.names)
     assert names == {"quote", "bars", "news", "market_status", "validate_plan", "suggest_size", "risk_state",
-                     "positions", "orders", "picks", "create_alert", "draft_order", "draft_cancel", "journal_add"}
+                     "positions", "orders", "picks", "create_alert", "draft_order", "draft_cancel", "journal_add",
+                     "options_chain", "express_plan"}
 
 
 async def test_a_number_from_no_tool_result_is_flagged_and_counted(rig: Rig) -> None:

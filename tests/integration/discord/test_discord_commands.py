@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bots.discord import TradeBot
@@ -368,3 +368,20 @@ async def test_coach_suggestions_are_embeds_with_confidence_sources_and_buttons(
             edit = await confirm_once(bot, api, reply.json, reply.answer)
             assert edit["embeds"][0]["title"] == "Order sent"
     assert len(placed(tradier)) == 1 and len(place_posts(tradier)) == 1
+
+
+# -- /options ---------------------------------------------------------------------------------------------------
+
+
+async def test_options_chain_and_express_a_plan(bot: TradeBot, rt: Runtime, api: DiscordApiDouble) -> None:
+    rt.options.clock = lambda: datetime(2013, 6, 3, 15, tzinfo=UTC)  # the recorded Tradier expirations
+    chain = inject(bot, slash("options", {"symbol": "AAPL"}, sub="chain"))
+    sent, _ = await first_followup(api, chain)
+    assert sent["content"].startswith("AAPL options 2013-06-07 · underlying 438.89")
+    assert "150.00 C" in sent["content"]
+    express = inject(bot, slash("options", {"symbol": "AAPL", "side": "long", "entry": 438.89, "stop": 436.89,
+                                            "targets": "442.89", "dte_max": 5, "structure": "single"},
+                                sub="express", user_id=TRADER))
+    sent, _ = await first_followup(api, express)
+    assert sent["flags"] & EPHEMERAL
+    assert "+AAPL130607C00150000" in sent["content"] and "risk at stop $96.00" in sent["content"]

@@ -44,7 +44,8 @@ def typed_subcommands() -> list[str]:
     """Every `/ta` text the policy names: each subcommand, and each verb of the ones that take verbs."""
     texts: list[str] = []
     for name, entry in SUBCOMMAND_ACTIONS.items():
-        texts += [f"{name} {verb}" for verb in entry] if isinstance(entry, dict) else [name]
+        texts += ([f"{name} {'SPY' if verb == '*' else verb}" for verb in entry] if isinstance(entry, dict)
+                  else [name])
     return texts
 
 
@@ -78,7 +79,7 @@ async def test_a_non_trader_gets_only_the_public_subcommands(app: FastAPI, http:
             else:
                 assert REFUSAL not in json.dumps(answer.body), text
             served.append(text.split()[0])
-    assert set(served) == {"help", "quote", "status", "plan", "size", "news", "earnings"}
+    assert set(served) == {"help", "quote", "status", "plan", "size", "news", "earnings", "options"}
     await asyncio.sleep(0.2)
     assert not [c for c in slack.calls if c.method.startswith("views.") or c.method == "chat.postMessage"]
     assert await count(runtime_of(app), AlertRow) == 0

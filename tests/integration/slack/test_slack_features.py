@@ -9,6 +9,7 @@ import csv
 import io
 import json
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -376,3 +377,16 @@ async def test_socket_mode_acks_the_envelope_and_answers_the_command(settings: S
     await asyncio.sleep(0.2)
     assert "slack-socket" not in runtime_of(app).tasks
     assert slack.socket_count == 0
+
+
+async def test_options_chain_and_express_a_plan(app: FastAPI, http: httpx.AsyncClient, slack: SlackDouble) -> None:
+    runtime_of(app).options.clock = lambda: datetime(2013, 6, 3, 15, tzinfo=UTC)  # the recorded expirations
+    chain = await _reply(http, slack, "options aapl 2013-06-07", "op1")
+    text = json.dumps(chain["blocks"])
+    assert chain["text"].startswith("AAPL options 2013-06-07 · underlying 438.89 · tradier")
+    assert "150.00 C" in text and "0.52" in text
+    express = await _reply(http, slack, "options express AAPL long 438.89 436.89 442.89", "op2")
+    text = json.dumps(express["blocks"])
+    assert "+AAPL130607C00150000" in text and "1 contracts" in text and "risk at stop $96.00" in text
+    usage = await _reply(http, slack, "options express AAPL up 1 2", "op3")
+    assert "options express takes SYM long|short" in usage["text"]

@@ -1,0 +1,156 @@
+"""`/options/*`: expirations, chains with greeks, the screen, Black-Scholes pricing, a stock plan expressed as
+contracts, and option picks. Thin translators over OptionsService.
+
+Taking a candidate is proposing its `order` through `POST /broker/orders` (then confirm), like any other order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date
+from typing import Annotated, Any, Literal
+
+import msgspec
+from fastapi import APIRouter, Depends, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.auth import require_api_key
+from api.deps import RuntimeDep
+from api.routers.broker import API_ACTOR
+from api.schemas_options import (
+    ChainResponse,
+    ExpirationsResponse,
+    ExpressResponse,
+    HedgeResponse,
+    PriceResponse,
+    ScreenResponse,
+)
+from core.domain.access import check_account_read
+from core.domain.market import normalize_symbol
+from core.domain.options_express import ExpressPrefs, StockPlan
+from core.domain.options_types import DEFAULT_RATE, ScreenFilter, around_the_money
+from core.errors import IntegrationDisabled, Invalid, RiskDenied
+
+router = APIRouter(prefix="/options", tags=["options"], dependencies=[Depends(require_api_key)])
+
+
+def _json(body: Any) -> Response:
+    return Response(msgspec.json.encode(body), media_type="application/json")
+
+
+@router.get("/expirations/{symbol}", response_model=ExpirationsResponse)
+async def get_expirations(symbol: str, runtime: RuntimeDep) -> Response:
+    source, dates = await runtime.options.expirations(symbol)
+    return _json({"symbol": normalize_symbol(symbol), "source": source, "expirations": dates})
+
+
+@router.get("/chain/{symbol}", response_model=ChainResponse)
+async def get_chain(symbol: str, runtime: RuntimeDep, expiration: date | None = None,
+                    strikes: Annotated[int | None, Query(ge=1, le=200, description="strikes nearest the money")]
+                    = None) -> Response:
+    chain = await runtime.options.chain(symbol, expiration)
+    if strikes is not None:
+        chain = msgspec.structs.replace(chain, contracts=around_the_money(chain, strikes))
+    return _json(chain)
+
+
+class PriceRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    underlying: float = Field(gt=0, description="the underlying's price")
+    strike: float = Field(gt=0)
+    expiration: date | None = None
+    dte: int | None = Field(default=None, gt=0, le=3650, description="days to expiration (instead of expiration)")
+    type: Literal["call", "put"]
+    rate: float = Field(default=DEFAULT_RATE, ge=-0.05, le=0.5, description="risk-free rate, 0.04 = 4%")
+    dividend_yield: float = Field(default=0.0, ge=0, le=0.5)
+    iv: float | None = Field(default=None, gt=0, le=10, description="volatility, 0.25 = 25%: value the option")
+    price: float | None = Field(default=None, gt=0, description="option price: solve its implied volatility")
+
+
+@router.post("/price", response_model=PriceResponse)
+async def post_price(body: PriceRequest, runtime: RuntimeDep) -> Response:
+    if (body.expiration is None) == (body.dte is None):
+        raise Invalid("give exactly one of expiration (YYYY-MM-DD) or dte", details={"field": "expiration"})
+    years = runtime.options.years_to(body.expiration) if body.expiration else (body.dte or 0) / 365
+    result = runtime.options.price(underlying=body.underlying, strike=body.strike, years=years,
+                                   option_type=body.type, rate=body.rate, dividend_yield=body.dividend_yield,
+                                   iv=body.iv, price=body.price)
+    return _json(asdict(result))
+
+
+@router.get("/screen", response_model=ScreenResponse)
+async def get_screen(runtime: RuntimeDep, symbol: Annotated[str, Query(min_length=1, max_length=10)],  # noqa: PLR0917
+                     type: Literal["call", "put"] | None = None,
+                     delta_min: Annotated[float | None, Query(ge=0, le=1)] = None,
+                     delta_max: Annotated[float | None, Query(ge=0, le=1)] = None,
+                     dte_min: Annotated[int | None, Query(ge=0, le=3650)] = None,
+                     dte_max: Annotated[int | None, Query(ge=0, le=3650)] = None,
+                     max_spread_pct: Annotated[float | None, Query(gt=0, le=200)] = None,
+                     min_open_interest: Annotated[int | None, Query(ge=0)] = None,
+                     min_volume: Annotated[int | None, Query(ge=0)] = None,
+                     limit: Annotated[int, Query(ge=1, le=50)] = 20) -> Response:
+    spec = ScreenFilter(type=type, delta_min=delta_min, delta_max=delta_max, dte_min=dte_min, dte_max=dte_max,
+                        max_spread_pct=max_spread_pct, min_open_interest=min_open_interest, min_volume=min_volume,
+                        limit=limit)
+    hits, chains = await runtime.options.screen(symbol, spec)
+    return _json({"symbol": normalize_symbol(symbol), "source": chains[0].source,
+                  "expirations": [c.expiration for c in chains], "results": hits})
+
+
+class ExpressRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    symbol: str = Field(min_length=1, max_length=10, examples=["AAPL"])
+    side: Literal["long", "short"]
+    entry: float = Field(gt=0)
+    stop: float = Field(gt=0)
+    targets: list[float] = Field(default_factory=list, max_length=3)
+    target_delta: float = Field(default=0.5, ge=0.05, le=0.95)
+    dte_min: int = Field(default=0, ge=0, le=3650)
+    dte_max: int = Field(default=45, ge=0, le=3650)
+    max_spread_pct: float | None = Field(default=None, gt=0, le=200)
+    structure: Literal["single", "vertical", "both"] = "both"
+    candidates: int = Field(default=3, ge=1, le=10)
+    equity: float | None = Field(default=None, gt=0, description="omit to use the broker's equity")
+    confidence: float | None = Field(default=None, ge=0, le=1)
+
+
+@router.post("/express", response_model=ExpressResponse)
+async def post_express(body: ExpressRequest, runtime: RuntimeDep) -> Response:
+    if body.equity is None:
+        check_account_read(API_ACTOR, runtime.settings.traders, instead="Send equity to size without the account.")
+    plan = StockPlan(side=body.side, entry=body.entry, stop=body.stop, targets=tuple(body.targets))
+    prefs = ExpressPrefs(target_delta=body.target_delta, dte_min=body.dte_min, dte_max=body.dte_max,
+                         max_spread_pct=body.max_spread_pct, structure=body.structure, candidates=body.candidates)
+    result = await runtime.options.express(
+        body.symbol, plan, prefs, equity=None if body.equity is None else str(body.equity),
+        confidence=None if body.confidence is None else str(body.confidence))
+    return _json({"symbol": result.symbol, "underlying_price": result.underlying_price, "source": result.source,
+                  "as_of": result.as_of, "candidates": result.candidates, "notes": result.notes})
+
+
+class HedgeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    symbol: str = Field(min_length=1, max_length=10, description="a long stock position of 100+ shares")
+    otm_pct: float = Field(default=5.0, ge=0, lt=50, description="how far below the price the floor sits, %")
+    min_dte: int = Field(default=30, ge=0, le=3650)
+
+
+@router.post("/hedge", status_code=201, response_model=HedgeResponse)
+async def post_hedge(body: HedgeRequest, runtime: RuntimeDep) -> Response:
+    """Propose a protective put for a long stock position; confirm it with POST /broker/orders/{id}/confirm."""
+    hedge = await runtime.option_hedges.propose(API_ACTOR, body.symbol, otm_pct=body.otm_pct, min_dte=body.min_dte)
+    if hedge.proposal.denied:
+        raise RiskDenied(str(hedge.proposal.risk.get("reason")), details={"risk": hedge.proposal.risk})
+    return Response(msgspec.json.encode({"effect": hedge.effect, "expiration": hedge.expiration,
+                                         "underlying_price": hedge.underlying_price, **hedge.proposal.to_dict()}),
+                    status_code=201, media_type="application/json")
+
+
+@router.get("/picks")
+async def get_picks() -> Response:
+    """Option picks are stock picks expressed as contracts; the stock picks do not exist yet."""
+    raise IntegrationDisabled("option_picks", "stock picks are not built yet",
+                              "none yet: express a plan with POST /api/v1/options/express instead")

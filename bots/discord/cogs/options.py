@@ -1,0 +1,61 @@
+"""/options chain and /options express: the chain around the money, and a stock plan expressed as contracts."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+import discord
+from discord import app_commands
+
+from bots.discord.cogs.common import FeatureCog, symbol_choices
+from bots.options_text import chain_text, express_text
+from core.domain.options_express import ExpressPrefs, StockPlan
+from core.errors import Invalid
+
+DISCORD_LIMIT = 2000
+
+
+def _prices(raw: str, name: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(part) for part in raw.replace(",", " ").split())
+    except ValueError:
+        raise Invalid(f"{name} are prices separated by commas, e.g. 104.5, 106", details={"field": name}) from None
+
+
+def _fit(text: str) -> str:
+    return text if len(text) <= DISCORD_LIMIT else text[: DISCORD_LIMIT - 1] + "…"
+
+
+class OptionsCog(FeatureCog):
+    options = app_commands.Group(name="options", description="Option chains and a plan expressed as options")
+
+    @options.command(name="chain", description="The chain around the money, with greeks")
+    @app_commands.describe(symbol="Underlying, e.g. SPY", expiration="YYYY-MM-DD (default: the nearest)")
+    async def chain(self, interaction: discord.Interaction[Any], symbol: str, expiration: str | None = None) -> None:
+        await interaction.response.defer(thinking=True)
+        try:
+            day = date.fromisoformat(expiration) if expiration else None
+        except ValueError:
+            raise Invalid("expiration is a date like 2026-12-18", details={"field": "expiration"}) from None
+        result = await self.runtime.options.chain(symbol, day)
+        await interaction.followup.send(_fit(chain_text(result)))
+
+    @options.command(name="express", description="Express a stock plan as option contracts, sized to your risk")
+    @app_commands.describe(symbol="Underlying, e.g. AAPL", side="long (calls) or short (puts)",
+                           entry="Stock entry", stop="Stock stop", targets="Stock targets, e.g. 104, 106",
+                           dte_max="Latest expiration in days (default 45)",
+                           structure="single contracts, debit verticals, or both")
+    async def express(self, interaction: discord.Interaction[Any], symbol: str,  # noqa: PLR0917
+                      side: Literal["long", "short"], entry: float, stop: float, targets: str = "",
+                      dte_max: app_commands.Range[int, 0, 3650] = 45,
+                      structure: Literal["single", "vertical", "both"] = "both") -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        plan = StockPlan(side=side, entry=entry, stop=stop, targets=_prices(targets, "targets"))
+        result = await self.runtime.options.express(symbol, plan, ExpressPrefs(dte_max=dte_max, structure=structure))
+        await interaction.followup.send(_fit(express_text(result)), ephemeral=True)
+
+    @chain.autocomplete("symbol")
+    async def _chain_symbols(self, interaction: discord.Interaction[Any],
+                             current: str) -> list[app_commands.Choice[str]]:
+        return await symbol_choices(interaction, current)
