@@ -133,8 +133,10 @@ async def test_order_preview_confirm_places_exactly_once(app: FastAPI, http: htt
     first = await post(http, click(slack, bk.ORDER_CONFIRM, confirm["value"], "c1"))
     second = await post(http, click(slack, bk.ORDER_CONFIRM, confirm["value"], "c2"))
     assert first.status_code == second.status_code == 200
-    [outcome] = await slack.wait_for("response_url:c1", timeout=5)
-    [again] = await slack.wait_for("response_url:c2", timeout=5)
+    # Both clicks are acknowledged at once and handled concurrently: whichever takes the intent first submits it
+    [one] = await slack.wait_for("response_url:c1", timeout=5)
+    [two] = await slack.wait_for("response_url:c2", timeout=5)
+    outcome, again = (one, two) if one.body["replace_original"] else (two, one)
     assert outcome.body["replace_original"] is True
     assert "SUBMITTED" in json.dumps(outcome.body["blocks"])
     assert "actions" not in {b["type"] for b in outcome.body["blocks"]}
