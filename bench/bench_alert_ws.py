@@ -7,7 +7,7 @@ REST. The double streams a background tape (BACKGROUND_RATE trades/s on QQQ, whi
 500.5 (fires it). Each trade's exchange time `t` is its send time (epoch ms), and an `alert` event carries it as
 ``meta.fired_at``, so receive time - fired_at is the whole path: double -> Polygon socket -> feed reader/decoder
 -> StreamEngine -> AlertEngine (index, publish before the group commit) -> bus -> /ws hub -> each of CLIENTS
-clients. Goal (issue 4): p95 < 50 ms, and every fire reaches every client.
+clients. Goal: p95 < 50 ms, and every fire reaches every client.
 """
 
 from __future__ import annotations

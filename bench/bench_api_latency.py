@@ -6,8 +6,8 @@ about 50 / pace requests per second (250 req/s by default; a latency goal is abo
 flood); (2) a saturation run, 50 requests in flight back to back, which measures throughput (there p95 is mostly
 queueing: 50 in flight / throughput), printed for information; (3) each endpoint alone, for its server CPU time
 per request, the figure to compare on a busy machine (information).
-Baselines: the 10 ms goal of issue 2, and the last measurement before this rework on a quiet machine (before
-the Core-statement journal path and the frozen start-up heap): paced p95 21.5 ms,
+Baselines: the 10 ms goal, and the ORM journal path without the frozen start-up heap, measured on a quiet
+machine: paced p95 21.5 ms,
 p99 143 ms; server CPU per request alone: list 4.0 ms, add 2.3 ms, get 2.1 ms, settings 0.33 ms.
 """
 
@@ -66,7 +66,7 @@ def main() -> bool:
     print(f"  {paced.line()}")
     print(f"  p95 {paced.p95_ms:.2f} ms is {paced.p95_ms / GOAL_P95_MS:.2f}x the {GOAL_P95_MS:.0f} ms goal: "
           f"{'ok' if paced.p95_ms < GOAL_P95_MS else 'MISSED'}; {paced.p95_ms / BEFORE_P95_MS:.2f}x the "
-          f"{BEFORE_P95_MS} ms before this rework (quiet machine)")
+          f"{BEFORE_P95_MS} ms baseline (ORM path, quiet machine)")
     print(f"saturation, {CONNECTIONS} in flight back to back (information)")
     print(f"  {flood.line()}")
     print(f"  p95 {flood.p95_ms / GOAL_P95_MS:.2f}x the goal (p95 < 10 ms with 50 in flight needs > "
@@ -76,5 +76,5 @@ def main() -> bool:
         print(f"  {name:<9} {result.line()}")
         if result.server_cpu_us is not None:
             print(f"  {'':<9} server CPU/request {result.server_cpu_us / BEFORE_CPU_US[name]:.2f}x the "
-                  f"{BEFORE_CPU_US[name]:.0f} us before this rework")
+                  f"{BEFORE_CPU_US[name]:.0f} us baseline")
     return paced.p95_ms < GOAL_P95_MS

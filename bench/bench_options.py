@@ -2,7 +2,7 @@
 
 The chain arrives without vendor greeks, so `build_chain` solves every IV from the mid and computes the greeks
 (the worst case), then the screen filters and ranks it. The baseline is the same math one contract at a time in
-pure Python (math.erf, safeguarded Newton per contract). Goals (issue 19): chain greeks + screen < 20 ms; IV
+pure Python (math.erf, safeguarded Newton per contract). Goals: chain greeks + screen < 20 ms; IV
 solve for 2,000 contracts < 50 ms; the ratio to the loop is printed.
 """
 

@@ -5,7 +5,7 @@ Propose + confirm runs the real OrderService (validation, risk gate = `evaluate_
 audit entries, CAS, echo row, `orders` events) on SQLite in a temp dir, against an in-process Broker that answers
 instantly, so every millisecond measured is ours. The tracker figure is the CPU part of one cycle: diffing 100
 changed orders, building the blotter and position items, encoding both events. A full cycle with SQLite writes is
-printed for information. Baselines: the 20 ms goals of issue 6.
+printed for information. Baselines: the 20 ms goals for propose + confirm overhead and the tracker cycle.
 """
 
 from __future__ import annotations

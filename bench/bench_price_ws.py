@@ -9,7 +9,7 @@ receive time - as_of is the full path: double -> Polygon socket -> feed reader/d
 
 The run lasts BENCH_SOAK_SEC (default 60; the issue's soak is 600). The app's RSS (/proc/<pid>/status VmRSS) is
 sampled every 2 s; growth is the least-squares slope after a warm-up, in MB/minute.
-Goals (issue 3): p95 < 300 ms; RSS flat, taken as < 0.5 MB/minute (5 MB over the 10-minute soak).
+Goals: p95 < 300 ms; RSS flat, taken as < 0.5 MB/minute (5 MB over the 10-minute soak).
 """
 
 from __future__ import annotations

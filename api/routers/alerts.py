@@ -18,7 +18,7 @@ Number = Decimal | str
 
 
 class AlertCreateRequest(BaseModel):
-    """design.md §2 alert fields. Values are checked by the domain, which names each bad field."""
+    """An alert's fields. Values are checked by the domain, which names each bad field."""
 
     model_config = ConfigDict(extra="forbid")
 

@@ -2,7 +2,7 @@
 
 ``POST {DISCORD_WEBHOOK_URL}?wait=true`` with an embed (level colour, symbol, price, condition, time, the action
 chips as text lines linking to the dashboard) and ``allowed_mentions: {"parse": []}`` so an alert note can never
-ping anyone. Rate limits (api-facts.md §4): a 429 carries ``retry_after`` (seconds, JSON body; ``Retry-After``
+ping anyone. Rate limits: a 429 carries ``retry_after`` (seconds, JSON body; ``Retry-After``
 header as fallback), raised as ``ExternalTransient(retry_after=...)`` so the delivery engine waits exactly that;
 ``X-RateLimit-Remaining: 0`` with ``X-RateLimit-Reset-After`` holds the next send until the bucket resets.
 The webhook URL holds its token: it never appears in a log line or an error message.

@@ -1,4 +1,4 @@
-"""Next-best-action chips for a fired alert: ``alert.meta.actions`` (design.md §2), pure and JSON-ready.
+"""Next-best-action chips for a fired alert: ``alert.meta.actions``, pure and JSON-ready.
 
 At most `MAX_CHIPS` chips, then always "Dismiss". Nothing here is executed: an order chip carries a prefilled
 `OrderRequest` that still goes through OrderService.propose/confirm.

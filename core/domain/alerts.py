@@ -1,6 +1,6 @@
 """Price alerts: the user's rule (`AlertSpec`), its live state (`Alert`) and the pure evaluation rules.
 
-Rules (design.md §3):
+Rules:
 
 - ``price_above`` fires when the high since the last evaluation reaches the level (``high >= level``),
   ``price_below`` when the low does (``low <= level``), so a spike between two checks still fires.

@@ -1,6 +1,6 @@
 """Untrusted order input (a REST body, a bot option, a coach tool argument) -> a validated `OrderRequest`.
 
-Field names follow the REST order shape of design.md §2 (`class`, `option_symbol`, `legs`). Every problem is an
+Field names follow the REST order shape (`class`, `option_symbol`, `legs`). Every problem is an
 `Invalid` naming the field and what would be valid, never a 500; the broker's own rules then run through
 `validate_order_request`.
 """

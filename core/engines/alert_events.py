@@ -1,4 +1,4 @@
-"""What a fire becomes: its `alert` event (design.md §2 meta with the next-best-action chips), the channels
+"""What a fire becomes: its `alert` event (meta with the next-best-action chips), the channels
 that want it, and its `alert_triggers` / `alert_deliveries` rows (`Published`).
 
 Chips depend on the trading context (position, equity, risk state), read from caches through `TradingContext`:

@@ -5,7 +5,7 @@ was published, so the model never delays the first delivery. A bounded queue and
 fires from piling up model calls (a full queue skips the rationale, logged). Each call is bounded by
 `TIMEOUT_SEC`; a timeout or any error is logged and ignored: the alert itself is complete without it.
 
-The update is an ordinary `alert` event (design.md §2 shape ``{type, level, msg, meta}``) at level ``info``,
+The update is an ordinary `alert` event (``{type, level, msg, meta}``) at level ``info``,
 carrying the same ``alert_id`` and ``trigger_id`` as the fire plus ``update: "rationale"`` and the text in
 ``meta.rationale``, and no action chips, so a client that does not know updates shows one extra info line and a
 client that does can attach the text to the card of that trigger. Once the trigger is committed the text is

@@ -5,7 +5,7 @@ Hot path (`on_tick`, a `StreamEngine` tick hook): ``index.on_tick`` and, on a fi
 and its receive time on a queue. Nothing else, never an await.
 
 Publisher task: takes each fire off that queue, decides its trigger id in memory, builds the `alert` event
-(meta per design.md §2, action chips included) and publishes it at once: the publish never waits for a database
+(its meta with the action chips) and publishes it at once: the publish never waits for a database
 write. That publish *is* the ``ws`` delivery. The fire then waits for the writer.
 
 Writer task (group commit): every fire published since its last round, together with the alerts' changed states

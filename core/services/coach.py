@@ -1,7 +1,7 @@
 """The coach: one chat turn = the model plans with tools (core.services.coach_tools), the product builds the
 structured reply, and the turn is saved to the conversation.
 
-Rules this module enforces (design.md §3 Coach, Confidence):
+Rules this module enforces:
 
 - **Prompt.** The system prompt is fixed text; user text is only ever sent in the user role, tool outputs only
   as tool messages (JSON, labelled as data). Nothing the trader or a tool says is spliced into the system prompt.

@@ -1,4 +1,4 @@
-"""Orders a human confirmed once, placed once, and always accounted for (design.md §1 flow 2, perf-reliability §5).
+"""Orders a human confirmed once, placed once, and always accounted for.
 
     propose(actor, order)  validate -> risk gate (Denied is a value: nothing previewed or sent) -> broker preview
                            -> order_intents row PENDING (expires in ORDER_CONFIRM_TTL_SEC, bound to the actor and

@@ -1,5 +1,5 @@
 """A local fake of the Discord REST API (aiohttp on 127.0.0.1) recording every request, plus raw gateway payload
-builders to inject interactions into a real discord.py bot (reference/bots.md §2.3, §7).
+builders to inject interactions into a real discord.py bot (the interaction and gateway shapes Discord documents).
 
     async with DiscordApiDouble() as api:
         monkeypatch.setattr(discord.http.Route, "BASE", api.base_url)   # http://127.0.0.1:PORT/api/v10

@@ -1,4 +1,4 @@
-"""Alerts REST API: CRUD, snooze/dismiss, triggers, and every bad input of issue 4 (SQLite and PostgreSQL)."""
+"""Alerts REST API: CRUD, snooze/dismiss, triggers, and every bad input an alert can get (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 

@@ -69,7 +69,7 @@ async def test_engine_publishes_usage_and_a_halted_alert_when_the_day_loss_passe
         tradier: TradierDouble, broker_settings: Settings) -> None:
     async with Runtime(broker_settings, roles={"engine"}) as rt:
         sub = rt.bus.subscribe(["risk", "alert"], name="test")
-        assert "risk" in rt.expected_tasks() and rt.risk_state() is None  # the heartbeat no longer sends `risk`
+        assert "risk" in rt.expected_tasks() and rt.risk_state() is None  # the heartbeat does not send `risk`
         first = await _next(sub, lambda e: isinstance(e, RiskEvent))
         assert isinstance(first, RiskEvent)
         state = first.state

@@ -1,6 +1,6 @@
 """OrderRequest -> Tradier's form fields (`application/x-www-form-urlencoded`), one function per order class.
 
-Shapes (reference/api-facts.md §2): equity and option orders are flat; multileg orders index their legs
+Shapes Tradier expects: equity and option orders are flat; multileg orders index their legs
 (`option_symbol[0]`, `side[0]`, `quantity[0]`, ...); an OTOCO bracket indexes every field of its three legs:
 leg 0 is the entry, legs 1 (take-profit limit) and 2 (stop-loss stop) form the OCO it triggers.
 """

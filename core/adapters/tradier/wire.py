@@ -1,6 +1,6 @@
 """Tradier JSON -> domain values, with every quirk of the wire normalised in one place.
 
-Quirks (reference/api-facts.md §2): a key holding one item is an object and several a list (`as_list`);
+Quirks of Tradier's JSON: a key holding one item is an object and several a list (`as_list`);
 empty collections are the string ``"null"`` (or a bare null); numbers are decoded straight to ``Decimal``
 (never through float); errors are ``errors.error`` as a string or a list, sometimes inside a 200 answer,
 and in legacy answers a string at ``order.errors``. Parsers raise ``WireError`` on a shape they cannot read, naming
