@@ -12,7 +12,7 @@ import uvicorn
 from pydantic import ValidationError
 
 from api.app import create_app
-from api.auth import resolve_api_key
+from api.auth import API_ACTOR, resolve_api_key
 from api.ws_wire import UVICORN_WS
 from core.db.migrate import upgrade_to_head
 from core.db.session import Database
@@ -56,6 +56,10 @@ def _announce(settings: Settings) -> None:
     for status in settings.integrations().values():
         state = "enabled " if status.enabled else "disabled"
         typer.echo(f"  {status.name:<16} {state}  {status.reason}")
+    if API_ACTOR not in settings.traders:
+        typer.echo(f"\n  TRADERS does not list `{API_ACTOR}`: the dashboard and REST show market data and the "
+                   f"calculators only.\n  Set TRADERS={API_ACTOR} (plus your Discord/Slack ids) to read the account "
+                   "and act from them.")
     typer.echo("")
 
 

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.serve import free_port
 
@@ -98,3 +99,14 @@ def test_configuration_errors_are_reported_without_a_traceback(tmp_path: Path) -
     assert result.returncode == 2
     assert "ALLOW_LIVE_TRADING=true" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_start_up_says_when_the_api_key_holder_may_not_act(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from core.settings import Settings
+    from tradeassist.cli import _announce
+
+    common = {"_env_file": None, "var_dir": str(tmp_path / "var")}
+    _announce(Settings(**common, traders=[]))  # type: ignore[arg-type]
+    assert "TRADERS does not list `api`" in capsys.readouterr().out
+    _announce(Settings(**common, traders=["api"]))  # type: ignore[arg-type]
+    assert "TRADERS does not list" not in capsys.readouterr().out
