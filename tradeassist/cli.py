@@ -71,8 +71,7 @@ async def _start_discord(runtime: Runtime, settings: Settings) -> None:
         return
     from bots.discord import build_discord_bot, run_bot  # discord.py is imported only where the bot runs
 
-    bot = build_discord_bot(runtime, settings)
-    runtime.spawn(run_bot(bot, token.get_secret_value()), name="discord")
+    runtime.spawn(run_bot(lambda: build_discord_bot(runtime, settings), token.get_secret_value()), name="discord")
     if "engine" not in runtime.roles:
         await runtime.delivery.start(lambda coro, name: runtime.spawn(coro, name=name))
 

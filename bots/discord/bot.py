@@ -7,6 +7,8 @@ the restart-proof `DynamicItem` buttons and the `discord` alert notifier. Comman
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import discord
@@ -27,6 +29,7 @@ from core.settings import Settings
 log = structlog.get_logger("bots.discord")
 
 MAX_RATELIMIT_WAIT_SEC = 30.0
+RESTART_BACKOFF_SEC = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 
 
 def configure_endpoints(settings: Settings) -> None:
@@ -86,9 +89,25 @@ async def sync_commands(bot: commands.Bot, guild_ids: list[int]) -> dict[int, li
     return synced
 
 
-async def run_bot(bot: TradeBot, token: str) -> None:
-    """Connect to the gateway until cancelled; the bot is closed on the way out."""
-    try:
-        await bot.start(token)
-    finally:
-        await bot.close()
+async def run_bot(build: Callable[[], TradeBot], token: str,
+                  backoff: Sequence[float] = RESTART_BACKOFF_SEC) -> None:
+    """Keep a bot connected until cancelled. discord.py resumes a session it has, but a bot whose connection
+    failed for good (gateway unreachable at start, a reconnect that gave up) has closed its HTTP session and
+    cannot be started again: a new one is built after a growing pause, and takes over the alert notifier. A
+    refused token ends it, since retrying cannot help."""
+    failures = 0
+    while True:
+        bot = build()
+        try:
+            await bot.start(token)
+            return  # closed on purpose
+        except discord.LoginFailure:
+            raise
+        except Exception as exc:  # any other way the connection ended: build a new bot
+            pause = backoff[min(failures, len(backoff) - 1)]
+            failures += 1
+            log.warning("discord.restarting", error=f"{type(exc).__name__}: {exc}", attempt=failures,
+                        retry_in_s=pause)
+        finally:
+            await bot.close()
+        await asyncio.sleep(pause)
