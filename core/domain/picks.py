@@ -87,6 +87,7 @@ class Pick:
     reached_1r: bool | None = None
     result_r: float | None = None
     version: int = 0
+    stale: bool = True
     size: PickSize | None = None
     size_note: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -245,28 +246,40 @@ def targets_for(signal: Signal) -> tuple[float, ...]:
     return tuple(sorted(levels, reverse=sign < 0))
 
 
-def new_pick(pick_id: str, signal: Signal, s: SessionState, ctx: Context) -> Pick:
+UNSCORED = score_confidence(())
+
+
+def new_pick(pick_id: str, signal: Signal, s: SessionState) -> Pick:
+    """A pick from a signal; its confidence and sentence are filled in by `settle` when someone reads it."""
     status = _TRIGGERED if signal.triggered else _FORMING
     pick = Pick(pick_id, s.symbol, signal.setup, signal.direction, signal.trigger, signal.stop, targets_for(signal),
                 signal.stop_basis, signal.invalidation, status, s.day.isoformat() if s.day else "", s.end_ms,
-                s.end_ms, signal.expires_ms, s.open_ms + 390 * 60_000, s.close,
-                confidence_of(signal.direction, signal.triggered, signal.trigger, s, ctx), "")
+                s.end_ms, signal.expires_ms, s.open_ms + 390 * 60_000, s.close, UNSCORED, "")
     if signal.triggered:
         pick.triggered_ms, pick.reason = s.end_ms, "closed through the trigger"
         _excursion(pick, s.close, s.close)
-    pick.why = why(pick, s)
     return pick
 
 
-def refresh(pick: Pick, signal: Signal | None, s: SessionState, ctx: Context) -> None:
-    """After a closed bar: a forming pick takes the signal's new levels; every active pick re-scores."""
+def refresh(pick: Pick, signal: Signal | None, s: SessionState) -> None:
+    """After a closed bar: a forming pick takes the signal's new levels; every active pick needs a new score."""
     if signal is not None and pick.status is _FORMING:
         pick.trigger, pick.stop, pick.stop_basis = signal.trigger, signal.stop, signal.stop_basis
         pick.invalidation, pick.expires_ms, pick.targets = signal.invalidation, signal.expires_ms, targets_for(signal)
     pick.last, pick.as_of_ms = s.close, s.end_ms
-    pick.confidence = confidence_of(pick.direction, pick.status is _TRIGGERED, pick.trigger, s, ctx)
-    pick.why = why(pick, s)
+    pick.stale = True
     pick.version += 1
+
+
+def settle(pick: Pick, s: SessionState, ctx: Context) -> Pick:
+    """Score an updated pick against its symbol's state now (an active one) and rewrite its sentence. Done on
+    read and on publish, not on every bar: the confidence is what a reader sees, the bar path stays O(1)."""
+    if pick.stale:
+        if pick.active or pick.confidence is UNSCORED:
+            pick.confidence = confidence_of(pick.direction, pick.status is _TRIGGERED, pick.trigger, s, ctx)
+        pick.why = why(pick, s)
+        pick.stale = False
+    return pick
 
 
 def _excursion(pick: Pick, high: float, low: float) -> None:
@@ -294,6 +307,7 @@ def on_range(pick: Pick, high: float, low: float, ts_ms: int) -> bool:
         if not crossed:
             return False
         pick.status, pick.triggered_ms, pick.reason = _TRIGGERED, ts_ms, "traded through the trigger"
+        pick.stale = True
         pick.version += 1
         return True
     if pick.status is not _TRIGGERED:
@@ -313,8 +327,18 @@ def on_range(pick: Pick, high: float, low: float, ts_ms: int) -> bool:
     return (pick.mfe_r, pick.reached_1r) != before
 
 
+def end_session(pick: Pick, ts_ms: int) -> None:
+    """The session is over: a forming pick expires; a triggered one is marked to its last price in R."""
+    if pick.status is _TRIGGERED:
+        sign = 1 if pick.direction is _LONG else -1
+        _close(pick, _EXPIRED, ts_ms, "session ended", (pick.last - pick.trigger) * sign / pick.risk)
+    elif pick.status is _FORMING:
+        _close(pick, _EXPIRED, ts_ms, "session ended before a trigger", None)
+
+
 def _close(pick: Pick, status: PickStatus, ts_ms: int, reason: str, result: float | None) -> bool:
     pick.status, pick.closed_ms, pick.reason = status, ts_ms, reason
+    pick.stale = True
     if result is not None:
         pick.result_r = 1.0 if pick.reached_1r else result
         if pick.reached_1r is None:

@@ -18,6 +18,7 @@ from core.domain.picks import (
     refresh,
     score_bars,
     scorecard,
+    settle,
     targets_for,
 )
 from core.domain.setups.rules import Direction, orb5
@@ -34,7 +35,8 @@ def _orb_pick(extra_rows: list[tuple[float, float, float, float, float]] | None 
     signal = orb5(state)
     assert signal is not None
     now = state.end_ms + 5_000
-    return new_pick("p1", signal, state, Context(now_ms=now, bid=100.59, ask=100.61, min_dollar_volume=1e6)), now
+    pick = new_pick("p1", signal, state)
+    return settle(pick, state, Context(now_ms=now, bid=100.59, ask=100.61, min_dollar_volume=1e6)), now
 
 
 def test_targets_are_1r_2r_and_the_structural_target_deduplicated() -> None:
@@ -89,11 +91,13 @@ def test_refresh_moves_a_forming_pick_but_freezes_a_triggered_one() -> None:
     state = fold([*RANGE, (100.6, 100.8, 100.4, 100.7, 900)], history(prior_close=99.5))
     signal = orb5(state)
     assert signal is not None
-    refresh(pick, signal, state, Context(now_ms=now))
+    refresh(pick, signal, state)
+    assert pick.stale
+    settle(pick, state, Context(now_ms=now))
     assert pick.last == 100.7 and pick.version == 1
     on_range(pick, 101.2, 101.2, now)
     frozen = (pick.trigger, pick.stop, pick.targets)
-    refresh(pick, replace(signal, trigger=102.0, stop=98.0), state, Context(now_ms=now))
+    refresh(pick, replace(signal, trigger=102.0, stop=98.0), state)
     assert (pick.trigger, pick.stop, pick.targets) == frozen and pick.version == 3
 
 

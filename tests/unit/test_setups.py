@@ -24,7 +24,7 @@ from core.domain.setups.rules import (
     vwap_reclaim,
     vwap_rejection,
 )
-from core.domain.setups.session import MINUTE_MS, History, MinuteBar, SessionState, session_open_ms
+from core.domain.setups.session import MINUTE_MS, History, MinuteBar, SessionState, carry_trs, session_open_ms
 from tests.unit.picks_series import DAY, OPEN_MS, flat, fold, history, minute_bars
 
 LONG, SHORT = Direction.LONG, Direction.SHORT
@@ -190,8 +190,7 @@ def test_the_numpy_rescan_reaches_the_state_of_the_bar_by_bar_fold(seed: int) ->
     batched = batch_states(SessionMatrix.from_bars(sessions), histories, carried)
     for (symbol, bars), hist, trs, fast in zip(sessions, histories, carried, batched, strict=True):
         slow = SessionState(symbol, hist)
-        slow.trs.extend(trs)
-        slow.tr_sum = sum(trs)
+        carry_trs(slow, trs)
         for bar in bars:
             slow.add(bar)
         assert (fast.symbol, fast.day, fast.open_ms, fast.minute, fast.bars) == (

@@ -21,6 +21,7 @@ from core.domain.setups.session import (
     History,
     MinuteBar,
     SessionState,
+    carry_trs,
     session_of,
     session_open_ms,
 )
@@ -90,23 +91,27 @@ def _columns(m: SessionMatrix) -> dict[str, list[float]]:
     cum_pv, cum_v = pv.sum(axis=1), vol.sum(axis=1)
     pv_last, v_last = _at(pv, rows, last), _at(vol, rows, last)
     prev_v = cum_v - v_last
-    high_acc, low_acc = np.fmax.accumulate(h, axis=1), np.fmin.accumulate(lo, axis=1)
+    before_h, before_lo = h.copy(), lo.copy()  # the session without its last bar
+    before_h[rows, last], before_lo[rows, last] = np.nan, np.nan
+    prev_hod, prev_lod = np.fmax.reduce(before_h, axis=1), np.fmin.reduce(before_lo, axis=1)
+    h_last, lo_last = _at(h, rows, last), _at(lo, rows, last)
     columns = {
-        "session_open": m.open[:, 0], "bar_open": _at(m.open, rows, last), "high": _at(h, rows, last),
-        "low": _at(lo, rows, last), "close": _at(c, rows, last), "volume": v_last,
+        "session_open": m.open[:, 0], "bar_open": _at(m.open, rows, last), "high": h_last, "low": lo_last,
+        "close": _at(c, rows, last), "volume": v_last,
         "prev_high": _at(h, rows, prev), "prev_low": _at(lo, rows, prev), "prev_close": _at(c, rows, prev),
         "cum_pv": cum_pv, "cum_v": cum_v,
         "vwap": np.where(cum_v > 0, cum_pv / np.where(cum_v > 0, cum_v, 1), _at(typical, rows, last)),
         "prev_vwap": np.where(prev < 0, np.nan, np.where(
             prev_v > 0, (cum_pv - pv_last) / np.where(prev_v > 0, prev_v, 1), _at(typical, rows, prev))),
-        "hod": _at(high_acc, rows, last), "lod": _at(low_acc, rows, last),
-        "prev_hod": _at(high_acc, rows, prev), "prev_lod": _at(low_acc, rows, prev),
-        "minute": _at(m.index.astype(np.float64), rows, last),
+        "hod": np.fmax(prev_hod, h_last), "lod": np.fmin(prev_lod, lo_last), "prev_hod": prev_hod,
+        "prev_lod": prev_lod,
+        "minute": m.index[rows, np.maximum(last, 0)],
     }
     for k, minutes in enumerate(OPENING_RANGES):
-        inside = m.index < minutes
-        top = np.where(inside, h, -np.inf).max(axis=1)
-        bottom = np.where(inside, lo, np.inf).min(axis=1)
+        span = slice(0, minutes)  # minute indexes rise along a row, so minute < k lies in its first k columns
+        inside = m.index[:, span] < minutes
+        top = np.where(inside, h[:, span], -np.inf).max(axis=1)
+        bottom = np.where(inside, lo[:, span], np.inf).min(axis=1)
         columns[f"range_high{k}"] = np.where(np.isfinite(top), top, np.nan)
         columns[f"range_low{k}"] = np.where(np.isfinite(bottom), bottom, np.nan)
     return {name: values.tolist() for name, values in columns.items()}
@@ -123,12 +128,17 @@ def _true_ranges(m: SessionMatrix) -> list[list[float]]:
     return tail
 
 
-def _minute_volumes(m: SessionMatrix) -> list[list[float]]:
+def _minute_volumes(m: SessionMatrix) -> Floats:
+    """Volume by minute of the session per row (each state keeps its row: written by later bars, read once
+    when the session rolls into the history)."""
     volumes = np.zeros((len(m.symbols), SESSION_MINUTES))
+    width = m.index.shape[1]
+    if width <= SESSION_MINUTES and np.all((m.index == np.arange(width)) | (m.index == _PAD_INDEX)):
+        volumes[:, :width] = np.nan_to_num(m.volume)  # no missing minute: column = minute
+        return volumes
     valid = m.index < SESSION_MINUTES
     volumes[np.nonzero(valid)[0], m.index[valid]] = np.nan_to_num(m.volume[valid])
-    rows: list[list[float]] = volumes.tolist()
-    return rows
+    return volumes
 
 
 _SCALARS = ("session_open", "bar_open", "high", "low", "close", "volume", "prev_high", "prev_low", "prev_close",
@@ -158,8 +168,7 @@ def batch_states(m: SessionMatrix, histories: Sequence[History] | None = None,
                 s.or_high[k], s.or_low[k] = s.range_high[k], s.range_low[k]
         today = [x for x in tails[i] if not math.isnan(x)]
         carried = list(carried_trs[i]) if carried_trs else []
-        s.trs.extend((carried + today)[-ATR_BARS:])
-        s.tr_sum = sum(s.trs)
+        carry_trs(s, carried + today)
         s.minute_volumes = volumes[i]
         states.append(s)
     return states

@@ -19,12 +19,16 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
+import numpy as np
+import numpy.typing as npt
+
 NAN = math.nan
 SESSION_MINUTES = 390
 OPENING_RANGES = (5, 15, 30)
 ATR_BARS = 14
 HISTORY_SESSIONS = 10
 MINUTE_MS = 60_000
+Volumes = list[float] | npt.NDArray[np.float64]  # per minute of the session; the rescan hands out array rows
 _ET = ZoneInfo("America/New_York")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -60,7 +64,7 @@ class History:
     prior_high: float = NAN
     prior_low: float = NAN
     prior_close: float = NAN
-    sessions: deque[list[float]] = field(default_factory=lambda: deque(maxlen=HISTORY_SESSIONS))
+    sessions: deque[Volumes] = field(default_factory=lambda: deque(maxlen=HISTORY_SESSIONS))
     dollars: deque[float] = field(default_factory=lambda: deque(maxlen=HISTORY_SESSIONS))
     minute_avg: list[float] = field(default_factory=list)  # mean volume of minute i over the kept sessions
     cum_avg: list[float] = field(default_factory=list)  # mean cumulative volume up to minute i
@@ -70,14 +74,14 @@ class History:
         """Mean regular-session dollar volume of the kept sessions (NaN before the first)."""
         return sum(self.dollars) / len(self.dollars) if self.dollars else NAN
 
-    def add_session(self, high: float, low: float, close: float, minute_volumes: list[float],
+    def add_session(self, high: float, low: float, close: float, minute_volumes: Volumes,
                     dollar_volume: float) -> None:
         """Roll one finished session in (O(390 x sessions): once per symbol per day)."""
         self.prior_high, self.prior_low, self.prior_close = high, low, close
         self.sessions.append(minute_volumes)
         self.dollars.append(dollar_volume)
         count = len(self.sessions)
-        self.minute_avg = [sum(s[i] for s in self.sessions) / count for i in range(SESSION_MINUTES)]
+        self.minute_avg = [float(sum(s[i] for s in self.sessions)) / count for i in range(SESSION_MINUTES)]
         running, self.cum_avg = 0.0, []
         for value in self.minute_avg:
             running += value
@@ -121,16 +125,13 @@ class SessionState:
     range_low: list[float] = field(default_factory=lambda: [NAN] * len(OPENING_RANGES))
     trs: deque[float] = field(default_factory=lambda: deque(maxlen=ATR_BARS))
     tr_sum: float = 0.0
-    minute_volumes: list[float] = field(default_factory=lambda: [0.0] * SESSION_MINUTES)
+    atr: float = NAN  # mean of `trs`, kept current by every fold (the setups read it a dozen times a bar)
+    minute_volumes: Volumes = field(default_factory=lambda: [0.0] * SESSION_MINUTES)
 
     @property
     def end_ms(self) -> int:
         """When the last folded bar closed (epoch ms)."""
         return self.open_ms + (self.minute + 1) * MINUTE_MS
-
-    @property
-    def atr(self) -> float:
-        return self.tr_sum / len(self.trs) if self.trs else NAN
 
     @property
     def rvol(self) -> float:
@@ -163,11 +164,11 @@ class SessionState:
         """Start a new session; the finished one (if any) goes into the history."""
         if self.bars:
             self.history.add_session(self.hod, self.lod, self.close, self.minute_volumes, self.cum_pv)
-        carried_trs, carried_sum = self.trs, self.tr_sum
+        carried = self.trs, self.tr_sum, self.atr
         fresh = SessionState(self.symbol, self.history, day, session_open_ms(day))
         for name in SessionState.__slots__:
             setattr(self, name, getattr(fresh, name))
-        self.trs, self.tr_sum = carried_trs, carried_sum  # minute ATR carries over the overnight break
+        self.trs, self.tr_sum, self.atr = carried  # minute ATR carries over the overnight break
 
     def _fold(self, bar: MinuteBar, index: int) -> None:
         _, o, h, lo, c, v = bar
@@ -177,6 +178,7 @@ class SessionState:
             self.tr_sum -= self.trs[0]
         self.trs.append(true_range)
         self.tr_sum += true_range
+        self.atr = self.tr_sum / len(self.trs)
         self.prev_high, self.prev_low, self.prev_close = self.high, self.low, self.close
         self.prev_vwap, self.prev_hod, self.prev_lod = self.vwap, self.hod, self.lod
         if first:
@@ -198,6 +200,13 @@ class SessionState:
                 self.or_high[k], self.or_low[k] = self.range_high[k], self.range_low[k]
         self.minute = index
         self.bars += 1
+
+
+def carry_trs(state: SessionState, trs: Iterable[float]) -> None:
+    """Seed the ATR with true ranges from before this state's first bar (the last ATR_BARS are kept)."""
+    state.trs.extend(trs)
+    state.tr_sum = sum(state.trs)
+    state.atr = state.tr_sum / len(state.trs) if state.trs else NAN
 
 
 def warm_up(symbol: str, bars: Iterable[MinuteBar]) -> SessionState:
