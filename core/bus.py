@@ -37,6 +37,7 @@ log = structlog.get_logger(__name__)
 DEFAULT_PREFIX: Final = "tradeassist:events:"
 DEFAULT_MAXLEN: Final[Mapping[EventType, int]] = {
     "price": 1_000, "risk": 10_000, "alert": 10_000, "positions": 10_000, "orders": 10_000, "status": 10_000,
+    "picks": 10_000,
 }
 SUPPORTED_SCHEMES: Final = ("memory://", "redis://", "rediss://")
 

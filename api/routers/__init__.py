@@ -2,10 +2,11 @@
 
 from fastapi import APIRouter
 
-from api.routers import alerts, broker, coach, diag, journal, market, plan, risk, settings, stream
+from api.routers import alerts, broker, coach, diag, journal, market, picks, plan, risk, settings, stream
 
 ROUTERS: list[APIRouter] = [diag.public, diag.private, settings.router, journal.router, market.router, stream.router]
 ROUTERS += [plan.router, risk.router]
 ROUTERS += [coach.router]
 ROUTERS += [broker.router, broker.stream_router]
 ROUTERS += [alerts.router]
+ROUTERS += [picks.router]

@@ -39,13 +39,19 @@ class PriceEvent(msgspec.Struct, frozen=True, tag="price", tag_field="type"):
     as_of: str | None = None
 
 
+class PicksEvent(msgspec.Struct, frozen=True, tag="picks", tag_field="type"):
+    """Picks that changed (new, re-scored, triggered, invalidated, expired), each a full pick."""
+
+    items: list[dict[str, Any]]
+
+
 class StatusEvent(msgspec.Struct, frozen=True, tag="status", tag_field="type"):
     integrations: dict[str, Any]
 
 
-Event = RiskEvent | AlertEvent | PositionsEvent | OrdersEvent | PriceEvent | StatusEvent
-EventType = Literal["risk", "alert", "positions", "orders", "price", "status"]
-EVENT_TYPES: tuple[EventType, ...] = ("risk", "alert", "positions", "orders", "price", "status")
+Event = RiskEvent | AlertEvent | PositionsEvent | OrdersEvent | PriceEvent | StatusEvent | PicksEvent
+EventType = Literal["risk", "alert", "positions", "orders", "price", "status", "picks"]
+EVENT_TYPES: tuple[EventType, ...] = ("risk", "alert", "positions", "orders", "price", "status", "picks")
 
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(Event)

@@ -56,15 +56,30 @@ class Scanner:
                     changed.append(pick)
         return self._evaluate(state, changed)
 
-    def on_trade(self, symbol: str, price: float, ts_ms: int) -> list[Pick]:
-        """A trade between bar closes: picks trigger or invalidate on the tape, not at the next close."""
+    def on_tape(self, symbol: str, high: float, low: float, last: float, ts_ms: int) -> list[Pick]:
+        """Trades between bar closes (their high, low and last): picks trigger or invalidate on the tape, not at
+        the next close."""
         picks = self.active.get(symbol)
         if not picks:
             return []
-        changed = [pick for pick in picks.values() if on_range(pick, price, price, ts_ms)]
+        changed = [pick for pick in picks.values() if on_range(pick, high, low, ts_ms)]
         for pick in changed:
-            pick.last = price
+            pick.last = last
         self._retire(symbol, changed)
+        return changed
+
+    def sweep(self, now_ms: int) -> list[Pick]:
+        """By the clock: picks whose window or session is over close even when no trade comes (after hours)."""
+        changed = []
+        for symbol, picks in self.active.items():
+            due = [p for p in picks.values() if p.expires_ms <= now_ms or p.session_end_ms <= now_ms]
+            for pick in due:
+                if pick.session_end_ms <= now_ms:
+                    end_session(pick, now_ms)
+                else:
+                    on_range(pick, pick.last, pick.last, now_ms)
+            self._retire(symbol, due)
+            changed += due
         return changed
 
     def load(self, states: Iterable[SessionState]) -> list[Pick]:

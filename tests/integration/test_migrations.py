@@ -18,7 +18,7 @@ from core.settings import Settings
 from tests.conftest import API_KEY
 
 TABLES = {"app_settings", "journal_entries", "alerts", "alert_triggers", "alert_deliveries", "order_intents",
-          "orders", "coach_conversations", "coach_messages"}
+          "orders", "coach_conversations", "coach_messages", "picks"}
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -24,9 +24,11 @@ def test_an_orb_pick_forms_triggers_on_a_trade_and_is_stopped_on_the_next() -> N
         changed = scanner.on_bar("AAA", bar)
     orb = next(p for p in changed if p.setup == "orb5")
     assert (orb.status, orb.trigger, orb.stop) == (PickStatus.FORMING, 101, 99)
-    assert orb not in scanner.on_trade("AAA", 100.95, orb.as_of_ms + 1)
-    assert orb in scanner.on_trade("AAA", 101.02, orb.as_of_ms + 2) and orb.status is PickStatus.TRIGGERED
-    assert orb in scanner.on_trade("AAA", 98.9, orb.as_of_ms + 3) and orb.status is PickStatus.INVALIDATED
+    assert orb not in scanner.on_tape("AAA", 100.95, 100.95, 100.95, orb.as_of_ms + 1)
+    assert orb in scanner.on_tape("AAA", 101.02, 101.02, 101.02, orb.as_of_ms + 2)
+    assert orb.status is PickStatus.TRIGGERED
+    assert orb in scanner.on_tape("AAA", 98.9, 98.9, 98.9, orb.as_of_ms + 3)
+    assert orb.status is PickStatus.INVALIDATED
     assert scanner.get(orb.id) is orb and orb not in scanner.ranked(limit=50)
     assert orb in scanner.ranked(limit=50, statuses=frozenset(PickStatus))
 
@@ -69,3 +71,14 @@ def test_ranked_filters_by_setup_and_symbol() -> None:
     assert {p.symbol for p in scanner.ranked(limit=50, symbol="BBB")} == {"BBB"}
     assert {p.setup for p in scanner.ranked(limit=50, setup="orb5")} == {"orb5"}
     assert len(scanner.ranked(limit=1)) == 1
+
+
+def test_the_clock_expires_a_forming_pick_after_its_window_without_any_trade() -> None:
+    scanner = _scanner()
+    for bar in minute_bars(RANGE):
+        scanner.on_bar("AAA", bar)
+    orb = next(p for p in scanner.ranked(limit=50) if p.setup == "orb5")
+    assert orb not in scanner.sweep(orb.expires_ms - 1)
+    assert orb in scanner.sweep(orb.expires_ms) and orb.status is PickStatus.EXPIRED
+    everything = scanner.sweep(orb.session_end_ms)
+    assert scanner.ranked(limit=50) == [] and all(p.status is PickStatus.EXPIRED for p in everything)

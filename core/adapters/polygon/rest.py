@@ -32,6 +32,7 @@ from core.domain.market import (
     Trade,
     utc_from_epoch,
 )
+from core.domain.picks_universe import SnapshotRow
 from core.errors import CoreError, ExternalPermanent, ExternalTransient, IntegrationDisabled, Invalid, NotFound
 
 log = structlog.get_logger("polygon.rest")
@@ -229,6 +230,14 @@ class PolygonMarketData:
         body = await self._get(f"/v2/snapshot/locale/us/markets/stocks/{direction}")
         return [_snapshot_quote(_dict(t)) for t in body.get("tickers") or []]
 
+    async def mover_rows(self, source: Literal["gainers", "losers", "all"]) -> list[SnapshotRow]:
+        """Snapshot rows with volumes for the picks universe: gainers, losers, or the full market
+        (`/v2/snapshot/locale/us/markets/stocks/tickers` without `tickers`). A plan without snapshots answers
+        403, raised as ExternalPermanent."""
+        path = "/v2/snapshot/locale/us/markets/stocks/" + ("tickers" if source == "all" else source)
+        body = await self._get(path, {"include_otc": "false"} if source == "all" else None)
+        return [_snapshot_row(_dict(t)) for t in body.get("tickers") or []]
+
     async def last_trade(self, symbol: str) -> Trade:
         body = await self._get(f"/v2/last/trade/{_path(symbol)}")
         result = _dict(body.get("results"))
@@ -330,6 +339,13 @@ def _snapshot_quote(ticker: dict[str, Any]) -> Quote:
                  ask=_nonzero(nbbo.get("P")), bid_size=_int(nbbo.get("s")), ask_size=_int(nbbo.get("S")),
                  prev_close=_nonzero(_dict(ticker.get("prevDay")).get("c")),
                  ts=_ts_ns(ticker.get("updated")) or _ts_ns(trade.get("t")), source="polygon:snapshot")
+
+
+def _snapshot_row(ticker: dict[str, Any]) -> SnapshotRow:
+    quote_ = _snapshot_quote(ticker)
+    day, prev = _dict(ticker.get("day")), _dict(ticker.get("prevDay"))
+    return SnapshotRow(symbol=quote_.symbol, last=quote_.last, change_pct=_dec(ticker.get("todaysChangePerc")),
+                       day_volume=_dec(day.get("v")), prev_volume=_dec(prev.get("v")), prev_vwap=_dec(prev.get("vw")))
 
 
 def _news_item(item: dict[str, Any]) -> dict[str, Any]:

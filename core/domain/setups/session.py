@@ -31,6 +31,7 @@ MINUTE_MS = 60_000
 Volumes = list[float] | npt.NDArray[np.float64]  # per minute of the session; the rescan hands out array rows
 _ET = ZoneInfo("America/New_York")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH_DATE = _EPOCH.date()
 
 
 class MinuteBar(NamedTuple):
@@ -44,17 +45,18 @@ class MinuteBar(NamedTuple):
     volume: float
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=4096)
 def session_open_ms(day: date) -> int:
     """09:30 New York on `day`, as epoch ms (DST handled by zoneinfo)."""
     return (datetime.combine(day, time(9, 30), _ET) - _EPOCH) // timedelta(milliseconds=1)
 
 
 def session_of(start_ms: int) -> tuple[date, int] | None:
-    """(New York date, minute index 0-389) of a bar in regular hours; None outside them."""
-    local = (_EPOCH + timedelta(milliseconds=start_ms)).astimezone(_ET)
-    index = (start_ms - session_open_ms(local.date())) // MINUTE_MS
-    return (local.date(), index) if 0 <= index < SESSION_MINUTES else None
+    """(New York date, minute index 0-389) of a bar in regular hours; None outside them. Regular hours
+    (13:30-21:00 UTC at the latest) never cross UTC midnight, so the UTC date is the New York date."""
+    day = _EPOCH_DATE + timedelta(days=start_ms // 86_400_000)
+    index = (start_ms - session_open_ms(day)) // MINUTE_MS
+    return (day, index) if 0 <= index < SESSION_MINUTES else None
 
 
 @dataclass(slots=True)
