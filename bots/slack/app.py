@@ -41,6 +41,7 @@ from starlette.responses import JSONResponse, Response
 
 from bots.slack import blocks as bk
 from bots.slack.blocks_coach import COACH_ALERT, COACH_ORDER
+from bots.slack.blocks_picks import PICK_ACTION
 from bots.slack.coach import SlackCoach
 from bots.slack.commands import HELP, Reply, SlashCommands, Upload, preview_reply
 from bots.slack.notifier import SlackNotifier
@@ -163,6 +164,14 @@ def build_slack_app(runtime: Runtime, settings: Settings, client: AsyncWebClient
 
     _command_listeners(app, runtime, commands, SlackCoach(runtime, app.client))
     _order_listeners(app, runtime, commands)
+
+    @app.action(re.compile(f"^{PICK_ACTION}:(alert|take|why)$"))
+    async def pick(ack: Callable[..., Awaitable[Any]], body: dict[str, Any], action: dict[str, Any],
+                   respond: Respond) -> None:
+        await ack()
+        verb = str(action.get("action_id") or "").split(":", 1)[1]
+        await _answer(respond, commands.pick_action(actor_of(body), verb, str(action.get("value") or "")))
+
     return app
 
 

@@ -13,9 +13,10 @@ from typing import Any, Literal
 import orjson
 
 from bots.slack import blocks as bk
-from bots.slack import blocks_plan
+from bots.slack import blocks_picks, blocks_plan
 from core.domain.journal import JournalDraft, JournalQuery
 from core.domain.order_input import parse_order
+from core.domain.setups.rules import SETUPS
 from core.errors import Forbidden, Invalid
 from core.runtime import Runtime
 from core.services.orders import ProposeResult
@@ -29,8 +30,10 @@ HELP = ("Usage: `/ta quote SPY` · `/ta watch add|remove SYM` · `/ta watch list
         "[day|gtc]` · `/ta positions` · `/ta orders` · `/ta plan SYM long|short ENTRY STOP [T1 T2 T3]` · "
         "`/ta size SYM ENTRY STOP [RISK%]` · `/ta coach QUESTION` (answers in a thread) · "
         "`/ta journal add TEXT [#tag] [$SYM]` · `/ta journal list [SYM]` · `/ta journal export` · "
-        "`/ta settings` · `/ta settings set KEY VALUE` (traders only)")
+        "`/ta picks [N] [SETUP|SYM]` · `/ta settings` · `/ta settings set KEY VALUE` (traders only)")
 NOT_TRADER = "Only the users listed in TRADERS can change settings (ask an admin to add `{actor}`); nothing changed."
+NOT_TRADER_ACTION = ("Only the users listed in TRADERS can act on a pick (ask an admin to add `{actor}`); nothing was "
+                     "done.")
 SNOOZE_MINUTES = 30
 ORDER_TYPES = {"market", "limit", "stop"}
 DURATIONS = {"day", "gtc", "pre", "post"}
@@ -252,6 +255,31 @@ class SlashCommands:
             value = value[part]
         return Reply(bk.text_blocks(f"Setting `{key}` is now `{bk.escape(orjson.dumps(value).decode())}`."),
                      "Setting changed")
+
+    async def do_picks(self, actor: str, args: list[str]) -> Reply:
+        """`/ta picks [N] [SETUP|SYM]`: public market data, anyone may read it."""
+        limit, setup, symbol = 5, None, None
+        for word in args:
+            if word.isdigit():
+                limit = int(word)
+            elif word.lower() in SETUPS:
+                setup = word.lower()
+            else:
+                symbol = word.upper()
+        page = await self.rt.picks.top(limit=min(limit, blocks_picks.MAX_CARDS), setup=setup, symbol=symbol)
+        return Reply([blocks_picks.picks_blocks(page.items, page.universe)], f"Top picks ({len(page.items)})")
+
+    async def pick_action(self, actor: str, verb: str, pick_id: str) -> Reply:
+        """A pick card's button: alert and take need a trader; explain is a coach turn about the pick."""
+        if verb in ("alert", "take") and actor not in self.rt.settings.traders:
+            raise Forbidden(NOT_TRADER_ACTION.format(actor=actor))
+        if verb == "take":
+            return preview_reply(await self.rt.picks.take(pick_id, actor=actor))
+        if verb == "alert":
+            alert = await self.rt.picks.alert(pick_id, actor=actor)
+            return Reply(bk.lines_blocks("Alert created", [bk.alert_line(alert)], ""), "Alert created")
+        reply = (await self.rt.picks.explain(pick_id, actor=actor)).to_dict()
+        return Reply(bk.text_blocks(str(reply.get("content") or "(no answer)")), "Coach on this pick")
 
     # -- button clicks (same shape: one proposal, answered with the order preview) ----------------------------
 

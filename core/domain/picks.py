@@ -10,7 +10,7 @@ reached 1R before the stop (a bar that spans both counts as the stop first), and
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -426,3 +426,18 @@ def scorecard(rows: Iterable[Scored]) -> list[SetupStats]:
             round(sum(r.mfe_r for r in scored) / n, 3) if n else None,
             round(sum(r.mae_r for r in scored) / n, 3) if n else None))
     return stats
+
+
+def card_text(item: Mapping[str, Any]) -> tuple[str, str]:
+    """A pick (its JSON shape) as a chat card: a title and a few lines, the same on Discord and Slack."""
+    title = (f"{item['symbol']} · {item['setup_label']} {item['direction']} · {item['status']} · "
+             f"confidence {item['confidence']['score']:.2f}")
+    targets = ", ".join(f"{t} ({r:g}R)" for t, r in zip(item["targets"], item["r_multiples"], strict=False))
+    size = item.get("size")
+    sized = (f"{size['quantity']} sh, 1R ${size['one_r_dollars']} (limited by {size['limited_by'].replace('_', ' ')})"
+             if size else (item.get("size_note") or "not sized"))
+    factors = "; ".join(f"{f['name'].replace('_', ' ')} {f['value']:.2f}" for f in item["confidence"]["factors"])
+    lines = [f"Trigger {item['trigger']} · stop {item['stop']} ({item['stop_basis']}) · targets {targets}",
+             f"Size: {sized}", f"Why: {item['why']}", f"Factors: {factors}",
+             f"As of {item['as_of']} ({item['freshness_s']:.0f}s ago), expires {item['expires_at']}"]
+    return title, "\n".join(lines)

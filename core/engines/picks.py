@@ -37,9 +37,12 @@ from core.services.settings import SettingsService, Tunables
 
 log = structlog.get_logger("engine.picks")
 
-HISTORY_DAYS = 10
-WARM_CONCURRENCY = 8
+HISTORY_DAYS = 8  # calendar days: five or more sessions for the volume pace
+WARM_CONCURRENCY = 4
 TAPE_CAP = 256
+# The first universe load (thousands of REST bars per symbol) waits for the rest of start-up (the alert engine
+# and its poller take their first look at the market first).
+START_DELAY_SEC = 2.0
 SNAPSHOT_UPGRADE = ("the Polygon plan has no stock snapshots ({why}): scanning the watchlist only; a plan with "
                     "snapshots adds the day's movers")
 
@@ -86,6 +89,10 @@ def split_sessions(bars: Iterable[MinuteBar], today: date) -> tuple[History, lis
     return history, trs[-ATR_BARS:], days.get(today, [])
 
 
+def _sessions(bars: Sequence[Bar], today: date) -> tuple[History, list[float], list[MinuteBar]]:
+    return split_sessions((_minute(b) for b in bars), today)
+
+
 class PicksEngine:
     def __init__(self, stream: StreamEngine, source: UniverseSource | None, bus: EventBus,
                  settings: SettingsService, store: Store, *,
@@ -93,11 +100,11 @@ class PicksEngine:
                  watch: Callable[[set[str]], Awaitable[None]] | None = None,
                  extra_factors: ExtraFactors | None = None,
                  clock: Callable[[], int] | None = None, universe_sec: float = 60.0,
-                 write_sec: float = 0.5) -> None:
+                 write_sec: float = 0.5, start_delay_sec: float = START_DELAY_SEC) -> None:
         self.stream, self.source, self.bus, self.settings, self.store = stream, source, bus, settings, store
         self.clock = clock or (lambda: int(time.time() * 1000))
         self._risk_state, self._watch, self._extra = risk_state, watch, extra_factors
-        self.universe_sec, self.write_sec = universe_sec, write_sec
+        self.universe_sec, self.write_sec, self.start_delay_sec = universe_sec, write_sec, start_delay_sec
         self.scanner = Scanner(new_id, self._context)
         self.universe = Universe((), "watchlist", "the picks engine has not loaded its universe yet")
         self._folded: dict[str, int] = {}
@@ -145,6 +152,7 @@ class PicksEngine:
     # -- universe ------------------------------------------------------------------------------------------------
 
     async def _universe_loop(self) -> None:
+        await asyncio.sleep(self.start_delay_sec)
         while True:
             try:
                 await self.refresh_universe()
@@ -191,9 +199,9 @@ class PicksEngine:
         today = datetime.fromtimestamp(self.clock() / 1000, UTC).date()
         slots = asyncio.Semaphore(WARM_CONCURRENCY)
 
-        async def fetch(symbol: str) -> tuple[str, list[MinuteBar]]:
+        async def fetch(symbol: str) -> tuple[str, History, list[float], list[MinuteBar]]:
             if self.source is None:
-                return symbol, []
+                return symbol, History(), [], []
             try:
                 async with slots:
                     bars = await self.source.bars(symbol, multiplier=1, timespan="minute",
@@ -201,11 +209,11 @@ class PicksEngine:
                                                   limit=50_000, sort="asc")
             except CoreError as exc:
                 log.warning("picks.history_failed", symbol=symbol, error=exc.message)
-                return symbol, []
-            return symbol, [_minute(b) for b in bars]
+                return symbol, History(), [], []
+            # thousands of bars per symbol: converted off the event loop, which the alert engine shares
+            return symbol, *(await asyncio.to_thread(_sessions, bars, today))
 
-        fetched = await asyncio.gather(*(fetch(s) for s in symbols))
-        parts = [(symbol, *split_sessions(bars, today)) for symbol, bars in fetched]
+        parts = await asyncio.gather(*(fetch(s) for s in symbols))
         for symbol, history, trs, _ in parts:
             self._folded[symbol] = 0
             state = self.scanner.state(symbol)

@@ -11,6 +11,7 @@ from bots.discord.cogs.coach import CoachCog
 from bots.discord.cogs.journal import JournalCog
 from bots.discord.cogs.market import MarketCog, WatchCog
 from bots.discord.cogs.orders import OrdersCog
+from bots.discord.cogs.picks import PicksCog
 from bots.discord.cogs.plans import PlansCog
 from bots.discord.cogs.positions import PositionsCog
 from bots.discord.cogs.risk import RiskCog
@@ -22,4 +23,4 @@ if TYPE_CHECKING:
 
 def build_cogs(bot: TradeBot) -> list[commands.Cog]:
     return [MarketCog(bot), WatchCog(bot), AlertsCog(bot), RiskCog(bot), OrdersCog(bot), CoachCog(bot),
-            PositionsCog(bot), JournalCog(bot), PlansCog(bot), SettingsCog(bot)]
+            PositionsCog(bot), JournalCog(bot), PlansCog(bot), SettingsCog(bot), PicksCog(bot)]
