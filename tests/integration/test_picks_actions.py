@@ -18,7 +18,7 @@ from core.domain.setups.session import MINUTE_MS, session_open_ms
 from core.engines.picks import PicksEngine
 from core.settings import Settings
 from tests.conftest import serving
-from tests.doubles.llm import OpenAIDouble, answer
+from tests.doubles.llm import OpenAIDouble, answer, call, tool_calls
 from tests.doubles.polygon import PolygonDouble
 from tests.doubles.tradier import TradierDouble
 from tests.integration.orders_helpers import broker_settings, place_posts, unthrottled
@@ -106,3 +106,17 @@ async def test_explain_gives_the_coach_the_pick_as_a_tool_result(
     tool = next(m for m in messages if m["role"] == "tool")
     assert json.loads(tool["content"])["data"]["picks"][0]["id"] == pick_id
     assert any(m["role"] == "assistant" and m.get("tool_calls") for m in messages)
+
+
+async def test_the_coach_picks_tool_returns_real_picks(picks_app: tuple[httpx.AsyncClient, Any],
+                                                        openai: OpenAIDouble) -> None:
+    http, runtime = picks_app
+    pick_id = await _orb_pick(runtime.picks_engine)
+    openai.push(tool_calls(call("picks", {"limit": 20})), answer("The top pick is an opening-range breakout."))
+    response = await http.post("/api/v1/coach/chat", json={"message": "What are the best setups right now?"})
+    assert response.status_code == 200, response.text
+    tool = next(m for m in openai.requests[-1].body["messages"] if m["role"] == "tool")
+    data = json.loads(tool["content"])["data"]
+    assert "error" not in data
+    assert pick_id in {p["id"] for p in data["picks"]}
+    assert all({"trigger", "stop", "confidence", "size"} <= set(p) for p in data["picks"])
