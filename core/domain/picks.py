@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -23,6 +22,7 @@ from core.domain.setups.rules import LABELS, Direction, Signal
 from core.domain.setups.session import SessionState
 
 R_TARGETS = (1.0, 2.0)
+SIZE_ON_READ = "sized when read (GET /api/v1/picks): the size follows the account"
 ATR_EXTENDED = 1.0  # a triggered pick this many ATRs past its trigger is a chase: distance factor 0
 ATR_FAR = 1.5  # a forming pick this many ATRs from its trigger is far off: distance factor 0
 
@@ -47,16 +47,6 @@ def price_text(value: float) -> str:
 
 def iso_ms(value: int | None) -> str | None:
     return None if value is None else datetime.fromtimestamp(value / 1000, UTC).isoformat(timespec="seconds")
-
-
-@dataclass(frozen=True, slots=True)
-class PickSize:
-    """From the sizing service: quantity, dollars at risk for 1R, and the limit that bound the quantity."""
-
-    quantity: int
-    one_r: Decimal
-    limited_by: str
-    summary: str
 
 
 @dataclass(slots=True, eq=False)
@@ -88,9 +78,6 @@ class Pick:
     result_r: float | None = None
     version: int = 0
     stale: bool = True
-    size: PickSize | None = None
-    size_note: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def risk(self) -> float:
@@ -109,18 +96,16 @@ class Pick:
         return tuple(round(abs(t - self.trigger) / risk, 2) for t in self.targets)
 
     def to_dict(self, now_ms: int | None = None) -> dict[str, Any]:
-        """JSON-ready: prices as strings, times ISO-8601; `freshness` is the seconds since `as_of`."""
+        """JSON-ready: prices as strings, times ISO-8601; `freshness` is the seconds since `as_of`. `size` is
+        filled in by the picks service when a pick is read (it depends on the account, not on the pick)."""
         now = now_ms if now_ms is not None else int(datetime.now(UTC).timestamp() * 1000)
-        size = None if self.size is None else {
-            "quantity": self.size.quantity, "one_r_dollars": str(self.size.one_r),
-            "limited_by": self.size.limited_by, "summary": self.size.summary}
         return {
             "id": self.id, "symbol": self.symbol, "setup": self.setup,
             "setup_label": LABELS.get(self.setup, self.setup),
             "direction": self.direction.value, "trigger": price_text(self.trigger), "stop": price_text(self.stop),
             "stop_basis": self.stop_basis, "invalidation": self.invalidation,
             "targets": [price_text(t) for t in self.targets], "r_multiples": list(self.r_multiples()),
-            "size": size, "size_note": self.size_note, "confidence": self.confidence.to_dict(), "why": self.why,
+            "size": None, "size_note": SIZE_ON_READ, "confidence": self.confidence.to_dict(), "why": self.why,
             "status": self.status.value, "reason": self.reason, "last": price_text(self.last),
             "as_of": iso_ms(self.as_of_ms), "freshness_s": round(max(0, now - self.as_of_ms) / 1000, 1),
             "created_at": iso_ms(self.created_ms), "expires_at": iso_ms(self.expires_ms),

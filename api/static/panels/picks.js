@@ -117,7 +117,10 @@ registerPanel({
     }
 
     on("picks", (event) => {
-      for (const pick of event.items || []) picks.set(pick.id, pick);
+      for (const pick of event.items || []) {
+        const known = picks.get(pick.id);  // events carry no size (it follows the account): keep the read one
+        picks.set(pick.id, known?.size ? { ...pick, size: known.size, size_note: known.size_note } : pick);
+      }
       render();
     });
     load();
