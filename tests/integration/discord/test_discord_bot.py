@@ -59,7 +59,7 @@ async def test_sync_puts_every_command_to_the_configured_guild(bot: TradeBot, ap
     assert not api.find("PUT", rf"^/applications/{APP_ID}/commands$")  # never a global sync
     commands = {c["name"]: c for c in puts[0].json}
     assert set(commands) == {"quote", "status", "watch", "alert", "risk", "order", "coach", "positions", "orders",
-                             "journal", "plan", "size", "settings"} == set(synced[GUILD_ID])
+                             "journal", "plan", "size", "settings", "picks"} == set(synced[GUILD_ID])
     assert {o["name"] for o in commands["journal"]["options"]} == {"add", "list", "export"}
     assert {o["name"] for o in commands["watch"]["options"]} == {"add", "remove", "list"}
     assert {o["name"] for o in commands["alert"]["options"]} == {"add", "list", "remove", "snooze"}
