@@ -65,7 +65,7 @@ class PicksService:
     # -- storage (the engine's writer) -------------------------------------------------------------------------
 
     async def store(self, picks: Sequence[Pick]) -> None:
-        rows = [_row(p) for p in picks]
+        rows = [pick_row(p) for p in picks]
         async with self.db.uow() as session:
             await PicksRepository(session).upsert(rows)
 
@@ -192,7 +192,8 @@ def _iso_dt(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value)
 
 
-def _row(pick: Pick) -> dict[str, Any]:
+def pick_row(pick: Pick) -> dict[str, Any]:
+    """The `picks` row of a pick: its JSON (what the API shows) plus the columns the list and scorecard query."""
     body = pick.to_dict(pick.as_of_ms)
     return {"id": pick.id, "symbol": pick.symbol, "setup": pick.setup, "direction": pick.direction.value,
             "status": pick.status.value, "session": pick.session, "score": pick.confidence.score, "payload": body,

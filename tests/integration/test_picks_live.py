@@ -101,7 +101,7 @@ async def test_a_plan_without_snapshots_scans_the_watchlist_only_and_says_so(
         await asyncio.wait_for(engine.ready.wait(), 10)
         body = (await http.get("/api/v1/picks")).json()
         assert body["universe"]["symbols"] == ["AAPL", "MSFT"] and body["universe"]["source"] == "watchlist"
-        assert "no stock snapshots" in body["universe"]["reason"] and "NOT_AUTHORIZED" not in body["universe"]
+        assert "no stock snapshots" in body["universe"]["reason"] and "not entitled" in body["universe"]["reason"]
         assert body["items"] == []
 
 

@@ -9,7 +9,7 @@ from core.db.repositories import PicksRepository
 from core.db.session import Database
 from core.domain.picks import Context, Pick, on_range
 from core.domain.picks_scanner import Scanner
-from core.services.picks import _row
+from core.services.picks import pick_row
 from tests.unit.picks_series import minute_bars
 from tests.unit.test_setups import RANGE
 
@@ -26,12 +26,12 @@ async def test_upsert_list_and_score(db: Database) -> None:
     picks = _picks()
     orb = next(p for p in picks if p.setup == "orb5")
     async with db.uow() as session:
-        await PicksRepository(session).upsert([_row(p) for p in picks])
-    old = _row(orb)
+        await PicksRepository(session).upsert([pick_row(p) for p in picks])
+    old = pick_row(orb)
     on_range(orb, 101.5, 101.5, orb.as_of_ms + 1)
     on_range(orb, 98.0, 98.0, orb.as_of_ms + 2)
     async with db.uow() as session:
-        await PicksRepository(session).upsert([_row(orb)])
+        await PicksRepository(session).upsert([pick_row(orb)])
         await PicksRepository(session).upsert([old])  # an older version never overwrites a newer one
     async with db.read() as session:
         repo = PicksRepository(session)
