@@ -137,3 +137,23 @@ class HedgeResponse(BaseModel):
     risk: dict[str, Any]
     token: str | None
     mode: str
+
+
+class OptionPickModel(BaseModel):
+    """A live stock pick and its best contract; `candidate` is null with `note` saying why when none fits."""
+
+    pick_id: str
+    symbol: str
+    setup: str
+    direction: str
+    trigger: str
+    stop: str
+    targets: list[str]
+    status: str
+    candidate: CandidateModel | None
+    note: str | None
+
+
+class OptionPicksResponse(BaseModel):
+    items: list[OptionPickModel]
+    as_of: str

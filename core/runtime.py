@@ -25,15 +25,17 @@ from core.adapters.tradier.broker import TradierBroker
 from core.bus import create_bus
 from core.db.migrate import upgrade_to_head
 from core.db.session import Database
+from core.domain.risk import RiskState
 from core.engines.alert_events import RiskCacheContext
 from core.engines.alerts import AlertEngine
 from core.engines.delivery import BusNotifier, DeliveryEngine
 from core.engines.heartbeat import run_heartbeat, unknown_risk_state
 from core.engines.news import NewsEngine
 from core.engines.orders import OrderTracker
+from core.engines.picks import PicksEngine
 from core.engines.risk import RiskEngine
 from core.engines.stream import StreamEngine
-from core.errors import IntegrationDisabled
+from core.errors import CoreError, IntegrationDisabled
 from core.ports import EventBus
 from core.services.alerts import AlertService
 from core.services.coach import CoachConfig, CoachService
@@ -46,6 +48,7 @@ from core.services.option_hedge import OptionHedges
 from core.services.options import OptionsService
 from core.services.order_tokens import TokenSigner, load_secret
 from core.services.orders import OrderService
+from core.services.picks import PicksService
 from core.services.plans import PlanService
 from core.services.position_orders import PositionOrders
 from core.services.risk import RiskService
@@ -82,6 +85,7 @@ class Runtime:
         self.option_hedges = OptionHedges(self.options, self.orders)
         self.coach, self.coach_disabled = self._build_coach()
         self.alerts, self.alert_engine, self.delivery = self._build_alerts()
+        self.picks, self.picks_engine = self._build_picks()
         self.started = False
 
     async def __aenter__(self) -> Runtime:
@@ -96,6 +100,7 @@ class Runtime:
         await self._start_risk()
         await self._start_orders()
         await self._start_alerts()
+        self._start_picks()
         self.started = True
         log.info("runtime.started", roles=sorted(self.roles))
         return self
@@ -207,9 +212,12 @@ class Runtime:
 
         def services() -> OptionalServices:
             enabled = self.broker is not None
+            market = self.settings.integrations()["market_data"]
             return OptionalServices(
                 risk=self.risk if enabled else None, account=self.broker, orders=self.orders if enabled else None,
-                picks=None, unavailable={"risk": why, "broker": why, "orders": why},
+                picks=self.picks if market.enabled else None,
+                unavailable={"risk": why, "broker": why, "orders": why,
+                             "picks": (f"picks need market data: {market.reason}", market.how_to_enable)},
                 options=self.options if self.options.enabled else None)
 
         tools = CoachTools(market=self.market, settings=self.settings_service, journal=self.journal,
@@ -258,14 +266,46 @@ class Runtime:
             started = await self._start_alert_engine(engine)
         await engine.run(reconcile_sec=None if "api" in self.roles else self.settings.alert_poll_sec)
 
+    def _build_picks(self) -> tuple[PicksService, PicksEngine | None]:
+        """The picks service everywhere; the scanner engine where the market feed runs (the engine role)."""
+        market = self.settings.integrations()["market_data"]
+        service = PicksService(self.db, None, plans=self.plans, risk=self.risk, alerts=self.alerts,
+                               orders=self.orders, coach=lambda: self.coach,
+                               market_disabled=None if market.enabled else market.reason)
+        if "engine" not in self.roles or self._market_data is None:
+            return service, None
+
+        async def risk_state() -> RiskState | None:
+            if not self.risk.enabled:
+                return None
+            try:
+                return (await self.risk.current())[0]
+            except CoreError as exc:
+                log.warning("runtime.picks_risk_unknown", error=exc.message)
+                return None
+
+        async def watch(_symbols: set[str]) -> None:
+            await self.market.watch(self.watched_symbols((await self.settings_service.get()).watchlist))
+
+        engine = PicksEngine(self.market.engine, self._market_data, self.bus, self.settings_service, service.store,
+                             risk_state=risk_state, watch=watch)
+        service.engine = engine
+        return service, engine
+
+    def _start_picks(self) -> None:
+        if self.picks_engine is not None:
+            self.settings_service.on_change(self.picks_engine.tunables_changed())
+            self.spawn(self.picks_engine.run(), name="picks")
+
     @property
     def dashboard_url(self) -> str:
         return f"http://{self.settings.api_host}:{self.settings.api_port}/"
 
     def watched_symbols(self, watchlist: Iterable[str]) -> set[str]:
-        """What the market feed subscribes: the watchlist and every live alert's symbol."""
-        engine = self.alert_engine
-        return set(watchlist) | (engine.symbols() if engine is not None else set())
+        """What the market feed subscribes: the watchlist, every live alert's symbol and the picks universe."""
+        engine, picks = self.alert_engine, getattr(self, "picks_engine", None)
+        return (set(watchlist) | (engine.symbols() if engine is not None else set())
+                | (set(picks.universe.symbols) if picks is not None else set()))
 
     def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str) -> asyncio.Task[Any]:
         task = asyncio.create_task(coro, name=name)
@@ -312,6 +352,8 @@ class Runtime:
                 expected.append("orders")
             if self.alert_engine is not None:
                 expected += ["alerts", "delivery-ws"]
+            if self.picks_engine is not None:
+                expected.append("picks")
         if "api" in self.roles:
             expected.append("ws-hub")
         return expected

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from api.routers import alerts, broker, coach, diag, journal, market, news, options, plan, risk, settings, stream
+from api.routers import alerts, broker, coach, diag, journal, market, news, options, picks, plan, risk, settings, stream
 
 ROUTERS: list[APIRouter] = [diag.public, diag.private, settings.router, journal.router, market.router, stream.router]
 ROUTERS += [plan.router, risk.router]
@@ -11,3 +11,4 @@ ROUTERS += [broker.router, broker.stream_router]
 ROUTERS += [alerts.router]
 ROUTERS += [news.router]
 ROUTERS += [options.router]
+ROUTERS += [picks.router]

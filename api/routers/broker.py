@@ -18,14 +18,13 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.auth import require_api_key
+from api.auth import API_ACTOR, require_api_key
 from api.deps import RuntimeDep
 from api.errors import error_response
 from core.domain.order_input import OrderInput, ReplaceInput, parse_order, parse_replace
 from core.errors import RiskDenied
 from core.services.orders import ConfirmResult, ProposeResult
 
-API_ACTOR = "api"
 MAX_TEXT = 4000
 
 router = APIRouter(prefix="/broker", tags=["broker"], dependencies=[Depends(require_api_key)])

@@ -14,14 +14,14 @@ import msgspec
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.auth import require_api_key
+from api.auth import API_ACTOR, require_api_key
 from api.deps import RuntimeDep
-from api.routers.broker import API_ACTOR
 from api.schemas_options import (
     ChainResponse,
     ExpirationsResponse,
     ExpressResponse,
     HedgeResponse,
+    OptionPicksResponse,
     PriceResponse,
     ScreenResponse,
 )
@@ -29,7 +29,8 @@ from core.domain.access import check_account_read
 from core.domain.market import normalize_symbol
 from core.domain.options_express import ExpressPrefs, StockPlan
 from core.domain.options_types import DEFAULT_RATE, ScreenFilter, around_the_money
-from core.errors import IntegrationDisabled, Invalid, RiskDenied
+from core.errors import CoreError, Invalid, RiskDenied
+from core.runtime import Runtime
 
 router = APIRouter(prefix="/options", tags=["options"], dependencies=[Depends(require_api_key)])
 
@@ -149,8 +150,31 @@ async def post_hedge(body: HedgeRequest, runtime: RuntimeDep) -> Response:
                     status_code=201, media_type="application/json")
 
 
-@router.get("/picks")
-async def get_picks() -> Response:
-    """Option picks are stock picks expressed as contracts; the stock picks do not exist yet."""
-    raise IntegrationDisabled("option_picks", "stock picks are not built yet",
-                              "none yet: express a plan with POST /api/v1/options/express instead")
+@router.get("/picks", response_model=OptionPicksResponse)
+async def get_option_picks(runtime: RuntimeDep, limit: int = Query(5, ge=1, le=10),
+                           dte_max: int = Query(14, ge=0, le=365),
+                           equity: float | None = Query(None, gt=0, description="omit to use the broker's equity"),
+                           ) -> Response:
+    """Today's live stock picks (forming or triggered), each expressed as its best contract, sized for the risk
+    budget like POST /express."""
+    if equity is None:
+        check_account_read(API_ACTOR, runtime.settings.traders, instead="Send equity to size without the account.")
+    page = await runtime.picks.top(limit=limit, sized=False)
+    items = [await _option_pick(runtime, pick, dte_max, equity) for pick in page.items
+             if pick["status"] in ("forming", "triggered")]
+    return _json({"items": items, "as_of": page.as_of})
+
+
+async def _option_pick(runtime: Runtime, pick: dict[str, Any], dte_max: int,
+                       equity: float | None) -> dict[str, Any]:
+    plan = StockPlan(side="long" if pick["direction"] == "long" else "short", entry=float(pick["trigger"]),
+                     stop=float(pick["stop"]), targets=tuple(float(t) for t in pick["targets"]))
+    shown = {key: pick[key] for key in ("symbol", "setup", "direction", "trigger", "stop", "targets", "status")}
+    try:
+        result = await runtime.options.express(pick["symbol"], plan, ExpressPrefs(dte_max=dte_max, candidates=1),
+                                               equity=None if equity is None else str(equity))
+    except CoreError as exc:  # this pick has no contract to show; the others still do
+        return {"pick_id": pick["id"], **shown, "candidate": None, "note": exc.message}
+    best = result.candidates[0] if result.candidates else None
+    return {"pick_id": pick["id"], **shown, "candidate": best,
+            "note": None if best else "; ".join(result.notes)}

@@ -21,6 +21,7 @@ COMMAND_ACTIONS: dict[str, Action] = {
     "earnings": Action.MARKET_READ,
     "options chain": Action.MARKET_READ,
     "options express": Action.ACCOUNT_READ,  # sizes from the broker's equity
+    "picks": Action.MARKET_READ,
     "status": Action.STATUS,
     "plan": Action.CALCULATE,
     "size": Action.CALCULATE,
@@ -80,11 +81,15 @@ class TraderButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"(?
     action: ClassVar[Action]
     ephemeral_thinking: ClassVar[bool] = True  # False: the click updates the message it is on
 
+    def required_action(self) -> Action:
+        """What a click does; a button whose verbs do different things says so per instance."""
+        return self.action
+
     async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
-        if may(interaction, self.action):
+        action = self.required_action()
+        if may(interaction, action):
             return True
-        await interaction.response.send_message(refusal(self.action, discord_actor(interaction.user.id)),
-                                                ephemeral=True)
+        await interaction.response.send_message(refusal(action, discord_actor(interaction.user.id)), ephemeral=True)
         return False
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:

@@ -19,6 +19,7 @@ from slack_bolt import BoltResponse
 
 from bots.slack.blocks import BROKER_CANCEL, CHIP_ACTION, ORDER_CANCEL, ORDER_CONFIRM, POSITION_ACTION
 from bots.slack.blocks_coach import COACH_ALERT, COACH_ORDER
+from bots.slack.blocks_picks import PICK_ACTION
 from bots.slack.order_modal import ORDER_MODAL
 from core.domain.access import Action, is_allowed, refusal
 
@@ -31,7 +32,8 @@ SUBCOMMAND_ACTIONS: dict[str, Action | dict[str, Action]] = {
     "quote": Action.MARKET_READ,
     "news": Action.MARKET_READ,
     "earnings": Action.MARKET_READ,
-    "options": {"*": Action.MARKET_READ, "express": Action.ACCOUNT_READ},  # express sizes from the broker's equity
+    "options": {"*": Action.MARKET_READ, "express": Action.ACCOUNT_READ},
+    "picks": Action.MARKET_READ,  # express sizes from the broker's equity
     "status": Action.STATUS,
     "plan": Action.CALCULATE,
     "size": Action.CALCULATE,
@@ -46,7 +48,7 @@ SUBCOMMAND_ACTIONS: dict[str, Action | dict[str, Action]] = {
     "journal": {"list": Action.JOURNAL_READ, "export": Action.JOURNAL_READ, "add": Action.JOURNAL_WRITE},
     "settings": {"show": Action.SETTINGS_READ, "set": Action.SETTINGS_WRITE},
 }
-# button action ids (exact, or the part before `:`)
+# button action ids: the exact id (`pick:take`), else the family before `:`
 BLOCK_ACTIONS: dict[str, Action] = {
     ORDER_CONFIRM: Action.ORDER_CONFIRM,
     ORDER_CANCEL: Action.ORDER_CANCEL,
@@ -55,6 +57,9 @@ BLOCK_ACTIONS: dict[str, Action] = {
     CHIP_ACTION: Action.ORDER_PROPOSE,  # a chip proposes an order, snoozes or dismisses its alert
     COACH_ORDER: Action.ORDER_PROPOSE,
     COACH_ALERT: Action.ALERT_WRITE,
+    f"{PICK_ACTION}:alert": Action.ALERT_WRITE,
+    f"{PICK_ACTION}:take": Action.ORDER_PROPOSE,
+    f"{PICK_ACTION}:why": Action.COACH,
 }
 VIEW_ACTIONS: dict[str, Action] = {ORDER_MODAL: Action.ORDER_PROPOSE}
 FORM_ERROR_BLOCK = "quantity"  # a block every guarded modal has, to show the refusal under
@@ -88,7 +93,7 @@ def request_action(body: dict[str, Any]) -> tuple[bool, Action | None]:
     if kind == "block_actions":
         actions = body.get("actions") or [{}]
         action_id = str(actions[0].get("action_id") or "")
-        return True, BLOCK_ACTIONS.get(action_id.split(":", 1)[0])
+        return True, BLOCK_ACTIONS.get(action_id, BLOCK_ACTIONS.get(action_id.split(":", 1)[0]))
     if kind == "view_submission":
         return True, VIEW_ACTIONS.get(str((body.get("view") or {}).get("callback_id") or ""))
     return False, None

@@ -45,6 +45,8 @@ from starlette.responses import JSONResponse, Response
 from bots.slack import blocks as bk
 from bots.slack.access import block_action, slack_actor, trader_middleware
 from bots.slack.blocks_coach import COACH_ALERT, COACH_ORDER
+from bots.slack.blocks_picks import PICK_ACTION
+from bots.slack.blocks_picks import VERBS as PICK_VERBS
 from bots.slack.coach import SlackCoach
 from bots.slack.commands import HELP, Reply, SlashCommands, Upload, preview_reply
 from bots.slack.notifier import SlackNotifier
@@ -182,6 +184,16 @@ def build_slack_app(runtime: Runtime, settings: Settings, client: AsyncWebClient
 
     _command_listeners(app, runtime, commands, SlackCoach(runtime, app.client))
     _order_listeners(app, runtime, commands)
+
+    async def pick(ack: Callable[..., Awaitable[Any]], body: dict[str, Any], action: dict[str, Any],
+                   respond: Respond) -> None:
+        await ack()
+        verb = str(action.get("action_id") or "").split(":", 1)[1]
+        await _answer(respond, commands.pick_action(slack_actor(body), verb, str(action.get("value") or "")))
+
+    for verb in PICK_VERBS:
+        app.action(block_action(f"{PICK_ACTION}:{verb}"))(pick)
+
     return app
 
 

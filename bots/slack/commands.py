@@ -13,12 +13,13 @@ from typing import Any, Literal
 import orjson
 
 from bots.slack import blocks as bk
-from bots.slack import blocks_news, blocks_plan
+from bots.slack import blocks_news, blocks_picks, blocks_plan
 from bots.slack.options import options_chain_reply, options_express_reply
 from core.domain.access import check_account_read
 from core.domain.journal import JournalDraft, JournalQuery
 from core.domain.news import ET
 from core.domain.order_input import parse_order
+from core.domain.setups.rules import SETUPS
 from core.domain.symbols import normalize_symbol
 from core.errors import Invalid
 from core.runtime import Runtime
@@ -34,8 +35,9 @@ HELP = ("Usage: `/ta quote SPY` · `/ta watch add|remove SYM` · `/ta watch list
         "`/ta size SYM ENTRY STOP [RISK%]` · `/ta coach QUESTION` (answers in a thread) · "
         "`/ta journal add TEXT [#tag] [$SYM]` · `/ta journal list [SYM]` · `/ta journal export` · "
         "`/ta settings` · `/ta settings set KEY VALUE` · `/ta news [SYM]` · `/ta earnings [SYM]` · "
-        "`/ta options SYM [YYYY-MM-DD]` · `/ta options express SYM long|short ENTRY STOP [T1 T2 T3]`. "
-        "Everything but quote, status, plan, size, news, earnings and options needs a trader (TRADERS).")
+        "`/ta options SYM [YYYY-MM-DD]` · `/ta options express SYM long|short ENTRY STOP [T1 T2 T3]` · "
+        "`/ta picks [N] [SETUP|SYM]`. Everything but quote, status, plan, size, news, earnings, options "
+        "and picks needs a trader (TRADERS).")
 SNOOZE_MINUTES = 30
 ORDER_TYPES = {"market", "limit", "stop"}
 DURATIONS = {"day", "gtc", "pre", "post"}
@@ -284,6 +286,32 @@ class SlashCommands:
         today = datetime.now(ET).date()
         answer = await self.rt.news.earnings(symbols, today, today + timedelta(days=EARNINGS_DAYS))
         return Reply(blocks_news.earnings_blocks(answer, scope, EARNINGS_DAYS), f"Earnings: {scope}", "in_channel")
+
+    async def do_picks(self, actor: str, args: list[str]) -> Reply:
+        """`/ta picks [N] [SETUP|SYM]`: public market data, anyone may read it."""
+        limit, setup, symbol = 5, None, None
+        for word in args:
+            if word.isdigit():
+                limit = int(word)
+            elif word.lower() in SETUPS:
+                setup = word.lower()
+            else:
+                symbol = word.upper()
+        page = await self.rt.picks.top(limit=min(limit, blocks_picks.MAX_CARDS), setup=setup, symbol=symbol,
+                                       sized=actor in self.rt.settings.traders)
+        return Reply([blocks_picks.picks_blocks(page.items, page.universe)], f"Top picks ({len(page.items)})")
+
+    async def pick_action(self, actor: str, verb: str, pick_id: str) -> Reply:
+        """A pick card's button, the actor already checked by the access middleware: alert at the trigger,
+        take the setup (an order preview), or explain (a coach turn about the pick)."""
+        if verb == "take":
+            return preview_reply(await self.rt.picks.take(pick_id, actor=actor))
+        if verb == "alert":
+            alert = await self.rt.picks.alert(pick_id, actor=actor)
+            return Reply(bk.lines_blocks("Alert created", [bk.alert_line(alert)], ""), "Alert created")
+        reply = (await self.rt.picks.explain(pick_id, actor=actor)).to_dict()
+        return Reply(bk.text_blocks(str(reply.get("content") or "(no answer)")), "Coach on this pick")
+
 
     # -- button clicks (same shape: one proposal, answered with the order preview) ----------------------------
 

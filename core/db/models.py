@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db.base import Base, JSONDoc, new_id, utcnow
@@ -194,3 +194,33 @@ class NewsSymbolRow(Base):
     published_at: Mapped[datetime]
 
     __table_args__ = (Index("ix_news_symbols_symbol_published", "symbol", "published_at"),)
+
+
+class PickRow(Base):
+    """One pick as it last was (`payload` is what the API shows) and its after-the-fact score."""
+
+    __tablename__ = "picks"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    symbol: Mapped[str] = mapped_column(String(32), index=True)
+    setup: Mapped[str] = mapped_column(String(32))
+    direction: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(16))
+    session: Mapped[str] = mapped_column(String(10))
+    score: Mapped[float] = mapped_column(Float)
+    payload: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+    as_of: Mapped[datetime]
+    triggered_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    mfe_r: Mapped[float] = mapped_column(Float, default=0.0)
+    mae_r: Mapped[float] = mapped_column(Float, default=0.0)
+    reached_1r: Mapped[bool | None]
+    result_r: Mapped[float | None] = mapped_column(Float)
+    version: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        Index("ix_picks_status_score", "status", "score"),
+        Index("ix_picks_setup", "setup"),
+        Index("ix_picks_created_at", "created_at"),
+    )

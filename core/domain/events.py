@@ -39,6 +39,12 @@ class PriceEvent(msgspec.Struct, frozen=True, tag="price", tag_field="type"):
     as_of: str | None = None
 
 
+class PicksEvent(msgspec.Struct, frozen=True, tag="picks", tag_field="type"):
+    """Picks that changed (new, re-scored, triggered, invalidated, expired), each a full pick."""
+
+    items: list[dict[str, Any]]
+
+
 class StatusEvent(msgspec.Struct, frozen=True, tag="status", tag_field="type"):
     integrations: dict[str, Any]
 
@@ -62,9 +68,10 @@ class NewsEvent(msgspec.Struct, frozen=True, tag="news", tag_field="type"):
     summary: str | None = None
 
 
-Event = RiskEvent | AlertEvent | PositionsEvent | OrdersEvent | PriceEvent | StatusEvent | NewsEvent
-EventType = Literal["risk", "alert", "positions", "orders", "price", "status", "news"]
-EVENT_TYPES: tuple[EventType, ...] = ("risk", "alert", "positions", "orders", "price", "status", "news")
+Event = (RiskEvent | AlertEvent | PositionsEvent | OrdersEvent | PriceEvent | StatusEvent | NewsEvent
+         | PicksEvent)
+EventType = Literal["risk", "alert", "positions", "orders", "price", "status", "news", "picks"]
+EVENT_TYPES: tuple[EventType, ...] = ("risk", "alert", "positions", "orders", "price", "status", "news", "picks")
 
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(Event)

@@ -215,7 +215,10 @@ class CoachService:
     # -- a turn --------------------------------------------------------------------------------------------
 
     async def chat(self, message: str, conversation_id: str | None = None, *, actor: str = "api",
-                   external_ref: str | None = None) -> CoachReply:
+                   external_ref: str | None = None,
+                   seed: Sequence[tuple[ToolCall, dict[str, Any]]] = ()) -> CoachReply:
+        """One turn. `seed`: tool results the turn starts from (e.g. the pick a trader asked to explain), given
+        to the model as if it had called those tools."""
         text = (message or "").strip()
         if not text or len(text) > MAX_MESSAGE_CHARS:
             raise Invalid(f"message must be 1-{MAX_MESSAGE_CHARS} characters",
@@ -231,17 +234,22 @@ class CoachService:
                                "start a new one")
         conversation_id = conversation_id or new_id()
         started = time.perf_counter()
-        turn = await self._run_turn(text, history, actor)
+        turn = await self._run_turn(text, history, actor, seed)
         reply = self._reply(conversation_id, text, turn)
         await self._save(conversation_id, is_new, actor, text, reply)
         TURN_SECONDS.observe(time.perf_counter() - started)
         return reply
 
-    async def _run_turn(self, text: str, history: list[ChatMessage], actor: str) -> _Turn:
+    async def _run_turn(self, text: str, history: list[ChatMessage], actor: str,
+                        seed: Sequence[tuple[ToolCall, dict[str, Any]]] = ()) -> _Turn:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.config.turn_timeout
         turn = _Turn(TurnContext(actor, UserRequest.of(text), datetime.now(UTC)))
         messages = [ChatMessage.system(SYSTEM_PROMPT), *history, ChatMessage.user(text)]
+        for call, result in seed:
+            outcome = ToolOutcome(call, result, (Source(call.name, f"{call.name}:{call.id}", turn.ctx.now),))
+            turn.outcomes.append(outcome)
+            messages += [ChatMessage.assistant(None, [call]), ChatMessage.tool(call, _tool_message(outcome))]
         used = 0
         while True:
             offer_tools = used < self.config.max_tool_calls

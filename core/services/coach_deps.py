@@ -93,7 +93,7 @@ DEFAULT_UNAVAILABLE: dict[str, Unavailable] = {
     "broker": ("the broker is not configured", "set TRADIER_ACCESS_TOKEN and TRADIER_ACCOUNT_ID and restart"),
     "orders": ("order drafting is not available",
                "set TRADIER_ACCESS_TOKEN and TRADIER_ACCOUNT_ID and restart (orders need the broker)"),
-    "picks": ("option picks are not available in this build", "picks arrive with the options picks feature"),
+    "picks": ("picks are not available in this process", "set POLYGON_API_KEY and run the engine role"),
     "options_data": ("neither Tradier nor Polygon is configured",
                      "set TRADIER_ACCESS_TOKEN and TRADIER_ACCOUNT_ID, or POLYGON_API_KEY with an options plan"),
 }

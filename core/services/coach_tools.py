@@ -250,7 +250,8 @@ class CoachTools:
                  "trader's limits. Read only.", NoArgs, self._risk_state),
             Tool("positions", "Open positions at the broker.", NoArgs, self._positions),
             Tool("orders", "Orders at the broker (working and recent).", NoArgs, self._orders_list),
-            Tool("picks", "Option picks with their confidence, when the picks feature is available.", PicksArgs,
+            Tool("picks", "Top intraday setups (picks) by confidence: symbol, setup, direction, trigger, stop, "
+                 "targets, status, size and the confidence factors that explain the score.", PicksArgs,
                  self._picks_list),
             Tool("create_alert", "Draft a price alert; the trader saves it with one click (nothing is active "
                  "until then).", AlertArgs, self._create_alert),

@@ -55,6 +55,18 @@ class NewsFeed(BaseModel):
         return url.strip()
 
 
+class PicksUniverseSettings(BaseModel):
+    """What the picks scanner looks at besides the watchlist: the day's movers that pass these filters."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    min_price: Decimal = Field(default=Decimal(5), ge=0, le=100_000)
+    min_avg_dollar_volume: Decimal = Field(default=Decimal(20_000_000), ge=0, le=1_000_000_000_000)
+    min_relative_volume: Decimal = Field(default=Decimal("1.0"), ge=0, le=100)
+    max_symbols: int = Field(default=100, ge=1, le=500)
+    include_movers: bool = True
+
+
 class Tunables(BaseModel):
     """Every editable setting with its default; unknown keys are refused, partial updates are merged."""
 
@@ -63,6 +75,7 @@ class Tunables(BaseModel):
     watchlist: list[str] = Field(default_factory=lambda: ["SPY", "QQQ"], max_length=200)
     risk: RiskLimitsSettings = Field(default_factory=RiskLimitsSettings)
     default_rr: Decimal = Field(default=Decimal(2), gt=0, le=20)
+    picks_universe: PicksUniverseSettings = Field(default_factory=PicksUniverseSettings)
     alert_types: dict[str, list[str]] = Field(
         default_factory=lambda: {channel: list(ALERT_TYPES) for channel in ALERT_CHANNELS})
     news_feeds: list[NewsFeed] = Field(default_factory=list, max_length=50)

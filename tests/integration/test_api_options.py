@@ -167,7 +167,7 @@ async def test_without_credentials_every_route_says_what_to_set(make_settings: C
         assert response.status_code == 503
         assert "TRADIER_ACCESS_TOKEN" in response.json()["error"]["details"]["how_to_enable"]
         picks = await http.get("/api/v1/options/picks")
-        assert picks.status_code == 503 and "stock picks are not built yet" in picks.json()["error"]["message"]
+        assert picks.status_code == 503 and "POLYGON_API_KEY" in picks.json()["error"]["message"]
 
 
 async def test_the_tradier_double_refuses_option_orders_missing_required_fields(tradier: TradierDouble) -> None:

@@ -17,7 +17,8 @@ from core.settings import Settings
 from tests.conftest import API_KEY
 
 TABLES = {"app_settings", "journal_entries", "alerts", "alert_triggers", "alert_deliveries", "order_intents",
-          "orders", "coach_conversations", "coach_messages", "news_items", "news_symbols"}
+          "orders", "coach_conversations", "coach_messages", "news_items", "news_symbols",
+          "picks"}
 
 
 async def test_upgrade_creates_every_table_and_is_idempotent(empty_database_url: str) -> None:

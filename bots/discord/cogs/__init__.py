@@ -13,6 +13,7 @@ from bots.discord.cogs.market import MarketCog, WatchCog
 from bots.discord.cogs.news import NewsCog
 from bots.discord.cogs.options import OptionsCog
 from bots.discord.cogs.orders import OrdersCog
+from bots.discord.cogs.picks import PicksCog
 from bots.discord.cogs.plans import PlansCog
 from bots.discord.cogs.positions import PositionsCog
 from bots.discord.cogs.risk import RiskCog
@@ -25,4 +26,4 @@ if TYPE_CHECKING:
 def build_cogs(bot: TradeBot) -> list[commands.Cog]:
     return [MarketCog(bot), WatchCog(bot), AlertsCog(bot), RiskCog(bot), OrdersCog(bot), CoachCog(bot),
             PositionsCog(bot), JournalCog(bot), PlansCog(bot), SettingsCog(bot), NewsCog(bot),
-            OptionsCog(bot)]
+            OptionsCog(bot), PicksCog(bot)]

@@ -35,6 +35,7 @@ from core.domain.market import (
     utc_from_epoch,
 )
 from core.domain.news import EarningsDate, EarningsTime, NewsItem, Sentiment, SymbolSentiment
+from core.domain.picks_universe import SnapshotRow
 from core.errors import (
     CoreError,
     ExternalPermanent,
@@ -269,6 +270,14 @@ class PolygonMarketData:
         body = _enveloped(await self._get(path), path)
         return [_snapshot_quote(ticker, path) for ticker in _objects(body, path, "tickers")]
 
+    async def mover_rows(self, source: Literal["gainers", "losers", "all"]) -> list[SnapshotRow]:
+        """Snapshot rows with volumes for the picks universe: gainers, losers, or the full market
+        (`/v2/snapshot/locale/us/markets/stocks/tickers` without `tickers`). A plan without snapshots answers
+        403, raised as ExternalPermanent."""
+        path = "/v2/snapshot/locale/us/markets/stocks/" + ("tickers" if source == "all" else source)
+        body = _enveloped(await self._get(path, {"include_otc": "false"} if source == "all" else None), path)
+        return [_snapshot_row(ticker, path) for ticker in _objects(body, path, "tickers")]
+
     async def last_trade(self, symbol: str) -> Trade:
         path = f"/v2/last/trade/{_path(symbol)}"
         body = _enveloped(await self._get(path), path)
@@ -411,6 +420,13 @@ def _snapshot_quote(ticker: dict[str, Any], path: str) -> Quote:
                  ask=_nonzero(nbbo.get("P")), bid_size=_int(nbbo.get("s")), ask_size=_int(nbbo.get("S")),
                  prev_close=_nonzero(_dict(ticker.get("prevDay")).get("c")),
                  ts=_ts_ns(ticker.get("updated")) or _ts_ns(trade.get("t")), source="polygon:snapshot")
+
+
+def _snapshot_row(ticker: dict[str, Any], path: str) -> SnapshotRow:
+    quote_ = _snapshot_quote(ticker, path)
+    day, prev = _dict(ticker.get("day")), _dict(ticker.get("prevDay"))
+    return SnapshotRow(symbol=quote_.symbol, last=quote_.last, change_pct=_dec(ticker.get("todaysChangePerc")),
+                       day_volume=_dec(day.get("v")), prev_volume=_dec(prev.get("v")), prev_vwap=_dec(prev.get("vw")))
 
 
 def _news_item(item: dict[str, Any]) -> dict[str, Any]:

@@ -7,7 +7,8 @@ from core.db.repositories.alerts import AlertRepository, DeliveryRepository
 from core.db.repositories.coach import CoachRepository
 from core.db.repositories.journal import JournalRepository
 from core.db.repositories.orders import OrderIntentRepository, OrderRepository
+from core.db.repositories.picks import PicksRepository
 from core.db.repositories.settings import SettingsRepository
 
 __all__ = ["AlertRepository", "CoachRepository", "DeliveryRepository", "JournalRepository", "OrderIntentRepository",
-           "OrderRepository", "SettingsRepository"]
+           "OrderRepository", "PicksRepository", "SettingsRepository"]

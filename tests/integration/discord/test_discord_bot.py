@@ -60,7 +60,7 @@ async def test_sync_puts_every_command_to_the_configured_guild(bot: TradeBot, ap
     commands = {c["name"]: c for c in puts[0].json}
     assert set(commands) == {"quote", "status", "watch", "alert", "risk", "order", "coach", "positions", "orders",
                              "journal", "plan", "size", "settings", "news", "earnings",
-                             "options"} == set(synced[GUILD_ID])
+                             "options", "picks"} == set(synced[GUILD_ID])
     assert {o["name"] for o in commands["journal"]["options"]} == {"add", "list", "export"}
     assert {o["name"] for o in commands["watch"]["options"]} == {"add", "remove", "list"}
     assert {o["name"] for o in commands["alert"]["options"]} == {"add", "list", "remove", "snooze"}

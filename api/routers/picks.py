@@ -1,0 +1,165 @@
+"""Picks: the ranked intraday setups, one pick, the scorecard, and the pick actions.
+
+    GET  /picks?limit=&setup=&symbol=   {items: [pick], universe: {symbols, source, reason?}, as_of}
+    GET  /picks/stats                   hit rate and average R per setup over the stored picks
+    GET  /picks/{id}
+    POST /picks/{id}/alert              a price alert at the trigger (201)
+    POST /picks/{id}/take               a bracket order intent with its confirm token (201; confirm it through
+                                        POST /broker/orders/{intent_id}/confirm)
+    POST /picks/{id}/explain            a coach turn about the pick
+Without market data every route but /stats answers 503 with how to enable it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from api.auth import API_ACTOR, require_api_key
+from api.deps import RuntimeDep
+from core.errors import IntegrationDisabled, RiskDenied
+from core.runtime import Runtime
+from core.services.picks import MAX_LIMIT, PicksService
+
+STATS_NOTE = ("hit rate: triggered picks that reached 1R before their stop (a bar through both counts as the stop); "
+              "avg_r: +1 at 1R, -1 at the stop, else the mark at the session's end, in R")
+
+router = APIRouter(prefix="/picks", tags=["picks"], dependencies=[Depends(require_api_key)])
+
+
+class FactorOut(BaseModel):
+    name: str
+    value: float
+    weight: float
+    explanation: str
+
+
+class ConfidenceOut(BaseModel):
+    score: float
+    base: float
+    factors: list[FactorOut]
+    adjustment: dict[str, Any] | None = None
+
+
+class SizeOut(BaseModel):
+    quantity: int
+    one_r_dollars: str
+    limited_by: str
+    summary: str
+
+
+class OutcomeOut(BaseModel):
+    mfe_r: float
+    mae_r: float
+    reached_1r: bool | None
+    result_r: float | None
+
+
+class PickOut(BaseModel):
+    id: str
+    symbol: str
+    setup: str
+    setup_label: str
+    direction: str
+    trigger: str
+    stop: str
+    stop_basis: str
+    invalidation: str
+    targets: list[str]
+    r_multiples: list[float]
+    size: SizeOut | None
+    size_note: str | None
+    confidence: ConfidenceOut
+    why: str
+    status: str
+    reason: str
+    last: str
+    as_of: str | None
+    freshness_s: float
+    created_at: str | None
+    expires_at: str | None
+    triggered_at: str | None
+    closed_at: str | None
+    outcome: OutcomeOut
+
+
+class UniverseOut(BaseModel):
+    symbols: list[str]
+    source: str
+    reason: str | None = None
+
+
+class PicksOut(BaseModel):
+    items: list[PickOut]
+    universe: UniverseOut
+    as_of: str
+
+
+class SetupStatsOut(BaseModel):
+    setup: str
+    picks: int
+    triggered: int
+    scored: int
+    hits: int
+    hit_rate: float | None
+    avg_r: float | None
+    avg_mfe_r: float | None
+    avg_mae_r: float | None
+
+
+class StatsOut(BaseModel):
+    setups: list[SetupStatsOut]
+    note: str
+
+
+def _picks(runtime: Runtime) -> PicksService:
+    service: PicksService | None = getattr(runtime, "picks", None)
+    if service is None:
+        raise IntegrationDisabled("picks", "picks are not built in this process", "run the api role")
+    return service
+
+
+@router.get("", response_model=PicksOut)
+async def list_picks(runtime: RuntimeDep, limit: int = Query(20, ge=1, le=MAX_LIMIT), setup: str | None = None,
+                     symbol: str | None = None) -> dict[str, Any]:
+    page = await _picks(runtime).top(limit=limit, setup=setup, symbol=symbol,
+                                     sized=API_ACTOR in runtime.settings.traders)
+    return {"items": page.items, "universe": page.universe, "as_of": page.as_of}
+
+
+@router.get("/stats", response_model=StatsOut)
+async def pick_stats(runtime: RuntimeDep) -> dict[str, Any]:
+    stats = await _picks(runtime).stats()
+    return {"setups": [asdict(s) for s in stats], "note": STATS_NOTE}
+
+
+@router.get("/{pick_id}", response_model=PickOut)
+async def get_pick(pick_id: str, runtime: RuntimeDep) -> dict[str, Any]:
+    return await _picks(runtime).get(pick_id, sized=API_ACTOR in runtime.settings.traders)
+
+
+@router.post("/{pick_id}/alert", status_code=201)
+async def alert_at_trigger(pick_id: str, runtime: RuntimeDep) -> dict[str, Any]:
+    """The created alert (as `POST /alerts` returns it)."""
+    return await _picks(runtime).alert(pick_id, actor=API_ACTOR)
+
+
+@router.post("/{pick_id}/take", status_code=201)
+async def take_setup(pick_id: str, runtime: RuntimeDep) -> JSONResponse:
+    """`{intent, preview, risk, token, mode}`: a PENDING bracket intent; nothing is sent until it is confirmed."""
+    result = await _picks(runtime).take(pick_id, actor=API_ACTOR)
+    if result.denied:
+        raise RiskDenied(str(result.risk.get("reason")), details={"risk": result.risk, "mode": result.mode})
+    return JSONResponse(result.to_dict(), status_code=201)
+
+
+@router.post("/{pick_id}/explain")
+async def explain_pick(pick_id: str, runtime: RuntimeDep) -> dict[str, Any]:
+    """A coach reply (as `POST /coach/chat` returns it) that starts from the pick."""
+    reply = await _picks(runtime).explain(pick_id, actor=API_ACTOR)
+    result: dict[str, Any] = reply.to_dict()
+    return result

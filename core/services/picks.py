@@ -1,0 +1,215 @@
+"""Picks use cases: the ranked list, one pick, the scorecard, storage, and one entry point per action.
+
+Reads come from the live scanner when the picks engine runs in this process, else from the stored picks (the
+engine writes every version). Each pick is sized at read time from the trader's limits and the broker's equity
+(one balances read per request), so the size follows the account, not the moment the pick was born.
+
+Actions: `alert` (a price alert at the trigger through the alerts service), `take` (a bracket order intent the
+trader must confirm: entry at the trigger, stop and first target as its exits, through the orders propose flow)
+and `explain` (the coach, given the pick as a tool result). Each is one method, so an action service can call it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, Protocol
+
+from core.db.repositories import PicksRepository
+from core.db.session import Database
+from core.domain.coach import ToolCall
+from core.domain.orders import OrderClass, OrderDuration, OrderRequest, OrderSide, OrderType
+from core.domain.picks import Pick, SetupStats, scorecard
+from core.domain.picks_universe import Universe
+from core.domain.setups.rules import SETUPS
+from core.domain.symbols import normalize_symbol
+from core.engines.picks import PicksEngine
+from core.errors import Conflict, IntegrationDisabled, Invalid, NotFound
+from core.services.alerts import AlertService
+from core.services.orders import OrderService, ProposeResult
+from core.services.plans import PlanService
+from core.services.risk import RiskService
+
+MAX_LIMIT = 100
+_MARKET_HOW = "set POLYGON_API_KEY to your Polygon (Massive) API key and restart"
+
+
+class Explainer(Protocol):
+    """The coach: one turn that starts from the given tool results."""
+
+    async def chat(self, message: str, conversation_id: str | None = None, *, actor: str = "api",
+                   external_ref: str | None = None, seed: Sequence[tuple[ToolCall, dict[str, Any]]] = ()) -> Any: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PicksPage:
+    items: list[dict[str, Any]]
+    universe: dict[str, object]
+    as_of: str
+
+
+class PicksService:
+    def __init__(self, db: Database, engine: PicksEngine | None, *, plans: PlanService, risk: RiskService,
+                 alerts: AlertService, orders: OrderService, coach: Callable[[], Explainer | None],
+                 market_disabled: str | None = None) -> None:
+        self.db, self.engine = db, engine
+        self.plans, self.risk, self.alerts, self.orders, self._coach = plans, risk, alerts, orders, coach
+        self.market_disabled = market_disabled
+
+    def _require_market(self) -> None:
+        if self.market_disabled is not None:
+            raise IntegrationDisabled("market_data", f"picks need market data: {self.market_disabled}", _MARKET_HOW)
+
+    # -- storage (the engine's writer) -------------------------------------------------------------------------
+
+    async def store(self, picks: Sequence[Pick]) -> None:
+        rows = [pick_row(p) for p in picks]
+        async with self.db.uow() as session:
+            await PicksRepository(session).upsert(rows)
+
+    # -- reads ---------------------------------------------------------------------------------------------------
+
+    async def top(self, *, limit: int = 20, setup: str | None = None, symbol: str | None = None,
+                  sized: bool = True) -> PicksPage:
+        """The best picks first. `sized=False` leaves out the size, which is read from the account: for a reader
+        who is not a trader, or an answer everyone in a channel sees."""
+        self._require_market()
+        if not 1 <= limit <= MAX_LIMIT:
+            raise Invalid(f"limit must be 1-{MAX_LIMIT}", details=[{"field": "limit", "message": f"1-{MAX_LIMIT}"}])
+        if setup is not None and setup not in SETUPS:
+            raise Invalid(f"unknown setup '{setup[:40]}'; setups are {', '.join(SETUPS)}",
+                          details=[{"field": "setup", "message": "one of " + ", ".join(SETUPS)}])
+        symbol = normalize_symbol(symbol) if symbol else None
+        now = datetime.now(UTC)
+        if self.engine is not None:
+            picks = self.engine.scanner.ranked(limit=limit, setup=setup, symbol=symbol)
+            items = [p.to_dict(self.engine.clock()) for p in picks]
+            universe = self.engine.universe
+        else:
+            async with self.db.read() as session:
+                items = await PicksRepository(session).page(limit=limit, setup=setup, symbol=symbol)
+            universe = Universe((), "stored", "the picks engine runs in another process: these are its stored "
+                                              "picks")
+        items = await self._sized(items) if sized else _unsized(items)
+        return PicksPage(items, universe.to_dict(), now.isoformat(timespec="seconds"))
+
+    async def picks(self, *, limit: int = 5) -> list[dict[str, Any]]:
+        """The coach's `picks` tool."""
+        return (await self.top(limit=limit)).items
+
+    async def _find(self, pick_id: str) -> dict[str, Any]:
+        if self.engine is not None and (pick := self.engine.scanner.get(pick_id)) is not None:
+            return pick.to_dict(self.engine.clock())
+        if len(pick_id) > 32:
+            raise NotFound(f"pick {pick_id[:40]} does not exist")
+        async with self.db.read() as session:
+            found = await PicksRepository(session).get(pick_id)
+        if found is None:
+            raise NotFound(f"pick {pick_id} does not exist (or is no longer kept)")
+        return found
+
+    async def get(self, pick_id: str, *, sized: bool = True) -> dict[str, Any]:
+        self._require_market()
+        found = [await self._find(pick_id)]
+        return (await self._sized(found) if sized else _unsized(found))[0]
+
+    async def stats(self) -> list[SetupStats]:
+        async with self.db.read() as session:
+            return scorecard(await PicksRepository(session).scored())
+
+    async def _sized(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Each pick with `size` from the sizing service, or `size_note` saying why there is none."""
+        if not items:
+            return items
+        if not self.risk.enabled:
+            note = f"sizing needs the broker's equity: {self.risk.disabled_reason}"
+            return [{**item, "size": None, "size_note": note} for item in items]
+        balances, _ = await self.risk.balances()
+        sized = []
+        for item in items:
+            check = await self.plans.size(entry=item["trigger"], stop=item["stop"],
+                                          confidence=Decimal(str(item["confidence"]["score"])),
+                                          equity=balances.equity, buying_power=balances.buying_power,
+                                          symbol=item["symbol"])
+            result = check.result
+            if result.sizing is None:
+                sized.append({**item, "size": None, "size_note": result.summary})
+                continue
+            s = result.sizing
+            sized.append({**item, "size_note": None, "size": {
+                "quantity": s.quantity, "one_r_dollars": str(s.risk_amount.quantize(Decimal("0.01"))),
+                "limited_by": s.limited_by.value, "summary": result.summary}})
+        return sized
+
+    # -- actions -------------------------------------------------------------------------------------------------
+
+    async def _active(self, pick_id: str) -> dict[str, Any]:
+        pick = await self.get(pick_id)
+        if pick["status"] not in ("forming", "triggered"):
+            raise Conflict(f"pick {pick_id} is {pick['status']} ({pick.get('reason') or 'closed'}); only a forming "
+                           "or triggered pick can be acted on")
+        return pick
+
+    async def alert(self, pick_id: str, *, actor: str) -> dict[str, Any]:
+        """A price alert at the pick's trigger (above it for a long, below for a short)."""
+        pick = await self._active(pick_id)
+        condition = "price_above" if pick["direction"] == "long" else "price_below"
+        note = f"pick {pick['id']}: {pick['setup_label']} {pick['direction']} trigger, stop {pick['stop']}"
+        return await self.alerts.create({"symbol": pick["symbol"], "condition": condition, "level": pick["trigger"],
+                                         "note": note}, actor=actor)
+
+    async def take(self, pick_id: str, *, actor: str) -> ProposeResult:
+        """Propose the setup as a bracket (OTOCO): entry at the trigger (a stop order while forming, a limit once
+        triggered), take-profit at the first target, stop-loss at the stop, sized by the sizing service. The
+        intent waits for the trader's confirmation; nothing is sent before it."""
+        pick = await self._active(pick_id)
+        size = pick.get("size")
+        if not size or not size["quantity"]:
+            raise Conflict(f"pick {pick_id} cannot be sized: {pick.get('size_note') or 'quantity is 0'}")
+        long = pick["direction"] == "long"
+        trigger = Decimal(pick["trigger"])
+        forming = pick["status"] == "forming"
+        request = OrderRequest(
+            symbol=pick["symbol"], side=OrderSide.BUY if long else OrderSide.SELL_SHORT,
+            quantity=Decimal(size["quantity"]), type=OrderType.STOP if forming else OrderType.LIMIT,
+            duration=OrderDuration.DAY, order_class=OrderClass.OTOCO, price=None if forming else trigger,
+            stop=trigger if forming else None, take_profit=Decimal(pick["targets"][0]),
+            stop_loss=Decimal(pick["stop"]))
+        rationale = f"Pick {pick['id']}: {pick['why']} Confidence {pick['confidence']['score']:.2f}."
+        return await self.orders.propose(actor, request, rationale=rationale, source="picks")
+
+    async def explain(self, pick_id: str, *, actor: str) -> Any:
+        """A coach turn about this pick; the pick (with its factors) is given to the coach as a tool result."""
+        coach = self._coach()
+        if coach is None:
+            raise IntegrationDisabled("coach", "the coach is not configured", "set LLM_PROVIDER and its LLM_* "
+                                                                              "settings and restart")
+        pick = await self.get(pick_id)
+        call = ToolCall.of(f"pick-{pick['id']}", "picks", {"id": pick["id"]})
+        message = (f"Explain the {pick['setup_label']} {pick['direction']} pick on {pick['symbol']} "
+                   f"(pick {pick['id']}): is it worth taking, and what would make it wrong?")
+        return await coach.chat(message, actor=actor, seed=[(call, {"picks": [pick]})])
+
+
+def _iso_dt(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def pick_row(pick: Pick) -> dict[str, Any]:
+    """The `picks` row of a pick: its JSON (what the API shows) plus the columns the list and scorecard query."""
+    body = pick.to_dict(pick.as_of_ms)
+    return {"id": pick.id, "symbol": pick.symbol, "setup": pick.setup, "direction": pick.direction.value,
+            "status": pick.status.value, "session": pick.session, "score": pick.confidence.score, "payload": body,
+            "created_at": _iso_dt(body["created_at"]), "as_of": _iso_dt(body["as_of"]),
+            "triggered_at": _iso_dt(body["triggered_at"]), "closed_at": _iso_dt(body["closed_at"]),
+            "mfe_r": pick.mfe_r, "mae_r": pick.mae_r, "reached_1r": pick.reached_1r, "result_r": pick.result_r,
+            "version": pick.version, "updated_at": datetime.now(UTC)}
+
+
+UNSIZED_NOTE = "sizing reads the account: only traders see it, in answers only they see"
+
+
+def _unsized(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{**item, "size": None, "size_note": UNSIZED_NOTE} for item in items]
