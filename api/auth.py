@@ -81,7 +81,7 @@ ROUTE_ACTIONS: dict[tuple[str, str], Action] = {
     ("GET", "/api/v1/options/expirations/{symbol}"): Action.MARKET_READ,
     ("GET", "/api/v1/options/chain/{symbol}"): Action.MARKET_READ,
     ("GET", "/api/v1/options/screen"): Action.MARKET_READ,
-    ("GET", "/api/v1/options/picks"): Action.MARKET_READ,
+    ("GET", "/api/v1/options/picks"): Action.ACCOUNT_READ,  # sized from the account
     ("POST", "/api/v1/options/price"): Action.CALCULATE,
     ("POST", "/api/v1/options/express"): Action.CALCULATE,
     ("POST", "/api/v1/options/hedge"): Action.ORDER_PROPOSE,

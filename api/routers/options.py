@@ -156,9 +156,7 @@ async def get_option_picks(runtime: RuntimeDep, limit: int = Query(5, ge=1, le=1
                            equity: float | None = Query(None, gt=0, description="omit to use the broker's equity"),
                            ) -> Response:
     """Today's live stock picks (forming or triggered), each expressed as its best contract, sized for the risk
-    budget like POST /express."""
-    if equity is None:
-        check_account_read(API_ACTOR, runtime.settings.traders, instead="Send equity to size without the account.")
+    budget like POST /express (a trader's: the picks' sizes come from the account)."""
     page = await runtime.picks.top(limit=limit, sized=False)
     items = [await _option_pick(runtime, pick, dte_max, equity) for pick in page.items
              if pick["status"] in ("forming", "triggered")]

@@ -39,12 +39,16 @@ async def picks_app(make_settings: Callable[..., Settings], database_url: str, p
     polygon = polygon_settings(make_settings, pg).polygon
     settings = broker_settings(make_settings, database_url, tradier, polygon=polygon, watchlist=["AAPL"],
                                llm={"base_url": openai.base_url, "api_key": "sk-test", "model": "coach-model"})
-    # the broker quotes MSFT where the scripted session trades (orders are valued against the broker's quote)
-    tradier.quotes["MSFT"] = {**tradier.quotes["MSFT"], "last": 100.5, "bid": 100.49, "ask": 100.51}
+    quote_msft_where_the_session_trades(tradier)
     app = create_app(settings, roles=frozenset({"api", "engine"}))
     async with serving(app) as http:
         unthrottled(app.state.runtime)
         yield http, app.state.runtime
+
+
+def quote_msft_where_the_session_trades(tradier: TradierDouble) -> None:
+    """Orders are valued against the broker's quote: it must be near the scripted session's prices."""
+    tradier.quotes["MSFT"] = {**tradier.quotes["MSFT"], "last": 100.5, "bid": 100.49, "ask": 100.51}
 
 
 async def _orb_pick(engine: PicksEngine) -> str:

@@ -70,7 +70,7 @@ async def test_a_non_trader_gets_only_the_public_commands(bot: TradeBot, rt: Run
             assert "TRADERS" not in content and body["type"] in (4, 5), (command.qualified_name, body)
             served.append(command.qualified_name)
     assert {"watch add", "alert remove", "positions", "journal export", "order", "coach"} <= set(refused)
-    assert set(served) == {"quote", "status", "plan", "size", "news", "earnings", "options chain"}
+    assert set(served) == {"quote", "status", "plan", "size", "news", "earnings", "options chain", "picks"}
     removal = inject(bot, slash("alert", {"alert_id": alert["id"]}, sub="remove", user_id=OTHER))
     assert REFUSAL in (await first_callback(api, removal))["data"]["content"]
     assert (await rt.alerts.get(alert["id"]))["status"] != "deleted"

@@ -14,12 +14,13 @@ from tests.doubles.polygon import PolygonDouble
 from tests.doubles.tradier import TradierDouble
 from tests.integration.discord.rig import OTHER, TRADER, first_callback, first_followup, inject, logged_in
 from tests.integration.orders_helpers import placed, unthrottled
-from tests.integration.test_picks_actions import _orb_pick
+from tests.integration.test_picks_actions import _orb_pick, quote_msft_where_the_session_trades
 
 
 async def test_picks_cards_alert_and_take(make: Callable[..., Settings], pg: PolygonDouble, api: DiscordApiDouble,
                                           tradier: TradierDouble) -> None:
     polygon = PolygonSettings(api_key=POLYGON_KEY, rest_url=pg.rest_url, ws_url=pg.ws_url)
+    quote_msft_where_the_session_trades(tradier)
     async with Runtime(make(polygon=polygon), roles={"discord", "engine"}) as rt, logged_in(unthrottled(rt)) as bot:
         pick_id = await _orb_pick(rt.picks_engine)
         shown = inject(bot, slash("picks", {"limit": 3, "symbol": "MSFT", "setup": "orb5"}, user_id=OTHER))

@@ -79,7 +79,7 @@ async def test_a_non_trader_gets_only_the_public_subcommands(app: FastAPI, http:
             else:
                 assert REFUSAL not in json.dumps(answer.body), text
             served.append(text.split()[0])
-    assert set(served) == {"help", "quote", "status", "plan", "size", "news", "earnings", "options"}
+    assert set(served) == {"help", "quote", "status", "plan", "size", "news", "earnings", "options", "picks"}
     await asyncio.sleep(0.2)
     assert not [c for c in slack.calls if c.method.startswith("views.") or c.method == "chat.postMessage"]
     assert await count(runtime_of(app), AlertRow) == 0

@@ -12,11 +12,12 @@ from tests.doubles.slack_api import SlackDouble
 from tests.doubles.tradier import TradierDouble
 from tests.integration.orders_helpers import place_posts
 from tests.integration.slack.rig import button, click, command, post, runtime_of
-from tests.integration.test_picks_actions import _orb_pick
+from tests.integration.test_picks_actions import _orb_pick, quote_msft_where_the_session_trades
 
 
 async def test_picks_cards_and_their_actions(app: FastAPI, http: httpx.AsyncClient, slack: SlackDouble,
                                             tradier: TradierDouble) -> None:
+    quote_msft_where_the_session_trades(tradier)
     pick_id = await _orb_pick(runtime_of(app).picks_engine)
     await post(http, command(slack, "picks 3 MSFT", "p1"))
     [listed] = await slack.wait_for("response_url:p1")
