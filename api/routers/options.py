@@ -55,18 +55,22 @@ async def get_chain(symbol: str, runtime: RuntimeDep, expiration: date | None = 
     return _json(chain)
 
 
+MIN_PRICE, MAX_PRICE = 0.0001, 10_000_000.0  # a tick below a dollar; the order validation's ceiling
+
+
 class PriceRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    underlying: float = Field(gt=0, description="the underlying's price")
-    strike: float = Field(gt=0)
+    underlying: float = Field(ge=MIN_PRICE, le=MAX_PRICE, description="the underlying's price")
+    strike: float = Field(ge=MIN_PRICE, le=MAX_PRICE)
     expiration: date | None = None
     dte: int | None = Field(default=None, gt=0, le=3650, description="days to expiration (instead of expiration)")
     type: Literal["call", "put"]
     rate: float = Field(default=DEFAULT_RATE, ge=-0.05, le=0.5, description="risk-free rate, 0.04 = 4%")
     dividend_yield: float = Field(default=0.0, ge=0, le=0.5)
     iv: float | None = Field(default=None, gt=0, le=10, description="volatility, 0.25 = 25%: value the option")
-    price: float | None = Field(default=None, gt=0, description="option price: solve its implied volatility")
+    price: float | None = Field(default=None, ge=MIN_PRICE, le=MAX_PRICE,
+                                description="option price: solve its implied volatility")
 
 
 @router.post("/price", response_model=PriceResponse)

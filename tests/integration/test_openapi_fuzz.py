@@ -9,7 +9,8 @@ coach: no model in this test), which says so with `integration_disabled`.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import schemathesis
@@ -77,6 +78,17 @@ async def test_no_5xx_and_every_answer_matches_its_schema(make_settings: Callabl
                                  ws_url=polygon.ws_url)
         app = create_app(broker_settings(make_settings, database_url, tradier, polygon=market),
                          roles=frozenset({"api"}))
+        started = app.router.lifespan_context
+
+        @asynccontextmanager
+        async def unthrottled_lifespan(application: FastAPI) -> AsyncIterator[None]:
+            """Without the client-side Tradier budget: hundreds of requests a minute would otherwise wait for it
+            (as they should) past the fuzzer's read timeout."""
+            async with started(application):
+                unthrottled(application.state.runtime)
+                yield
+
+        app.router.lifespan_context = unthrottled_lifespan
         try:
             failures = await asyncio.to_thread(_fuzz, app)
         finally:
