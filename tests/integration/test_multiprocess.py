@@ -207,7 +207,8 @@ async def deployment(postgres_url: str, tmp_path: Path) -> AsyncIterator[Deploym
         env = {
             "DATABASE_URL": postgres_url, "EVENT_BUS_URL": REDIS_URL.rsplit("/", 1)[0] + f"/{random.randint(1, 15)}",
             "API_KEY": KEY, "VAR_DIR": str(tmp_path / "var"), "LOG_LEVEL": "WARNING", "API_HOST": "127.0.0.1",
-            "WATCHLIST": "SPY", "ALERT_POLL_SEC": "1",  # how often the engine looks for alerts the API created
+            "WATCHLIST": "SPY", "TRADERS": "api",
+            "ALERT_POLL_SEC": "1",  # how often the engine looks for alerts the API created
             "POLYGON_API_KEY": POLYGON_KEY, "POLYGON_REST_URL": pg.rest_url, "POLYGON_WS_URL": pg.ws_url,
             "DISCORD_BOT_TOKEN": "test-token", "DISCORD_API_URL": discord.base_url,
             "DISCORD_GATEWAY_URL": gateway.url, "DISCORD_ALERT_CHANNEL_ID": str(ALERT_CHANNEL_ID),
