@@ -3,31 +3,17 @@ volumes, the trader's filters, and a plan without snapshots (403 NOT_AUTHORIZED)
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import pytest
-from pydantic import SecretStr
 
 from core.adapters.polygon.rest import PolygonMarketData
 from core.domain.picks_universe import SnapshotRow, UniverseFilter, passes, select
 from core.errors import ExternalPermanent
-from tests.doubles.polygon import API_KEY, PolygonDouble, fixture
+from tests.doubles.polygon import PolygonDouble, fixture
 
 D = Decimal
 LOOSE = UniverseFilter(D(1), D(1_000_000), D("0.05"), 10, True)
-
-
-@pytest.fixture
-async def pg() -> AsyncIterator[PolygonDouble]:
-    async with PolygonDouble() as double:
-        yield double
-
-
-@pytest.fixture
-async def md(pg: PolygonDouble) -> AsyncIterator[PolygonMarketData]:
-    async with PolygonMarketData(pg.rest_url, SecretStr(API_KEY), timeout=2, backoff_max=0.05) as client:
-        yield client
 
 
 async def test_gainers_rows_carry_price_change_and_volumes(md: PolygonMarketData) -> None:
