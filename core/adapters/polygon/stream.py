@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import random
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -36,6 +37,7 @@ log = structlog.get_logger("polygon.stream")
 
 _SECOND_MS = 1_000
 _MINUTE_MS = 60_000
+UNVERIFIED_GAPS_KEPT = 50  # the most recent, in the feed's status
 _FATAL = frozenset({"auth_failed", "max_connections"})
 _NO_ACCESS_HINTS = ("websocket access", "plan doesn't include", "not authorized", "not entitled")
 
@@ -90,14 +92,17 @@ class PolygonFeed:
         self._last_bar_ms: dict[str, int] = {}
         self._disconnected_ms: int | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        self._counters = dict.fromkeys(("frames", "events", "dropped", "reconnects", "gap_filled", "polls"), 0)
+        self._counters = dict.fromkeys(("frames", "events", "dropped", "reconnects", "gap_filled", "polls",
+                                        "gap_fill_failed"), 0)
+        self._unverified: deque[dict[str, Any]] = deque(maxlen=UNVERIFIED_GAPS_KEPT)
         self._state, self._reason, self._since, self._retry_at = "idle", "", time.time(), 0.0
 
     # -- public ------------------------------------------------------------------------------------------------
 
     @property
     def status(self) -> dict[str, Any]:
-        """State (idle/connecting/streaming/backoff/auth_failed/max_connections/polling), reason, counters."""
+        """State (idle/connecting/streaming/backoff/auth_failed/max_connections/polling), reason, counters, and the
+        unverified gaps: outages whose back-fill failed, so a level crossed inside them may not have fired."""
         now = time.time()
         return {"state": self._state, "reason": self._reason,
                 "since": datetime.fromtimestamp(self._since, UTC).isoformat(),
@@ -105,6 +110,7 @@ class PolygonFeed:
                 "url": self._url, "symbols": sorted(self._desired), "channels": len(self._subscribed),
                 "queue_depth": self._queue.qsize(),
                 "last_message_age_s": round(time.monotonic() - self._last_msg, 3),
+                "unverified_gaps": list(self._unverified),
                 "counters": {**self._counters, "malformed": self._frames.malformed}}
 
     async def set_symbols(self, symbols: set[str]) -> None:
@@ -320,8 +326,11 @@ class PolygonFeed:
             try:
                 bars = await rest.bars(symbol, multiplier=1, timespan=timespan, start=start_ms, end=end_ms,
                                        limit=50_000)
-            except CoreError as exc:
+            except CoreError as exc:  # the client already retried with jitter: what the stream missed is unknown
                 log.warning("polygon_gap_fill_failed", symbol=symbol, timespan=timespan, error=exc.message)
+                self._counters["gap_fill_failed"] += 1
+                self._unverified.append({"symbol": symbol, "from": _iso_ms(start_ms), "to": _iso_ms(end_ms),
+                                         "error": exc.message})
                 return
         recv_ns, width = time.time_ns(), span * _SECOND_MS
         for bar in bars:
@@ -356,3 +365,7 @@ class PolygonFeed:
             self._counters["polls"] += 1
             self._last_msg = time.monotonic()
             await asyncio.sleep(self._poll)
+
+
+def _iso_ms(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds")
