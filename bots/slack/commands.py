@@ -15,7 +15,7 @@ import orjson
 from bots.slack import blocks as bk
 from bots.slack import blocks_news, blocks_picks, blocks_plan
 from bots.slack.options import options_chain_reply, options_express_reply
-from core.domain.access import check_account_read
+from core.domain.access import check_account_read, watchlist_scope_allowed
 from core.domain.journal import JournalDraft, JournalQuery
 from core.domain.news import ET
 from core.domain.order_input import parse_order
@@ -268,21 +268,22 @@ class SlashCommands:
         return Reply(bk.text_blocks(f"Setting `{key}` is now `{bk.escape(orjson.dumps(value).decode())}`."),
                      "Setting changed")
 
-    async def _scope(self, args: list[str], what: str) -> tuple[list[str], str]:
+    async def _scope(self, actor: str, args: list[str], what: str) -> tuple[list[str], str]:
         if len(args) > 1:
             raise _usage(f"{what} takes at most one symbol")
         if args:
             symbol = normalize_symbol(args[0].lstrip("$"))
             return [symbol], symbol
+        watchlist_scope_allowed(actor, self.rt.settings.traders, f"/ta {what}")
         return list((await self.rt.settings_service.get()).watchlist), "the watchlist"
 
     async def do_news(self, actor: str, args: list[str]) -> Reply:
-        symbols, scope = await self._scope(args, "news")
+        symbols, scope = await self._scope(actor, args, "news")
         page = await self.rt.news.page(symbols=symbols, limit=NEWS_ITEMS)
         return Reply(blocks_news.news_blocks(page, scope), f"News: {scope}", "in_channel")
 
     async def do_earnings(self, actor: str, args: list[str]) -> Reply:
-        symbols, scope = await self._scope(args, "earnings")
+        symbols, scope = await self._scope(actor, args, "earnings")
         today = datetime.now(ET).date()
         answer = await self.rt.news.earnings(symbols, today, today + timedelta(days=EARNINGS_DAYS))
         return Reply(blocks_news.earnings_blocks(answer, scope, EARNINGS_DAYS), f"Earnings: {scope}", "in_channel")

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from enum import StrEnum
 
-from core.errors import Forbidden
+from core.errors import Forbidden, Invalid
 
 
 class Access(StrEnum):
@@ -102,6 +102,14 @@ def check_account_read(actor: str, traders: Collection[str], *, instead: str) ->
     if not is_allowed(Action.ACCOUNT_READ, actor, traders):
         raise Forbidden(f"{refusal(Action.ACCOUNT_READ, actor)} {instead}",
                         details={"action": Action.ACCOUNT_READ.value, "actor": actor})
+
+
+def watchlist_scope_allowed(actor: str, traders: Collection[str], command: str) -> None:
+    """Public market-data commands default to the watchlist, which only traders may see: anyone else is asked for
+    a symbol (Invalid, a usage hint, not a refusal: the command itself is public)."""
+    if not is_allowed(Action.WATCHLIST_READ, actor, traders):
+        raise Invalid(f"name a symbol, e.g. `{command} AAPL`: the watchlist is shown to traders only",
+                      details={"field": "symbol"})
 
 
 def check(action: Action | None, actor: str, traders: Collection[str]) -> None:

@@ -9,8 +9,10 @@ import discord
 from discord import app_commands
 
 from bots.discord import render
+from bots.discord.access import discord_actor
 from bots.discord.cogs.common import FeatureCog, symbol_choices
 from bots.news_text import earnings_lines, news_lines
+from core.domain.access import watchlist_scope_allowed
 from core.domain.news import ET
 from core.domain.symbols import normalize_symbol
 
@@ -28,17 +30,19 @@ def _embed(title: str, lines: list[str]) -> discord.Embed:
 
 
 class NewsCog(FeatureCog):
-    async def _symbols(self, symbol: str | None) -> tuple[list[str], str]:
+    async def _symbols(self, interaction: discord.Interaction[Any], symbol: str | None) -> tuple[list[str], str]:
         if symbol:
             picked = normalize_symbol(symbol)
             return [picked], picked
+        command = f"/{interaction.command.name}" if interaction.command is not None else "/news"
+        watchlist_scope_allowed(discord_actor(interaction.user.id), self.runtime.settings.traders, command)
         return list((await self.runtime.settings_service.get()).watchlist), "the watchlist"
 
     @app_commands.command(name="news", description="Latest news for a symbol or the watchlist, newest first")
     @app_commands.describe(symbol="Ticker (default: the watchlist)")
     async def news(self, interaction: discord.Interaction[Any], symbol: str | None = None) -> None:
         await interaction.response.defer(thinking=True)
-        symbols, scope = await self._symbols(symbol)
+        symbols, scope = await self._symbols(interaction, symbol)
         page = await self.runtime.news.page(symbols=symbols, limit=NEWS_ITEMS)
         await interaction.followup.send(embed=_embed(f"News: {scope}", news_lines(page.items, page.sources,
                                                                                    _link, scope)))
@@ -47,7 +51,7 @@ class NewsCog(FeatureCog):
     @app_commands.describe(symbol="Ticker (default: the watchlist)")
     async def earnings(self, interaction: discord.Interaction[Any], symbol: str | None = None) -> None:
         await interaction.response.defer(thinking=True)  # may ask the vendors' calendars
-        symbols, scope = await self._symbols(symbol)
+        symbols, scope = await self._symbols(interaction, symbol)
         today = discord.utils.utcnow().astimezone(ET).date()
         answer = await self.runtime.news.earnings(symbols, today, today + timedelta(days=EARNINGS_DAYS))
         await interaction.followup.send(embed=_embed(f"Earnings, next {EARNINGS_DAYS} days: {scope}",

@@ -14,7 +14,7 @@ from tests.doubles.discord_api import DiscordApiDouble, slash
 from tests.doubles.polygon import API_KEY as POLYGON_KEY
 from tests.doubles.polygon import PolygonDouble
 from tests.doubles.tradier import TradierDouble, fixture
-from tests.integration.discord.rig import first_callback, first_followup, inject, logged_in, running
+from tests.integration.discord.rig import OTHER, first_callback, first_followup, inject, logged_in, running
 
 UBS_TITLE = "Markets are underestimating Fed cuts: UBS By Investing.com - Investing.com UK"
 
@@ -58,3 +58,11 @@ async def test_earnings_lists_the_calendar_and_names_the_one_that_is_off(bot: Tr
     lines = embed["description"].split("\n\n")
     assert lines[0] == f"MSFT {today} time not given (confirmed, tradier:calendars)"
     assert lines[1].startswith("polygon:benzinga off: POLYGON_API_KEY is not set")
+
+
+async def test_someone_not_in_traders_names_a_symbol_instead_of_seeing_the_watchlist(bot: TradeBot,
+                                                                                     api: DiscordApiDouble) -> None:
+    interaction = inject(bot, slash("news", user_id=OTHER))
+    sent, _ = await first_followup(api, interaction)
+    assert "name a symbol, e.g. `/news AAPL`" in str(sent)
+    assert "watchlist" not in str(sent.get("embeds") or "")

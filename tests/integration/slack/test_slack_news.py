@@ -38,6 +38,8 @@ async def test_news_shows_stored_items_as_slack_links(app: FastAPI, http: httpx.
     assert "polygon · ▲UBS positive" in text
     usage = await _reply(http, slack, "news AAPL MSFT", "n2")
     assert "news takes at most one symbol" in usage["text"]
+    stranger = await _reply(http, slack, "news", "n3", user="U0STRANGER")  # may read news, not the watchlist
+    assert "name a symbol, e.g. `/ta news AAPL`" in stranger["text"] and "UBS" not in json.dumps(stranger)
 
 
 async def test_earnings_names_each_calendar_and_a_missing_entitlement(app: FastAPI, http: httpx.AsyncClient,
