@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from core.db.sqlite_driver import one_hop_dbapi
@@ -101,10 +102,10 @@ class Database:
         default; a durable transaction turns `synchronous_commit` back on if the server or role switched it off.
         """
         if not durable:
-            async with self._writer(), self._sessions() as session, session.begin():
+            async with _locked_as_busy(), self._writer(), self._sessions() as session, session.begin():
                 yield session
             return
-        async with self._writer(), self.engine.connect() as conn:
+        async with _locked_as_busy(), self._writer(), self.engine.connect() as conn:
             if self._sqlite:
                 await _run_alone(conn, SQLITE_FULL)
                 try:
@@ -120,7 +121,7 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
         """`uow()` for Core statements: commits on success, rolls back on any error."""
-        async with self._writer(), self.engine.begin() as conn:
+        async with _locked_as_busy(), self._writer(), self.engine.begin() as conn:
             yield conn
 
     @asynccontextmanager
@@ -171,3 +172,15 @@ class Database:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+@asynccontextmanager
+async def _locked_as_busy() -> AsyncIterator[None]:
+    """SQLite's "database is locked" (another process held the file past the busy timeout) as the retryable
+    ExternalTransient it is: the transaction was rolled back, so nothing changed and nothing was sent."""
+    try:
+        yield
+    except OperationalError as exc:
+        if "database is locked" not in str(exc.orig):
+            raise
+        raise ExternalTransient("the database is locked by another writer; nothing was changed, try again") from exc
