@@ -25,6 +25,7 @@ from core.adapters.tradier.broker import TradierBroker
 from core.bus import create_bus
 from core.db.migrate import upgrade_to_head
 from core.db.session import Database
+from core.domain.confidence import Factor
 from core.domain.risk import RiskState
 from core.engines.alert_events import RiskCacheContext
 from core.engines.alerts import AlertEngine
@@ -287,8 +288,12 @@ class Runtime:
         async def watch(_symbols: set[str]) -> None:
             await self.market.watch(self.watched_symbols((await self.settings_service.get()).watchlist))
 
+        def catalysts(symbol: str) -> tuple[Factor, ...]:
+            factor = self.news.pick_factor(symbol)
+            return (factor,) if factor is not None else ()
+
         engine = PicksEngine(self.market.engine, self._market_data, self.bus, self.settings_service, service.store,
-                             risk_state=risk_state, watch=watch)
+                             risk_state=risk_state, watch=watch, extra_factors=catalysts)
         service.engine = engine
         return service, engine
 

@@ -17,6 +17,7 @@ from enum import StrEnum
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
+from core.domain.confidence import Factor
 from core.domain.plans import Issue
 
 ET = ZoneInfo("America/New_York")
@@ -209,3 +210,22 @@ def news_breaking(symbol: str, latest: NewsItem | None, *, now: datetime, minute
     age = max(0, int((now - latest.published_at).total_seconds() // 60))
     return Issue("news_breaking", f"{symbol} has news from {age} min ago ({latest.source}): \"{latest.title}\"",
                  "symbol")
+
+
+EVENT_RISK_WEIGHT = 0.1
+
+
+def event_risk(symbol: str, releases: Sequence[EarningsDate] | None, latest: NewsItem | None, *, now: datetime,
+               minutes: int, weight: float = EVENT_RISK_WEIGHT) -> Factor:
+    """A pick's exposure to a catalyst inside a day trade's hold, as a confidence factor: earnings that can land
+    before the close weigh most against it, news of the last `minutes` moves the price either way, and neither
+    (with the calendars checked) is in its favour. `releases` None: no calendar answered."""
+    if releases is not None and (earnings := earnings_in_hold(symbol, releases, now=now, hold=Hold.DAY)):
+        return Factor("event_risk", 0.2, weight, earnings.message)
+    if breaking := news_breaking(symbol, latest, now=now, minutes=minutes):
+        return Factor("event_risk", 0.5, weight, f"{breaking.message}: a fresh catalyst moves the price either way")
+    if releases is None:
+        return Factor("event_risk", 0.5, weight, f"no {symbol} news in the last {minutes} min; earnings dates "
+                                                 "not checked (no calendar answered)")
+    return Factor("event_risk", 0.8, weight, f"no {symbol} earnings before the close and no news in the last "
+                                             f"{minutes} min")

@@ -20,6 +20,7 @@ import structlog
 
 from core.db.repositories.news import NewsRepository
 from core.db.session import Database
+from core.domain.confidence import Factor
 from core.domain.events import NewsEvent, NewsSentimentTag
 from core.domain.news import (
     ET,
@@ -30,6 +31,7 @@ from core.domain.news import (
     NewsItem,
     SourceStatus,
     earnings_in_hold,
+    event_risk,
     mentioned_symbols,
     news_breaking,
 )
@@ -49,6 +51,7 @@ EARNINGS_TTL_SEC = 900.0
 ANNOUNCE_WITHIN = timedelta(days=1)
 PLAN_LOOKAHEAD_DAYS = 4
 LATEST_TTL_SEC = 2.0
+DEFAULT_BREAKING_MINUTES = 30  # the `news_breaking_minutes` tunable's default, until the first refresh reads it
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +131,9 @@ class NewsService:
         self._fetched_at: dict[str, datetime] = {}
         self._earnings_cache: dict[tuple[tuple[str, ...], date, date], tuple[float, EarningsAnswer]] = {}
         self._latest: dict[str, tuple[float, NewsItem | None]] = {}
+        # per watched symbol, as of the last refresh: its earnings (None: no calendar answered) and newest item
+        self._catalysts: dict[str, tuple[tuple[EarningsDate, ...] | None, NewsItem | None]] = {}
+        self._breaking_minutes = DEFAULT_BREAKING_MINUTES
 
     # -- refresh -----------------------------------------------------------------------------------------------
 
@@ -148,7 +154,28 @@ class NewsService:
         for item in sorted(stored, key=lambda i: i.published_at):
             if watched.intersection(item.symbols) and now - item.published_at <= ANNOUNCE_WITHIN:
                 await self._bus.publish(news_event(item))
+        await self._note_catalysts(watchlist, tunables.news_breaking_minutes, now)
         return stored
+
+    async def _note_catalysts(self, watchlist: Sequence[str], minutes: int, now: datetime) -> None:
+        """What `pick_factor` reads without I/O: one calendar request for the whole watchlist (cached), and each
+        symbol's newest stored item; `minutes`, how recent news counts as breaking."""
+        self._breaking_minutes = minutes
+        if not watchlist:
+            self._catalysts = {}
+            return
+        answer = await self.earnings(watchlist, *_plan_days(now))
+        releases = answer.items if any(s.state == "ok" for s in answer.sources) else None
+        self._catalysts = {symbol: (releases, await self.latest(symbol)) for symbol in watchlist}
+
+    def pick_factor(self, symbol: str) -> Factor | None:
+        """The `event_risk` confidence factor of a pick on `symbol` from the last refresh; None for a symbol the
+        refresh does not follow (not on the watchlist), so nothing is claimed about it."""
+        known = self._catalysts.get(symbol)
+        if known is None:
+            return None
+        releases, latest = known
+        return event_risk(symbol, releases, latest, now=datetime.now(UTC), minutes=self._breaking_minutes)
 
     @staticmethod
     def _tag(item: NewsItem, watchlist: Iterable[str]) -> NewsItem:

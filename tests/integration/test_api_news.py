@@ -214,6 +214,10 @@ async def test_plan_warns_of_earnings_in_the_hold_and_of_breaking_news(app: Fast
     assert "NVDA halted pending news" in codes["news_breaking"]
     calm = ok(await http.post("/api/v1/plan/validate", json={**plan, "symbol": "AAPL", "hold": "overnight"}))
     assert {"earnings_in_hold", "news_breaking"}.isdisjoint(w["code"] for w in calm["warnings"])
+    # the same catalysts weigh in a pick's confidence, for the watched symbols the refresh follows
+    factor = runtime_of(app).news.pick_factor("NVDA")
+    assert factor is not None and factor.name == "event_risk" and factor.value == 0.2
+    assert runtime_of(app).news.pick_factor("ZZZZ") is None  # not followed: nothing is claimed about it
     bad = await http.post("/api/v1/plan/validate", json={**plan, "hold": "forever"})
     assert bad.status_code == 422 and "hold" in bad.text
 

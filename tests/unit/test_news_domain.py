@@ -13,6 +13,7 @@ from core.domain.news import (
     NewsItem,
     canonical_url,
     earnings_in_hold,
+    event_risk,
     mentioned_symbols,
     news_breaking,
     title_key,
@@ -81,3 +82,20 @@ def test_news_breaking_only_inside_the_window_and_quotes_the_title() -> None:
     assert "12 min ago" in issue.message
     assert news_breaking("NVDA", item, now=NOW, minutes=10) is None
     assert news_breaking("NVDA", None, now=NOW, minutes=30) is None
+
+
+def test_event_risk_weighs_earnings_before_the_close_most_then_breaking_news() -> None:
+    fresh = NewsItem(source="feed:Desk", title="NVDA halted", url="https://x.example/a",
+                     published_at=NOW - timedelta(minutes=5))
+    old = NewsItem(source="feed:Desk", title="NVDA old", url="https://x.example/b",
+                   published_at=NOW - timedelta(days=1))
+    today_at_an_unknown_time = [release(NOW.date(), EarningsTime.UNKNOWN)]
+    tomorrow_before_open = [release(NOW.date() + timedelta(days=1), EarningsTime.BEFORE_OPEN)]
+    earnings = event_risk("NVDA", today_at_an_unknown_time, fresh, now=NOW, minutes=30)
+    assert (earnings.name, earnings.value) == ("event_risk", 0.2) and "reports earnings" in earnings.explanation
+    breaking = event_risk("NVDA", tomorrow_before_open, fresh, now=NOW, minutes=30)  # after a day trade's hold
+    assert breaking.value == 0.5 and '"NVDA halted"' in breaking.explanation
+    calm = event_risk("NVDA", tomorrow_before_open, old, now=NOW, minutes=30)
+    assert calm.value == 0.8 and "no NVDA earnings before the close" in calm.explanation
+    unchecked = event_risk("NVDA", None, old, now=NOW, minutes=30)
+    assert unchecked.value == 0.5 and "earnings dates not checked" in unchecked.explanation
