@@ -11,11 +11,13 @@ buyer would pay at once: the ask, and for a debit vertical the long leg's ask mi
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
 import msgspec
 
+from core.domain.news import EarningsDate
 from core.domain.options_types import OptionRow
 from core.domain.orders import OPTION_MULTIPLIER
 from core.domain.position_actions import OptionSymbol
@@ -264,3 +266,12 @@ def _order(candidate: Candidate, contracts: int) -> dict[str, Any] | None:
             "price": price, "duration": "day",
             "legs": [{"option_symbol": leg.option_symbol, "side": leg.side, "quantity": contracts}
                      for leg in candidate.legs]}
+
+
+def with_earnings(candidate: Candidate, releases: Sequence[EarningsDate]) -> Candidate:
+    """The candidate warned of each earnings release on or before its expiration: the report can gap the
+    underlying past the plan's stop, and implied volatility usually collapses after it."""
+    expiration = date.fromisoformat(candidate.expiration)
+    found = tuple(f"earnings {r.date.isoformat()} ({r.time.value}, {r.source}) before this expiration: a gap past "
+                  "the stop and an IV drop after the report" for r in releases if r.date <= expiration)
+    return msgspec.structs.replace(candidate, warnings=candidate.warnings + found) if found else candidate

@@ -11,13 +11,22 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Literal, Protocol, TypeVar
 
 import structlog
 
 from core.domain.market import OptionContract, Quote, normalize_symbol
-from core.domain.options_express import Candidate, ExpressPrefs, StockPlan, express, sized, sizing_prices
+from core.domain.news import EarningsAnswer, EarningsDate
+from core.domain.options_express import (
+    Candidate,
+    ExpressPrefs,
+    StockPlan,
+    express,
+    sized,
+    sizing_prices,
+    with_earnings,
+)
 from core.domain.options_types import (
     DAYS_PER_YEAR,
     DEFAULT_RATE,
@@ -40,7 +49,9 @@ MAX_SCREEN_EXPIRATIONS = 8
 POLYGON_MAX_CONTRACTS = 2000
 _HOW_TO_ENABLE = ("set TRADIER_ACCESS_TOKEN and TRADIER_ACCOUNT_ID (chains with greeks), or POLYGON_API_KEY "
                   "with a Polygon (Massive) plan that includes options")
-EARNINGS_NOTE = "earnings dates are not known to the assistant: check for an earnings report before expiration"
+EarningsLookup = Callable[[Sequence[str], date, date], Awaitable[EarningsAnswer]]
+EARNINGS_UNCHECKED = "earnings before expiration not checked: "
+EARNINGS_LOOKAHEAD_DAYS = 120  # the calendars' widest window
 
 
 class OptionsBroker(Protocol):
@@ -65,8 +76,10 @@ class ExpressResult:
 
 class OptionsService:
     def __init__(self, *, broker: OptionsBroker | None, market: MarketService, plans: PlanService,
-                 polygon_enabled: bool, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 polygon_enabled: bool, earnings: EarningsLookup | None = None,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self._broker = broker
+        self._earnings = earnings
         self._market = market
         self._plans = plans
         self._polygon = polygon_enabled
@@ -194,6 +207,23 @@ class OptionsService:
     def years_to(self, expiration: date) -> float:
         return (expiration - self.clock().date()).days / DAYS_PER_YEAR
 
+    async def _releases(self, symbol: str, expirations: Sequence[str]) -> tuple[list[EarningsDate], list[str]]:
+        """`symbol`'s earnings up to the last expiration, and a note when they could not be checked."""
+        if not expirations:
+            return [], []
+        if self._earnings is None:
+            return [], [EARNINGS_UNCHECKED + "no earnings calendar in this process"]
+        today = self.clock().date()
+        last = min(max(date.fromisoformat(e) for e in expirations), today + timedelta(days=EARNINGS_LOOKAHEAD_DAYS))
+        try:
+            answer = await self._earnings([symbol], today, last)
+        except CoreError as exc:
+            return [], [EARNINGS_UNCHECKED + exc.message]
+        if not any(source.state == "ok" for source in answer.sources):
+            why = "; ".join(f"{s.source}: {s.reason or s.state}" for s in answer.sources) or "no calendar"
+            return [], [EARNINGS_UNCHECKED + why]
+        return list(answer.items), []
+
     # -- a plan as options -----------------------------------------------------------------------------------------
 
     async def express(self, symbol: str, plan: StockPlan, prefs: ExpressPrefs, *, equity: object = None,
@@ -216,8 +246,10 @@ class OptionsService:
             if check.result.sizing is None:
                 raise invalid_from_issues(check.result.errors, "sizing")
             out.append(sized(candidate, check.result.sizing.quantity, check.result.summary))
-        notes = [EARNINGS_NOTE, "risk at the stop and values at the targets are delta-gamma estimates from "
-                                f"the underlying at {underlying:g} (no time decay or volatility change)"]
+        releases, unchecked = await self._releases(symbol, [c.expiration for c in out])
+        out = [with_earnings(candidate, releases) for candidate in out]
+        notes = [*unchecked, "risk at the stop and values at the targets are delta-gamma estimates from "
+                             f"the underlying at {underlying:g} (no time decay or volatility change)"]
         if abs(plan.entry - underlying) / underlying > 0.01:
             notes.append(f"the plan's entry {plan.entry:g} is more than 1% from the quoted {underlying:g}; moves "
                          "are measured from the quote")

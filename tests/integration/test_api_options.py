@@ -3,6 +3,7 @@ vertical from propose to confirm (the Tradier double checks the fields Tradier r
 
 from __future__ import annotations
 
+import copy
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -16,6 +17,7 @@ from tests.conftest import serving
 from tests.doubles.polygon import API_KEY as POLYGON_KEY
 from tests.doubles.polygon import PolygonDouble, fixture
 from tests.doubles.tradier import TradierDouble, fixture_text
+from tests.doubles.tradier import fixture as tradier_fixture
 from tests.integration.orders_helpers import broker_settings, placed, unthrottled
 
 IN_2013 = datetime(2013, 6, 3, 15, tzinfo=UTC)  # the recorded Tradier expirations are June 2013 onwards
@@ -119,7 +121,7 @@ async def test_express_sizes_from_the_risk_budget_and_take_goes_through_propose_
     # 1% of the double's 17,798.36 equity = 177.98 budget -> 1 contract
     assert candidate["contracts"] == 1 and candidate["dollar_risk"] == 96.0
     assert "risk budget" in candidate["sizing"] and candidate["breakeven"] == 152.2
-    assert any("earnings" in note for note in body["notes"])
+    assert not any("earnings" in note for note in body["notes"])  # the calendars answered: none before expiry
     order = candidate["order"]
     assert order["class"] == "option" and order["option_symbol"] == "AAPL130607C00150000"
     await _propose_and_confirm(tradier_api, order)
@@ -219,3 +221,16 @@ async def test_a_tradier_chain_refusal_falls_back_to_polygon(make_settings: Call
     assert response.status_code == 200, response.text
     assert response.json()["source"] == "polygon" and tradier.requests_to("GET", "/options/chains")
     assert pg.hits("/v3/snapshot/options/AAPL")[0].query["expiration_date"] == "2022-01-21"
+
+
+async def test_express_warns_of_earnings_before_a_candidates_expiration(tradier_api: httpx.AsyncClient,
+                                                                        tradier: TradierDouble) -> None:
+    calendars = copy.deepcopy(tradier_fixture("docs_fundamentals_calendars.json"))
+    calendars[0]["results"][0]["tables"]["corporate_calendars"][0]["begin_date_time"] = "2013-06-05"
+    tradier.serve("/beta/markets/fundamentals/calendars", [{**calendars[0], "request": "AAPL"}])
+    response = await tradier_api.post("/api/v1/options/express", json={
+        "symbol": "AAPL", "side": "long", "entry": 438.89, "stop": 436.89, "targets": [442.89], "dte_max": 12,
+        "structure": "single", "candidates": 3})
+    assert response.status_code == 200, response.text
+    by_expiration = {c["expiration"]: c["warnings"] for c in response.json()["candidates"]}
+    assert any("earnings 2013-06-05" in w and "before this expiration" in w for w in by_expiration["2013-06-07"])
