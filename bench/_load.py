@@ -66,8 +66,12 @@ def cpu_seconds(pid: int) -> float | None:
 
 
 _LUA = """
-local calls = {%(calls)s}
+local calls
 local n, paced = 0, %(pace_ms)d
+-- built in init, once wrk knows the Host header (a request without one is refused by the API's host check)
+init = function(args)
+  calls = {%(calls)s}
+end
 request = function()
   n = n + 1
   return calls[(n %% #calls) + 1]
