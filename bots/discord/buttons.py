@@ -24,6 +24,7 @@ import discord
 from bots.discord import render
 from bots.discord.access import TraderButton
 from core.domain.access import Action
+from core.domain.actions import SNOOZE_SEC
 from core.domain.order_input import parse_order
 from core.errors import Conflict, Expired, NotFound
 from core.services.position_orders import POSITION_ACTION_LABELS, PositionAction, actions_for
@@ -122,7 +123,7 @@ class AlertAction(TraderButton, template=r"alr:(?P<verb>snooze|dismiss):(?P<id>[
     async def run(self, interaction: discord.Interaction[Any]) -> None:
         alerts = runtime_of(interaction).alerts
         if self.verb == "snooze":
-            alert = await alerts.snooze(self.alert_id, minutes=15)
+            alert = await alerts.snooze(self.alert_id, minutes=SNOOZE_SEC // 60)  # the chip's duration
             text = f"Snoozed until {alert.get('snoozed_until')}: {render.alert_line(alert)}"
         else:
             alert = await alerts.dismiss(self.alert_id)

@@ -53,6 +53,7 @@ from bots.slack.notifier import SlackNotifier
 from bots.slack.order_modal import ORDER_MODAL, inline_errors, order_modal, submitted_order
 from bots.slack.signing import REPLAY, SignedRequests
 from bots.slack.socket_mode import start_socket_mode
+from core.domain.actions import SNOOZE_SEC
 from core.domain.order_input import parse_order
 from core.errors import CoreError, ExternalPermanent, Invalid
 from core.runtime import Runtime
@@ -348,9 +349,12 @@ async def _chip(runtime: Runtime, actor: str, value: dict[str, Any]) -> Reply:
     kind, alert_id = value.get("k"), value.get("a")
     if kind == "order" and isinstance(value.get("o"), dict):
         return preview_reply(await runtime.orders.propose(actor, parse_order(value["o"]), source="slack:chip"))
-    if kind == "snooze" and alert_id:
-        await runtime.alerts.snooze(str(alert_id), minutes=30)
-        return Reply(bk.text_blocks(f"Alert `{alert_id}` snoozed for 30 minutes."), "Alert snoozed", "ephemeral")
+    if kind == "snooze" and alert_id:  # the chip's own duration, as on every surface
+        seconds = value.get("s")
+        minutes = (seconds if isinstance(seconds, int) and seconds > 0 else SNOOZE_SEC) // 60
+        await runtime.alerts.snooze(str(alert_id), minutes=minutes)
+        return Reply(bk.text_blocks(f"Alert `{alert_id}` snoozed for {minutes} minutes."), "Alert snoozed",
+                     "ephemeral")
     if kind == "dismiss" and alert_id:
         await runtime.alerts.dismiss(str(alert_id))
         return Reply(bk.text_blocks(f"Alert `{alert_id}` dismissed."), "Alert dismissed", "ephemeral")

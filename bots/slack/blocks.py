@@ -353,6 +353,8 @@ def journal_line(entry: dict[str, Any]) -> str:
 
 def chip_value(alert_id: str | None, chip: dict[str, Any]) -> str:
     body: dict[str, Any] = {"a": alert_id, "k": chip.get("kind"), "i": chip.get("id")}
+    if chip.get("snooze_sec"):
+        body["s"] = chip["snooze_sec"]
     if chip.get("order"):
         body["o"] = chip["order"]
     value = orjson.dumps(body).decode()

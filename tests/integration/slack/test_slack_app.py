@@ -8,6 +8,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -20,6 +21,7 @@ from bots.slack import blocks as bk
 from bots.slack.app import build_slack_app
 from bots.slack.commands import parse_journal_text, parse_order_text
 from core.db.models import AlertRow, OrderIntentRow
+from core.domain.actions import SNOOZE, SNOOZE_SEC
 from core.domain.journal import JournalQuery
 from core.errors import ExternalTransient, Invalid
 from core.settings import Settings
@@ -197,7 +199,7 @@ async def test_retried_event_is_handled_once(http: httpx.AsyncClient, slack: Sla
 def _alert_payload() -> dict[str, Any]:
     chips = [{"id": "setup", "label": "Take setup (1R)", "kind": "order",
               "order": {"symbol": "SPY", "side": "buy", "quantity": "1", "type": "market", "duration": "day"}},
-             {"id": "snooze", "label": "Snooze 30m", "kind": "snooze"}]
+             SNOOZE.to_dict()]
     return {"level": "warning", "msg": "SPY crossed above 500.00 (last 500.12)", "trigger_id": "t1",
             "alert_id": "a1", "triggered_at": "2026-01-05T15:30:00+00:00", "attempt": 1,
             "meta": {"alert_id": "a1", "trigger_id": "t1", "symbol": "SPY", "price": "500.12",
@@ -212,7 +214,7 @@ async def test_alert_notifier_posts_a_card_and_honours_429(app: FastAPI, slack: 
     assert card.headers["Authorization"] == f"Bearer {BOT_TOKEN}"
     kinds = [block["type"] for block in card.body["blocks"]]
     assert kinds[0] == "header" and "context" in kinds and kinds[-1] == "actions"
-    assert [b["text"]["text"] for b in card.body["blocks"][-1]["elements"]] == ["Take setup (1R)", "Snooze 30m"]
+    assert [b["text"]["text"] for b in card.body["blocks"][-1]["elements"]] == ["Take setup (1R)", SNOOZE.label]
     slack.fail("chat.postMessage", status=429, retry_after="7")
     with pytest.raises(ExternalTransient) as caught:
         await notifier.deliver(_alert_payload())
@@ -362,3 +364,15 @@ def test_no_warning_that_the_client_wins_over_the_token(settings: Settings, monk
     assert not [record for record in caplog.records if "will be unused" in record.getMessage()]
     logging.getLogger("bots.slack.bolt").warning("other warnings still pass")
     assert "other warnings still pass" in caplog.text
+
+
+async def test_a_snooze_chip_snoozes_for_the_chips_own_duration(app: FastAPI, http: httpx.AsyncClient,
+                                                                slack: SlackDouble) -> None:
+    """The core's "Snooze 15m" chip snoozes 15 minutes here as on the dashboard and Discord."""
+    alert = await runtime_of(app).alerts.create({"symbol": "SPY", "condition": "price_above", "level": "999"})
+    value = bk.chip_value(alert["id"], SNOOZE.to_dict())
+    await post(http, click(slack, f"{bk.CHIP_ACTION}:snooze", value, "z1"))
+    [reply] = await slack.wait_for("response_url:z1")
+    assert f"snoozed for {SNOOZE_SEC // 60} minutes" in json.dumps(reply.body)
+    until = datetime.fromisoformat((await runtime_of(app).alerts.get(alert["id"]))["snoozed_until"])
+    assert timedelta(minutes=14) < until - datetime.now(UTC) <= timedelta(minutes=15)
