@@ -21,6 +21,7 @@ from pydantic import BaseModel
 
 from api.auth import API_ACTOR, require_api_key
 from api.deps import RuntimeDep
+from core.domain.picks import SetupStats
 from core.errors import IntegrationDisabled, RiskDenied
 from core.runtime import Runtime
 from core.services.picks import MAX_LIMIT, PicksService
@@ -99,20 +100,8 @@ class PicksOut(BaseModel):
     as_of: str
 
 
-class SetupStatsOut(BaseModel):
-    setup: str
-    picks: int
-    triggered: int
-    scored: int
-    hits: int
-    hit_rate: float | None
-    avg_r: float | None
-    avg_mfe_r: float | None
-    avg_mae_r: float | None
-
-
 class StatsOut(BaseModel):
-    setups: list[SetupStatsOut]
+    setups: list[SetupStats]  # the domain dataclass: its fields are the response schema
     note: str
 
 
