@@ -139,14 +139,18 @@ class HedgeRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     symbol: str = Field(min_length=1, max_length=10, description="a long stock position of 100+ shares")
+    kind: Literal["put", "collar"] = Field(default="put", description="collar: also sell a call above the price")
     otm_pct: float = Field(default=5.0, ge=0, lt=50, description="how far below the price the floor sits, %")
+    call_otm_pct: float = Field(default=5.0, ge=0, lt=50, description="collar: how far above the price the cap sits, %")
     min_dte: int = Field(default=30, ge=0, le=3650)
 
 
 @router.post("/hedge", status_code=201, response_model=HedgeResponse)
 async def post_hedge(body: HedgeRequest, runtime: RuntimeDep) -> Response:
-    """Propose a protective put for a long stock position; confirm it with POST /broker/orders/{id}/confirm."""
-    hedge = await runtime.option_hedges.propose(API_ACTOR, body.symbol, otm_pct=body.otm_pct, min_dte=body.min_dte)
+    """Propose a protective put or a collar (one multileg order) for a long stock position; confirm it with
+    POST /broker/orders/{id}/confirm."""
+    hedge = await runtime.option_hedges.propose(API_ACTOR, body.symbol, kind=body.kind, otm_pct=body.otm_pct,
+                                                call_otm_pct=body.call_otm_pct, min_dte=body.min_dte)
     if hedge.proposal.denied:
         raise RiskDenied(str(hedge.proposal.risk.get("reason")), details={"risk": hedge.proposal.risk})
     return Response(msgspec.json.encode({"effect": hedge.effect, "expiration": hedge.expiration,

@@ -209,6 +209,46 @@ async def test_hedge_proposes_a_protective_put_with_its_dollar_effect_then_confi
     assert small.status_code == 404 and "no open MSFT position" in small.text
 
 
+def tradier_contract(symbol: str, kind: str, strike: float, bid: float, ask: float) -> dict[str, Any]:
+    """A chain row in Tradier's shape (the recorded single-contract quote's fields)."""
+    return {"symbol": symbol, "underlying": "AAPL", "strike": strike, "option_type": kind,
+            "expiration_date": "2013-07-05", "bid": bid, "ask": ask, "last": ask, "bidsize": 10, "asksize": 12,
+            "open_interest": 900, "volume": 120, "prevclose": ask, "greeks": None}
+
+
+async def test_a_collar_is_one_multileg_order_with_floor_cap_and_net_through_confirm(
+        tradier_api: httpx.AsyncClient, tradier: TradierDouble) -> None:
+    tradier.positions = [{"cost_basis": 80000.0, "date_acquired": "2013-05-01T14:41:11.405Z", "id": 1,
+                          "quantity": 200.0, "symbol": "AAPL"}]
+    tradier.serve("/markets/options/chains", {"options": {"option": [
+        tradier_contract("AAPL130705P00415000", "put", 415, 5.9, 6.1),
+        tradier_contract("AAPL130705C00460000", "call", 460, 7.0, 7.2),
+        tradier_contract("AAPL130705C00465000", "call", 465, 4.8, 5.0)]}})
+    response = await tradier_api.post("/api/v1/options/hedge", json={
+        "symbol": "AAPL", "kind": "collar", "otm_pct": 5, "call_otm_pct": 5, "min_dte": 30})
+    assert response.status_code == 201, response.text
+    effect = response.json()["effect"]
+    assert effect["kind"] == "collar" and effect["call"]["option_symbol"] == "AAPL130705C00465000"
+    assert effect["floor"] == 415.0 and effect["cap"] == 465.0 and effect["net_premium"] == pytest.approx(1.3)
+    assert effect["cost"] == 260.0  # (6.10 - 4.80) x 200
+    assert effect["max_loss"] == pytest.approx((438.89 - 415 + 1.3) * 200)
+    assert effect["max_gain"] == pytest.approx((465 - 438.89 - 1.3) * 200)
+    intent = response.json()["intent"]
+    assert intent["order"]["class"] == "multileg" and "collar" in intent["rationale"], intent
+    confirmed = await tradier_api.post(f"/api/v1/broker/orders/{intent['id']}/confirm",
+                                       json={"token": response.json()["token"]})
+    assert confirmed.status_code == 200, confirmed.text
+    [sent] = placed(tradier)
+    assert sent["class"] == "multileg" and sent["type"] == "debit" and sent["price"] == "1.30"
+    assert [(leg["option_symbol"], leg["side"], leg["quantity"]) for leg in sent["leg"]] == [
+        ("AAPL130705P00415000", "buy_to_open", 2.0), ("AAPL130705C00465000", "sell_to_open", 2.0)]
+    no_call = await tradier_api.post("/api/v1/options/hedge", json={"symbol": "AAPL", "kind": "collar",
+                                                                    "call_otm_pct": 20})
+    assert no_call.status_code == 422 and "call_otm_pct" in no_call.text
+    bad_kind = await tradier_api.post("/api/v1/options/hedge", json={"symbol": "AAPL", "kind": "straddle"})
+    assert bad_kind.status_code == 422 and "kind" in bad_kind.text
+
+
 async def test_a_tradier_chain_refusal_falls_back_to_polygon(make_settings: Callable[..., Settings],
                                                             tradier: TradierDouble, pg: PolygonDouble) -> None:
     polygon = PolygonSettings(api_key=POLYGON_KEY, rest_url=pg.rest_url, ws_url=pg.ws_url)
