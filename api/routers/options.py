@@ -28,7 +28,7 @@ from api.schemas_options import (
 from core.domain.access import check_account_read
 from core.domain.market import normalize_symbol
 from core.domain.options_express import ExpressPrefs, StockPlan
-from core.domain.options_types import DEFAULT_RATE, ScreenFilter, around_the_money
+from core.domain.options_types import ScreenFilter, around_the_money
 from core.errors import CoreError, Invalid, RiskDenied
 from core.runtime import Runtime
 
@@ -66,7 +66,8 @@ class PriceRequest(BaseModel):
     expiration: date | None = None
     dte: int | None = Field(default=None, gt=0, le=3650, description="days to expiration (instead of expiration)")
     type: Literal["call", "put"]
-    rate: float = Field(default=DEFAULT_RATE, ge=-0.05, le=0.5, description="risk-free rate, 0.04 = 4%")
+    rate: float | None = Field(default=None, ge=-0.05, le=0.5,
+                               description="risk-free rate, 0.04 = 4%; omit for OPTIONS_RISK_FREE_RATE")
     dividend_yield: float = Field(default=0.0, ge=0, le=0.5)
     iv: float | None = Field(default=None, gt=0, le=10, description="volatility, 0.25 = 25%: value the option")
     price: float | None = Field(default=None, ge=MIN_PRICE, le=MAX_PRICE,

@@ -97,6 +97,18 @@ async def test_price_known_values_and_iv_from_a_price(tradier_api: httpx.AsyncCl
     assert both.status_code == 422 and "exactly one" in both.text
 
 
+async def test_the_configured_risk_free_rate_prices_when_the_request_names_none(
+        make_settings: Callable[..., Settings], tradier: TradierDouble) -> None:
+    settings = broker_settings(make_settings, make_settings().database_url, tradier, options_risk_free_rate=0.05)
+    app = create_app(settings, roles=frozenset({"api"}))
+    async with serving(app) as http:
+        valued = await http.post("/api/v1/options/price", json={
+            "underlying": 100, "strike": 100, "dte": 365, "type": "call", "iv": 0.2})
+        assert app.state.runtime.options.rate == 0.05
+    assert valued.status_code == 200, valued.text
+    assert valued.json()["value"] == pytest.approx(10.4506, abs=1e-4)  # at 4% it would be 9.9251
+
+
 async def _propose_and_confirm(client: httpx.AsyncClient, order: dict[str, Any]) -> dict[str, Any]:
     proposed = await client.post("/api/v1/broker/orders", json={**order, "source": "options"})
     assert proposed.status_code == 201, proposed.text
