@@ -87,6 +87,7 @@ class Runtime:
         self.option_hedges = OptionHedges(self.options, self.orders)
         self.coach, self.coach_disabled = self._build_coach()
         self.alerts, self.alert_engine, self.delivery = self._build_alerts()
+        self.news.on_queued = self.delivery.wake
         self.picks, self.picks_engine = self._build_picks()
         self.started = False
 
@@ -157,7 +158,7 @@ class Runtime:
                     EarningsProvider("tradier:calendars", self.broker, broker.reason, broker.how_to_enable)]
         service = NewsService(self.db, self.bus, self.settings_service, feeds=feeds, polygon=self._market_data,
                               polygon_disabled=market.reason, polygon_how_to_enable=market.how_to_enable,
-                              earnings=earnings)
+                              earnings=earnings, webhook_types=self.settings.discord.webhook_alert_types)
         engine = NewsEngine(service, interval=self.settings.news_poll_sec) if "engine" in self.roles else None
         return service, engine
 

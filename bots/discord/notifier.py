@@ -10,6 +10,8 @@ import discord
 
 from bots.discord import render
 from bots.discord.buttons import alert_view
+from bots.discord.cogs.news import markdown_link, news_embed
+from bots.news_text import news_alert_line, news_alert_title
 from core.errors import ExternalPermanent, ExternalTransient, IntegrationDisabled
 
 
@@ -29,9 +31,13 @@ class DiscordAlertNotifier:
         if trigger_id and trigger_id in self.sent:
             return
         target = self.client.get_partial_messageable(self.channel_id)
+        meta = payload.get("meta") or {}
         view = alert_view(payload)
         try:
-            if view is None:
+            if meta.get("kind") == "news":
+                message = await target.send(embed=news_embed(news_alert_title(meta),
+                                                             [news_alert_line(meta, markdown_link)]))
+            elif view is None:
                 message = await target.send(embed=render.alert_event_embed(payload))
             else:
                 message = await target.send(embed=render.alert_event_embed(payload), view=view)

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
@@ -67,6 +68,14 @@ class NewsItem:
     @property
     def title_key(self) -> str:
         return title_key(self.title, self.published_at)
+
+
+def news_alert(item: NewsItem) -> dict[str, Any]:
+    """What a delivery channel gets for a news item: the stored title, source, link and time as they are."""
+    meta = {"kind": "news", "news_id": item.id, "title": item.title, "source": item.source, "url": item.url,
+            "published_at": item.published_at.astimezone(UTC).isoformat(), "symbols": list(item.symbols),
+            "publisher": item.publisher}
+    return {"level": "info", "msg": item.title, "meta": meta}
 
 
 class EarningsTime(StrEnum):

@@ -61,8 +61,10 @@ def backoff(attempts: int, retry_after: float | None = None) -> float:
 
 
 def notifier_payload(row: DueDelivery) -> dict[str, Any]:
-    """What a notifier gets: the stored `alert` event (``level``, ``msg``, ``meta``) and the trigger's identity."""
-    return {**row.payload, "trigger_id": row.trigger_id, "alert_id": row.alert_id,
+    """What a notifier gets: the stored `alert` event (``level``, ``msg``, ``meta``) and the trigger's identity;
+    for a news item, `news_alert`'s (``meta.kind`` = ``news``) with ``news_id`` in place of the trigger's."""
+    identity = {"news_id": row.news_id} if row.news_id is not None else {}
+    return {**row.payload, "trigger_id": row.trigger_id, "alert_id": row.alert_id, **identity,
             "triggered_at": row.triggered_at.isoformat(), "attempt": row.attempts + 1}
 
 

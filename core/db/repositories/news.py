@@ -97,6 +97,11 @@ class NewsRepository:
             statement.order_by(_I.published_at.desc(), _I.id.desc()).limit(limit))).all()
         return await self._items(rows)
 
+    async def by_ids(self, ids: Sequence[str]) -> list[NewsItem]:
+        if not ids:
+            return []
+        return await self._items((await self.executor.execute(select(*_COLUMNS).where(_I.id.in_(list(ids))))).all())
+
     async def latest(self, symbol: str) -> NewsItem | None:
         rows = await self.page(symbols=[symbol], limit=1)
         return rows[0] if rows else None
