@@ -107,12 +107,14 @@ class FeedFetch:
 
 @dataclass(frozen=True, slots=True)
 class SourceStatus:
-    """Why a source gave nothing: `disabled` (not configured), `not_entitled` (plan lacks it), `error`."""
+    """Why a source gave nothing: `disabled` (not configured), `not_entitled` (plan lacks it), `error`;
+    `last_fetch_at`: when the fetching process last asked it (None: never, e.g. not configured)."""
 
     source: str
     state: str
     reason: str
     how_to_enable: str = ""
+    last_fetch_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ import structlog
 
 from core.db.base import new_id
 from core.db.repositories.alerts import PENDING, DeliveryRepository
-from core.db.repositories.news import NewsRepository
+from core.db.repositories.news import NewsRepository, NewsSourceRepository
 from core.db.session import Database
 from core.domain.alerts import Channel
 from core.domain.confidence import Factor
@@ -151,6 +151,7 @@ class NewsService:
         # per watched symbol, as of the last refresh: its earnings (None: no calendar answered) and newest item
         self._catalysts: dict[str, tuple[tuple[EarningsDate, ...] | None, NewsItem | None]] = {}
         self._breaking_minutes = DEFAULT_BREAKING_MINUTES
+        self._shared: tuple[float, dict[str, SourceStatus]] | None = None
 
     # -- refresh -----------------------------------------------------------------------------------------------
 
@@ -175,10 +176,23 @@ class NewsService:
             self._latest.clear()
         if fresh and channels and self.on_queued is not None:
             self.on_queued()
+        await self._share_states(now)
         for item in fresh:
             await self._bus.publish(news_event(item))
         await self._note_catalysts(watchlist, tunables.news_breaking_minutes, now)
         return stored
+
+    async def _share_states(self, now: datetime) -> None:
+        """Store what this pass saw of each source for the processes that do not fetch (the API, the bots)."""
+        asked = [replace(status, last_fetch_at=now) for name, status in sorted(self._status.items())
+                 if name != POLYGON or self._polygon is not None]
+        configured = [status for name, status in self._status.items() if name == POLYGON and self._polygon is None]
+        try:
+            async with self._db.uow() as session:
+                await NewsSourceRepository(session).replace([*configured, *asked], now)
+        except Exception as exc:  # e.g. a second fetcher wrote at the same moment: the next pass writes again
+            log.warning("news.share_states_failed", error=str(exc))
+        self._shared = None
 
     def _alert_channels(self, tunables: Tunables) -> tuple[str, ...]:
         """The channels the trader routed the `news` alert type to (the webhook's env filter on top)."""
@@ -250,8 +264,15 @@ class NewsService:
 
     # -- queries -----------------------------------------------------------------------------------------------
 
-    def sources(self) -> tuple[SourceStatus, ...]:
-        return tuple(self._status[name] for name in sorted(self._status))
+    async def sources(self) -> tuple[SourceStatus, ...]:
+        """Every source's state as the fetching process last stored it (re-read at most every LATEST_TTL_SEC),
+        over what this process knows from its own configuration (a source it has not got at all)."""
+        if self._shared is None or time.monotonic() - self._shared[0] >= LATEST_TTL_SEC:
+            async with self._db.read() as session:
+                stored = await NewsSourceRepository(session).all()
+            self._shared = (time.monotonic(), {status.source: status for status in stored})
+        merged = {**self._status, **self._shared[1]}
+        return tuple(merged[name] for name in sorted(merged))
 
     async def page(self, *, symbols: Sequence[str] = (), since: datetime | None = None, limit: int = 50,
                    cursor: str | None = None) -> NewsPage:
@@ -264,7 +285,8 @@ class NewsService:
             items = await NewsRepository(session).page(symbols=symbols, since=since, after=after, limit=limit + 1)
         more = len(items) > limit
         items = items[:limit]
-        return NewsPage(tuple(items), encode_cursor(items[-1]) if more else None, self.sources())
+        return NewsPage(tuple(items), encode_cursor(items[-1]) if more else None,
+                        await self.sources())
 
     async def latest(self, symbol: str) -> NewsItem | None:
         """The newest stored item on `symbol`, re-read at most every LATEST_TTL_SEC (plan checks run often)."""
