@@ -47,6 +47,7 @@ from core.services.market import MarketService
 from core.services.news import EarningsProvider, NewsService
 from core.services.option_hedge import OptionHedges
 from core.services.options import OptionsService
+from core.services.options_take import OptionTakes
 from core.services.order_tokens import TokenSigner, load_secret
 from core.services.orders import OrderService
 from core.services.picks import PicksService
@@ -85,6 +86,7 @@ class Runtime:
                                       polygon_enabled=self.settings.polygon.api_key is not None,
                                       rate=self.settings.options_risk_free_rate, earnings=self.news.earnings)
         self.option_hedges = OptionHedges(self.options, self.orders)
+        self.option_takes = OptionTakes(self.options, self.orders)
         self.coach, self.coach_disabled = self._build_coach()
         self.alerts, self.alert_engine, self.delivery = self._build_alerts()
         self.news.on_queued = self.delivery.wake
