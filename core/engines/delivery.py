@@ -1,4 +1,5 @@
-"""Delivery workers: one per registered channel, draining the `alert_deliveries` outbox.
+"""Delivery workers: one per registered channel, draining the `alert_deliveries` outbox (alert triggers, and news
+items on watched symbols for the channels the trader routed the `news` alert type to).
 
 Each worker reads its due rows (``pending``, ``next_attempt_at <= now``), claims them in one atomic
 ``UPDATE ... SET status='sending' WHERE id IN (...) AND status='pending' RETURNING id`` (committed before anything

@@ -8,12 +8,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
 from core.adapters.discord_webhook import DiscordWebhookNotifier
 from core.db.models import AlertDelivery
+from core.domain.news import NewsItem, news_alert
 from core.errors import Invalid
 from core.runtime import Runtime
 from core.services.settings import ALERT_TYPES
@@ -27,6 +29,15 @@ RECORDED = polygon_fixture("docs_news_with_insights_next_url.json")["results"][0
 # an hour after the recorded article was published: it is news, the older page-2 article is backfill
 JUST_AFTER = datetime(2024, 6, 24, 19, 33, tzinfo=UTC)
 NEWS_ON = {"alert_types": {"discord_webhook": [*ALERT_TYPES, "news"]}}
+
+
+def news_payload() -> dict[str, Any]:
+    """What the delivery engine hands a notifier for the recorded article (`notifier_payload` of its row)."""
+    item = NewsItem(source="polygon", title=RECORDED["title"], url=RECORDED["article_url"],
+                    published_at=datetime(2024, 6, 24, 18, 33, 53, tzinfo=UTC), symbols=("UBS",),
+                    publisher="Investing.com", id="n" * 32)
+    return {**news_alert(item), "trigger_id": None, "alert_id": None, "news_id": item.id,
+            "triggered_at": JUST_AFTER.isoformat(), "attempt": 1}
 
 
 @pytest.fixture
