@@ -303,8 +303,9 @@ class SlashCommands:
 
     async def take_option(self, actor: str, value: str) -> Reply:
         """An options Take button: the contract's live mid as a limit, answered with the order preview."""
-        occ, count = parse_take(value)
-        return preview_reply(await self.rt.option_takes.propose(actor, occ, count, source="slack"))
+        bought, sold, count = parse_take(value)
+        return preview_reply(await self.rt.option_takes.propose(actor, bought, count, sell_symbol=sold,
+                                                                source="slack"))
 
     async def pick_action(self, actor: str, verb: str, pick_id: str) -> Reply:
         """A pick card's button, the actor already checked by the access middleware: alert at the trigger,

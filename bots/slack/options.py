@@ -15,7 +15,7 @@ from core.errors import Invalid
 from core.runtime import Runtime
 from core.services.options import ExpressResult
 
-OPTION_TAKE = "option_take"  # action ids `option_take:<n>`, value `OCC:count`
+OPTION_TAKE = "option_take"  # action ids `option_take:<n>`, value `OCC:count` or (a vertical) `BUY+SELL:count`
 BUTTONS_PER_BLOCK = 25
 
 CHAIN_USAGE = "options takes SYM [YYYY-MM-DD], e.g. `/ta options SPY 2026-12-18`"
@@ -42,10 +42,15 @@ async def options_chain_reply(runtime: Runtime, args: list[str]) -> str:
 
 
 def take_block(result: ExpressResult) -> bk.Blocks:
-    """The Take buttons of the single-contract candidates sized to at least one contract (none: no block)."""
-    buttons = [ButtonElement(text=PlainTextObject(text=bk.clip(f"Take {c.contracts} x {c.legs[0].option_symbol}", 75)),
-                             action_id=f"{OPTION_TAKE}:{index}", value=f"{c.legs[0].option_symbol}:{c.contracts}")
-               for index, c in enumerate(result.candidates) if c.structure == "single" and c.contracts >= 1]
+    """The Take buttons of the candidates sized to at least one contract (none: no block)."""
+    buttons = []
+    for index, candidate in enumerate(result.candidates):
+        if candidate.contracts < 1:
+            continue
+        legs = "+".join(leg.option_symbol for leg in candidate.legs)
+        label = bk.clip(f"Take {candidate.contracts} x {legs.replace('+', ' / ')}", 75)
+        buttons.append(ButtonElement(text=PlainTextObject(text=label), action_id=f"{OPTION_TAKE}:{index}",
+                                     value=f"{legs}:{candidate.contracts}"))
     if not buttons:
         return []
     return [ActionsBlock(block_id=OPTION_TAKE, elements=buttons[:BUTTONS_PER_BLOCK]).to_dict()]
@@ -65,10 +70,11 @@ async def options_express_reply(runtime: Runtime, args: list[str]) -> tuple[list
     return messages, text.splitlines()[0]
 
 
-def parse_take(value: str) -> tuple[str, int]:
-    """A Take button's value (`OCC:count`) -> (contract, count)."""
-    occ, _, count = value.partition(":")
-    if not occ or not count.isdigit():
+def parse_take(value: str) -> tuple[str, str | None, int]:
+    """A Take button's value (`OCC:count`, `BUY+SELL:count`) -> (contract bought, contract sold or None, count)."""
+    legs, _, count = value.partition(":")
+    bought, _, sold = legs.partition("+")
+    if not bought or not count.isdigit():
         raise Invalid("this Take button carries no contract; run /ta options express again",
                       details={"field": "option_symbol"})
-    return occ, int(count)
+    return bought, sold or None, int(count)

@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import structlog
+from sqlalchemy.exc import SQLAlchemyError
 
 from core.db.base import new_id
 from core.db.repositories.alerts import PENDING, DeliveryRepository
@@ -190,7 +191,7 @@ class NewsService:
         try:
             async with self._db.uow() as session:
                 await NewsSourceRepository(session).replace([*configured, *asked], now)
-        except Exception as exc:  # e.g. a second fetcher wrote at the same moment: the next pass writes again
+        except SQLAlchemyError as exc:  # e.g. a second fetcher wrote at the same moment: the next pass writes again
             log.warning("news.share_states_failed", error=str(exc))
         self._shared = None
 

@@ -33,31 +33,36 @@ def _fit(text: str) -> str:
     return text if len(text) <= DISCORD_LIMIT else text[: DISCORD_LIMIT - 1] + "…"
 
 
-class TakeContract(TraderButton, template=r"opt:take:(?P<occ>[A-Z]{1,6}\d{6}[CP]\d{8}):(?P<count>\d{1,4})"):
-    """Buy `count` of the contract to open at its live mid: a reference, never a price fixed at render time."""
+_OCC = r"[A-Z]{1,6}\d{6}[CP]\d{8}"
+
+
+class TakeContract(TraderButton, template=rf"opt:take:(?P<occ>{_OCC})(?:\+(?P<sell>{_OCC}))?:(?P<count>\d{{1,4}})"):
+    """Buy `count` of the contract (or the debit vertical: buy `occ`, sell `sell`) at the live mid(s): a reference,
+    never a price fixed at render time."""
 
     action = Action.ORDER_PROPOSE
 
-    def __init__(self, occ: str, count: int) -> None:
-        super().__init__(discord.ui.Button(label=render.clip(f"Take {count} x {occ}", 80),
-                                           style=discord.ButtonStyle.primary, custom_id=f"opt:take:{occ}:{count}"))
-        self.occ, self.count = occ, count
+    def __init__(self, occ: str, sell: str | None, count: int) -> None:
+        legs = f"{occ}+{sell}" if sell else occ
+        super().__init__(discord.ui.Button(label=render.clip(f"Take {count} x {legs.replace('+', ' / ')}", 80),
+                                           style=discord.ButtonStyle.primary, custom_id=f"opt:take:{legs}:{count}"))
+        self.occ, self.sell, self.count = occ, sell, count
 
     @classmethod
     async def from_custom_id(cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any],
                              match: re.Match[str], /) -> TakeContract:
-        return cls(match["occ"], int(match["count"]))
+        return cls(match["occ"], match["sell"], int(match["count"]))
 
     async def run(self, interaction: discord.Interaction[Any]) -> None:
-        result = await runtime_of(interaction).option_takes.propose(actor_of(interaction), self.occ, self.count,
-                                                                     source="discord")
+        result = await runtime_of(interaction).option_takes.propose(
+            actor_of(interaction), self.occ, self.count, sell_symbol=self.sell, source="discord")
         await send_preview(interaction, result.to_dict())
 
 
 def take_buttons(candidates: tuple[Candidate, ...]) -> list[TakeContract]:
-    """A Take button per single-contract candidate sized to at least one contract."""
-    buttons = [TakeContract(c.legs[0].option_symbol, c.contracts) for c in candidates
-               if c.structure == "single" and c.contracts >= 1]
+    """A Take button per candidate sized to at least one contract (a vertical's legs: bought, then sold)."""
+    buttons = [TakeContract(c.legs[0].option_symbol, c.legs[1].option_symbol if len(c.legs) > 1 else None,
+                            c.contracts) for c in candidates if c.contracts >= 1]
     return [b for b in buttons if len(str(b.item.custom_id)) <= CUSTOM_ID_MAX]
 
 

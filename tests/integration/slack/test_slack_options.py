@@ -14,6 +14,7 @@ from tests.integration.orders_helpers import place_posts
 from tests.integration.slack.rig import button, click, post
 
 CONTRACT = "AAPL130607C00150000"
+HIGHER = "AAPL130607C00155000"
 
 
 async def test_take_proposes_the_contract_at_its_mid_and_refuses_a_non_trader(
@@ -30,4 +31,13 @@ async def test_take_proposes_the_contract_at_its_mid_and_refuses_a_non_trader(
     assert button(preview.body["blocks"], bk.ORDER_CONFIRM)["value"]
     shown = json.dumps(preview.body)
     assert CONTRACT in shown and "2.17" in shown  # (2.10 + 2.24) / 2
+
+    tradier.quotes[HIGHER] = {**recorded, "symbol": HIGHER, "bid": 0.8, "ask": 0.9, "last": 0.85, "strike": 155.0}
+    await post(http, click(slack, "option_take:1", f"{CONTRACT}+{HIGHER}:3", "t3"))
+    [vertical] = await slack.wait_for("response_url:t3", timeout=5)
+    assert button(vertical.body["blocks"], bk.ORDER_CONFIRM)["value"]
+    assert HIGHER in json.dumps(vertical.body) and "1.32" in json.dumps(vertical.body)  # 2.17 - 0.85 debit
+    await post(http, click(slack, "option_take:0", "no-contract", "t4"))
+    [refused_value] = await slack.wait_for("response_url:t4", timeout=5)
+    assert "carries no contract" in json.dumps(refused_value.body)
     assert place_posts(tradier) == []
