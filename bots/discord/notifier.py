@@ -21,13 +21,14 @@ class DiscordAlertNotifier:
     def __init__(self, client: discord.Client, channel_id: int | None) -> None:
         self.client = client
         self.channel_id = channel_id
-        self.sent: dict[str, int] = {}  # trigger id -> message id, so a retry in this process does not post twice
+        # trigger (or news item) id -> message id, so a retry in this process does not post twice
+        self.sent: dict[str, int] = {}
 
     async def deliver(self, payload: dict[str, Any]) -> None:
         if self.channel_id is None:
             raise IntegrationDisabled("discord", "DISCORD_ALERT_CHANNEL_ID is not set",
                                       "set DISCORD_ALERT_CHANNEL_ID to the id of the channel for alert cards")
-        trigger_id = str(payload.get("trigger_id") or "")
+        trigger_id = str(payload.get("trigger_id") or payload.get("news_id") or "")
         if trigger_id and trigger_id in self.sent:
             return
         target = self.client.get_partial_messageable(self.channel_id)

@@ -304,6 +304,8 @@ async def test_a_news_delivery_is_posted_as_the_items_own_line(bot: TradeBot, rt
     assert embed["title"] == "News: UBS" and not post.json.get("components")
     assert f"]({RECORDED['article_url']})" in embed["description"]
     assert "2024-06-24 18:33 UTC · polygon" in embed["description"]
+    await rt.delivery.notifiers["discord"].deliver(news_payload())  # a retry of the same item: not posted twice
+    assert len(api.find("POST", rf"^/channels/{ALERT_CHANNEL_ID}/messages$")) == 1
 
 
 async def test_an_outbox_row_is_delivered_and_its_chips_work(bot: TradeBot, rt: Runtime, api: DiscordApiDouble,
