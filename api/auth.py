@@ -21,7 +21,6 @@ KEY_FILE = "api_key"
 
 class Unauthorized(CoreError):
     code = "unauthorized"
-    http_status = 401
 
 
 def resolve_api_key(settings: Settings) -> tuple[str, bool]:
