@@ -38,8 +38,8 @@ from core.domain.alerts import (
     validate,
 )
 from core.domain.plans import fmt_num
-from core.engines.alerts import AlertEngine
 from core.errors import Conflict, ExternalTransient, IntegrationDisabled, Invalid, NotFound
+from core.ports import LiveAlerts
 from core.services.market import MarketService
 
 log = structlog.get_logger("service.alerts")
@@ -88,7 +88,7 @@ def trigger_to_dict(trigger: AlertTrigger, deliveries: list[dict[str, Any]]) -> 
 
 class AlertService:
     def __init__(self, db: Database, market: MarketService, *, max_active: int,
-                 engine: AlertEngine | None = None) -> None:
+                 engine: LiveAlerts | None = None) -> None:
         self.db, self.market, self.max_active = db, market, max_active
         self.engine = engine
 
