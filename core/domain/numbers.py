@@ -17,7 +17,10 @@ HUNDRED = Decimal(100)
 
 def fmt_num(value: Decimal) -> str:
     """Exact, at least two decimals, no exponent and no separators: `190.5` -> `190.50`, `0.0523` stays."""
-    whole, _, fraction = f"{value:f}".partition(".")
+    text = str(value)
+    if "E" in text:  # str() writes an exponent for very large or very small scales: spell those out
+        text = f"{value:f}"
+    whole, _, fraction = text.partition(".")
     return f"{whole}.{fraction.rstrip('0').ljust(2, '0')}"
 
 
