@@ -169,10 +169,10 @@ class TradierBroker:
         if status < 400:
             return
         messages = _messages(response)
-        raise core_error(ERRORS, Fault(
-            "Tradier", status, f"Tradier {response.request.method} {response.request.url.path}",
-            "; ".join(messages), _retry_after(response.headers, time.time()) if status == 429 else None,
-            {"status": status, "errors": messages}))
+        raise core_error(ERRORS, Fault("Tradier", status, where=f"Tradier {response.request.method} "
+                                       f"{response.request.url.path}", reason="; ".join(messages),
+                                       retry_after=_retry_after(response.headers, time.time()),
+                                       details={"status": status, "errors": messages}))
 
     @staticmethod
     def _body(response: httpx.Response) -> Any:
