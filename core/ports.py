@@ -1,4 +1,5 @@
-"""The small protocols adapters implement. Services and engines depend on these, never on a vendor library."""
+"""The small protocols adapters and engines implement. Services depend on these, never on a vendor library or an
+engine."""
 
 from __future__ import annotations
 
