@@ -7,18 +7,16 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import FileResponse, Response
-from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.routing import WebSocketRoute
 
-from api.auth import Unauthorized, access_dependencies, key_matches, resolve_api_key
+from api.auth import Unauthorized, check_route_actions, key_matches, resolve_api_key, route_access
 from api.docs import install_docs
 from api.errors import install_error_handlers
 from api.middleware import BodyLimitMiddleware, RequestContextMiddleware, SecurityMiddleware
-from api.route_index import install_route_index
 from api.routers import ROUTERS
 from api.ws import WebSocketEndpoint, WebSocketHub
 from bots.slack import handle_slack_events, start_slack
@@ -27,6 +25,7 @@ from core.runtime import ALL_ROLES, Role, Runtime
 from core.settings import Settings
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+API_PREFIX = "/api/v1"
 
 
 def create_app(settings: Settings | None = None, *, roles: frozenset[Role] = ALL_ROLES,
@@ -63,7 +62,10 @@ def create_app(settings: Settings | None = None, *, roles: frozenset[Role] = ALL
     app.add_middleware(SecurityMiddleware, allowed_hosts=settings.served_hosts)
     app.add_middleware(RequestContextMiddleware)
 
-    _add_flat(app, "/api/v1", ROUTERS)
+    trader_check = route_access(API_PREFIX)
+    for router in ROUTERS:
+        app.include_router(router, prefix=API_PREFIX, dependencies=[trader_check])
+    check_route_actions(app.routes, API_PREFIX)
 
     app.router.routes.append(WebSocketRoute("/ws", WebSocketEndpoint(app.state)))
 
@@ -93,7 +95,6 @@ def create_app(settings: Settings | None = None, *, roles: frozenset[Role] = ALL
 
     install_docs(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    install_route_index(app.router)  # last: it indexes the routes added so far
     return app
 
 
@@ -106,32 +107,6 @@ def _startup_heap_frozen() -> Iterator[None]:
         yield
     finally:
         gc.unfreeze()
-
-
-def _add_flat(app: FastAPI, prefix: str, routers: list[APIRouter]) -> None:
-    """Each route added to the app itself, in order, under `prefix`. `include_router` keeps routers nested, and
-    matching then walks every included router's routes with per-candidate bookkeeping: a measurable share of a
-    sub-millisecond request. Same paths, names, dependencies and OpenAPI, plus each route's trader check."""
-    for router in routers:
-        for route in router.routes:
-            if not isinstance(route, APIRoute):
-                raise TypeError(f"{route!r} in {router.prefix}: only APIRoutes can be added flat")
-            app.router.add_api_route(
-                prefix + route.path, route.endpoint, response_model=route.response_model,
-                status_code=route.status_code, tags=route.tags,
-                dependencies=[*route.dependencies, *access_dependencies(route.methods or (), prefix + route.path)],
-                summary=route.summary, description=route.description,
-                response_description=route.response_description, responses=route.responses,
-                deprecated=route.deprecated, methods=route.methods, operation_id=route.operation_id,
-                response_model_include=route.response_model_include,
-                response_model_exclude=route.response_model_exclude,
-                response_model_by_alias=route.response_model_by_alias,
-                response_model_exclude_unset=route.response_model_exclude_unset,
-                response_model_exclude_defaults=route.response_model_exclude_defaults,
-                response_model_exclude_none=route.response_model_exclude_none,
-                include_in_schema=route.include_in_schema, response_class=route.response_class, name=route.name,
-                callbacks=route.callbacks, openapi_extra=route.openapi_extra,
-                generate_unique_id_function=route.generate_unique_id_function)
 
 
 def _start_hub(app: FastAPI, runtime: Runtime) -> None:

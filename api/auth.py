@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from fastapi import Depends, Request, params
+from fastapi.routing import APIRoute, iter_route_contexts
+from starlette.routing import BaseRoute
 
 from core.domain.access import Action, check, needs_trader
 from core.errors import CoreError
@@ -21,7 +23,6 @@ KEY_FILE = "api_key"
 
 class Unauthorized(CoreError):
     code = "unauthorized"
-    http_status = 401
 
 
 def resolve_api_key(settings: Settings) -> tuple[str, bool]:
@@ -133,14 +134,29 @@ def route_action(methods: Iterable[str], path: str) -> Action:
     return action
 
 
-def access_dependencies(methods: Iterable[str], path: str) -> list[params.Depends]:
-    """The trader check a route needs (after the key check of its router), none for a public route."""
-    action = route_action(methods, path)
-    if not needs_trader(action):
-        return []
+def api_routes(routes: Iterable[BaseRoute], prefix: str) -> list[tuple[str, str]]:
+    """(method, path) of every API route under `prefix`, as FastAPI serves and documents them."""
+    return sorted((method, context.path) for context in iter_route_contexts(list(routes))
+                  if isinstance(context.original_route, APIRoute) and context.path and context.path.startswith(prefix)
+                  for method in context.methods or ())
 
-    async def require_trader(request: Request) -> None:
-        check(action, API_ACTOR, request.app.state.runtime.settings.traders)
 
-    require_trader.__name__ = f"require_trader_{action.name.lower()}"
-    return [Depends(require_trader)]
+def check_route_actions(routes: Iterable[BaseRoute], prefix: str) -> None:
+    """Every API route under `prefix` has an action in ROUTE_ACTIONS (LookupError otherwise): the app refuses to
+    build with a route nobody classified."""
+    for method, path in api_routes(routes, prefix):
+        route_action((method,), path)
+
+
+def route_access(prefix: str) -> params.Depends:
+    """The trader check of every route included under `prefix`, from the route's action; nothing for a public
+    one. The key is checked first, so a caller without it is told 401, never 403."""
+
+    async def require_route_access(request: Request) -> None:
+        route = request.scope["route"]
+        action = route_action(route.methods, prefix + route.path)
+        if needs_trader(action):
+            await require_api_key(request)
+            check(action, API_ACTOR, request.app.state.runtime.settings.traders)
+
+    return Depends(require_route_access)

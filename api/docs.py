@@ -17,6 +17,7 @@ from fastapi import Depends, FastAPI
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from api.auth import require_api_key
+from api.struct_schema import add_struct_components
 
 _CDN = "https://cdn.jsdelivr.net/npm"
 DOCS_POLICY = (
@@ -41,6 +42,16 @@ def _page(title: str, head: str, body: str, script: str) -> HTMLResponse:
 def install_docs(app: FastAPI) -> None:
     """`/openapi.json`, `/docs` and `/redoc`; build the app with `openapi_url=None` so FastAPI adds no open ones."""
     guarded = [Depends(require_api_key)]
+    generate = app.openapi
+
+    def document() -> dict[str, Any]:
+        """FastAPI's document (built once), with the components of the routes' msgspec response types."""
+        if app.openapi_schema is None:
+            add_struct_components(generate())
+        assert app.openapi_schema is not None
+        return app.openapi_schema
+
+    app.openapi = document  # type: ignore[method-assign]
 
     @app.get("/openapi.json", include_in_schema=False, dependencies=guarded)
     async def openapi() -> JSONResponse:

@@ -10,9 +10,39 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from core.errors import CoreError
+from api.auth import Unauthorized
+from core.errors import (
+    Conflict,
+    CoreError,
+    Expired,
+    ExternalPermanent,
+    ExternalTransient,
+    Forbidden,
+    IntegrationDisabled,
+    Invalid,
+    NotFound,
+    RiskDenied,
+)
 
 log = structlog.get_logger("api")
+
+HTTP_STATUS: dict[type[CoreError], int] = {
+    Unauthorized: 401,
+    NotFound: 404,
+    Invalid: 422,
+    Forbidden: 403,
+    Expired: 409,
+    Conflict: 409,
+    RiskDenied: 403,
+    IntegrationDisabled: 503,
+    ExternalTransient: 503,
+    ExternalPermanent: 502,
+}
+"""The HTTP status of each core error; a subclass not listed takes its nearest listed base's, CoreError 400."""
+
+
+def http_status(exc: CoreError) -> int:
+    return next((HTTP_STATUS[kind] for kind in type(exc).__mro__ if kind in HTTP_STATUS), 400)
 
 
 def error_response(status: int, code: str, message: str, details: Any = None) -> JSONResponse:
@@ -36,7 +66,7 @@ def _field(loc: tuple[Any, ...]) -> str:
 
 async def _core_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, CoreError)
-    return error_response(exc.http_status, exc.code, exc.message, exc.details)
+    return error_response(http_status(exc), exc.code, exc.message, exc.details)
 
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:

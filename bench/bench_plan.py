@@ -9,14 +9,8 @@ machine before the issue-5 speed-up (the spec's original requirement was 800 ms)
 clock and by this thread's CPU time; the goal is judged on the wall clock, so run it on a quiet machine.
 
 Two diagnostics say where a tail comes from. The garbage collections that ran inside timed calls are counted
-(`gc.callbacks`): near zero, because the result structs are `gc=False` and a call frees what it allocates. And a
-fixed pure-Python loop of about the same length is timed the same way: its p99/p50 is the machine's own tail
-(timer ticks, a busy sibling vCPU, the hypervisor), which no change to the code can remove.
-For a load-independent comparison count instructions, e.g. `valgrind --tool=callgrind` around N calls and
-subtract a run with none: 513k instructions per operation before the speed-up, 320k after its first pass (326k
-with the string `instrument`), 249k after the second, 219k after the third (one-frame parsing, one f-string
-plan summary, index not slice in fmt_num), 185k after the fourth (sizing's cap picked without min/zip/index,
-side checks folded into the R multiples, two targets spelled out, ticker symbols accepted without the regex).
+(`gc.callbacks`). And a fixed pure-Python loop of about the same length is timed the same way: its p99/p50 is the
+machine's own tail (timer ticks, a busy sibling vCPU, the hypervisor), which no change to the code can remove.
 """
 
 from __future__ import annotations

@@ -1,21 +1,21 @@
 """One error tree for the whole product.
 
 Faults are exceptions from this tree; outcomes (``Denied(reason)``, a disabled integration's status) are values.
-Adapters map vendor errors onto it at their seam (``raise ExternalTransient(...) from exc``); each front-end
-maps ``CoreError`` to a user message in exactly one place.
+Adapters map vendor errors onto it at their seam, by one table each (core.adapters.error_map); each front-end
+maps ``CoreError`` to a user message in exactly one place, and the API alone picks an HTTP status (api.errors).
 
     CoreError
-    ├── NotFound              404  the thing asked for does not exist
-    ├── Invalid               422  input that cannot be accepted; says what to fix
-    ├── Forbidden             403  the actor may not do this
-    ├── Expired               409  a token, intent or draft is past its time
-    ├── Conflict              409  the state changed under the caller (already handled, duplicate, limit)
-    ├── RiskDenied            403  the risk engine refused; carries the reason
-    ├── IntegrationDisabled   503  credentials missing; carries the reason and how to enable it
-    ├── ExternalTransient     503  a vendor hiccup worth retrying later (429, 5xx, timeouts)
+    ├── NotFound              the thing asked for does not exist
+    ├── Invalid               input that cannot be accepted; says what to fix
+    ├── Forbidden             the actor may not do this
+    ├── Expired               a token, intent or draft is past its time
+    ├── Conflict              the state changed under the caller (already handled, duplicate, limit)
+    ├── RiskDenied            the risk engine refused; carries the reason
+    ├── IntegrationDisabled   credentials missing; carries the reason and how to enable it
+    ├── ExternalTransient     a vendor hiccup worth retrying later (429, 5xx, timeouts)
     │   └── OrderOutcomeUnknown  an order was sent, no answer came: resolve by tag, never resend
-    └── ExternalPermanent     502  a vendor said no (bad request, plan lacks the data, rejected order)
-        └── MalformedAnswer        a vendor answered in a shape it does not document (never read as no data)
+    └── ExternalPermanent     a vendor said no (bad request, plan lacks the data, rejected order)
+        └── MalformedAnswer   a vendor answered in a shape it does not document (never read as no data)
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ class CoreError(Exception):
     """Base of every error the core raises on purpose."""
 
     code: ClassVar[str] = "error"
-    http_status: ClassVar[int] = 400
 
     def __init__(self, message: str, *, details: Any = None) -> None:
         super().__init__(message)
@@ -44,32 +43,26 @@ class CoreError(Exception):
 
 class NotFound(CoreError):
     code = "not_found"
-    http_status = 404
 
 
 class Invalid(CoreError):
     code = "invalid"
-    http_status = 422
 
 
 class Forbidden(CoreError):
     code = "forbidden"
-    http_status = 403
 
 
 class Expired(CoreError):
     code = "expired"
-    http_status = 409
 
 
 class Conflict(CoreError):
     code = "conflict"
-    http_status = 409
 
 
 class RiskDenied(CoreError):
     code = "risk_denied"
-    http_status = 403
 
     def __init__(self, reason: str, *, details: Any = None) -> None:
         super().__init__(reason, details=details)
@@ -78,7 +71,6 @@ class RiskDenied(CoreError):
 
 class IntegrationDisabled(CoreError):
     code = "integration_disabled"
-    http_status = 503
 
     def __init__(self, integration: str, reason: str, how_to_enable: str) -> None:
         super().__init__(
@@ -92,7 +84,6 @@ class IntegrationDisabled(CoreError):
 
 class ExternalTransient(CoreError):
     code = "external_transient"
-    http_status = 503
 
     def __init__(self, message: str, *, retry_after: float | None = None, details: Any = None) -> None:
         super().__init__(message, details=details)
@@ -101,7 +92,6 @@ class ExternalTransient(CoreError):
 
 class ExternalPermanent(CoreError):
     code = "external_permanent"
-    http_status = 502
 
 
 class NotEntitled(ExternalPermanent):

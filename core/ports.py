@@ -1,12 +1,15 @@
-"""The small protocols adapters implement. Services and engines depend on these, never on a vendor library."""
+"""The small protocols adapters and engines implement. Services depend on these, never on a vendor library or an
+engine."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from core.domain.alerts import Alert
 from core.domain.coach import ChatMessage, LLMReply, ToolSpec
 from core.domain.events import Event, EventType
 from core.domain.market import Bar, MarketHoliday, MarketStatus, OptionContract, Quote, Trade
@@ -21,6 +24,9 @@ from core.domain.orders import (
     OrderType,
     Position,
 )
+from core.domain.picks_scanner import Scanner
+from core.domain.picks_universe import Universe
+from core.domain.prices import SymbolState, TickHook
 
 
 class Clock(Protocol):
@@ -191,3 +197,55 @@ class FeedReader(Protocol):
     """RSS/Atom with conditional requests; ExternalTransient when a feed is unreachable."""
 
     async def fetch(self, url: str, label: str) -> FeedFetch: ...
+
+
+class PriceStream(Protocol):
+    """The live per-symbol market state the market service steers and reads (core.engines.stream)."""
+
+    market_open: bool | None
+
+    @property
+    def symbols(self) -> set[str]: ...
+
+    async def run(self) -> None: ...
+
+    def watch(self, symbols: set[str]) -> set[str]: ...
+
+    def set_prev_close(self, symbol: str, close: Decimal) -> None: ...
+
+    def add_tick_hook(self, hook: TickHook) -> None: ...
+
+    def remove_tick_hook(self, hook: TickHook) -> None: ...
+
+    def is_market_hours(self) -> bool: ...
+
+    def state(self, symbol: str) -> SymbolState | None: ...
+
+    def is_stale(self, state: SymbolState, now_ms: int | None = None) -> bool: ...
+
+    def quote(self, symbol: str) -> Quote | None: ...
+
+    def stats(self) -> dict[str, Any]: ...
+
+
+class LivePicks(Protocol):
+    """The picks engine's live scanner, which the picks service reads when it runs in this process."""
+
+    scanner: Scanner
+    universe: Universe
+
+    def clock(self) -> int: ...
+
+
+class LiveAlerts(Protocol):
+    """The alert engine's index, which the alert service keeps in step with every write (core.engines.alerts)."""
+
+    write_lock: asyncio.Lock
+
+    async def sync_watch(self, *, force: bool = False) -> None: ...
+
+    def current(self, alert_id: str) -> Alert | None: ...
+
+    def apply(self, alert: Alert) -> None: ...
+
+    def forget(self, alert_id: str) -> None: ...

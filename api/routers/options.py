@@ -6,7 +6,6 @@ Taking a candidate is proposing its `order` through `POST /broker/orders` (then 
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -17,18 +16,18 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.auth import API_ACTOR, require_api_key
 from api.deps import RuntimeDep
 from api.schemas_options import (
-    ChainResponse,
     ExpirationsResponse,
     ExpressResponse,
     HedgeResponse,
+    OptionPick,
     OptionPicksResponse,
-    PriceResponse,
     ScreenResponse,
 )
+from api.struct_schema import struct_response
 from core.domain.access import check_account_read
 from core.domain.market import normalize_symbol
 from core.domain.options_express import ExpressPrefs, StockPlan
-from core.domain.options_types import ScreenFilter, around_the_money
+from core.domain.options_types import OptionChain, PriceResult, ScreenFilter, around_the_money
 from core.errors import CoreError, Invalid, RiskDenied
 from core.runtime import Runtime
 
@@ -39,13 +38,13 @@ def _json(body: Any) -> Response:
     return Response(msgspec.json.encode(body), media_type="application/json")
 
 
-@router.get("/expirations/{symbol}", response_model=ExpirationsResponse)
+@router.get("/expirations/{symbol}", responses=struct_response(ExpirationsResponse))
 async def get_expirations(symbol: str, runtime: RuntimeDep) -> Response:
     source, dates = await runtime.options.expirations(symbol)
-    return _json({"symbol": normalize_symbol(symbol), "source": source, "expirations": dates})
+    return _json(ExpirationsResponse(symbol=normalize_symbol(symbol), source=source, expirations=list(dates)))
 
 
-@router.get("/chain/{symbol}", response_model=ChainResponse)
+@router.get("/chain/{symbol}", responses=struct_response(OptionChain))
 async def get_chain(symbol: str, runtime: RuntimeDep, expiration: date | None = None,
                     strikes: Annotated[int | None, Query(ge=1, le=200, description="strikes nearest the money")]
                     = None) -> Response:
@@ -74,7 +73,7 @@ class PriceRequest(BaseModel):
                                 description="option price: solve its implied volatility")
 
 
-@router.post("/price", response_model=PriceResponse)
+@router.post("/price", responses=struct_response(PriceResult))
 async def post_price(body: PriceRequest, runtime: RuntimeDep) -> Response:
     if (body.expiration is None) == (body.dte is None):
         raise Invalid("give exactly one of expiration (YYYY-MM-DD) or dte", details={"field": "expiration"})
@@ -82,10 +81,10 @@ async def post_price(body: PriceRequest, runtime: RuntimeDep) -> Response:
     result = runtime.options.price(underlying=body.underlying, strike=body.strike, years=years,
                                    option_type=body.type, rate=body.rate, dividend_yield=body.dividend_yield,
                                    iv=body.iv, price=body.price)
-    return _json(asdict(result))
+    return _json(result)
 
 
-@router.get("/screen", response_model=ScreenResponse)
+@router.get("/screen", responses=struct_response(ScreenResponse))
 async def get_screen(runtime: RuntimeDep, symbol: Annotated[str, Query(min_length=1, max_length=10)],  # noqa: PLR0917
                      type: Literal["call", "put"] | None = None,
                      delta_min: Annotated[float | None, Query(ge=0, le=1)] = None,
@@ -100,8 +99,9 @@ async def get_screen(runtime: RuntimeDep, symbol: Annotated[str, Query(min_lengt
                         max_spread_pct=max_spread_pct, min_open_interest=min_open_interest, min_volume=min_volume,
                         limit=limit)
     hits, chains = await runtime.options.screen(symbol, spec)
-    return _json({"symbol": normalize_symbol(symbol), "source": chains[0].source,
-                  "expirations": [c.expiration for c in chains], "results": hits})
+    return _json(ScreenResponse(symbol=normalize_symbol(symbol), source=chains[0].source,
+                                expirations=[c.expiration for c in chains],
+                                results=list(hits)))
 
 
 class ExpressRequest(BaseModel):
@@ -122,7 +122,7 @@ class ExpressRequest(BaseModel):
     confidence: float | None = Field(default=None, ge=0, le=1)
 
 
-@router.post("/express", response_model=ExpressResponse)
+@router.post("/express", responses=struct_response(ExpressResponse))
 async def post_express(body: ExpressRequest, runtime: RuntimeDep) -> Response:
     if body.equity is None:
         check_account_read(API_ACTOR, runtime.settings.traders, instead="Send equity to size without the account.")
@@ -132,8 +132,9 @@ async def post_express(body: ExpressRequest, runtime: RuntimeDep) -> Response:
     result = await runtime.options.express(
         body.symbol, plan, prefs, equity=None if body.equity is None else str(body.equity),
         confidence=None if body.confidence is None else str(body.confidence))
-    return _json({"symbol": result.symbol, "underlying_price": result.underlying_price, "source": result.source,
-                  "as_of": result.as_of, "candidates": result.candidates, "notes": result.notes})
+    return _json(ExpressResponse(symbol=result.symbol, underlying_price=result.underlying_price,
+                                 source=result.source, as_of=result.as_of, candidates=result.candidates,
+                                 notes=result.notes))
 
 
 class HedgeRequest(BaseModel):
@@ -146,7 +147,7 @@ class HedgeRequest(BaseModel):
     min_dte: int = Field(default=30, ge=0, le=3650)
 
 
-@router.post("/hedge", status_code=201, response_model=HedgeResponse)
+@router.post("/hedge", status_code=201, responses=struct_response(HedgeResponse, 201))
 async def post_hedge(body: HedgeRequest, runtime: RuntimeDep) -> Response:
     """Propose a protective put or a collar (one multileg order) for a long stock position; confirm it with
     POST /broker/orders/{id}/confirm."""
@@ -154,12 +155,14 @@ async def post_hedge(body: HedgeRequest, runtime: RuntimeDep) -> Response:
                                                 call_otm_pct=body.call_otm_pct, min_dte=body.min_dte)
     if hedge.proposal.denied:
         raise RiskDenied(str(hedge.proposal.risk.get("reason")), details={"risk": hedge.proposal.risk})
-    return Response(msgspec.json.encode({"effect": hedge.effect, "expiration": hedge.expiration,
-                                         "underlying_price": hedge.underlying_price, **hedge.proposal.to_dict()}),
-                    status_code=201, media_type="application/json")
+    proposal = hedge.proposal
+    return Response(msgspec.json.encode(HedgeResponse(
+        effect=hedge.effect, expiration=hedge.expiration, underlying_price=hedge.underlying_price,
+        intent=proposal.intent, preview=proposal.preview, risk=proposal.risk, token=proposal.token,
+        mode=proposal.mode)), status_code=201, media_type="application/json")
 
 
-@router.get("/picks", response_model=OptionPicksResponse)
+@router.get("/picks", responses=struct_response(OptionPicksResponse))
 async def get_option_picks(runtime: RuntimeDep, limit: int = Query(5, ge=1, le=10),
                            dte_max: int = Query(14, ge=0, le=365),
                            equity: float | None = Query(None, gt=0, description="omit to use the broker's equity"),
@@ -169,19 +172,18 @@ async def get_option_picks(runtime: RuntimeDep, limit: int = Query(5, ge=1, le=1
     page = await runtime.picks.top(limit=limit, sized=False)
     items = [await _option_pick(runtime, pick, dte_max, equity) for pick in page.items
              if pick["status"] in ("forming", "triggered")]
-    return _json({"items": items, "as_of": page.as_of})
+    return _json(OptionPicksResponse(items=items, as_of=page.as_of))
 
 
-async def _option_pick(runtime: Runtime, pick: dict[str, Any], dte_max: int,
-                       equity: float | None) -> dict[str, Any]:
+async def _option_pick(runtime: Runtime, pick: dict[str, Any], dte_max: int, equity: float | None) -> OptionPick:
     plan = StockPlan(side="long" if pick["direction"] == "long" else "short", entry=float(pick["trigger"]),
                      stop=float(pick["stop"]), targets=tuple(float(t) for t in pick["targets"]))
     shown = {key: pick[key] for key in ("symbol", "setup", "direction", "trigger", "stop", "targets", "status")}
+    shown["pick_id"] = pick["id"]
     try:
         result = await runtime.options.express(pick["symbol"], plan, ExpressPrefs(dte_max=dte_max, candidates=1),
                                                equity=None if equity is None else str(equity))
     except CoreError as exc:  # this pick has no contract to show; the others still do
-        return {"pick_id": pick["id"], **shown, "candidate": None, "note": exc.message}
+        return OptionPick(**shown, candidate=None, note=exc.message)
     best = result.candidates[0] if result.candidates else None
-    return {"pick_id": pick["id"], **shown, "candidate": best,
-            "note": None if best else "; ".join(result.notes)}
+    return OptionPick(**shown, candidate=best, note=None if best else "; ".join(result.notes))

@@ -8,8 +8,7 @@ from fastapi import APIRouter, Depends
 
 from api.auth import require_api_key
 from api.routers.plan import RuntimeDep
-from core.errors import CoreError
-from core.services.risk import state_payload, unknown_state
+from core.services.risk_now import risk_state_now
 
 router = APIRouter(prefix="/stream", tags=["stream"], dependencies=[Depends(require_api_key)])
 
@@ -18,14 +17,4 @@ router = APIRouter(prefix="/stream", tags=["stream"], dependencies=[Depends(requ
 async def get_risk(runtime: RuntimeDep) -> dict[str, Any]:
     """`{"state": {...}}`: the same object a `risk` event carries. Evaluated on demand when the last evaluation
     is older than RISK_EVAL_SEC (e.g. in an API-only process); `unknown` with the reason when it cannot be."""
-    risk = runtime.risk
-    if not risk.enabled:
-        return {"state": risk.snapshot()}
-    if risk.error is not None:  # the engine's last cycle failed; it retries every RISK_EVAL_SEC
-        return {"state": risk.error}
-    try:
-        state, _ = await risk.current()
-    except CoreError as exc:
-        return {"state": unknown_state(f"broker read failed: {exc.message}",
-                                       "the risk engine retries every RISK_EVAL_SEC")}
-    return {"state": state_payload(state)}
+    return {"state": await risk_state_now(runtime.risk)}

@@ -51,7 +51,7 @@ class SlackCoach:
 
     async def ask(self, actor: str, channel: str, user_id: str, question: str) -> None:
         """Post the question, then answer in its thread. Raises CoreError for the slash command's responder."""
-        service = self._service()
+        self._service()  # a disabled coach is refused before anything is posted
         if not question.strip():
             raise Invalid("coach needs a question, e.g. `/ta coach plan a long AAPL at 190 stop 188`")
         try:
@@ -63,7 +63,7 @@ class SlackCoach:
                                     "`/invite @Trading Assistant`, or ask in a DM with the app") from exc
         thread_ts = str(posted["ts"])
         self._remember(thread_ref(channel, thread_ts))
-        await self._turn(service, actor, channel, thread_ts, question)
+        await self._turn(actor, channel, thread_ts, question)
 
     async def on_mention(self, actor: str, event: dict[str, Any]) -> bool:
         """An @mention inside a thread continues (or starts) that thread's conversation; False when not in one."""
@@ -71,14 +71,9 @@ class SlackCoach:
         if not thread_ts or not channel:
             return False
         text = _MENTION.sub("", str(event.get("text") or "")).strip()
-        try:
-            service = self._service()
-        except CoreError as exc:
-            await self._post_error(channel, str(thread_ts), exc)
-            return True
         if text:
             self._remember(thread_ref(channel, str(thread_ts)))
-            await self._turn(service, actor, channel, str(thread_ts), text)
+        await self._turn(actor, channel, str(thread_ts), text)
         return True
 
     async def on_message(self, actor: str, event: dict[str, Any], bot_user_id: str | None) -> None:
@@ -93,14 +88,17 @@ class SlackCoach:
         if service is None or not (ref in self.threads or await service.has_conversation_for(ref)):
             return
         self._remember(ref)
-        await self._turn(service, actor, channel, str(thread_ts), text)
+        await self._turn(actor, channel, str(thread_ts), text)
 
-    async def _turn(self, service: CoachService, actor: str, channel: str, thread_ts: str, text: str) -> None:
-        """One coach turn in a thread, for a trader (core.domain.access); anyone else is told why not there."""
-        if not is_allowed(Action.COACH, actor, self.rt.settings.traders):
-            await self._post_error(channel, thread_ts, Forbidden(refusal(Action.COACH, actor)))
-            return
+    async def _turn(self, actor: str, channel: str, thread_ts: str, text: str) -> None:
+        """One coach turn in a thread, for a trader (core.domain.access), and the one place a turn's failure is
+        answered: a disabled coach or a refused user is told why in the thread. A bare mention asks nothing."""
         try:
+            service = self._service()
+            if not text:
+                return
+            if not is_allowed(Action.COACH, actor, self.rt.settings.traders):
+                raise Forbidden(refusal(Action.COACH, actor))
             reply = (await service.chat(text, actor=actor, external_ref=thread_ref(channel, thread_ts))).to_dict()
         except CoreError as exc:
             await self._post_error(channel, thread_ts, exc)

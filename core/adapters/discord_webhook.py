@@ -19,9 +19,17 @@ import httpx
 import orjson
 import structlog
 
+from core.adapters.error_map import SERVER_ERROR, ErrorTable, Fault, core_error
 from core.errors import ExternalPermanent, ExternalTransient
 
 log = structlog.get_logger("adapter.discord_webhook")
+
+ERRORS: ErrorTable = (
+    (429, lambda f: ExternalTransient("discord webhook rate limited", retry_after=f.retry_after)),
+    (SERVER_ERROR, lambda f: ExternalTransient(f"discord webhook {f.status}: {f.reason}")),
+    (int, lambda f: ExternalPermanent(f"discord webhook refused the alert ({f.status}: {f.reason})",
+                                      details=f.details)),
+)
 
 COLOURS = {"info": 0x3498DB, "warning": 0xF1C40F, "critical": 0xE74C3C}
 MAX_INLINE_WAIT_SEC = 2.0
@@ -151,12 +159,10 @@ class DiscordWebhookNotifier:
             retry_after = _float(body.get("retry_after")) or _float(response.headers.get("Retry-After")) or 1.0
             self._blocked_until = max(self._blocked_until, time.monotonic() + retry_after)
             log.warning("discord_webhook.rate_limited", retry_after=retry_after, is_global=bool(body.get("global")))
-            raise ExternalTransient("discord webhook rate limited", retry_after=retry_after)
-        message = str(body.get("message") or response.reason_phrase)
-        if status >= 500:
-            raise ExternalTransient(f"discord webhook {status}: {message}")
-        raise ExternalPermanent(f"discord webhook refused the alert ({status}: {message})",
-                                details={"status": status, "code": body.get("code")})
+            raise core_error(ERRORS, Fault("discord webhook", status, retry_after=retry_after))
+        raise core_error(ERRORS, Fault("discord webhook", status, reason=str(body.get("message") or
+                                                                         response.reason_phrase),
+                                       details={"status": status, "code": body.get("code")}))
 
     def _note_bucket(self, response: httpx.Response) -> None:
         remaining = _float(response.headers.get("X-RateLimit-Remaining"))

@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from core.domain.plans import ZERO, Issue, parse_choice, parse_decimal, parse_price, parse_symbol
 from core.errors import Invalid
@@ -72,6 +72,11 @@ class AlertStatus(StrEnum):
 class FireKind(StrEnum):
     CROSSED = "crossed"
     APPROACHING = "approaching"
+
+
+FIRE_LEVELS: dict[FireKind, Literal["info", "warning", "critical"]] = {
+    FireKind.CROSSED: "warning", FireKind.APPROACHING: "info"}
+"""The level of a fire's `alert` event: a crossing warns, an approach informs."""
 
 
 MAX_THRESHOLD_PCT = Decimal(50)

@@ -6,48 +6,22 @@ so (`cents`). `fmt_num` is the one plain-notation shape (`190.50`, `0.0523`), `f
 
 from __future__ import annotations
 
-import functools
 from decimal import ROUND_HALF_UP, Decimal
 
 MAX_PLACES = 6
 CENT = Decimal("0.01")
 ZERO = Decimal(0)
 ONE = Decimal(1)
-HUNDRED = Decimal(100)  # a Decimal operand: an int one is converted on every operation
+HUNDRED = Decimal(100)
 
 
 def fmt_num(value: Decimal) -> str:
-    """Exact, at least two decimals, no exponent and no separators: `190.5` -> `190.50`, `0.0523` stays.
-
-    A summary shows ~20 numbers, most already at two decimals, so that case returns `str()` as is: str is
-    twice as fast as format() and only falls back to an exponent for odd scales. A `.` third from the end means
-    exactly two decimals and no exponent (an exponent always ends the text: `E+5`).
-    """
+    """Exact, at least two decimals, no exponent and no separators: `190.5` -> `190.50`, `0.0523` stays."""
     text = str(value)
-    try:
-        if text[-3] == ".":  # an index: half the cost of a slice
-            return text
-    except IndexError:  # one or two characters: a whole number (an exponent form is longer)
-        return text + ".00"
-    if "E" in text:
+    if "E" in text:  # str() writes an exponent for very large or very small scales: spell those out
         text = f"{value:f}"
-    dot = text.find(".")
-    if dot < 0:
-        return text + ".00"
-    places = len(text) - dot - 1
-    if places == 2:
-        return text
-    if places > 2:
-        text = text.rstrip("0")
-        places = len(text) - dot - 1
-    return text if places >= 2 else text + "00"[places:]
-
-
-@functools.lru_cache(maxsize=64)
-def fmt_setting(value: Decimal) -> str:
-    """fmt_num for a trader's setting (default R:R, max position %): a handful of values that change rarely,
-    so their text is kept instead of rebuilt per call (fmt_num's output depends only on the numeric value)."""
-    return fmt_num(value)
+    whole, _, fraction = text.partition(".")
+    return f"{whole}.{fraction.rstrip('0').ljust(2, '0')}"
 
 
 def fmt_money(value: Decimal) -> str:
@@ -69,4 +43,4 @@ def money_text(value: object) -> str:
 
 
 def cents(value: Decimal) -> Decimal:
-    return value.quantize(CENT, ROUND_HALF_UP)  # positional: ~1k instructions cheaper than rounding=
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)

@@ -35,9 +35,6 @@ class PickStatus(StrEnum):
 
 
 ACTIVE = frozenset({PickStatus.FORMING, PickStatus.TRIGGERED})
-_LONG = Direction.LONG
-_FORMING, _TRIGGERED = PickStatus.FORMING, PickStatus.TRIGGERED
-_INVALIDATED, _EXPIRED = PickStatus.INVALIDATED, PickStatus.EXPIRED
 
 
 def price_text(value: float) -> str:
@@ -128,7 +125,7 @@ def _side_value(sign: float) -> tuple[float, str]:
 def vwap_side(direction: Direction, last: float, vwap: float, *, weight: float = 0.15) -> Factor | None:
     if not math.isfinite(vwap):
         return None
-    value, verdict = _side_value((last - vwap) * (1 if direction is _LONG else -1))
+    value, verdict = _side_value((last - vwap) * (1 if direction is Direction.LONG else -1))
     place = "above" if last > vwap else "below" if last < vwap else "at"
     return Factor("trend", value, weight, f"last {price_text(last)} is {place} VWAP {price_text(vwap)}, "
                                           f"{verdict} the {direction.value}")
@@ -139,7 +136,7 @@ def higher_timeframe(direction: Direction, last: float, prior_close: float, *, w
     if not prior_close > 0:
         return None
     change = (last / prior_close - 1) * 100
-    value, verdict = _side_value(change * (1 if direction is _LONG else -1))
+    value, verdict = _side_value(change * (1 if direction is Direction.LONG else -1))
     return Factor("higher_timeframe", value, weight, f"{change:+.2f}% on the day vs prior close "
                                                      f"{price_text(prior_close)}, {verdict} the {direction.value}")
 
@@ -158,7 +155,7 @@ def trigger_distance(direction: Direction, triggered: bool, last: float, trigger
     past it)."""
     if not atr > 0:
         return None
-    past = (last - trigger) / atr * (1 if direction is _LONG else -1)
+    past = (last - trigger) / atr * (1 if direction is Direction.LONG else -1)
     if triggered:
         return Factor("distance_to_trigger", _unit(1 - max(past, 0.0) / ATR_EXTENDED), weight,
                       f"{max(past, 0.0):.2f} ATR past the trigger (0 at {ATR_EXTENDED:g} ATR: a chase)")
@@ -224,7 +221,7 @@ def why(pick: Pick, s: SessionState) -> str:
 
 def targets_for(signal: Signal) -> tuple[float, ...]:
     """1R and 2R from the trigger, plus the setup's structural target when it lies beyond the trigger."""
-    sign = 1 if signal.direction is _LONG else -1
+    sign = 1 if signal.direction is Direction.LONG else -1
     levels = {round(signal.trigger + sign * r * signal.risk, 6) for r in R_TARGETS}
     if signal.target is not None and math.isfinite(signal.target) and (signal.target - signal.trigger) * sign > 0:
         levels.add(round(signal.target, 6))
@@ -236,7 +233,7 @@ UNSCORED = score_confidence(())
 
 def new_pick(pick_id: str, signal: Signal, s: SessionState) -> Pick:
     """A pick from a signal; its confidence and sentence are filled in by `settle` when someone reads it."""
-    status = _TRIGGERED if signal.triggered else _FORMING
+    status = PickStatus.TRIGGERED if signal.triggered else PickStatus.FORMING
     pick = Pick(pick_id, s.symbol, signal.setup, signal.direction, signal.trigger, signal.stop, targets_for(signal),
                 signal.stop_basis, signal.invalidation, status, s.day.isoformat() if s.day else "", s.end_ms,
                 s.end_ms, signal.expires_ms, s.open_ms + 390 * 60_000, s.close, UNSCORED, "")
@@ -248,7 +245,7 @@ def new_pick(pick_id: str, signal: Signal, s: SessionState) -> Pick:
 
 def refresh(pick: Pick, signal: Signal | None, s: SessionState) -> None:
     """After a closed bar: a forming pick takes the signal's new levels; every active pick needs a new score."""
-    if signal is not None and pick.status is _FORMING:
+    if signal is not None and pick.status is PickStatus.FORMING:
         pick.trigger, pick.stop, pick.stop_basis = signal.trigger, signal.stop, signal.stop_basis
         pick.invalidation, pick.expires_ms, pick.targets = signal.invalidation, signal.expires_ms, targets_for(signal)
     pick.last, pick.as_of_ms = s.close, s.end_ms
@@ -261,7 +258,7 @@ def settle(pick: Pick, s: SessionState, ctx: Context) -> Pick:
     read and on publish, not on every bar: the confidence is what a reader sees, the bar path stays O(1)."""
     if pick.stale:
         if pick.active or pick.confidence is UNSCORED:
-            pick.confidence = confidence_of(pick.direction, pick.status is _TRIGGERED, pick.trigger, s, ctx)
+            pick.confidence = confidence_of(pick.direction, pick.status is PickStatus.TRIGGERED, pick.trigger, s, ctx)
         pick.why = why(pick, s)
         pick.stale = False
     return pick
@@ -269,7 +266,7 @@ def settle(pick: Pick, s: SessionState, ctx: Context) -> Pick:
 
 def _excursion(pick: Pick, high: float, low: float) -> None:
     risk = pick.risk
-    if pick.direction is _LONG:
+    if pick.direction is Direction.LONG:
         favourable, adverse = (high - pick.trigger) / risk, (pick.trigger - low) / risk
     else:
         favourable, adverse = (pick.trigger - low) / risk, (high - pick.trigger) / risk
@@ -281,44 +278,44 @@ def _excursion(pick: Pick, high: float, low: float) -> None:
 def on_range(pick: Pick, high: float, low: float, ts_ms: int) -> bool:
     """Advance an active pick by the prices traded since its last update (a trade: high = low). Returns whether
     anything a reader sees changed."""
-    if pick.status is _FORMING:
+    if pick.status is PickStatus.FORMING:
         if ts_ms >= pick.expires_ms:
-            return _close(pick, _EXPIRED, ts_ms, "window passed before a trigger", None)
-        stop_hit = low <= pick.stop if pick.direction is _LONG else high >= pick.stop
-        crossed = high > pick.trigger if pick.direction is _LONG else low < pick.trigger
+            return _close(pick, PickStatus.EXPIRED, ts_ms, "window passed before a trigger", None)
+        stop_hit = low <= pick.stop if pick.direction is Direction.LONG else high >= pick.stop
+        crossed = high > pick.trigger if pick.direction is Direction.LONG else low < pick.trigger
         if stop_hit:  # a bar through both: the stop first, conservatively
-            return _close(pick, _INVALIDATED, ts_ms, f"traded through the stop {price_text(pick.stop)} before "
-                                                      "the trigger", None)
+            return _close(pick, PickStatus.INVALIDATED, ts_ms,
+                          f"traded through the stop {price_text(pick.stop)} before the trigger", None)
         if not crossed:
             return False
-        pick.status, pick.triggered_ms, pick.reason = _TRIGGERED, ts_ms, "traded through the trigger"
+        pick.status, pick.triggered_ms, pick.reason = PickStatus.TRIGGERED, ts_ms, "traded through the trigger"
         pick.stale = True
         pick.version += 1
         return True
-    if pick.status is not _TRIGGERED:
+    if pick.status is not PickStatus.TRIGGERED:
         return False
-    stop_hit = low <= pick.stop if pick.direction is _LONG else high >= pick.stop
+    stop_hit = low <= pick.stop if pick.direction is Direction.LONG else high >= pick.stop
     if stop_hit:
         pick.mae_r = max(pick.mae_r, 1.0)
         if pick.reached_1r is None:
             pick.reached_1r = False
-        return _close(pick, _INVALIDATED, ts_ms, f"stopped at {price_text(pick.stop)}", -1.0)
+        return _close(pick, PickStatus.INVALIDATED, ts_ms, f"stopped at {price_text(pick.stop)}", -1.0)
     before = (pick.mfe_r, pick.reached_1r)
     _excursion(pick, high, low)
     if ts_ms >= pick.session_end_ms:
         last = (high + low) / 2
-        sign = 1 if pick.direction is _LONG else -1
-        return _close(pick, _EXPIRED, ts_ms, "session ended", (last - pick.trigger) * sign / pick.risk)
+        sign = 1 if pick.direction is Direction.LONG else -1
+        return _close(pick, PickStatus.EXPIRED, ts_ms, "session ended", (last - pick.trigger) * sign / pick.risk)
     return (pick.mfe_r, pick.reached_1r) != before
 
 
 def end_session(pick: Pick, ts_ms: int) -> None:
     """The session is over: a forming pick expires; a triggered one is marked to its last price in R."""
-    if pick.status is _TRIGGERED:
-        sign = 1 if pick.direction is _LONG else -1
-        _close(pick, _EXPIRED, ts_ms, "session ended", (pick.last - pick.trigger) * sign / pick.risk)
-    elif pick.status is _FORMING:
-        _close(pick, _EXPIRED, ts_ms, "session ended before a trigger", None)
+    if pick.status is PickStatus.TRIGGERED:
+        sign = 1 if pick.direction is Direction.LONG else -1
+        _close(pick, PickStatus.EXPIRED, ts_ms, "session ended", (pick.last - pick.trigger) * sign / pick.risk)
+    elif pick.status is PickStatus.FORMING:
+        _close(pick, PickStatus.EXPIRED, ts_ms, "session ended before a trigger", None)
 
 
 def _close(pick: Pick, status: PickStatus, ts_ms: int, reason: str, result: float | None) -> bool:
@@ -347,23 +344,23 @@ def score_bars(direction: Direction, trigger: float, stop: float, bars: Iterable
                ) -> Outcome:
     """Score levels against later bars `(high, low, close)`: trigger first, then 1R vs stop (a bar spanning
     both: the stop), result +1 at 1R, -1 at the stop, else the last close in R."""
-    pick = Pick("", "", "", direction, trigger, stop, (), "", "", _FORMING, "", 0, 0, 2**62, 2**62, trigger,
+    pick = Pick("", "", "", direction, trigger, stop, (), "", "", PickStatus.FORMING, "", 0, 0, 2**62, 2**62, trigger,
                 score_confidence(()), "")
     last_close = None
     for high, low, close in bars:
-        if pick.status is _FORMING:
-            crossed = high > trigger if direction is _LONG else low < trigger
+        if pick.status is PickStatus.FORMING:
+            crossed = high > trigger if direction is Direction.LONG else low < trigger
             if not crossed:
                 continue
-            pick.status = _TRIGGERED
+            pick.status = PickStatus.TRIGGERED
         on_range(pick, high, low, 0)
         last_close = close
-        if pick.status is not _TRIGGERED:
+        if pick.status is not PickStatus.TRIGGERED:
             break
-    if pick.status is _FORMING:
+    if pick.status is PickStatus.FORMING:
         return Outcome(False, None, 0.0, 0.0, None)
-    if pick.status is _TRIGGERED and last_close is not None:
-        sign = 1 if direction is _LONG else -1
+    if pick.status is PickStatus.TRIGGERED and last_close is not None:
+        sign = 1 if direction is Direction.LONG else -1
         pick.result_r = 1.0 if pick.reached_1r else (last_close - trigger) * sign / pick.risk
     return Outcome(True, pick.reached_1r if pick.reached_1r is not None else False, round(pick.mfe_r, 4),
                    round(pick.mae_r, 4), None if pick.result_r is None else round(pick.result_r, 4))

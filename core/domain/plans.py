@@ -15,13 +15,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from enum import Enum, StrEnum
+from enum import StrEnum
 from typing import TypeVar
 
 import msgspec
 
 from core.domain.market import Quote
-from core.domain.numbers import HUNDRED, MAX_PLACES, fmt_setting
+from core.domain.numbers import HUNDRED, MAX_PLACES
 
 # Re-exported (`x as x`): the risk, alert, coach and bot modules import the number formatting from here.
 from core.domain.numbers import ZERO as ZERO  # noqa: PLC0414
@@ -54,18 +54,12 @@ class Instrument(StrEnum):
 
     @property
     def multiplier(self) -> int:
-        return OPTION_MULTIPLIER if self is _OPTION else 1
+        return OPTION_MULTIPLIER if self is Instrument.OPTION else 1
 
 
-# Module aliases: reading a member off its Enum class costs ~100 ns (EnumType has a __getattr__ hook).
-_LONG = Side.LONG
-_OPTION = Instrument.OPTION
 # Per instrument: the stop distance (% of entry) and the entry-to-last distance beyond which we warn.
 _MAX_STOP_PCT = {Instrument.STOCK: Decimal(10), Instrument.OPTION: Decimal(50)}
 _FAR_FROM_LAST_PCT = {Instrument.STOCK: Decimal(2), Instrument.OPTION: Decimal(15)}
-# cents(distance) > limit exactly when distance >= limit + 0.005 (the limits are whole cents): no rounding
-# on the common path.
-_FAR_FROM_LAST_AT = {kind: limit + Decimal("0.005") for kind, limit in _FAR_FROM_LAST_PCT.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,51 +79,19 @@ def _shown(raw: object) -> str:
     return text if len(text) <= 24 else text[:24] + "..."
 
 
-_EXACT = (Decimal, int)  # a tuple: `Decimal | int` in isinstance() builds a union object on every call
 _HINTS = {"separators": ", written without separators like 1234.50",
           "not_finite": "; NaN and Infinity are not numbers"}
 
 
-def parse_decimal(field: str, raw: object, low: Decimal = ZERO, high: Decimal = MAX_PRICE,  # noqa: PLR0917
+def parse_decimal(field: str, raw: object, low: Decimal = ZERO, high: Decimal = MAX_PRICE, *,
                   low_inclusive: bool = False, limit_places: bool = True) -> Decimal | Issue:
     """`raw` (JSON number or numeric string) as a Decimal inside the bounds (by default: a price), or the Issue
     saying what is valid.
 
     Refused: booleans, thousands separators (`1,000` is ambiguous across locales), NaN/Infinity, values out of
     bounds, and (with `limit_places`) more than MAX_PLACES decimals, which keeps every later division exact and
-    bounded. It runs ~10 times per plan + sizing, so accepting what clients send (a plain str, int, float or
-    Decimal) takes one frame, and hot callers pass arguments by position (keywords cost ~650 instructions a
-    call); anything else, and every refusal, goes to `_checked_decimal`, which also words the Issue.
+    bounded. A float is read through its repr (`0.1` is 0.1, not its binary expansion).
     """
-    kind = type(raw)  # exact types only (no bool): subclasses take the checked path
-    text: object = None
-    if kind is str:
-        if "_" not in raw:  # type: ignore[operator]  # Decimal() takes "1_000" (it refuses "1,000" itself)
-            text = raw
-    elif kind is float:
-        text = repr(raw)
-    elif kind is int or kind is Decimal:
-        text = raw
-    if text is not None:
-        try:
-            value = Decimal(text)  # type: ignore[arg-type]
-            # No is_finite(): NaN fails the ordering comparisons (InvalidOperation) and Infinity the bounds.
-            if ((low < value <= high or (low_inclusive and value == low))
-                    and (not limit_places or not value % _SMALLEST)):  # half a quantize() and compare
-                return value
-        except (ValueError, InvalidOperation):
-            pass
-    return _checked_decimal(field, raw, low, high, low_inclusive, limit_places)
-
-
-def parse_price(field: str, raw: object) -> Decimal | Issue:
-    """A price: greater than 0, at most MAX_PRICE, at most MAX_PLACES decimals (`parse_decimal`'s defaults)."""
-    return parse_decimal(field, raw)
-
-
-def _checked_decimal(field: str, raw: object, low: Decimal, high: Decimal,  # noqa: PLR0917
-                     low_inclusive: bool, limit_places: bool) -> Decimal | Issue:
-    """`parse_decimal` for any input: the same rules, checked one by one so a refusal can say which failed."""
     text: str | Decimal | int | None = None
     why = "not_a_number"
     if isinstance(raw, str):
@@ -139,7 +101,7 @@ def _checked_decimal(field: str, raw: object, low: Decimal, high: Decimal,  # no
             text = raw
     elif isinstance(raw, float):
         text = repr(raw)
-    elif isinstance(raw, _EXACT) and not isinstance(raw, bool):
+    elif isinstance(raw, Decimal | int) and not isinstance(raw, bool):
         text = raw
     elif raw is None:
         why = "missing"
@@ -157,7 +119,7 @@ def _checked_decimal(field: str, raw: object, low: Decimal, high: Decimal,  # no
                 return Issue("too_precise", f"{field} may have at most {MAX_PLACES} decimals (got "
                                             f"{_shown(raw)})", field)
             else:
-                return value  # a subclass of str, int, float or Decimal
+                return value
     bound = "at least" if low_inclusive else "greater than"
     rule = f"a number {bound} {low.normalize():f} and at most {high.normalize():f}"
     if why == "missing":
@@ -166,21 +128,18 @@ def _checked_decimal(field: str, raw: object, low: Decimal, high: Decimal,  # no
     return Issue(code, f"{field} must be {rule}{_HINTS.get(why, '')} (got {_shown(raw)})", field)
 
 
-_VALUE_MAPS: dict[type[StrEnum], dict[object, Enum]] = {}
+def parse_price(field: str, raw: object) -> Decimal | Issue:
+    """A price: greater than 0, at most MAX_PRICE, at most MAX_PLACES decimals (`parse_decimal`'s defaults)."""
+    return parse_decimal(field, raw)
 
 
 def parse_choice(field: str, raw: object, kind: type[E]) -> E | Issue:
     """The member of `kind` that `raw` names: a member itself or its value (blanks and case forgiven)."""
-    if isinstance(raw, str):  # a member too: a StrEnum member is a str equal to its value, and hashes like it
-        # The enum's own value map (`kind(text)` costs ~1 us, `isinstance(raw, kind)` goes through EnumType),
-        # kept here: any attribute read on an Enum class goes through EnumType's __getattr__ hook (~100 ns).
-        # The exact value, what clients send, needs no strip/lower.
-        members = _VALUE_MAPS.get(kind)
-        if members is None:
-            members = _VALUE_MAPS[kind] = kind._value2member_map_
-        member = members.get(raw) or members.get(raw.strip().lower())
-        if member is not None:
-            return member  # type: ignore[return-value]
+    if isinstance(raw, str):  # a member too: a StrEnum member is a str equal to its value
+        try:
+            return kind(raw.strip().lower())
+        except ValueError:
+            pass
     choices = " or ".join(f"'{member.value}'" for member in kind)
     return Issue(f"{field}_invalid", f"{field} must be {choices} (got {_shown(raw)})", field)
 
@@ -191,7 +150,7 @@ def parse_symbol(raw: str | None) -> str | Issue | None:
         return None
     try:
         return normalize_symbol(raw)
-    except Invalid as exc:  # a blank one too, which is no symbol: checked here, off the common path
+    except Invalid as exc:  # a blank one too, which is no symbol
         return None if not raw.strip() else Issue("symbol_invalid", exc.message, "symbol")
 
 
@@ -213,17 +172,15 @@ class MarketContext:
                    market_open=market_open)
 
 
-# Result values are frozen msgspec Structs, not frozen dataclasses: a frozen dataclass __init__ sets each field
-# through object.__setattr__ (~1.5k instructions a field), a third of a plan's cost. gc=False: they only hold
-# immutable values, so they cannot form reference cycles.
-class RBand(msgspec.Struct, frozen=True, gc=False):
+# Result values are frozen msgspec Structs: immutable, and the API encodes them as they are.
+class RBand(msgspec.Struct, frozen=True):
     """The price at which the trade has made `r` times its risk."""
 
     r: int
     price: Decimal
 
 
-class Plan(msgspec.Struct, frozen=True, gc=False):
+class Plan(msgspec.Struct, frozen=True):
     side: Side
     entry: Decimal
     stop: Decimal
@@ -246,7 +203,7 @@ class Plan(msgspec.Struct, frozen=True, gc=False):
         return self.risk_per_share * self.instrument.multiplier
 
 
-class PlanResult(msgspec.Struct, frozen=True, gc=False):
+class PlanResult(msgspec.Struct, frozen=True):
     """Validation outcome. When `errors` is non-empty, `plan` is None and the numbers are empty."""
 
     errors: tuple[Issue, ...]
@@ -266,24 +223,20 @@ class PlanResult(msgspec.Struct, frozen=True, gc=False):
         return not self.errors
 
 
-_TARGET_FIELDS = tuple(f"targets[{i}]" for i in range(MAX_TARGETS))
-
-
 def _parse_plan(side: object, entry: object, stop: object, targets: Sequence[object],  # noqa: PLR0917
                 symbol: str | None, instrument: object) -> Plan | list[Issue]:
+    """The plan the raw inputs describe, or every Issue with them in field order."""
     parsed_side = parse_choice("side", side, Side)
     parsed_kind = parse_choice("instrument", instrument, Instrument)
     parsed_symbol = parse_symbol(symbol)
-    parsed_entry = parse_decimal("entry", entry)  # parse_decimal's defaults: a price
-    parsed_stop = parse_decimal("stop", stop)
-    fields = _TARGET_FIELDS if len(targets) <= MAX_TARGETS else [f"targets[{i}]" for i in range(len(targets))]
-    parsed_targets = tuple(map(parse_decimal, fields, targets))
+    parsed_entry = parse_price("entry", entry)
+    parsed_stop = parse_price("stop", stop)
+    parsed_targets = [parse_price(f"targets[{i}]", raw) for i, raw in enumerate(targets)]
+    prices = tuple(target for target in parsed_targets if isinstance(target, Decimal))
     if (isinstance(parsed_side, Side) and isinstance(parsed_kind, Instrument) and isinstance(parsed_entry, Decimal)
             and isinstance(parsed_stop, Decimal) and not isinstance(parsed_symbol, Issue)
-            and len(targets) <= MAX_TARGETS and Issue not in map(type, parsed_targets)):
-        # The checks that narrow the types are the validity test: no second pass over an error list.
-        return Plan(parsed_side, parsed_entry, parsed_stop, parsed_targets,  # type: ignore[arg-type]  # all Decimal
-                    parsed_symbol, parsed_kind)
+            and len(prices) == len(targets) <= MAX_TARGETS):
+        return Plan(parsed_side, parsed_entry, parsed_stop, prices, parsed_symbol, parsed_kind)
     errors = [value for value in (parsed_side, parsed_kind, parsed_symbol, parsed_entry, parsed_stop,
                                   *parsed_targets) if isinstance(value, Issue)]
     if len(targets) > MAX_TARGETS:
@@ -293,7 +246,8 @@ def _parse_plan(side: object, entry: object, stop: object, targets: Sequence[obj
 
 
 def _side_errors(plan: Plan) -> list[Issue]:
-    long = plan.side is _LONG
+    """A long's stop goes below its entry and its targets above (a short's the other way round)."""
+    long = plan.side is Side.LONG
     entry = plan.entry
     errors = []
     if plan.stop == entry:
@@ -311,7 +265,7 @@ def _side_errors(plan: Plan) -> list[Issue]:
     return errors
 
 
-def _context_warnings(plan: Plan, market: MarketContext, risk: Decimal) -> list[Issue]:
+def _context_warnings(plan: Plan, market: MarketContext) -> list[Issue]:
     warnings = []
     age = market.quote_age_sec
     if market.stale or (age is not None and age > STALE_AFTER_SEC):
@@ -322,10 +276,9 @@ def _context_warnings(plan: Plan, market: MarketContext, risk: Decimal) -> list[
         warnings.append(Issue("market_closed", "the market is closed; the entry cannot fill until it opens"))
     last = market.last
     if last is not None and last > ZERO:
-        distance = abs(plan.entry - last) / last * HUNDRED
-        if distance >= _FAR_FROM_LAST_AT[plan.instrument]:
-            limit = _FAR_FROM_LAST_PCT[plan.instrument]
-            distance = cents(distance)
+        distance = cents(abs(plan.entry - last) / last * HUNDRED)
+        limit = _FAR_FROM_LAST_PCT[plan.instrument]
+        if distance > limit:
             warnings.append(Issue("entry_far_from_last", f"entry {fmt_num(plan.entry)} is {fmt_num(distance)}% "
                                                          f"from the last price {fmt_num(last)} (more "
                                                          f"than {fmt_num(limit)}%)", "entry"))
@@ -336,45 +289,34 @@ def _context_warnings(plan: Plan, market: MarketContext, risk: Decimal) -> list[
             warnings.append(Issue("stop_inside_spread", f"stop {fmt_num(plan.stop)} is inside the current "
                                                         f"spread {fmt_num(bid)}-{fmt_num(ask)}; "
                                                         "it could trigger on the next quote", "stop"))
-        if risk <= spread:
-            warnings.append(Issue("stop_tighter_than_spread", f"risk per share {fmt_num(risk)} "
+        if plan.risk_per_share <= spread:
+            warnings.append(Issue("stop_tighter_than_spread", f"risk per share {fmt_num(plan.risk_per_share)} "
                                                               f"is not wider than the {fmt_num(spread)} spread; "
                                                               "normal quote noise can stop you out", "stop"))
     return warnings
 
 
-def _summary(plan: Plan, risk: Decimal, risk_per_unit: Decimal, risk_pct: Decimal,  # noqa: PLR0917
-             target_r: tuple[Decimal, ...], bands: tuple[RBand, ...], reward_risk: Decimal | None,
-             default_rr: Decimal, warnings: Sequence[Issue]) -> str:
-    """Numbers rounded to cents (`risk_pct`, `target_r`, `reward_risk`) have exactly two decimals and no
-    exponent, so they show as `!s`, which is what fmt_num returns for them without its call. One f-string per
-    part and one for the whole (the parts are few: a join over three bands or two targets costs more)."""
+def _summary(plan: Plan, *, risk_pct: Decimal, target_r: tuple[Decimal, ...], bands: tuple[RBand, ...],
+             reward_risk: Decimal | None, default_rr: Decimal, warnings: Sequence[Issue]) -> str:
     symbol = f" {plan.symbol}" if plan.symbol else ""
-    if plan.instrument is _OPTION:
-        what = f"{'Long' if plan.side is _LONG else 'Short'}{symbol} option"
-        shown_risk = f"{fmt_num(risk)} premium risk, {fmt_num(risk_per_unit)} per contract, {risk_pct!s}%"
+    side = "Long" if plan.side is Side.LONG else "Short"
+    if plan.instrument is Instrument.OPTION:
+        what = f"{side}{symbol} option"
+        shown_risk = (f"{fmt_num(plan.risk_per_share)} premium risk, {fmt_num(plan.risk_per_unit)} per contract, "
+                      f"{fmt_num(risk_pct)}%")
     else:
-        what = f"{'Long' if plan.side is _LONG else 'Short'}{symbol}"
-        shown_risk = f"{fmt_num(risk)} risk/share, {risk_pct!s}%"
+        what = f"{side}{symbol}"
+        shown_risk = f"{fmt_num(plan.risk_per_share)} risk/share, {fmt_num(risk_pct)}%"
     if reward_risk is None:
         shown_targets = "No target set."
     else:
-        if len(target_r) == 1:
-            shown = f"Target {fmt_num(plan.targets[0])} is {target_r[0]!s}R"
-        elif len(target_r) == 2:  # spelled out like the bands: zip + join over two costs twice as much
-            shown = (f"Targets: {fmt_num(plan.targets[0])} is {target_r[0]!s}R, "
-                     f"{fmt_num(plan.targets[1])} is {target_r[1]!s}R")
-        else:
-            shown = "Targets: " + ", ".join([f"{fmt_num(t)} is {r!s}R" for t, r in zip(plan.targets, target_r,
-                                                                                        strict=True)])
-        shown_targets = (f"{shown}. Reward:risk {reward_risk!s} {'below' if reward_risk < default_rr else 'meets'} "
-                         f"the {fmt_setting(default_rr)} default.")
-    if len(bands) == len(R_MULTIPLES):  # always for a long; spelled out, it costs half the join below
-        first, second, third = bands
-        shown_bands = f"1R {fmt_num(first.price)}, 2R {fmt_num(second.price)}, 3R {fmt_num(third.price)}"
-    else:
-        shown_bands = ", ".join([f"{band.r}R {fmt_num(band.price)}" for band in bands])
-    watch = f" Watch: {'; '.join([w.code.replace('_', ' ') for w in warnings])}." if warnings else ""
+        shown = ", ".join(f"{fmt_num(target)} is {fmt_num(r)}R" for target, r in zip(plan.targets, target_r,
+                                                                                     strict=True))
+        shown_targets = (f"{'Target' if len(target_r) == 1 else 'Targets:'} {shown}. Reward:risk "
+                         f"{fmt_num(reward_risk)} {'below' if reward_risk < default_rr else 'meets'} "
+                         f"the {fmt_num(default_rr)} default.")
+    shown_bands = ", ".join(f"{band.r}R {fmt_num(band.price)}" for band in bands)
+    watch = f" Watch: {'; '.join(w.code.replace('_', ' ') for w in warnings)}." if warnings else ""
     return (f"{what} at {fmt_num(plan.entry)}, stop {fmt_num(plan.stop)} ({shown_risk}). {shown_targets} "
             f"R bands: {shown_bands}.{watch}")
 
@@ -393,51 +335,30 @@ def validate_plan(*, side: object, entry: object, stop: object, targets: Sequenc
     conservative reading when a plan scales out). `max_stop_pct` defaults per instrument (10% of a stock
     price, 50% of an option premium). R bands at or below zero (a deep short) are left out: unreachable.
     """
-    parsed = _parse_plan(side, entry, stop, targets, symbol, instrument)
-    if isinstance(parsed, list):
-        return _invalid(parsed, default_rr)
-    plan = parsed
-    entry = plan.entry
-    long = plan.side is _LONG
-    # The numbers below equal the `Plan` properties (x direction, x 1 keep a Decimal's digits and exponent);
-    # spelled out per side so each is computed once. A positive risk and positive moves to every target are the
-    # side checks: only a plan that fails them pays for `_side_errors`, which words them.
-    risk = entry - plan.stop if long else plan.stop - entry
-    r_multiples = []
-    reward_risk = None  # the smallest R multiple, kept as they come (min() costs more for three or fewer)
-    if risk > ZERO:
-        for target in plan.targets:
-            move = target - entry if long else entry - target
-            if move <= ZERO:
-                break
-            r = cents(move / risk)
-            r_multiples.append(r)
-            if reward_risk is None or r < reward_risk:
-                reward_risk = r
-    if risk <= ZERO or len(r_multiples) < len(plan.targets):
-        return _invalid(_side_errors(plan), default_rr)
-    target_r = tuple(r_multiples)
-    if long:
-        one_r = entry + risk  # repeated additions: exact, the digits and exponent of `entry + risk * r`
-        two_r = one_r + risk
-        bands: tuple[RBand, ...] = (RBand(1, one_r), RBand(2, two_r), RBand(3, two_r + risk))
-    else:
-        bands = tuple([RBand(r, price) for r in R_MULTIPLES if (price := entry - risk * r) > ZERO])
-    risk_pct = cents(risk / entry * HUNDRED)
+    plan = _parse_plan(side, entry, stop, targets, symbol, instrument)
+    if isinstance(plan, list):
+        return _invalid(plan, default_rr)
+    side_errors = _side_errors(plan)
+    if side_errors:
+        return _invalid(side_errors, default_rr)
+    risk = plan.risk_per_share
+    target_r = tuple(cents((target - plan.entry) * plan.direction / risk) for target in plan.targets)
+    reward_risk = min(target_r, default=None)
+    bands = tuple(RBand(r, price) for r in R_MULTIPLES if (price := plan.entry + risk * r * plan.direction) > ZERO)
+    risk_pct = cents(risk / plan.entry * HUNDRED)
     warnings = []
-    if not target_r:
+    if reward_risk is None:
         warnings.append(Issue("no_target", "no target set: reward:risk cannot be judged", "targets"))
-    elif reward_risk is not None and reward_risk < default_rr:
+    elif reward_risk < default_rr:
         warnings.append(Issue("rr_below_default", f"reward:risk {fmt_num(reward_risk)} to the nearest target is "
-                                                  f"below the {fmt_setting(default_rr)} default", "targets"))
-    kind = plan.instrument
-    stop_limit = max_stop_pct if max_stop_pct is not None else _MAX_STOP_PCT[kind]
+                                                  f"below the {fmt_num(default_rr)} default", "targets"))
+    stop_limit = max_stop_pct if max_stop_pct is not None else _MAX_STOP_PCT[plan.instrument]
     if risk_pct > stop_limit:
         warnings.append(Issue("stop_too_wide", f"stop is {fmt_num(risk_pct)}% from entry, wider than "
                                                f"{fmt_num(stop_limit)}%", "stop"))
     if market is not None:
-        warnings.extend(_context_warnings(plan, market, risk))
-    risk_per_unit = risk * OPTION_MULTIPLIER if kind is _OPTION else risk  # x 1 would change nothing
-    summary = _summary(plan, risk, risk_per_unit, risk_pct, target_r, bands, reward_risk, default_rr, warnings)
-    return PlanResult((), tuple(warnings), summary, default_rr, plan, risk, risk_per_unit, risk_pct, target_r,
+        warnings.extend(_context_warnings(plan, market))
+    summary = _summary(plan, risk_pct=risk_pct, target_r=target_r, bands=bands, reward_risk=reward_risk,
+                       default_rr=default_rr, warnings=warnings)
+    return PlanResult((), tuple(warnings), summary, default_rr, plan, risk, plan.risk_per_unit, risk_pct, target_r,
                       bands, reward_risk)

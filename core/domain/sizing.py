@@ -16,9 +16,9 @@ from enum import StrEnum
 
 import msgspec
 
-from core.domain.numbers import CENT, HUNDRED, ONE, ZERO, cents, fmt_money, fmt_num, fmt_setting
+from core.domain.numbers import CENT, HUNDRED, ONE, ZERO, cents, fmt_money, fmt_num
 from core.domain.orders import OPTION_MULTIPLIER
-from core.domain.plans import Instrument, Issue, Side, parse_choice, parse_decimal, parse_symbol
+from core.domain.plans import Instrument, Issue, Side, parse_choice, parse_decimal, parse_price, parse_symbol
 from core.domain.risk import RiskLimits
 
 CONFIDENCE_FLOOR = Decimal("0.5")
@@ -33,13 +33,8 @@ class LimitedBy(StrEnum):
     MAX_ORDER_NOTIONAL = "max_order_notional"
 
 
-# Module aliases: reading a member off its Enum class costs ~100 ns (EnumType has a __getattr__ hook).
-_RISK_BUDGET, _BUYING_POWER = LimitedBy.RISK_BUDGET, LimitedBy.BUYING_POWER
-_MAX_POSITION_PCT, _MAX_ORDER_NOTIONAL = LimitedBy.MAX_POSITION_PCT, LimitedBy.MAX_ORDER_NOTIONAL
-_LONG, _SHORT, _OPTION = Side.LONG, Side.SHORT, Instrument.OPTION
 
-
-class Sizing(msgspec.Struct, frozen=True, gc=False):  # a frozen Struct for speed: see core.domain.plans.RBand
+class Sizing(msgspec.Struct, frozen=True):
     side: Side
     instrument: Instrument
     symbol: str | None
@@ -62,10 +57,10 @@ class Sizing(msgspec.Struct, frozen=True, gc=False):  # a frozen Struct for spee
 
     @property
     def unit(self) -> str:
-        return "contracts" if self.instrument is _OPTION else "shares"
+        return "contracts" if self.instrument is Instrument.OPTION else "shares"
 
 
-class SizingResult(msgspec.Struct, frozen=True, gc=False):
+class SizingResult(msgspec.Struct, frozen=True):
     errors: tuple[Issue, ...]
     warnings: tuple[Issue, ...]
     summary: str
@@ -77,29 +72,25 @@ class SizingResult(msgspec.Struct, frozen=True, gc=False):
 
 
 def _limit_words(sizing: Sizing, limits: RiskLimits) -> str:
-    if sizing.limited_by is _RISK_BUDGET:
+    if sizing.limited_by is LimitedBy.RISK_BUDGET:
         return "the risk budget"
-    if sizing.limited_by is _BUYING_POWER:
+    if sizing.limited_by is LimitedBy.BUYING_POWER:
         assert sizing.buying_power is not None
         return f"the {fmt_money(sizing.buying_power)} buying power"
-    if sizing.limited_by is _MAX_POSITION_PCT:
-        return f"the {fmt_setting(limits.max_position_pct)}% max position size"
+    if sizing.limited_by is LimitedBy.MAX_POSITION_PCT:
+        return f"the {fmt_num(limits.max_position_pct)}% max position size"
     return f"the {fmt_money(limits.max_order_notional)} max order notional"
 
 
 def _summary(sizing: Sizing, limits: RiskLimits) -> str:
-    """`confidence` and `pct_of_equity` are rounded to cents: `!s` shows them as fmt_num would (two decimals,
-    no exponent) without its call. The risk % is the trader's setting (or an override): its text is cached.
-    The four amounts are never negative (equity > 0, budget, risk and notional >= 0), so they are formatted
-    in place as fmt_money formats a number >= 0, without its call and sign test (a quarter of its cost)."""
     what = f" of {sizing.symbol}" if sizing.symbol else ""
-    scaled = (f" x {fmt_num(sizing.confidence_scale)} for confidence {sizing.confidence!s}"
+    scaled = (f" x {fmt_num(sizing.confidence_scale)} for confidence {fmt_num(sizing.confidence)}"
               if sizing.confidence is not None else "")
-    return (f"{'Long' if sizing.side is _LONG else 'Short'} {sizing.quantity} {sizing.unit}{what} at "
-            f"{fmt_num(sizing.entry)}, stop {fmt_num(sizing.stop)}: risk ${sizing.risk_amount:,.2f} of the "
-            f"${sizing.risk_budget:,.2f} budget ({fmt_setting(sizing.risk_per_trade_pct)}% of "
-            f"${sizing.equity:,.2f} equity{scaled}). Notional ${sizing.notional:,.2f}, "
-            f"{sizing.pct_of_equity!s}% of equity. Limited by {_limit_words(sizing, limits)}.")
+    return (f"{'Long' if sizing.side is Side.LONG else 'Short'} {sizing.quantity} {sizing.unit}{what} at "
+            f"{fmt_num(sizing.entry)}, stop {fmt_num(sizing.stop)}: risk {fmt_money(sizing.risk_amount)} of the "
+            f"{fmt_money(sizing.risk_budget)} budget ({fmt_num(sizing.risk_per_trade_pct)}% of "
+            f"{fmt_money(sizing.equity)} equity{scaled}). Notional {fmt_money(sizing.notional)}, "
+            f"{fmt_num(sizing.pct_of_equity)}% of equity. Limited by {_limit_words(sizing, limits)}.")
 
 
 def suggest_size(*, entry: object, stop: object, limits: RiskLimits, equity: object,
@@ -109,19 +100,18 @@ def suggest_size(*, entry: object, stop: object, limits: RiskLimits, equity: obj
     """Size a trade. The side follows from entry vs stop (stop below entry: long). `risk_per_trade_pct`
     overrides `limits.risk_per_trade_pct`; without `confidence` the budget is not scaled; without
     `buying_power` that cap is skipped and a warning says so. Inputs are parsed like plan prices."""
-    parsed_entry = parse_decimal("entry", entry)  # parse_decimal's defaults: a price
-    parsed_stop = parse_decimal("stop", stop)
+    parsed_entry = parse_price("entry", entry)
+    parsed_stop = parse_price("stop", stop)
     parsed_equity = parse_decimal("equity", equity, ZERO, MAX_MONEY)
     # The setting was validated when saved (RiskLimitsSettings: 0 < pct <= 10); only an override is parsed.
     pct = limits.risk_per_trade_pct if risk_per_trade_pct is None else parse_decimal(
         "risk_per_trade_pct", risk_per_trade_pct, ZERO, MAX_RISK_PER_TRADE_PCT)
     parsed_buying_power = None if buying_power is None else parse_decimal(
-        "buying_power", buying_power, ZERO, MAX_MONEY, True)  # low_inclusive: 0 is a valid buying power
+        "buying_power", buying_power, ZERO, MAX_MONEY, low_inclusive=True)
     parsed_confidence = None if confidence is None else parse_decimal(
-        "confidence", confidence, ZERO, ONE, True, False)  # 0 is valid; any number of places
+        "confidence", confidence, ZERO, ONE, low_inclusive=True, limit_places=False)
     kind = parse_choice("instrument", instrument, Instrument)
     parsed_symbol = parse_symbol(symbol)
-    # The checks that narrow the types are the validity test: no second pass over an error list.
     if (isinstance(parsed_entry, Decimal) and isinstance(parsed_stop, Decimal) and isinstance(parsed_equity, Decimal)
             and isinstance(pct, Decimal) and not isinstance(parsed_buying_power, Issue)
             and not isinstance(parsed_confidence, Issue) and isinstance(kind, Instrument)
@@ -147,30 +137,24 @@ def _size(entry: Decimal, stop: Decimal, equity: Decimal, pct: Decimal,  # noqa:
     else:
         scale = ONE
     budget = (equity * pct / HUNDRED * scale).quantize(CENT, ROUND_DOWN)
-    # x 1 would change nothing: a stock's unit is the price itself
-    risk_per_unit = abs(entry - stop) * OPTION_MULTIPLIER if kind is _OPTION else abs(entry - stop)
-    unit_cost = entry * OPTION_MULTIPLIER if kind is _OPTION else entry
-    # Straight-line, not lists + min() + index() + zip(): those builtins parse keyword arguments or build
-    # iterators on every call (~9k instructions, a fifth of the sizing arithmetic). Every fit is >= 0, so
-    # // lot * lot rounds down to whole lots.
-    by_budget = int(budget // risk_per_unit) // lot * lot
-    by_position = int(equity * limits.max_position_pct / HUNDRED // unit_cost) // lot * lot
-    by_notional = int(limits.max_order_notional // unit_cost) // lot * lot
-    caps: tuple[tuple[LimitedBy, int], ...]
-    if buying_power is None:
-        caps = ((_RISK_BUDGET, by_budget), (_MAX_POSITION_PCT, by_position), (_MAX_ORDER_NOTIONAL, by_notional))
-    else:
-        caps = ((_RISK_BUDGET, by_budget), (_BUYING_POWER, int(buying_power // unit_cost) // lot * lot),
-                (_MAX_POSITION_PCT, by_position), (_MAX_ORDER_NOTIONAL, by_notional))
-    limited_by, quantity = caps[0]
-    for name, fit in caps:
-        if fit < quantity:  # strictly: the earlier cap wins a tie
-            limited_by, quantity = name, fit
+    unit = OPTION_MULTIPLIER if kind is Instrument.OPTION else 1
+    risk_per_unit = abs(entry - stop) * unit
+    unit_cost = entry * unit
+
+    def whole_lots(units: Decimal) -> int:
+        return int(units) // lot * lot
+
+    caps = [(LimitedBy.RISK_BUDGET, whole_lots(budget // risk_per_unit))]
+    if buying_power is not None:
+        caps.append((LimitedBy.BUYING_POWER, whole_lots(buying_power // unit_cost)))
+    caps += [(LimitedBy.MAX_POSITION_PCT, whole_lots(equity * limits.max_position_pct / HUNDRED // unit_cost)),
+             (LimitedBy.MAX_ORDER_NOTIONAL, whole_lots(limits.max_order_notional // unit_cost))]
+    limited_by, quantity = min(caps, key=lambda cap: cap[1])  # the earliest cap wins a tie
     risk_amount = quantity * risk_per_unit
     notional = quantity * unit_cost
-    sizing = Sizing(_LONG if entry > stop else _SHORT, kind, symbol, entry, stop, equity, buying_power,
+    sizing = Sizing(Side.LONG if entry > stop else Side.SHORT, kind, symbol, entry, stop, equity, buying_power,
                     pct, confidence, scale, budget, risk_per_unit, quantity, risk_amount, notional,
-                    cents(notional / equity * HUNDRED), cents(risk_amount / equity * HUNDRED), limited_by, caps)
+                    cents(notional / equity * HUNDRED), cents(risk_amount / equity * HUNDRED), limited_by, tuple(caps))
     warnings = []
     if buying_power is None:
         warnings.append(Issue("buying_power_unknown", "buying power is unknown, so it was not checked",

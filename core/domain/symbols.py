@@ -12,8 +12,6 @@ _OPTION = re.compile(r"^(O:)?[A-Z]{1,6}\d{6}[CP]\d{8}$")
 
 def normalize_symbol(raw: str) -> str:
     """`brk.b` -> `BRK.B`; option OCC symbols keep their shape; anything else is refused with the rule."""
-    if len(raw) <= 10 and raw.isalpha() and raw.isascii() and raw.isupper():  # `AAPL`: no copies, no regex
-        return raw
     symbol = raw.strip().upper()
     if _EQUITY.match(symbol) or _OPTION.match(symbol):
         return symbol

@@ -8,26 +8,20 @@ never a broker call per alert.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from core.db.base import new_id
-from core.db.models import AlertTrigger
 from core.db.repositories.alerts import DELIVERED, PENDING
 from core.domain.actions import ActionContext, Sizer, actions_json, next_actions
-from core.domain.alerts import Channel, Fired, FireKind, describe
+from core.domain.alerts import FIRE_LEVELS, Channel, Fired, describe
 from core.domain.events import AlertEvent
-from core.domain.numbers import fmt_num
 from core.domain.orders import Position
 from core.domain.risk import RiskLimits, TradingStatus
 from core.domain.sizing import suggest_size
-from core.services.settings import ALERT_TYPES, Tunables
-
-Level = Literal["info", "warning", "critical"]
-LEVELS: dict[FireKind, Level] = {FireKind.CROSSED: "warning", FireKind.APPROACHING: "info"}
+from core.services.settings import Tunables
 
 
 class TradingContext(Protocol):
@@ -89,13 +83,6 @@ class RiskCacheContext:
         return latest.status if latest is not None else TradingStatus.ACTIVE
 
 
-def wanted(channel: Channel, kind: str, tunables: Tunables, webhook_types: Sequence[str]) -> bool:
-    """Whether ``channel`` takes fires of ``kind`` (per-channel routing; the webhook's env filter on top)."""
-    if kind not in tunables.alert_types.get(channel.value, list(ALERT_TYPES)):
-        return False
-    return not (channel is Channel.DISCORD_WEBHOOK and webhook_types and kind not in webhook_types)
-
-
 @dataclass(slots=True, eq=False)
 class Published:
     """A fire whose `alert` event went out (``ws_at``: when; None when ``ws`` is not wanted or the publish
@@ -133,20 +120,6 @@ class Published:
         return trigger, outbox
 
 
-def stored_alert_event(trigger: AlertTrigger) -> AlertEvent:
-    """The `alert` event a trigger row was published as, from the payload `Published.rows` stored; the
-    rationale that followed as an update event (core/engines/alert_rationale.py) is folded into
-    ``meta.rationale``. The row's own columns fill what a payload lacks."""
-    payload = trigger.payload or {}
-    meta = {"alert_id": trigger.alert_id, "trigger_id": trigger.id, "kind": trigger.kind,
-            "price": fmt_num(trigger.price), "late": trigger.late, "actions": [], **(payload.get("meta") or {})}
-    if trigger.rationale:
-        meta["rationale"] = trigger.rationale
-    level = payload.get("level")
-    return AlertEvent(level=level if level in ("info", "warning", "critical") else LEVELS[FireKind(trigger.kind)],
-                      msg=str(payload.get("msg") or ""), meta=meta)
-
-
 def alert_event(fire: Fired, trigger_id: str, now: datetime, *, tunables: Tunables, context: TradingContext,
                 late_after: timedelta) -> AlertEvent:
     """The `alert` event of ``fire`` (``late`` when it was seen in back-filled data or is reported more than
@@ -157,7 +130,7 @@ def alert_event(fire: Fired, trigger_id: str, now: datetime, *, tunables: Tunabl
             "price": str(fire.price), "level": str(spec.level), "condition": spec.condition.value,
             "kind": fire.kind.value, "timeframe": spec.timeframe.value, "late": fire.late or now - fire.ts > late_after,
             "fired_at": fire.ts.isoformat(), "note": spec.note, "actions": actions_json(actions)}
-    return AlertEvent(level=LEVELS[fire.kind], msg=describe(fire), meta=meta)
+    return AlertEvent(level=FIRE_LEVELS[fire.kind], msg=describe(fire), meta=meta)
 
 
 def _action_context(ctx: TradingContext, symbol: str, tunables: Tunables) -> ActionContext:

@@ -66,13 +66,13 @@ from core.db.session import Database
 from core.domain.alerts import Alert, AlertStatus, Channel, Fired, Timeframe
 from core.domain.events import AlertEvent
 from core.domain.market import epoch_ms
-from core.engines.alert_events import NoTrading, Published, TradingContext, alert_event, wanted
+from core.engines.alert_events import NoTrading, Published, TradingContext, alert_event
 from core.engines.alert_index import AlertIndex
 from core.engines.alert_poller import AlertPoller
 from core.engines.alert_rationale import AlertRationale
 from core.ports import LLM, EventBus
 from core.services.market import MarketService
-from core.services.settings import SettingsService, Tunables
+from core.services.settings import SettingsService, Tunables, wanted
 
 log = structlog.get_logger("engine.alerts")
 

@@ -30,9 +30,8 @@ from core.domain.picks_universe import SnapshotRow, Universe, UniverseFilter, se
 from core.domain.risk import RiskState
 from core.domain.setups.batch import SessionMatrix, batch_states
 from core.domain.setups.session import ATR_BARS, History, MinuteBar, carry_trs, session_of
-from core.engines.stream import StreamEngine
 from core.errors import CoreError, ExternalPermanent
-from core.ports import EventBus
+from core.ports import EventBus, PriceStream
 from core.services.settings import SettingsService, Tunables
 
 log = structlog.get_logger("engine.picks")
@@ -94,7 +93,7 @@ def _sessions(bars: Sequence[Bar], today: date) -> tuple[History, list[float], l
 
 
 class PicksEngine:
-    def __init__(self, stream: StreamEngine, source: UniverseSource | None, bus: EventBus,
+    def __init__(self, stream: PriceStream, source: UniverseSource | None, bus: EventBus,
                  settings: SettingsService, store: Store, *,
                  risk_state: Callable[[], Awaitable[RiskState | None]] | None = None,
                  watch: Callable[[set[str]], Awaitable[None]] | None = None,

@@ -13,7 +13,6 @@ import statistics
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -21,16 +20,12 @@ from typing import Any
 import structlog
 from prometheus_client import Histogram
 
-from core.domain.events import PriceEvent
 from core.domain.market import Bar, BarTick, QuoteTick, TradeTick, epoch_ms, us_equity_hours, utc_from_epoch
 from core.domain.market import Quote as QuoteValue
+from core.domain.prices import SymbolState, TickHook, price_event
 from core.ports import EventBus
 
 log = structlog.get_logger("engine.stream")
-
-TickHook = Callable[[str, float, float, float, int, bool], None]
-"""`(symbol, price, high, low, ts_ms, late)`: a trade (high = low = price) or a bar; `late` for a bar back-filled
-after a reconnect (evaluated once: a bar whose start the ring holds already is not passed on)."""
 
 FEED_LAG = Histogram("market_feed_lag_seconds", "Receive time minus exchange timestamp (latest trade per update)",
                      buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15, 60, 900))
@@ -38,25 +33,6 @@ ENGINE_LAG = Histogram("market_engine_price_lag_seconds", "Frame receive time to
                        buckets=(0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.25))
 
 _MIN_STALE_MS = 2_000
-
-
-@dataclass(slots=True, eq=False)
-class SymbolState:
-    """Everything the engine knows about one watched symbol. Bars are kept sorted by start, bounded."""
-
-    symbol: str
-    last: float | None = None
-    last_ts_ms: int = 0
-    bid: float | None = None
-    ask: float | None = None
-    bid_size: int | None = None
-    ask_size: int | None = None
-    seen_ms: int = 0
-    lag_s: float | None = None
-    prev_close: Decimal | None = None
-    gaps: deque[int] = field(default_factory=lambda: deque(maxlen=64))
-    seconds: list[BarTick] = field(default_factory=list)
-    minutes: list[BarTick] = field(default_factory=list)
 
 
 def _percentiles(samples: deque[float]) -> dict[str, float] | None:
@@ -231,24 +207,6 @@ class StreamEngine:
 
 def _dec(value: float | None) -> Decimal | None:
     return None if value is None else Decimal(repr(value))
-
-
-def price_event(state: SymbolState) -> PriceEvent:
-    """The bus event for one symbol; change is against the previous close when known (never invented).
-
-    Runs for every published tick, so it formats floats (shortest repr; change rounded to 4 places, percent
-    to 2) instead of going through Decimal."""
-    last = state.last
-    assert last is not None
-    change = change_pct = None
-    if state.prev_close:
-        prev = float(state.prev_close)
-        change, change_pct = repr(round(last - prev, 4)), f"{(last - prev) / prev * 100:.2f}"
-    return PriceEvent(symbol=state.symbol, last=repr(last),
-                      bid=None if state.bid is None else repr(state.bid),
-                      ask=None if state.ask is None else repr(state.ask), change=change, change_pct=change_pct,
-                      as_of=utc_from_epoch(state.last_ts_ms, "ms").isoformat(timespec="milliseconds")
-                      if state.last_ts_ms else None)
 
 
 def _insert(ring: list[BarTick], bar: BarTick, cap: int) -> bool:

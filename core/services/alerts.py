@@ -27,10 +27,12 @@ from core.db.models import AlertRow, AlertTrigger
 from core.db.repositories.alerts import DELETED, AlertRepository, row_to_alert, spec_columns, state_columns
 from core.db.session import Database
 from core.domain.alerts import (
+    FIRE_LEVELS,
     Alert,
     AlertDraft,
     AlertSpec,
     AlertStatus,
+    FireKind,
     create,
     dismiss,
     edit,
@@ -39,9 +41,8 @@ from core.domain.alerts import (
 )
 from core.domain.events import AlertEvent
 from core.domain.plans import fmt_num
-from core.engines.alert_events import stored_alert_event
-from core.engines.alerts import AlertEngine
 from core.errors import Conflict, ExternalTransient, IntegrationDisabled, Invalid, NotFound
+from core.ports import LiveAlerts
 from core.services.market import MarketService
 
 log = structlog.get_logger("service.alerts")
@@ -89,6 +90,20 @@ def trigger_to_dict(trigger: AlertTrigger, deliveries: list[dict[str, Any]]) -> 
             "rationale": trigger.rationale, "deliveries": deliveries}
 
 
+def stored_alert_event(trigger: AlertTrigger) -> AlertEvent:
+    """The `alert` event a trigger row was published as, from the payload the alert engine stored; the
+    rationale that followed as an update event is folded into ``meta.rationale``. The row's own columns fill
+    what a payload lacks."""
+    payload = trigger.payload or {}
+    meta = {"alert_id": trigger.alert_id, "trigger_id": trigger.id, "kind": trigger.kind,
+            "price": fmt_num(trigger.price), "late": trigger.late, "actions": [], **(payload.get("meta") or {})}
+    if trigger.rationale:
+        meta["rationale"] = trigger.rationale
+    level = payload.get("level")
+    return AlertEvent(level=level if level in ("info", "warning", "critical") else FIRE_LEVELS[FireKind(trigger.kind)],
+                      msg=str(payload.get("msg") or ""), meta=meta)
+
+
 @dataclass(frozen=True, slots=True)
 class FiredAlert:
     """A stored fire as `/ws` announced it: its `alert` event and when it was published."""
@@ -107,7 +122,7 @@ class TriggerHistory:
 
 class AlertService:
     def __init__(self, db: Database, market: MarketService, *, max_active: int,
-                 engine: AlertEngine | None = None) -> None:
+                 engine: LiveAlerts | None = None) -> None:
         self.db, self.market, self.max_active = db, market, max_active
         self.engine = engine
 

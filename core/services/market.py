@@ -1,5 +1,5 @@
 """Market use cases: quotes (live when fresh, else REST), bars, news, market status, the watched symbols and the
-`status` events of the market-data integration. The hot path lives in core/engines/stream.py."""
+`status` events of the market-data integration. The live state is a `PriceStream` (core.engines.stream)."""
 
 from __future__ import annotations
 
@@ -23,9 +23,9 @@ from core.domain.market import (
     epoch_ms,
     normalize_symbol,
 )
-from core.engines.stream import StreamEngine, price_event
+from core.domain.prices import price_event
 from core.errors import CoreError, IntegrationDisabled, Invalid
-from core.ports import EventBus, MarketData, MarketFeed
+from core.ports import EventBus, MarketData, MarketFeed, PriceStream
 
 log = structlog.get_logger("service.market")
 
@@ -50,7 +50,7 @@ _HOW_TO_ENABLE = "set POLYGON_API_KEY to your Polygon (Massive) API key and rest
 class MarketService:
     """Built by the runtime with the Polygon adapters, or with `data=None` when market data is disabled."""
 
-    def __init__(self, bus: EventBus, engine: StreamEngine, *, data: MarketData | None,
+    def __init__(self, bus: EventBus, engine: PriceStream, *, data: MarketData | None,
                  feed: MarketFeed | None = None, disabled_reason: str = "POLYGON_API_KEY is not set",
                  status_interval: float = 1.0, market_status_ttl: float = 60.0) -> None:
         self._bus, self._engine, self._data, self._feed = bus, engine, data, feed
@@ -63,7 +63,7 @@ class MarketService:
         self._prev_slots = asyncio.Semaphore(8)
 
     @property
-    def engine(self) -> StreamEngine:
+    def engine(self) -> PriceStream:
         return self._engine
 
     def _require(self) -> MarketData:

@@ -42,10 +42,9 @@ from core.domain.news import (
 )
 from core.domain.plans import Issue
 from core.domain.symbols import normalize_symbol
-from core.engines.alert_events import wanted
 from core.errors import CoreError, IntegrationDisabled, Invalid, NotEntitled
 from core.ports import EarningsSource, EventBus, FeedReader, NewsSource
-from core.services.settings import NEWS_ALERT, NEWS_CHANNELS, NewsFeed, SettingsService, Tunables
+from core.services.settings import NEWS_ALERT, NEWS_CHANNELS, NewsFeed, SettingsService, Tunables, wanted
 
 log = structlog.get_logger("service.news")
 

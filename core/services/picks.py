@@ -25,8 +25,8 @@ from core.domain.picks import Pick, SetupStats, scorecard
 from core.domain.picks_universe import Universe
 from core.domain.setups.rules import SETUPS
 from core.domain.symbols import normalize_symbol
-from core.engines.picks import PicksEngine
 from core.errors import Conflict, IntegrationDisabled, Invalid, NotFound
+from core.ports import LivePicks
 from core.services.alerts import AlertService
 from core.services.orders import OrderService, ProposeResult
 from core.services.plans import PlanService
@@ -51,7 +51,7 @@ class PicksPage:
 
 
 class PicksService:
-    def __init__(self, db: Database, engine: PicksEngine | None, *, plans: PlanService, risk: RiskService,
+    def __init__(self, db: Database, engine: LivePicks | None, *, plans: PlanService, risk: RiskService,
                  alerts: AlertService, orders: OrderService, coach: Callable[[], Explainer | None],
                  market_disabled: str | None = None) -> None:
         self.db, self.engine = db, engine

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from core.db.repositories import SettingsRepository
 from core.db.session import Database
+from core.domain.alerts import Channel
 from core.domain.symbols import normalize_symbol
 from core.errors import Invalid
 from core.services.validation import invalid_from
@@ -204,3 +205,10 @@ class SettingsService:
             return Tunables.model_validate(data)
         except ValidationError as exc:
             raise invalid_from(exc, "settings") from exc
+
+
+def wanted(channel: Channel, kind: str, tunables: Tunables, webhook_types: Sequence[str]) -> bool:
+    """Whether ``channel`` takes fires of ``kind`` (per-channel routing; the webhook's env filter on top)."""
+    if kind not in tunables.alert_types.get(channel.value, list(ALERT_TYPES)):
+        return False
+    return not (channel is Channel.DISCORD_WEBHOOK and webhook_types and kind not in webhook_types)

@@ -12,6 +12,7 @@ import structlog
 from pydantic import SecretStr
 
 from api.app import create_app
+from api.errors import http_status
 from core.adapters.polygon.rest import PolygonMarketData
 from core.domain.market import MarketSession
 from core.errors import ExternalPermanent, ExternalTransient, IntegrationDisabled, Invalid, MalformedAnswer, NotFound
@@ -219,7 +220,7 @@ async def test_ok_true_is_a_malformed_answer_not_empty_data(pg: PolygonDouble, m
         await call(md)
     assert err.value.message.startswith("Polygon answered ")
     assert '{"ok":true}' in err.value.message
-    assert err.value.http_status == 502 and err.value.code == "vendor_malformed"
+    assert http_status(err.value) == 502 and err.value.code == "vendor_malformed"
 
 
 @pytest.mark.parametrize(("method", "body"), [(m, b) for m, bodies in MALFORMED.items() for b in bodies])

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from api.app import create_app
+from api.errors import http_status
 from core.adapters.tradier import TradierBroker
 from core.errors import ExternalPermanent
 from core.settings import Settings
@@ -67,7 +68,7 @@ async def test_ok_true_is_refused_by_every_read(tradier: TradierDouble, broker: 
         await call(broker)
     assert err.value.message.startswith("unexpected Tradier response: expected ")
     assert err.value.message.endswith('got {"ok":true}')
-    assert err.value.http_status == 502
+    assert http_status(err.value) == 502
 
 
 @pytest.mark.parametrize(("read", "body"), [(r, b) for r, bodies in MALFORMED.items() for b in bodies])

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from core.db.models import AlertTrigger
-from core.engines.alert_events import stored_alert_event
+from core.services.alerts import stored_alert_event
 
 
 def row(payload: dict[str, object], rationale: str | None = None) -> AlertTrigger:

@@ -17,7 +17,7 @@ from bots.discord.buttons import CancelOrder, ConfirmOrder
 from bots.discord.cogs.common import FeatureCog, actor
 from bots.discord.errors import user_message
 from core.domain.access import Action, is_allowed, refusal
-from core.errors import CoreError
+from core.errors import CoreError, Forbidden
 from core.services.coach import CoachService
 
 log = structlog.get_logger("bots.discord.coach")
@@ -94,8 +94,7 @@ class CoachCog(FeatureCog):
         actor_id = discord_actor(message.author.id)
         try:
             if not is_allowed(Action.COACH, actor_id, self.runtime.settings.traders):
-                await channel.send(refusal(Action.COACH, actor_id))
-                return
+                raise Forbidden(refusal(Action.COACH, actor_id))
             async with channel.typing():
                 reply = await self.runtime.coach.chat(text, actor=actor_id, external_ref=thread_ref(channel.id))
             await send_reply(channel, reply.to_dict())

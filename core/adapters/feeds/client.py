@@ -18,10 +18,16 @@ import feedparser
 import httpx
 import structlog
 
+from core.adapters.error_map import SERVER_ERROR, ErrorTable, Fault, core_error
 from core.domain.news import FeedFetch, NewsItem
 from core.errors import ExternalPermanent, ExternalTransient
 
 log = structlog.get_logger("feeds")
+
+ERRORS: ErrorTable = (
+    ((429, SERVER_ERROR), lambda f: ExternalTransient(f"{f.vendor} answered HTTP {f.status}", details=f.details)),
+    (int, lambda f: ExternalPermanent(f"{f.vendor} answered HTTP {f.status}", details=f.details)),
+)
 
 
 @dataclass(slots=True)
@@ -77,10 +83,8 @@ class FeedClient:
         if response.status_code == 304:
             return FeedFetch((), not_modified=True)
         if response.status_code != 200:
-            error = ExternalTransient if response.status_code == 429 or response.status_code >= 500 else \
-                ExternalPermanent
-            raise error(f"feed '{label}' answered HTTP {response.status_code}",
-                        details={"http_status": response.status_code})
+            raise core_error(ERRORS, Fault(f"feed '{label}'", response.status_code,
+                                           details={"http_status": response.status_code}))
         parsed = feedparser.parse(response.content, response_headers={k.lower(): v for k, v in
                                                                       response.headers.items()})
         malformed = str(parsed.get("bozo_exception")) if parsed.get("bozo") else None

@@ -1,4 +1,4 @@
-"""What both LLM adapters share: the bounded tenacity retry policy inside a wall-clock deadline, the mapping
+"""What both LLM adapters share: the bounded tenacity retry policy inside a wall-clock deadline, the table
 of HTTP statuses onto core.errors, and the reply log line (which never carries a key or message text)."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import ClassVar, TypeVar
 import structlog
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
 
+from core.adapters.error_map import SERVER_ERROR, ErrorTable
 from core.domain.coach import ChatMessage, LLMReply, ToolSpec
 from core.errors import CoreError, ExternalPermanent, ExternalTransient, IntegrationDisabled
 
@@ -31,16 +32,19 @@ class RetryPolicy:
     max_wait: float = 4.0
 
 
-def error_for_status(provider: str, status: int, detail: str, *, retry_after: float | None,
-                     how_to_fix: str) -> CoreError:
-    """The core error for an HTTP error status of the LLM provider."""
-    if status == 401:
-        return IntegrationDisabled("coach", f"{provider} rejected the API key (HTTP 401)", how_to_fix)
-    if status in (408, 429) or status >= 500:
-        return ExternalTransient(f"{provider} is busy or failing (HTTP {status}); try again shortly",
-                                 retry_after=retry_after, details={"status": status})
-    return ExternalPermanent(f"{provider} refused the request (HTTP {status}): {detail[:_DETAIL_CHARS]}",
-                             details={"status": status})
+TRANSIENT_STATUSES = (408, 429, SERVER_ERROR)
+
+
+def status_errors(how_to_fix: str) -> ErrorTable:
+    """An LLM provider's HTTP error statuses; `how_to_fix` is the adapter's own setup hint for a refused key."""
+    return (
+        (401, lambda f: IntegrationDisabled("coach", f"{f.vendor} rejected the API key (HTTP 401)", how_to_fix)),
+        (TRANSIENT_STATUSES, lambda f: ExternalTransient(
+            f"{f.vendor} is busy or failing (HTTP {f.status}); try again shortly", retry_after=f.retry_after,
+            details={"status": f.status})),
+        (int, lambda f: ExternalPermanent(f"{f.vendor} refused the request (HTTP {f.status}): "
+                                          f"{f.reason[:_DETAIL_CHARS]}", details={"status": f.status})),
+    )
 
 
 def parse_retry_after(value: str | None) -> float | None:

@@ -22,7 +22,8 @@ import httpx
 import orjson
 from pydantic import SecretStr
 
-from core.adapters.llm._common import LLMAdapter, RetryPolicy, error_for_status, log, parse_retry_after
+from core.adapters.error_map import Fault, core_error, matches
+from core.adapters.llm._common import TRANSIENT_STATUSES, LLMAdapter, RetryPolicy, log, parse_retry_after, status_errors
 from core.domain.coach import ChatMessage, LLMReply, ToolCall, ToolSpec, Usage
 from core.errors import CoreError, ExternalPermanent, ExternalTransient, IntegrationDisabled
 
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 
 DEFAULT_BASE_URL = "https://api.chat-data.com"
 _HOW_TO_FIX = "set LLM_PROVIDER=chatdata, LLM_API_KEY (your chat-data key) and CHATDATA_CHATBOT_ID, then restart"
+ERRORS = status_errors(_HOW_TO_FIX)
 _NO_TOOLS_NOTE = "no tools used: the model did not follow the JSON tool protocol"
 _MAX_OBJECT_STARTS = 32
 
@@ -202,8 +204,7 @@ class ChatDataLLM(LLMAdapter):
     # ------------------------------------------------------------------------------------------- error seam
     def _retryable(self, exc: BaseException) -> bool:
         if isinstance(exc, httpx.HTTPStatusError):
-            status = exc.response.status_code
-            return status in (408, 429) or status >= 500
+            return matches(TRANSIENT_STATUSES, exc.response.status_code)
         return isinstance(exc, httpx.TransportError) and not isinstance(exc, httpx.TimeoutException)
 
     def _retry_after(self, exc: BaseException) -> float | None:
@@ -215,8 +216,8 @@ class ChatDataLLM(LLMAdapter):
         if isinstance(exc, httpx.TimeoutException):
             return self.timed_out(budget)
         if isinstance(exc, httpx.HTTPStatusError):
-            return error_for_status(self.provider, exc.response.status_code, exc.response.text,
-                                    retry_after=self._retry_after(exc), how_to_fix=_HOW_TO_FIX)
+            return core_error(ERRORS, Fault(self.provider, exc.response.status_code, reason=exc.response.text,
+                                            retry_after=self._retry_after(exc)))
         if isinstance(exc, httpx.TransportError):
             return ExternalTransient(f"could not reach {self.provider} at {self._client.base_url}")
         return ExternalPermanent(f"{self.provider} failed: {type(exc).__name__}")

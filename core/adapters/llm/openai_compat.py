@@ -14,7 +14,8 @@ import openai
 from openai import AsyncOpenAI, omit
 from pydantic import SecretStr
 
-from core.adapters.llm._common import LLMAdapter, RetryPolicy, error_for_status, parse_retry_after
+from core.adapters.error_map import Fault, core_error, matches
+from core.adapters.llm._common import TRANSIENT_STATUSES, LLMAdapter, RetryPolicy, parse_retry_after, status_errors
 from core.domain.coach import ChatMessage, LLMReply, ToolCall, ToolSpec, Usage
 from core.errors import CoreError, ExternalPermanent, ExternalTransient, IntegrationDisabled
 
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from core.settings import LLMSettings
 
 _HOW_TO_FIX = "check LLM_API_KEY (and LLM_BASE_URL) for your OpenAI-compatible endpoint and restart"
+ERRORS = status_errors(_HOW_TO_FIX)
 
 
 def _message_param(message: ChatMessage) -> ChatCompletionMessageParam:
@@ -185,7 +187,7 @@ class OpenAICompatLLM(LLMAdapter):
         if isinstance(exc, openai.APITimeoutError):
             return False
         if isinstance(exc, openai.APIStatusError):
-            return exc.status_code in (408, 429) or exc.status_code >= 500
+            return matches(TRANSIENT_STATUSES, exc.status_code)
         return isinstance(exc, openai.APIConnectionError)
 
     def _retry_after(self, exc: BaseException) -> float | None:
@@ -202,6 +204,6 @@ class OpenAICompatLLM(LLMAdapter):
         if isinstance(exc, openai.APIConnectionError):
             return ExternalTransient(f"could not reach the {self.provider} at {self._client.base_url}")
         if isinstance(exc, openai.APIStatusError):
-            return error_for_status(self.provider, exc.status_code, exc.message,
-                                    retry_after=self._retry_after(exc), how_to_fix=_HOW_TO_FIX)
+            return core_error(ERRORS, Fault(self.provider, exc.status_code, reason=exc.message,
+                                            retry_after=self._retry_after(exc)))
         return ExternalPermanent(f"the {self.provider} failed: {exc}")

@@ -23,6 +23,7 @@ from pydantic import SecretStr
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_exponential_jitter
 
+from core.adapters.error_map import SERVER_ERROR, ErrorTable, Fault, core_error
 from core.domain.market import (
     Bar,
     MarketHoliday,
@@ -132,20 +133,24 @@ def _retry_after(response: httpx.Response) -> float | None:
         return None
 
 
+ERRORS: ErrorTable = (
+    (401, lambda f: IntegrationDisabled("market_data", f"Polygon rejected the API key: {f.reason}", _HOW_TO_ENABLE)),
+    (403, lambda f: NotEntitled(f"Polygon: {f.reason}", details=f.details)),
+    (404, lambda f: NotFound(f.reason, details=f.details)),
+    ((429, SERVER_ERROR), lambda f: ExternalTransient(f"Polygon {f.status}: {f.reason}", retry_after=f.retry_after,
+                                                      details=f.details)),
+    (int, lambda f: ExternalPermanent(f"Polygon {f.status}: {f.reason}", details=f.details)),
+    ("NOT_FOUND", lambda f: NotFound(f.reason, details=f.details)),
+    (str, lambda f: ExternalPermanent(f"Polygon: {f.reason}", details=f.details)),
+)
+"""Polygon's HTTP error statuses, then the `status` word of a 200 answer that is neither OK nor DELAYED."""
+
+
 def _error(response: httpx.Response) -> CoreError:
     reason, extra = _reason(response)
     status = response.status_code
-    details = {"http_status": status, "path": response.request.url.path, **extra}
-    if status == 401:
-        return IntegrationDisabled("market_data", f"Polygon rejected the API key: {reason}", _HOW_TO_ENABLE)
-    if status == 403:
-        return NotEntitled(f"Polygon: {reason}", details=details)
-    if status == 404:
-        return NotFound(reason, details=details)
-    if status == 429 or status >= 500:
-        return ExternalTransient(f"Polygon {status}: {reason}", retry_after=_retry_after(response),
-                                 details=details)
-    return ExternalPermanent(f"Polygon {status}: {reason}", details=details)
+    return core_error(ERRORS, Fault("Polygon", status, reason=reason, retry_after=_retry_after(response),
+                                    details={"http_status": status, "path": response.request.url.path, **extra}))
 
 
 class PolygonMarketData:
@@ -214,9 +219,7 @@ class PolygonMarketData:
         if status is None or status in _OK:
             return body
         reason = str(body.get("error") or body.get("message") or status)
-        if status == "NOT_FOUND":
-            raise NotFound(reason, details={"path": path, "status": status})
-        raise ExternalPermanent(f"Polygon: {reason}", details={"path": path, "status": status})
+        raise core_error(ERRORS, Fault("Polygon", str(status), reason=reason, details={"path": path, "status": status}))
 
     async def _pages(self, path: str, params: dict[str, Any], max_items: int) -> AsyncIterator[list[Any]]:
         """Results page by page, following `next_url` on our own base URL (the key rides in the header)."""

@@ -21,6 +21,7 @@ import msgspec
 import structlog
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 
+from core.adapters.error_map import SERVER_ERROR, ErrorTable, Fault, core_error
 from core.adapters.tradier import calendars, wire
 from core.adapters.tradier.forms import Form, modify_form, order_form, validate_tag
 from core.adapters.tradier.ratelimit import RateLimiter
@@ -53,6 +54,17 @@ Category = Literal["standard", "market", "trade"]
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _HOW_TO_FIX_401 = ("check TRADIER_ACCESS_TOKEN and TRADIER_ACCOUNT_ID, and that TRADIER_BASE_URL / TRADIER_ENV "
                    "match the token (sandbox and production tokens are different)")
+
+ERRORS: ErrorTable = (
+    (401, lambda f: IntegrationDisabled("broker", f"Tradier refused the credentials (401) on {f.where}",
+                                        _HOW_TO_FIX_401)),
+    (429, lambda f: ExternalTransient(f"{f.where}: rate limited (429)", retry_after=f.retry_after)),
+    (SERVER_ERROR, lambda f: ExternalTransient(f"{f.where}: server error {f.status}")),
+    (404, lambda f: NotFound(f"{f.where} refused ({f.status}): {f.reason}", details=f.details)),
+    (403, lambda f: NotEntitled(f"{f.where} refused ({f.status}): {f.reason}", details=f.details)),
+    (int, lambda f: ExternalPermanent(f"{f.where} refused ({f.status}): {f.reason}", details=f.details)),
+)
+"""Tradier's HTTP error statuses; an `errors` property in a 200 answer is a refusal too (see `_body`)."""
 
 
 def _retry_after(headers: httpx.Headers, now: float) -> float | None:
@@ -151,22 +163,16 @@ class TradierBroker:
              ms=round((time.perf_counter() - started) * 1000, 1), available=available or None)
         return response
 
-    def _raise_for_status(self, response: httpx.Response) -> None:
+    @staticmethod
+    def _raise_for_status(response: httpx.Response) -> None:
         status = response.status_code
         if status < 400:
             return
-        what = f"Tradier {response.request.method} {response.request.url.path}"
-        if status == 401:
-            raise IntegrationDisabled("broker", f"Tradier refused the credentials (401) on {what}", _HOW_TO_FIX_401)
-        if status == 429:
-            raise ExternalTransient(f"{what}: rate limited (429)",
-                                    retry_after=_retry_after(response.headers, time.time()))
-        if status >= 500:
-            raise ExternalTransient(f"{what}: server error {status}")
         messages = _messages(response)
-        error = NotFound if status == 404 else NotEntitled if status == 403 else ExternalPermanent
-        raise error(f"{what} refused ({status}): {'; '.join(messages)}",
-                    details={"status": status, "errors": messages})
+        raise core_error(ERRORS, Fault("Tradier", status, where=f"Tradier {response.request.method} "
+                                       f"{response.request.url.path}", reason="; ".join(messages),
+                                       retry_after=_retry_after(response.headers, time.time()),
+                                       details={"status": status, "errors": messages}))
 
     @staticmethod
     def _body(response: httpx.Response) -> Any:

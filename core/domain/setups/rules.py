@@ -31,9 +31,6 @@ class Direction(StrEnum):
     SHORT = "short"
 
 
-_LONG, _SHORT = Direction.LONG, Direction.SHORT
-
-
 @dataclass(frozen=True, slots=True)
 class Signal:
     setup: str
@@ -54,12 +51,12 @@ class Signal:
 def make_signal(s: SessionState, setup: str, direction: Direction, trigger: float, stop: float, *, basis: str,
                 window_min: int, target: float | None = None) -> Signal | None:
     """The one place a signal is built: None when the stop is on the wrong side or closer than MIN_RISK_ATR."""
-    risk = trigger - stop if direction is _LONG else stop - trigger
+    risk = trigger - stop if direction is Direction.LONG else stop - trigger
     atr = s.atr
     if not risk > 0 or risk < MIN_RISK_ATR * atr or window_min <= 0:
         return None
-    triggered = s.close > trigger if direction is _LONG else s.close < trigger
-    side = "below" if direction is _LONG else "above"
+    triggered = s.close > trigger if direction is Direction.LONG else s.close < trigger
+    side = "below" if direction is Direction.LONG else "above"
     return Signal(setup, direction, trigger, stop, basis, f"a trade {side} {stop:.2f} ({basis})",
                   triggered, s.end_ms + window_min * MINUTE_MS, target)
 
@@ -73,9 +70,9 @@ def opening_range(s: SessionState, k: int) -> Signal | None:
     name, window = f"orb{OPENING_RANGES[k]}", OPENING_RANGES[k] + 120 - (s.minute + 1)  # range end + 2 h
     height = high - low
     if s.close > high or (s.close >= low and s.close >= (high + low) / 2):
-        return make_signal(s, name, _LONG, high, low, basis="opening-range low", window_min=window,
+        return make_signal(s, name, Direction.LONG, high, low, basis="opening-range low", window_min=window,
                            target=high + height)
-    return make_signal(s, name, _SHORT, low, high, basis="opening-range high", window_min=window,
+    return make_signal(s, name, Direction.SHORT, low, high, basis="opening-range high", window_min=window,
                        target=low - height)
 
 
@@ -98,7 +95,7 @@ def vwap_reclaim(s: SessionState) -> Signal | None:
     if not s.prev_close < s.prev_vwap:
         return None
     if s.close > vwap or (s.high < vwap and s.close > s.prev_close and vwap - s.close <= NEAR_ATR * s.atr):
-        return make_signal(s, "vwap_reclaim", _LONG, vwap, min(s.low, s.prev_low), basis="prior-bar low",
+        return make_signal(s, "vwap_reclaim", Direction.LONG, vwap, min(s.low, s.prev_low), basis="prior-bar low",
                            window_min=15)
     return None
 
@@ -107,7 +104,8 @@ def vwap_rejection(s: SessionState) -> Signal | None:
     """Short: below VWAP, this bar traded up to it and closed back below. Trigger: a break of this bar's low;
     stop: its high (above VWAP)."""
     if s.prev_close < s.prev_vwap and s.high >= s.vwap > s.close:
-        return make_signal(s, "vwap_rejection", _SHORT, s.low, s.high, basis="rejection-bar high", window_min=10)
+        return make_signal(s, "vwap_rejection", Direction.SHORT, s.low, s.high, basis="rejection-bar high",
+                           window_min=10)
     return None
 
 
@@ -118,7 +116,7 @@ def hod_break(s: SessionState) -> Signal | None:
         return None
     level = s.prev_hod if s.close > s.prev_hod else s.hod
     if s.close > s.prev_hod or level - s.close <= NEAR_ATR * s.atr:
-        return make_signal(s, "hod_break", _LONG, level, min(s.low, s.prev_low), basis="prior-bar low",
+        return make_signal(s, "hod_break", Direction.LONG, level, min(s.low, s.prev_low), basis="prior-bar low",
                            window_min=30)
     return None
 
@@ -129,7 +127,7 @@ def lod_break(s: SessionState) -> Signal | None:
         return None
     level = s.prev_lod if s.close < s.prev_lod else s.lod
     if s.close < s.prev_lod or s.close - level <= NEAR_ATR * s.atr:
-        return make_signal(s, "lod_break", _SHORT, level, max(s.high, s.prev_high), basis="prior-bar high",
+        return make_signal(s, "lod_break", Direction.SHORT, level, max(s.high, s.prev_high), basis="prior-bar high",
                            window_min=30)
     return None
 
@@ -140,7 +138,7 @@ def pdh_break(s: SessionState) -> Signal | None:
     level, atr = s.history.prior_high, s.atr
     crossed = s.close > level >= s.prev_close
     if crossed or (s.close <= level and level - s.close <= PRIOR_DAY_NEAR_ATR * atr):
-        return make_signal(s, "pdh_break", _LONG, level, level - PRIOR_DAY_STOP_ATR * atr,
+        return make_signal(s, "pdh_break", Direction.LONG, level, level - PRIOR_DAY_STOP_ATR * atr,
                            basis="prior-day high less 1/2 ATR", window_min=60)
     return None
 
@@ -150,7 +148,7 @@ def pdl_break(s: SessionState) -> Signal | None:
     level, atr = s.history.prior_low, s.atr
     crossed = s.close < level <= s.prev_close
     if crossed or (s.close >= level and s.close - level <= PRIOR_DAY_NEAR_ATR * atr):
-        return make_signal(s, "pdl_break", _SHORT, level, level + PRIOR_DAY_STOP_ATR * atr,
+        return make_signal(s, "pdl_break", Direction.SHORT, level, level + PRIOR_DAY_STOP_ATR * atr,
                            basis="prior-day low plus 1/2 ATR", window_min=60)
     return None
 
@@ -162,12 +160,12 @@ def _gap(s: SessionState) -> float:
 
 def _day_break(s: SessionState, setup: str, direction: Direction, target: float | None) -> Signal | None:
     """Enter on a new high (long) or low (short) of day with VWAP as the stop."""
-    if direction is _LONG:
+    if direction is Direction.LONG:
         level = s.prev_hod if s.close > s.prev_hod else s.hod
-        return make_signal(s, setup, _LONG, level, s.vwap, basis="VWAP", window_min=GAP_WINDOW_MIN - s.minute - 1,
-                           target=target)
+        return make_signal(s, setup, Direction.LONG, level, s.vwap, basis="VWAP",
+                           window_min=GAP_WINDOW_MIN - s.minute - 1, target=target)
     level = s.prev_lod if s.close < s.prev_lod else s.lod
-    return make_signal(s, setup, _SHORT, level, s.vwap, basis="VWAP", window_min=GAP_WINDOW_MIN - s.minute - 1,
+    return make_signal(s, setup, Direction.SHORT, level, s.vwap, basis="VWAP", window_min=GAP_WINDOW_MIN - s.minute - 1,
                        target=target)
 
 
@@ -176,9 +174,9 @@ def gap_and_go(s: SessionState) -> Signal | None:
     (gap down) of day, stop VWAP."""
     gap = _gap(s)
     if gap >= GAP_MIN and s.close > s.vwap:
-        return _day_break(s, "gap_and_go", _LONG, None)
+        return _day_break(s, "gap_and_go", Direction.LONG, None)
     if gap <= -GAP_MIN and s.close < s.vwap:
-        return _day_break(s, "gap_and_go", _SHORT, None)
+        return _day_break(s, "gap_and_go", Direction.SHORT, None)
     return None
 
 
@@ -187,9 +185,9 @@ def gap_fill(s: SessionState) -> Signal | None:
     low (gap up) or high (gap down) of day, stop VWAP."""
     gap = _gap(s)
     if gap >= GAP_MIN and s.close < s.vwap:
-        return _day_break(s, "gap_fill", _SHORT, s.history.prior_close)
+        return _day_break(s, "gap_fill", Direction.SHORT, s.history.prior_close)
     if gap <= -GAP_MIN and s.close > s.vwap:
-        return _day_break(s, "gap_fill", _LONG, s.history.prior_close)
+        return _day_break(s, "gap_fill", Direction.LONG, s.history.prior_close)
     return None
 
 
@@ -199,8 +197,8 @@ def rvol_surge(s: SessionState) -> Signal | None:
     if not s.bar_rvol >= SURGE_RATIO or s.close == s.bar_open:
         return None
     if s.close > s.bar_open:
-        return make_signal(s, "rvol_surge", _LONG, s.high, s.low, basis="surge-bar low", window_min=10)
-    return make_signal(s, "rvol_surge", _SHORT, s.low, s.high, basis="surge-bar high", window_min=10)
+        return make_signal(s, "rvol_surge", Direction.LONG, s.high, s.low, basis="surge-bar low", window_min=10)
+    return make_signal(s, "rvol_surge", Direction.SHORT, s.low, s.high, basis="surge-bar high", window_min=10)
 
 
 Setup = Callable[[SessionState], Signal | None]

@@ -1,0 +1,22 @@
+"""The risk state for a reader asking now (`GET /stream/risk`, Discord `/risk`): one answer for every surface."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.errors import CoreError
+from core.services.risk import RiskService, state_payload, unknown_state
+
+
+async def risk_state_now(risk: RiskService) -> dict[str, Any]:
+    """The state a `risk` event carries, evaluated on demand when the last evaluation is older than RISK_EVAL_SEC
+    (e.g. in an API-only process); `unknown` with the reason when it cannot be."""
+    if not risk.enabled:
+        return risk.snapshot()
+    if risk.error is not None:  # the engine's last cycle failed; it retries every RISK_EVAL_SEC
+        return risk.error
+    try:
+        state, _ = await risk.current()
+    except CoreError as exc:
+        return unknown_state(f"broker read failed: {exc.message}", "the risk engine retries every RISK_EVAL_SEC")
+    return state_payload(state)
