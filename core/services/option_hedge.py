@@ -8,7 +8,6 @@ from datetime import date
 from decimal import Decimal
 
 from core.domain.options_hedge import HedgeEffect, choose_put, limit_price
-from core.domain.orders import Position
 from core.domain.position_actions import protective_put
 from core.domain.symbols import normalize_symbol
 from core.errors import Invalid, NotFound
@@ -33,10 +32,10 @@ class OptionHedges:
     async def propose(self, actor: str, symbol: str, *, otm_pct: float = 5.0, min_dte: int = DEFAULT_MIN_DTE,
                       source: str = "options") -> HedgeProposal:
         symbol = normalize_symbol(symbol)
-        held = next((p for p in await self._orders.positions() if p["symbol"] == symbol), None)
+        held = await self._orders.account.position(symbol)
         if held is None:
             raise NotFound(f"there is no open {symbol} position to hedge")
-        position = Position(symbol, Decimal(str(held["quantity"])), Decimal(str(held["cost_basis"])))
+        position = held.position
         _, listed = await self._options.expirations(symbol)
         today = self._options.clock().date()
         later = [day for day in listed if (day - today).days >= min_dte]
