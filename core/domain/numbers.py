@@ -62,6 +62,11 @@ def fmt_signed_money(value: Decimal) -> str:
     return f"+{fmt_money(value)}" if value > ZERO else fmt_money(value)
 
 
+def pnl_text(value: Decimal | None) -> str:
+    """A gain or loss shown to a trader (`+$80.00`, `-$12.50`); "n/a" when it is not known."""
+    return "n/a" if value is None else fmt_signed_money(value)
+
+
 def money_text(value: object) -> str:
     """`fmt_money` for a value from a JSON payload (number, numeric string or None) shown to a trader: "n/a" when
     there is none, the text itself when it is not a number."""
