@@ -79,12 +79,15 @@ def money_text(value: object) -> str:
 
 
 def decimal_or_none(value: object) -> Decimal | None:
-    """A number from a stored JSON document (string, number or None); None when it is not a finite number."""
-    if value is None or value == "" or isinstance(value, bool):
+    """A number from a stored JSON document (numeric string, number, Decimal or None); None when it is not a
+    finite number."""
+    if isinstance(value, Decimal):
+        return value if value.is_finite() else None
+    if value is None or isinstance(value, bool):
         return None
     try:
-        number = Decimal(str(value))
-    except (InvalidOperation, ValueError):
+        number = Decimal(value if isinstance(value, str | int) else str(value))
+    except (InvalidOperation, ValueError, TypeError):
         return None
     return number if number.is_finite() else None
 

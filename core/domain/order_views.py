@@ -92,17 +92,16 @@ class BrokerOrderView:
 
     @classmethod
     def of(cls, order: BrokerOrder) -> BrokerOrderView:
-        return cls(**echo_fields(order))
+        return cls(*echo_values(order))
 
 
-def echo_fields(order: BrokerOrder) -> dict[str, Any]:
-    return {"id": order.id, "symbol": order.symbol, "side": order.side.value, "quantity": order.quantity,
-            "type": order.type.value, "status": order.status,
-            "duration": order.duration.value if order.duration else None, "price": order.price, "stop": order.stop,
-            "avg_fill_price": order.avg_fill_price, "exec_quantity": order.exec_quantity,
-            "remaining_quantity": order.remaining_quantity, "tag": order.tag, "option_symbol": order.option_symbol,
-            "order_class": order.order_class, "reason": order.reason, "created_at": iso(order.created_at),
-            "updated_at": iso(order.updated_at), "legs": tuple(BrokerOrderView.of(leg) for leg in order.legs)}
+def echo_values(order: BrokerOrder) -> tuple[Any, ...]:
+    """The fields of `BrokerOrderView`, in order (positional: the tracker builds one per order per cycle)."""
+    return (order.id, order.symbol, order.side.value, order.quantity, order.type.value, order.status,
+            order.duration.value if order.duration else None, order.price, order.stop, order.avg_fill_price,
+            order.exec_quantity, order.remaining_quantity, order.tag, order.option_symbol, order.order_class,
+            order.reason, iso(order.created_at), iso(order.updated_at),
+            tuple(BrokerOrderView.of(leg) for leg in order.legs))
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,8 +115,7 @@ class AccountOrder(BrokerOrderView):
     @classmethod
     def listed(cls, order: BrokerOrder, our_intents: frozenset[str] | set[str]) -> AccountOrder:
         ours = order.tag is not None and order.tag in our_intents
-        return cls(**echo_fields(order), intent_id=order.tag if ours else None, manual=not ours,
-                   working=order.is_working)
+        return cls(*(*echo_values(order), order.tag if ours else None, not ours, order.is_working))
 
 
 @dataclass(frozen=True, slots=True)
