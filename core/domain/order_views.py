@@ -136,6 +136,16 @@ class LinkedPlan:
     entry: Decimal
     stop: Decimal
 
+    @classmethod
+    def of_journal(cls, plan: Mapping[str, Any]) -> LinkedPlan | None:
+        """The entry and stop of a journal entry's plan; None when they are not two different numbers."""
+        entry, stop = decimal_or_none(plan.get("entry")), decimal_or_none(plan.get("stop"))
+        return None if entry is None or stop is None or entry == stop else cls(entry, stop)
+
+    def r_multiple(self, last: Decimal) -> Decimal:
+        """(last - entry) / (entry - stop): a long above its entry and a short below it are both positive."""
+        return ((last - self.entry) / (self.entry - self.stop)).quantize(Decimal("0.01"))
+
 
 @dataclass(frozen=True, slots=True)
 class PositionItem:
@@ -161,35 +171,24 @@ class PositionItem:
         return Position(self.symbol, self.quantity, self.cost_basis)
 
 
-def r_multiple(plan: Mapping[str, Any] | None, last: Decimal | None) -> tuple[LinkedPlan, Decimal] | None:
-    """A linked plan and the R at the last price: (last - entry) / (entry - stop), so a long above its entry and a
-    short below it are both positive. None without a usable plan or price."""
-    if plan is None or last is None:
-        return None
-    entry, stop = decimal_or_none(plan.get("entry")), decimal_or_none(plan.get("stop"))
-    if entry is None or stop is None or entry == stop:
-        return None
-    return LinkedPlan(entry, stop), ((last - entry) / (entry - stop)).quantize(Decimal("0.01"))
-
-
-def position_item(position: Position, last: Decimal | None, plan: Mapping[str, Any] | None = None) -> PositionItem:
+def position_item(position: Position, last: Decimal | None, plan: LinkedPlan | None = None) -> PositionItem:
     multiplier = contract_multiplier(position.symbol)
     value = pnl = pct = None
     if last is not None:
         value = cents(last * position.quantity * multiplier)
         pnl = cents(value - position.cost_basis)
         pct = cents(pnl / abs(position.cost_basis) * 100) if position.cost_basis else None
-    linked = r_multiple(plan, last)
+    r = None if plan is None or last is None else plan.r_multiple(last)
     return PositionItem(
         symbol=position.symbol, quantity=position.quantity, cost_basis=position.cost_basis,
         average_price=cents(position.average_price / multiplier), last=last, market_value=value,
         unrealized_pnl=pnl, unrealized_pct=pct, kind="option" if multiplier > 1 else "equity",
         side="long" if position.is_long else "short", opened_at=iso(position.opened_at),
-        plan=None if linked is None else linked[0], r_multiple=None if linked is None else linked[1])
+        plan=None if r is None else plan, r_multiple=r)
 
 
 def position_items(positions: Sequence[Position], prices: Mapping[str, Decimal],
-                   plans: Mapping[str, Mapping[str, Any]]) -> list[PositionItem]:
+                   plans: Mapping[str, LinkedPlan]) -> list[PositionItem]:
     """Open positions (zero quantities left out) by symbol, each valued and linked to its plan."""
     return [position_item(p, prices.get(p.symbol), plans.get(p.symbol))
             for p in sorted(positions, key=lambda p: p.symbol) if p.quantity]
