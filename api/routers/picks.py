@@ -20,7 +20,7 @@ from pydantic import BaseModel
 
 from api.auth import API_ACTOR, require_api_key
 from api.deps import RuntimeDep
-from api.schemas import proposal_response
+from api.schemas import PROPOSAL_RESPONSES, proposal_response
 from core.domain.picks import SetupStats
 from core.errors import IntegrationDisabled
 from core.runtime import Runtime
@@ -138,7 +138,7 @@ async def alert_at_trigger(pick_id: str, runtime: RuntimeDep) -> dict[str, Any]:
     return await _picks(runtime).alert(pick_id, actor=API_ACTOR)
 
 
-@router.post("/{pick_id}/take", status_code=201, response_model=ProposeResult)
+@router.post("/{pick_id}/take", status_code=201, response_model=ProposeResult, responses=PROPOSAL_RESPONSES)
 async def take_setup(pick_id: str, runtime: RuntimeDep) -> Response:
     """A PENDING bracket intent; nothing is sent until it is confirmed (403 `risk_denied` when risk refuses)."""
     return proposal_response(await _picks(runtime).take(pick_id, actor=API_ACTOR), 201)
