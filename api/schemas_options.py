@@ -4,13 +4,14 @@ OpenAPI schemas are generated from these types (api.struct_schema)."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 
 import msgspec
 
 from core.domain.options_express import Candidate
 from core.domain.options_hedge import HedgeEffect
 from core.domain.options_types import ScreenHit
+from core.domain.order_views import Intent, RiskDecision
+from core.domain.orders import PreviewView
 
 
 class ExpirationsResponse(msgspec.Struct, frozen=True, kw_only=True):
@@ -41,9 +42,9 @@ class HedgeResponse(msgspec.Struct, frozen=True, kw_only=True):
     effect: HedgeEffect
     expiration: date
     underlying_price: float
-    intent: dict[str, Any] | None
-    preview: dict[str, Any] | None
-    risk: dict[str, Any]
+    intent: Intent | None
+    preview: PreviewView | None
+    risk: RiskDecision
     token: str | None
     mode: str
 

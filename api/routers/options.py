@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import API_ACTOR, require_api_key
 from api.deps import RuntimeDep
+from api.schemas import PROPOSAL_RESPONSES
 from api.schemas_options import (
     ExpirationsResponse,
     ExpressResponse,
@@ -28,6 +29,7 @@ from core.domain.access import check_account_read
 from core.domain.market import normalize_symbol
 from core.domain.options_express import ExpressPrefs, StockPlan
 from core.domain.options_types import OptionChain, PriceResult, ScreenFilter, around_the_money
+from core.domain.order_views import document
 from core.errors import CoreError, Invalid, RiskDenied
 from core.runtime import Runtime
 
@@ -147,15 +149,15 @@ class HedgeRequest(BaseModel):
     min_dte: int = Field(default=30, ge=0, le=3650)
 
 
-@router.post("/hedge", status_code=201, responses=struct_response(HedgeResponse, 201))
+@router.post("/hedge", status_code=201, responses={**struct_response(HedgeResponse, 201), **PROPOSAL_RESPONSES})
 async def post_hedge(body: HedgeRequest, runtime: RuntimeDep) -> Response:
     """Propose a protective put or a collar (one multileg order) for a long stock position; confirm it with
     POST /broker/orders/{id}/confirm."""
     hedge = await runtime.option_hedges.propose(API_ACTOR, body.symbol, kind=body.kind, otm_pct=body.otm_pct,
                                                 call_otm_pct=body.call_otm_pct, min_dte=body.min_dte)
-    if hedge.proposal.denied:
-        raise RiskDenied(str(hedge.proposal.risk.get("reason")), details={"risk": hedge.proposal.risk})
     proposal = hedge.proposal
+    if proposal.denied:
+        raise RiskDenied(proposal.risk.reason, details={"risk": document(proposal.risk)})
     return Response(msgspec.json.encode(HedgeResponse(
         effect=hedge.effect, expiration=hedge.expiration, underlying_price=hedge.underlying_price,
         intent=proposal.intent, preview=proposal.preview, risk=proposal.risk, token=proposal.token,

@@ -26,7 +26,9 @@ from bots.discord.access import TraderButton
 from core.domain.access import Action
 from core.domain.actions import SNOOZE_SEC
 from core.domain.order_input import parse_order
+from core.domain.order_views import AccountOrder, PositionItem
 from core.errors import Conflict, Expired, NotFound
+from core.services.orders import ProposeResult
 from core.services.position_orders import POSITION_ACTION_LABELS, PositionAction, actions_for
 
 if TYPE_CHECKING:
@@ -76,7 +78,7 @@ class ConfirmOrder(TraderButton, template=r"ord:ok:(?P<id>[A-Za-z0-9-]{1,40}):(?
             await interaction.followup.send(exc.message, ephemeral=True)
             return
         previews_of(interaction).settle(self.intent_id)
-        await interaction.edit_original_response(embed=render.order_outcome_embed(result.to_dict()), view=None)
+        await interaction.edit_original_response(embed=render.order_outcome_embed(result), view=None)
 
 
 class CancelOrder(TraderButton, template=r"ord:no:(?P<id>[A-Za-z0-9-]{1,40})"):
@@ -162,7 +164,7 @@ class AlertChip(TraderButton,
             return
         result = await rt.orders.propose(actor_of(interaction), parse_order(chip["order"]),
                                          rationale=f"alert chip {chip.get('label')}", source="discord")
-        await send_preview(interaction, result.to_dict())
+        await send_preview(interaction, result)
 
 
 POSITION_VERBS = {"trim": PositionAction.TRIM, "close": PositionAction.CLOSE, "be": PositionAction.BREAKEVEN,
@@ -187,7 +189,7 @@ class PositionButton(TraderButton, template=r"pos:(?P<verb>trim|close|be|roll):(
     async def run(self, interaction: discord.Interaction[Any]) -> None:
         result = await runtime_of(interaction).position_orders.propose(
             actor_of(interaction), self.symbol, POSITION_VERBS[self.verb], source="discord")
-        await send_preview(interaction, result.to_dict())
+        await send_preview(interaction, result)
 
 
 class CancelBrokerOrder(TraderButton, template=r"brk:cancel:(?P<id>[A-Za-z0-9-]{1,64})"):
@@ -206,7 +208,7 @@ class CancelBrokerOrder(TraderButton, template=r"brk:cancel:(?P<id>[A-Za-z0-9-]{
     async def run(self, interaction: discord.Interaction[Any]) -> None:
         result = await runtime_of(interaction).orders.propose_cancel(
             actor_of(interaction), self.order_id, rationale="/orders Cancel", source="discord")
-        await send_preview(interaction, result.to_dict())
+        await send_preview(interaction, result)
 
 
 DYNAMIC_ITEMS: tuple[type[TraderButton], ...] = (ConfirmOrder, CancelOrder, AlertAction, AlertChip, PositionButton,
@@ -217,18 +219,18 @@ def confirm_view(intent_id: str, token: str) -> discord.ui.View:
     return render.button_view([ConfirmOrder(intent_id, token), CancelOrder(intent_id)])
 
 
-async def send_preview(interaction: discord.Interaction[Any], result: dict[str, Any]) -> None:
+async def send_preview(interaction: discord.Interaction[Any], result: ProposeResult) -> None:
     """The ephemeral preview of a proposal (after a defer): Confirm/Cancel, or the risk refusal without buttons.
     A preview with buttons loses them when its confirm TTL elapses unanswered (`PreviewExpiry`)."""
     embed = render.order_preview_embed(result)
-    intent, token = result.get("intent"), result.get("token")
+    intent, token = result.intent, result.token
     if intent is None or token is None:
         await interaction.followup.send(embed=embed, ephemeral=True)
         return
-    message = await interaction.followup.send(embed=embed, view=confirm_view(intent["id"], token), ephemeral=True,
+    message = await interaction.followup.send(embed=embed, view=confirm_view(intent.id, token), ephemeral=True,
                                               wait=True)
-    if intent.get("expires_at"):
-        previews_of(interaction).watch(intent["id"], datetime.fromisoformat(intent["expires_at"]), message)
+    if intent.expires_at:
+        previews_of(interaction).watch(intent.id, datetime.fromisoformat(intent.expires_at), message)
 
 
 def alert_view(payload: dict[str, Any]) -> discord.ui.View | None:
@@ -250,20 +252,20 @@ def alert_view(payload: dict[str, Any]) -> discord.ui.View | None:
     return render.button_view(items) if items else None
 
 
-def positions_view(positions: list[dict[str, Any]]) -> discord.ui.View | None:
+def positions_view(positions: list[PositionItem]) -> discord.ui.View | None:
     """One row of Trim 50% / Close / Stop to BE (/ Roll for options) per position (symbols that fit a custom id)."""
     rows: list[list[discord.ui.Item[Any]]] = []
     for item in positions:
-        symbol = str(item.get("symbol") or "")
+        symbol = item.symbol
         if PositionButton.__discord_ui_compiled_template__.fullmatch(f"pos:trim:{symbol}"):
             rows.append([PositionButton(VERB_OF[action], symbol) for action in actions_for(symbol)])
     return render.rows_view(rows) if rows else None
 
 
-def orders_view(orders: list[dict[str, Any]]) -> discord.ui.View | None:
+def orders_view(orders: list[AccountOrder]) -> discord.ui.View | None:
     """A Cancel button per working order."""
     items: list[discord.ui.Item[Any]] = [
-        CancelBrokerOrder(str(o["id"])) for o in orders
-        if o.get("working") and CancelBrokerOrder.__discord_ui_compiled_template__.fullmatch(f"brk:cancel:{o['id']}")]
+        CancelBrokerOrder(o.id) for o in orders
+        if o.working and CancelBrokerOrder.__discord_ui_compiled_template__.fullmatch(f"brk:cancel:{o.id}")]
     return render.button_view(items) if items else None
 

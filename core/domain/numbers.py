@@ -6,7 +6,7 @@ so (`cents`). `fmt_num` is the one plain-notation shape (`190.50`, `0.0523`), `f
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 MAX_PLACES = 6
 CENT = Decimal("0.01")
@@ -31,6 +31,16 @@ def fmt_money(value: Decimal) -> str:
     return f"-${-value:,.2f}" if value < ZERO else "$0.00"  # -0 too
 
 
+def fmt_signed_money(value: Decimal) -> str:
+    """`fmt_money` with the sign always shown, for a gain or loss: `+$1,234.50`, `-$0.50`, `$0.00`."""
+    return f"+{fmt_money(value)}" if value > ZERO else fmt_money(value)
+
+
+def pnl_text(value: Decimal | None) -> str:
+    """A gain or loss shown to a trader (`+$80.00`, `-$12.50`); "n/a" when it is not known."""
+    return "n/a" if value is None else fmt_signed_money(value)
+
+
 def money_text(value: object) -> str:
     """`fmt_money` for a value from a JSON payload (number, numeric string or None) shown to a trader: "n/a" when
     there is none, the text itself when it is not a number."""
@@ -40,6 +50,20 @@ def money_text(value: object) -> str:
         return fmt_money(Decimal(str(value)))
     except ArithmeticError:
         return str(value)
+
+
+def decimal_or_none(value: object) -> Decimal | None:
+    """A number from a stored JSON document (numeric string, number, Decimal or None); None when it is not a
+    finite number."""
+    if isinstance(value, Decimal):
+        return value if value.is_finite() else None
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = Decimal(value if isinstance(value, str | int) else str(value))
+    except (InvalidOperation, ValueError, TypeError):
+        return None
+    return number if number.is_finite() else None
 
 
 def cents(value: Decimal) -> Decimal:

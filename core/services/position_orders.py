@@ -9,10 +9,11 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Literal
 
 from core.domain.market import OptionContract
-from core.domain.orders import OrderRequest, Position
+from core.domain.order_views import PositionItem
+from core.domain.orders import OrderRequest
 from core.domain.position_actions import (
     OptionSymbol,
     close,
@@ -64,22 +65,21 @@ class PositionOrders:
     async def propose(self, actor: str, symbol: str, action: PositionAction | str, *,
                       source: str) -> ProposeResult:
         verb = parse_action(action) if isinstance(action, str) else action
-        item = next((p for p in await self._orders.positions() if p["symbol"] == symbol), None)
+        item = await self._orders.account.position(symbol)
         if item is None:
             raise NotFound(f"there is no open {symbol} position any more")
         order = await self._order(verb, item)
         return await self._orders.propose(actor, order, rationale=f"position {POSITION_ACTION_LABELS[verb]}",
                                           source=source)
 
-    async def _order(self, verb: PositionAction, item: dict[str, Any]) -> OrderRequest:
-        position = Position(str(item["symbol"]), Decimal(str(item["quantity"])), Decimal(str(item["cost_basis"])))
+    async def _order(self, verb: PositionAction, item: PositionItem) -> OrderRequest:
+        position = item.position
         if verb is PositionAction.TRIM:
             return trim(position, TRIM_PERCENT)
         if verb is PositionAction.CLOSE:
             return close(position)
         if verb is PositionAction.BREAKEVEN:
-            last = item.get("last")
-            return stop_at_breakeven(position, last=Decimal(str(last)) if last is not None else None)
+            return stop_at_breakeven(position, last=item.last)
         option = OptionSymbol.parse(position.symbol)
         if option is None:
             raise Invalid(f"{position.symbol} is not an option; only options roll", details={"field": "position"})
@@ -88,12 +88,12 @@ class PositionOrders:
         same = [c for c in chain if c.strike == option.strike and c.option_type in (kind, "")]
         expirations = sorted({c.expiration for c in same})
         target = next_expiration(expirations, option.expiration)
-        net = _roll_net_price(same, option.expiration, target, position.is_long, item.get("last"))
+        net = _roll_net_price(same, option.expiration, target, position.is_long, item.last)
         return roll_to_next_expiration(position, expirations, net_price=net)
 
 
 def _roll_net_price(contracts: list[OptionContract], held: date, target: date, is_long: bool,
-                    last: Any) -> Decimal | None:
+                    last: Decimal | None) -> Decimal | None:
     """The roll's net price at the natural side of each leg (> 0 debit, < 0 credit): long = the new contract's
     ask - the held one's bid, short = the held one's ask - the new one's bid; the held leg falls back to the
     position's last price. None when a price is unknown (the order then goes at market, which risk refuses)."""
@@ -101,8 +101,7 @@ def _roll_net_price(contracts: list[OptionContract], held: date, target: date, i
         found = next((c.quote for c in contracts if c.expiration == expiration), None)
         return None if found is None else (found.ask if buying else found.bid)
 
-    fallback = Decimal(str(last)) if last is not None else None
-    old = side(held, buying=not is_long) or fallback
+    old = side(held, buying=not is_long) or last
     new = side(target, buying=is_long)
     if old is None or new is None:
         return None

@@ -3,6 +3,8 @@ and a component name used for two different schemas is refused."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import msgspec
@@ -34,3 +36,30 @@ def test_a_component_name_taken_by_another_schema_is_refused(monkeypatch: pytest
     spec = {"components": {"schemas": {"Shadow": {"type": "object", "properties": {"other": {"type": "string"}}}}}}
     with pytest.raises(ValueError, match="Shadow"):
         add_struct_components(spec)
+
+
+@dataclass(frozen=True)
+class Shared:
+    amount: Decimal
+
+
+class Carrier(msgspec.Struct):
+    shared: Shared
+
+
+def test_a_dataclass_fastapi_documented_keeps_its_schema(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(struct_schema, "_COMPONENTS", {})
+    monkeypatch.setattr(struct_schema, "_DATACLASSES", {})
+    struct_response(Carrier)
+    fastapi_schema = {"type": "object", "properties": {"amount": {"type": "string", "title": "Amount"}}}
+    spec = {"components": {"schemas": {"Shared": fastapi_schema}}}
+    add_struct_components(spec)
+    assert spec["components"]["schemas"]["Shared"] == fastapi_schema
+    assert "Carrier" in spec["components"]["schemas"]
+
+
+def test_two_dataclasses_of_one_name_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(struct_schema, "_COMPONENTS", {})
+    monkeypatch.setattr(struct_schema, "_DATACLASSES", {"Shared": Shadow})
+    with pytest.raises(ValueError, match="two dataclasses named Shared"):
+        struct_response(Carrier)

@@ -56,7 +56,7 @@ class TakeContract(TraderButton, template=rf"opt:take:(?P<occ>{_OCC})(?:\+(?P<se
     async def run(self, interaction: discord.Interaction[Any]) -> None:
         result = await runtime_of(interaction).option_takes.propose(
             actor_of(interaction), self.occ, self.count, sell_symbol=self.sell, source="discord")
-        await send_preview(interaction, result.to_dict())
+        await send_preview(interaction, result)
 
 
 def take_buttons(candidates: tuple[Candidate, ...]) -> list[TakeContract]:

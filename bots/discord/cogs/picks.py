@@ -50,7 +50,7 @@ class PickAction(TraderButton, template=r"pck:(?P<verb>alert|take|why):(?P<id>[A
         picks = runtime_of(interaction).picks
         actor = actor_of(interaction)
         if self.verb == "take":
-            await send_preview(interaction, (await picks.take(self.pick_id, actor=actor)).to_dict())
+            await send_preview(interaction, await picks.take(self.pick_id, actor=actor))
         elif self.verb == "alert":
             alert = await picks.alert(self.pick_id, actor=actor)
             await interaction.followup.send(embed=render.notice_embed(

@@ -102,7 +102,7 @@ class TakeSetup(TraderButton,
         result = await rt.orders.propose(actor_of(interaction), order, source="discord",
                                          rationale=f"plan {self.side} {self.symbol} entry {self.entry} "
                                                    f"stop {self.stop} (1R)")
-        await send_preview(interaction, result.to_dict())
+        await send_preview(interaction, result)
 
 
 class PlansCog(FeatureCog):
