@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 from core.domain.options_hedge import HedgeEffect, choose_put, limit_price
-from core.domain.orders import Position
+from core.domain.orders import OrderRequest, Position
 from core.domain.position_actions import protective_put
 from core.domain.symbols import normalize_symbol
 from core.errors import Invalid, NotFound
@@ -23,6 +23,7 @@ class HedgeProposal:
     effect: HedgeEffect
     expiration: date
     underlying_price: float
+    order: OrderRequest
     proposal: ProposeResult
 
 
@@ -51,4 +52,4 @@ class OptionHedges:
         rationale = (f"protective put: {effect.contracts} x {effect.put.option_symbol} at {effect.premium:.2f} costs "
                      f"${effect.cost:,.2f}; floor {effect.floor:g}, max loss ${effect.max_loss:,.2f} to expiration")
         proposal = await self._orders.propose(actor, order, rationale=rationale, source=source)
-        return HedgeProposal(effect, later[0], chain.underlying_price, proposal)
+        return HedgeProposal(effect, later[0], chain.underlying_price, order, proposal)
