@@ -83,7 +83,7 @@ class Runtime:
         self.orders, self.order_tracker = self._build_orders()
         self.options = OptionsService(broker=self.broker, market=self.market, plans=self.plans,
                                       polygon_enabled=self.settings.polygon.api_key is not None,
-                                      earnings=self.news.earnings)
+                                      rate=self.settings.options_risk_free_rate, earnings=self.news.earnings)
         self.option_hedges = OptionHedges(self.options, self.orders)
         self.position_orders = PositionOrders(self.orders, self.market, self.option_hedges)
         self.coach, self.coach_disabled = self._build_coach()

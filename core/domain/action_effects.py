@@ -1,4 +1,4 @@
-"""The dollar effect of a position action, shown before the trader confirms it (roll, protective put).
+"""The dollar effect of a position action, shown before the trader confirms it (roll, protective put, collar).
 
 Negative dollars leave the account (a debit, a premium paid), positive ones come in (a credit). An option's
 price is per share: x 100 per contract.
@@ -44,12 +44,7 @@ def roll_effect(order: OrderRequest) -> Effect:
                   f"contract(s) = {fmt_money(amount)} {'paid' if paid else 'received'}")
 
 
-def hedge_effect(effect: HedgeEffect) -> Effect:
-    """A protective put: its premium is paid now; it sets a floor under the covered shares."""
-    cost = cents(Decimal(str(effect.cost)))
-    detail = (f"{effect.contracts} x {effect.put.option_symbol} at {effect.premium:.2f} costs {fmt_money(cost)}; "
-              f"floor {effect.floor:g}, at most {fmt_money(Decimal(str(effect.max_loss)))} lost on "
-              f"{effect.shares_covered} shares to expiration")
-    if effect.unhedged_shares:
-        detail += f" ({effect.unhedged_shares} shares left unhedged)"
-    return Effect("Protective put", -cost, detail)
+def hedge_effect(effect: HedgeEffect, detail: str) -> Effect:
+    """A protective put (its premium paid now) or a collar (the put less the call sold: a net debit or credit)."""
+    return Effect("Collar" if effect.kind == "collar" else "Protective put", -cents(Decimal(str(effect.cost))),
+                  detail)

@@ -29,6 +29,7 @@ from core.errors import Invalid, NotFound
 from core.services.action_outcome import ActionOutcome
 from core.services.market import MarketService
 from core.services.option_hedge import OptionHedges
+from core.services.option_hedge import describe as describe_hedge
 from core.services.orders import OrderService
 
 TRIM_PERCENT = Decimal(50)
@@ -47,15 +48,15 @@ class PositionAction(StrEnum):
 POSITION_ACTION_LABELS: dict[PositionAction, str] = {
     PositionAction.TRIM: "Trim 50%", PositionAction.CLOSE: "Close", PositionAction.BREAKEVEN: "Stop to BE",
     PositionAction.ROLL: "Roll", PositionAction.HEDGE: "Hedge (put)", PositionAction.COLLAR: "Collar"}
-COLLAR_UNAVAILABLE = "a collar is not available yet; use hedge for a protective put"
 
 
 def actions_for(symbol: str) -> list[PositionAction]:
     """The buttons a position card offers: Roll for options (an equity has no expiration to roll), Hedge (a
-    protective put) for stock."""
+    protective put) and Collar for stock."""
     actions = [PositionAction.TRIM, PositionAction.CLOSE, PositionAction.BREAKEVEN]
-    actions.append(PositionAction.ROLL if OptionSymbol.parse(symbol) is not None else PositionAction.HEDGE)
-    return actions
+    if OptionSymbol.parse(symbol) is not None:
+        return [*actions, PositionAction.ROLL]
+    return [*actions, PositionAction.HEDGE, PositionAction.COLLAR]
 
 
 def parse_action(value: str) -> PositionAction:
@@ -73,11 +74,11 @@ class PositionOrders:
     async def execute(self, actor: str, ref: ActionRef, *, source: str) -> ActionOutcome:
         """Propose `ref.action` on the live `ref.id` position (the caller checked the actor)."""
         verb = parse_action(ref.action)
-        if verb is PositionAction.COLLAR:
-            raise Invalid(COLLAR_UNAVAILABLE, details={"field": "action"})
-        if verb is PositionAction.HEDGE:
-            hedge = await self._hedges.propose(actor, ref.id, source=source)
-            return ActionOutcome.proposed(ref, hedge.order, hedge.proposal, effect=hedge_effect(hedge.effect))
+        if verb in (PositionAction.HEDGE, PositionAction.COLLAR):
+            hedge = await self._hedges.propose(actor, ref.id, kind="collar" if verb is PositionAction.COLLAR else "put",
+                                               source=source)
+            effect = hedge_effect(hedge.effect, describe_hedge(hedge.effect))
+            return ActionOutcome.proposed(ref, hedge.order, hedge.proposal, effect=effect)
         item = next((p for p in await self._orders.positions() if p["symbol"] == ref.id), None)
         if item is None:
             raise NotFound(f"there is no open {ref.id} position any more")

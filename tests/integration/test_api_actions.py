@@ -120,8 +120,8 @@ async def test_bad_references_are_4xx_with_what_to_fix(actions_app: ActionsApp) 
     await act(http, {"target": "pick", "id": "p1", "action": "explain"}, 422)
     await act(http, {"target": "position", "id": "TSLA", "action": "close"}, 404)
     await act(http, {"target": "position", "id": "AAPL", "action": "spin"}, 422)
-    collar = await act(http, {"target": "position", "id": "AAPL", "action": "collar"}, 422)
-    assert "not available yet" in collar["error"]["message"]
+    unlisted = await act(http, {"target": "position", "id": "AAPL", "action": "collar"}, 422)
+    assert "no listed AAPL expiration 30 or more days out" in unlisted["error"]["message"]
     await act(http, {"target": "plan", "action": "take", "plan": {"symbol": "MSFT", "side": "up", "entry": "1",
                                                                  "stop": "2"}}, 422)
 

@@ -120,7 +120,7 @@ async def test_an_equity_position_does_not_roll() -> None:
         await Positions(service(orders, Market(CHAIN))).propose("api", "AAPL", "roll", source="test")
     assert orders.proposed == []
     assert actions_for("AAPL") == [PositionAction.TRIM, PositionAction.CLOSE, PositionAction.BREAKEVEN,
-                                   PositionAction.HEDGE]
+                                   PositionAction.HEDGE, PositionAction.COLLAR]
     assert actions_for(HELD)[-1] is PositionAction.ROLL
 
 
