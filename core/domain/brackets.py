@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from core.domain.numbers import cents
+from core.domain.numbers import cents, fmt_money
 from core.domain.orders import (
     OrderClass,
     OrderDuration,
@@ -71,6 +71,12 @@ class Bracket:
         if entry is None or stop is None:
             raise Invalid(f"a {order.order_class} order is not a bracket", details={"field": "class"})
         return cls(order.order_class, order.side, order.quantity, entry, stop, order.take_profit, one_r(order))
+
+    def fields(self) -> list[tuple[str, str]]:
+        """(name, value) of what a confirm dialog shows, in order, on every surface."""
+        target = str(self.target) if self.target is not None else "none: entry and stop only (oto)"
+        return [("Entry", str(self.entry)), ("Stop", str(self.stop)), ("Target", target),
+                ("Quantity", str(self.quantity)), ("1R", fmt_money(self.one_r_dollars))]
 
     def to_dict(self) -> dict[str, Any]:
         return {"order_class": self.order_class.value, "side": self.side.value, "quantity": str(self.quantity),

@@ -118,7 +118,7 @@ class ActionService:
                                                "level": pick["trigger"], "note": note}, actor=actor)
             where = "above" if condition == "price_above" else "below"
             return ActionOutcome(ref.target, ref.action, OutcomeKind.ALERT_CREATED,
-                                 f"Alert set: {pick['symbol']} {where} {alert['level']} (alert {alert['id']}).",
+                                 f"Alert created: {pick['symbol']} {where} {alert['level']} (alert {alert['id']}).",
                                  alert=alert)
         return await self._take_pick(actor, ref, pick, source)
 

@@ -77,16 +77,16 @@ class PositionOrders:
         if verb in (PositionAction.HEDGE, PositionAction.COLLAR):
             hedge = await self._hedges.propose(actor, ref.id, kind="collar" if verb is PositionAction.COLLAR else "put",
                                                source=source)
-            effect = hedge_effect(hedge.effect, describe_hedge(hedge.effect))
-            return ActionOutcome.proposed(ref, hedge.order, hedge.proposal, effect=effect)
+            return ActionOutcome.proposed(ref, hedge.order, hedge.proposal,
+                                          effect=hedge_effect(hedge.effect, describe_hedge(hedge.effect)))
         item = next((p for p in await self._orders.positions() if p["symbol"] == ref.id), None)
         if item is None:
             raise NotFound(f"there is no open {ref.id} position any more")
         order = await self._order(verb, item)
         proposal = await self._orders.propose(actor, order, rationale=f"position {POSITION_ACTION_LABELS[verb]}",
                                               source=source)
-        effect = roll_effect(order) if order.order_class is OrderClass.MULTILEG else None
-        return ActionOutcome.proposed(ref, order, proposal, effect=effect)
+        return ActionOutcome.proposed(ref, order, proposal,
+                                      effect=roll_effect(order) if order.order_class is OrderClass.MULTILEG else None)
 
     async def _order(self, verb: PositionAction, item: dict[str, Any]) -> OrderRequest:
         """trim / close / breakeven / roll of the position `item` (as `OrderService.positions` lists it)."""
