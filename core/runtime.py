@@ -38,6 +38,7 @@ from core.engines.risk import RiskEngine
 from core.engines.stream import StreamEngine
 from core.errors import CoreError, IntegrationDisabled
 from core.ports import EventBus
+from core.services.account import AccountService
 from core.services.actions import ActionService
 from core.services.alerts import AlertService
 from core.services.coach import CoachConfig, CoachService
@@ -80,7 +81,7 @@ class Runtime:
         self.broker = self._build_broker()
         self.news, self.news_engine = self._build_news()
         self.risk, self.plans = self._build_risk()
-        self.orders, self.order_tracker = self._build_orders()
+        self.account, self.orders, self.order_tracker = self._build_orders()
         self.options = OptionsService(broker=self.broker, market=self.market, plans=self.plans,
                                       polygon_enabled=self.settings.polygon.api_key is not None,
                                       rate=self.settings.options_risk_free_rate, earnings=self.news.earnings)
@@ -185,19 +186,19 @@ class Runtime:
         if "engine" in self.roles and self.risk.enabled:
             self.spawn(RiskEngine(self.risk, self.bus, interval=self.settings.risk_eval_sec).run(), name="risk")
 
-    def _build_orders(self) -> tuple[OrderService, OrderTracker | None]:
+    def _build_orders(self) -> tuple[AccountService, OrderService, OrderTracker | None]:
         """Orders use the risk service as their gate. The tracker runs in the engine role only."""
         status = self.settings.integrations()["broker"]
+        account = AccountService(self.db, self.broker, mode=self.settings.tradier.trading_mode,
+                                 disabled=IntegrationDisabled("broker", status.reason, status.how_to_enable))
         service = OrderService(
-            self.db, self.bus, self.broker, signer=TokenSigner(load_secret(self.settings)),
+            self.db, self.bus, account, signer=TokenSigner(load_secret(self.settings)),
             traders=self.settings.traders, confirm_ttl_sec=self.settings.order_confirm_ttl_sec,
-            max_slippage_bps=self.settings.order_max_slippage_bps, risk_gate=self.risk,
-            mode=self.settings.tradier.trading_mode,
-            disabled=IntegrationDisabled("broker", status.reason, status.how_to_enable))
+            max_slippage_bps=self.settings.order_max_slippage_bps, risk_gate=self.risk)
         tracker = None
         if "engine" in self.roles and self.broker is not None:
             tracker = OrderTracker(service, self.broker, self.bus)
-        return service, tracker
+        return account, service, tracker
 
     async def _start_orders(self) -> None:
         self._closers.append(self.orders.aclose)

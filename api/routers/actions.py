@@ -19,6 +19,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from api.auth import API_ACTOR, require_api_key
 from api.deps import RuntimeDep
 from core.domain.action_refs import ActionRef, PlanDraft, Target
+from core.services.orders import ProposeResult
 
 router = APIRouter(tags=["actions"], dependencies=[Depends(require_api_key)])
 
@@ -62,16 +63,6 @@ class PlanActionBody(BaseModel):
 ActionBody = Annotated[ReferenceBody | PlanActionBody, Field(discriminator="target")]
 
 
-class ProposalOut(BaseModel):
-    """Exactly what POST /broker/orders answers."""
-
-    intent: dict[str, Any] | None
-    preview: dict[str, Any] | None
-    risk: dict[str, Any]
-    token: str | None
-    mode: Literal["PAPER", "LIVE"]
-
-
 class BracketOut(BaseModel):
     order_class: Literal["otoco", "oto"]
     side: str
@@ -101,7 +92,7 @@ class ActionOutcomeOut(BaseModel):
     action: str
     kind: Literal["proposal", "snoozed", "dismissed", "alert_created", "plan"]
     message: str
-    proposal: ProposalOut | None
+    proposal: ProposeResult | None  # exactly what POST /broker/orders answers
     bracket: BracketOut | None
     effect: EffectOut | None
     snoozed_until: str | None

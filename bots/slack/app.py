@@ -308,8 +308,8 @@ def _order_listeners(app: AsyncApp, runtime: Runtime, commands: SlashCommands) -
         except CoreError as exc:
             await _error(respond, exc)
             return
-        await respond(text=bk.fallback(f"Order {result.outcome}"), blocks=bk.order_outcome_blocks(result.to_dict()),
-                      replace_original=True)
+        blocks = bk.order_outcome_blocks(result.intent, outcome=result.outcome, reason=result.reason)
+        await respond(text=bk.fallback(f"Order {result.outcome}"), blocks=blocks, replace_original=True)
 
     @app.action(block_action(bk.ORDER_CANCEL))
     async def cancel(ack: Callable[..., Awaitable[Any]], body: dict[str, Any], action: dict[str, Any],
@@ -322,7 +322,7 @@ def _order_listeners(app: AsyncApp, runtime: Runtime, commands: SlashCommands) -
             await _error(respond, exc)
             return
         await respond(text="Order cancelled", replace_original=True,
-                      blocks=bk.order_outcome_blocks({"intent": intent, "outcome": "cancelled"}))
+                      blocks=bk.order_outcome_blocks(intent, outcome="cancelled"))
 
     @app.action(block_action(bk.POSITION_ACTION))
     async def position(ack: Callable[..., Awaitable[Any]], body: dict[str, Any], action: dict[str, Any],

@@ -75,7 +75,7 @@ def _usage(message: str) -> Invalid:
 
 def preview_reply(result: ProposeResult) -> Reply:
     """Every order proposal (typed, chip, position button, cancel button) answers with the same preview."""
-    return Reply([bk.order_preview_blocks(result.to_dict())], "Order preview", "ephemeral")
+    return Reply([bk.order_preview_blocks(result)], "Order preview", "ephemeral")
 
 
 def outcome_reply(outcome: ActionOutcome) -> Reply:
@@ -206,10 +206,10 @@ class SlashCommands:
         return preview_reply(await self.rt.orders.propose(actor, order, source="slack"))
 
     async def do_positions(self, actor: str, args: list[str]) -> Reply:
-        return Reply(bk.positions_blocks(await self.rt.orders.positions()), "Open positions")
+        return Reply(bk.positions_blocks(await self.rt.account.positions()), "Open positions")
 
     async def do_orders(self, actor: str, args: list[str]) -> Reply:
-        return Reply(bk.broker_orders_blocks(await self.rt.orders.broker_orders()), "Today's orders")
+        return Reply(bk.broker_orders_blocks(await self.rt.account.broker_orders()), "Today's orders")
 
     async def do_journal(self, actor: str, args: list[str]) -> Reply:
         verb = args[0].lower() if args else "list"
@@ -332,10 +332,9 @@ class SlashCommands:
     async def review_intent(self, intent_id: str, token: str) -> Reply:
         """A coach-drafted intent's button: the standard preview while it awaits confirmation, else its outcome."""
         intent = await self.rt.orders.get_intent(intent_id)
-        if intent["status"] != "PENDING":
-            return Reply([bk.order_outcome_blocks({"intent": intent})], f"Order {intent['status'].lower()}")
-        return preview_reply(ProposeResult(intent, intent.get("preview"), intent.get("risk") or {}, token,
-                                           str(intent.get("mode") or self.rt.orders.mode)))
+        if intent.status != "PENDING":
+            return Reply([bk.order_outcome_blocks(intent)], f"Order {intent.status.lower()}")
+        return preview_reply(ProposeResult(intent, intent.preview, intent.risk, token, intent.mode))
 
     async def create_alert(self, actor: str, draft: dict[str, Any]) -> Reply:
         """A coach alert draft's button: the alert, delivered to Slack (AlertService validates the draft)."""

@@ -181,7 +181,7 @@ async def test_order_preview_confirm_places_exactly_one_order(bot: TradeBot, api
     assert sent["flags"] & EPHEMERAL
     embed = sent["embeds"][0]
     assert embed["title"] == "[PAPER] Confirm order?"
-    assert "BUY 1 AAPL market" in embed["fields"][0]["value"]
+    assert "buy 1 AAPL market" in embed["fields"][0]["value"]
     confirm, cancel = custom_ids(sent)
     assert confirm.startswith("ord:ok:") and cancel.startswith("ord:no:") and len(confirm) <= 100
     assert sent["components"][0]["components"][0]["style"] == 4  # danger
@@ -413,7 +413,7 @@ async def test_trim_button_previews_then_confirm_sells_half(bot: TradeBot, api: 
     assert (await first_callback(api, click))["type"] == 5
     sent, preview = await first_followup(api, click)
     assert sent["flags"] & EPHEMERAL and sent["embeds"][0]["title"] == "[PAPER] Confirm order?"
-    assert "SELL 1 AAPL market" in sent["embeds"][0]["fields"][0]["value"]
+    assert "sell 1 AAPL market" in sent["embeds"][0]["fields"][0]["value"]
     confirm, cancel = custom_ids(sent)
     assert confirm.startswith("ord:ok:") and cancel.startswith("ord:no:")
     assert placed(tradier) == []
@@ -436,7 +436,7 @@ async def test_a_restarted_bot_still_routes_an_old_position_button(rt: Runtime, 
     async with logged_in(rt) as second:
         click = inject(second, button_click("pos:close:AAPL", message, user_id=TRADER))
         sent, _ = await first_followup(api, click)
-    assert "SELL 2 AAPL market" in sent["embeds"][0]["fields"][0]["value"]
+    assert "sell 2 AAPL market" in sent["embeds"][0]["fields"][0]["value"]
 
 
 async def test_orders_show_a_working_order_with_cancel(bot: TradeBot, api: DiscordApiDouble,
