@@ -49,6 +49,7 @@ from core.services.market import MarketService
 from core.services.news import EarningsProvider, NewsService
 from core.services.option_hedge import OptionHedges
 from core.services.options import OptionsService
+from core.services.options_take import OptionTakes
 from core.services.order_tokens import TokenSigner, load_secret
 from core.services.orders import OrderService
 from core.services.picks import PicksService
@@ -87,8 +88,10 @@ class Runtime:
                                       rate=self.settings.options_risk_free_rate, earnings=self.news.earnings)
         self.option_hedges = OptionHedges(self.options, self.orders)
         self.position_orders = PositionOrders(self.orders, self.market, self.option_hedges)
+        self.option_takes = OptionTakes(self.options, self.orders)
         self.coach, self.coach_disabled = self._build_coach()
         self.alerts, self.alert_engine, self.delivery = self._build_alerts()
+        self.news.on_queued = self.delivery.wake
         self.picks, self.picks_engine = self._build_picks()
         self.actions = ActionService(traders=settings.traders, orders=self.orders, alerts=self.alerts, risk=self.risk,
                                      plans=self.plans, picks=self.picks, positions=self.position_orders)
@@ -161,7 +164,7 @@ class Runtime:
                     EarningsProvider("tradier:calendars", self.broker, broker.reason, broker.how_to_enable)]
         service = NewsService(self.db, self.bus, self.settings_service, feeds=feeds, polygon=self._market_data,
                               polygon_disabled=market.reason, polygon_how_to_enable=market.how_to_enable,
-                              earnings=earnings)
+                              earnings=earnings, webhook_types=self.settings.discord.webhook_alert_types)
         engine = NewsEngine(service, interval=self.settings.news_poll_sec) if "engine" in self.roles else None
         return service, engine
 

@@ -15,7 +15,7 @@ import orjson
 from bots.slack import blocks as bk
 from bots.slack import blocks_news, blocks_picks, blocks_plan
 from bots.slack.blocks_actions import outcome_blocks, plan_take_block
-from bots.slack.options import options_chain_reply, options_express_reply
+from bots.slack.options import options_chain_reply, options_express_reply, parse_take
 from core.domain.access import check_account_read, watchlist_scope_allowed
 from core.domain.action_refs import ActionRef, Target
 from core.domain.journal import JournalDraft, JournalQuery
@@ -257,9 +257,8 @@ class SlashCommands:
 
     async def do_options(self, actor: str, args: list[str]) -> Reply:
         if args and args[0].lower() == "express":
-            text = await options_express_reply(self.rt, args[1:])
-        else:
-            text = await options_chain_reply(self.rt, args)
+            return Reply(*await options_express_reply(self.rt, args[1:]))
+        text = await options_chain_reply(self.rt, args)
         return Reply(bk.text_blocks(text), text.splitlines()[0])
 
     async def do_settings(self, actor: str, args: list[str]) -> Reply:
@@ -309,6 +308,12 @@ class SlashCommands:
         page = await self.rt.picks.top(limit=min(limit, blocks_picks.MAX_CARDS), setup=setup, symbol=symbol,
                                        sized=actor in self.rt.settings.traders)
         return Reply([blocks_picks.picks_blocks(page.items, page.universe)], f"Top picks ({len(page.items)})")
+
+    async def take_option(self, actor: str, value: str) -> Reply:
+        """An options Take button: the contract's live mid as a limit, answered with the order preview."""
+        bought, sold, count = parse_take(value)
+        return preview_reply(await self.rt.option_takes.propose(actor, bought, count, sell_symbol=sold,
+                                                                source="slack"))
 
     async def pick_action(self, actor: str, verb: str, pick_id: str) -> Reply:
         """A pick card's button, the actor already checked by the access middleware: alert at the trigger,

@@ -48,6 +48,7 @@ from tests.integration.discord.rig import (
     running,
 )
 from tests.integration.orders_helpers import place_posts, placed
+from tests.integration.test_news_alerts import RECORDED, news_payload
 from tradeassist import cli
 
 # -- commands -------------------------------------------------------------------------------------------------
@@ -293,6 +294,18 @@ async def test_an_alert_is_posted_to_the_alert_channel_with_chip_buttons(bot: Tr
     chip = f"alr:chip:{'a' * 32}:{'b' * 32}"  # references only: the alert, the stored trigger and the chip
     assert custom_ids(post.json) == [f"{chip}:take", f"{chip}:snooze", f"{chip}:dismiss"]
     await notifier.deliver(alert_payload())  # the same trigger again (a retry): not posted twice
+    assert len(api.find("POST", rf"^/channels/{ALERT_CHANNEL_ID}/messages$")) == 1
+
+
+async def test_a_news_delivery_is_posted_as_the_items_own_line(bot: TradeBot, rt: Runtime,
+                                                              api: DiscordApiDouble) -> None:
+    await rt.delivery.notifiers["discord"].deliver(news_payload())
+    [post] = api.find("POST", rf"^/channels/{ALERT_CHANNEL_ID}/messages$")
+    embed = post.json["embeds"][0]
+    assert embed["title"] == "News: UBS" and not post.json.get("components")
+    assert f"]({RECORDED['article_url']})" in embed["description"]
+    assert "2024-06-24 18:33 UTC · polygon" in embed["description"]
+    await rt.delivery.notifiers["discord"].deliver(news_payload())  # a retry of the same item: not posted twice
     assert len(api.find("POST", rf"^/channels/{ALERT_CHANNEL_ID}/messages$")) == 1
 
 

@@ -390,3 +390,5 @@ async def test_options_chain_and_express_a_plan(bot: TradeBot, rt: Runtime, api:
     sent, _ = await first_followup(api, express)
     assert sent["flags"] & EPHEMERAL
     assert "+AAPL130607C00150000" in sent["content"] and "risk at stop $96.00" in sent["content"]
+    takes = [c["custom_id"] for row in sent.get("components") or [] for c in row["components"]]
+    assert takes and all(t.startswith("opt:take:AAPL130607C00150000:") for t in takes)  # contract + count only

@@ -45,6 +45,7 @@ from tests.integration.slack.rig import (
     runtime_of,
     sign,
 )
+from tests.integration.test_news_alerts import RECORDED, news_payload
 
 # -- transport security ---------------------------------------------------------------------------------------------
 
@@ -208,6 +209,15 @@ def _alert_payload() -> dict[str, Any]:
             "alert_id": "a1", "triggered_at": "2026-01-05T15:30:00+00:00", "attempt": 1,
             "meta": {"alert_id": "a1", "trigger_id": "t1", "symbol": "SPY", "price": "500.12",
                      "condition": "price_above", "actions": chips}}
+
+
+async def test_a_news_delivery_is_the_items_own_line(app: FastAPI, slack: SlackDouble) -> None:
+    await runtime_of(app).delivery.notifiers["slack"].deliver(news_payload())
+    [card] = await slack.wait_for("chat.postMessage")
+    text = json.dumps(card.body["blocks"])
+    assert card.body["blocks"][0]["text"]["text"] == "News: UBS"
+    assert f"<{RECORDED['article_url']}|" in text and "2024-06-24 18:33 UTC" in text and "polygon" in text
+    assert card.body["text"].startswith("Markets are underestimating Fed cuts")
 
 
 async def test_alert_notifier_posts_a_card_and_honours_429(app: FastAPI, slack: SlackDouble) -> None:
