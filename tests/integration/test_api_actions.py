@@ -124,6 +124,11 @@ async def test_bad_references_are_4xx_with_what_to_fix(actions_app: ActionsApp) 
     assert "no listed AAPL expiration 30 or more days out" in unlisted["error"]["message"]
     await act(http, {"target": "plan", "action": "take", "plan": {"symbol": "MSFT", "side": "up", "entry": "1",
                                                                  "stop": "2"}}, 422)
+    no_plan = await act(http, {"target": "plan", "action": "take"}, 422)
+    assert "needs the plan" in no_plan["error"]["message"]
+    no_id = await act(http, {"target": "position", "action": "close"}, 422)
+    assert "needs the id of the position" in no_id["error"]["message"]
+    await act(http, {"target": "order", "id": "x", "action": "close"}, 422)
 
 
 async def test_a_non_trader_is_refused_before_anything_is_read(make_settings: Callable[..., Settings],
