@@ -345,6 +345,22 @@ async def test_take_setup_places_one_bracket_after_one_confirm_from_each_surface
     assert len(tradier.orders) == 3
 
 
+async def test_roll_and_hedge_state_their_dollar_effect_before_the_confirm(surfaces: Surfaces) -> None:
+    s = surfaces
+    roll = (await s.rest.post("/api/v1/actions", json=position_click(HELD_CALL, "roll").rest)).json()
+    assert roll["effect"] == {"label": "Roll", "dollars": "-230.00",  # buy the 2022 call at 120.30, sell at 118
+                              "detail": "net debit 2.30 x 100 x 1 contract(s) = $230.00 paid"}
+    hedge = (await s.rest.post("/api/v1/actions", json=position_click("AAPL", "hedge").rest)).json()
+    assert (hedge["effect"]["label"], hedge["effect"]["dollars"]) == ("Protective put", "-440.00")  # 2 x 2.20 x 100
+    assert "floor 150" in hedge["effect"]["detail"] and hedge["bracket"] is None
+    discord_sent = await click_discord(s, position_click(HELD_CALL, "roll"))
+    slack_sent = await click_slack(s, position_click("AAPL", "hedge"), "hedge-1")
+    assert "-$230.00: net debit 2.30 x 100 x 1 contract(s)" in discord_sent
+    assert "*Protective put*" in slack_sent and "-$440.00" in slack_sent
+    collar = await s.rest.post("/api/v1/actions", json=position_click("AAPL", "collar").rest)
+    assert collar.status_code == 422 and "no call with a bid" in collar.json()["error"]["message"]
+
+
 async def test_a_non_trader_is_refused_on_every_surface(surfaces: Surfaces, tradier: TradierDouble) -> None:
     s = surfaces
     context = await stored_fire(s.rt, "MSFT", "price_above", "35.00", "35.47")

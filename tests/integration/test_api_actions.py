@@ -40,6 +40,8 @@ async def test_take_setup_from_an_alert_places_one_otoco_after_one_confirm(actio
     http, rt = actions_app
     fire = await stored_fire(rt, "MSFT", "price_above", "35.00", "35.47")
     assert fire["meta"]["trigger_id"] == fire["trigger_id"] and chip_ids(fire) == ["setup", "snooze", "dismiss"]
+    [history] = (await http.get(f"/api/v1/alerts/{fire['alert_id']}/triggers")).json()["items"]
+    assert history["meta"]["trigger_id"] == fire["trigger_id"]  # what the dashboard executes a chip by
     outcome = await act(http, {"target": "alert", "id": fire["trigger_id"], "action": "setup"})
     assert (outcome["target"], outcome["action"], outcome["kind"]) == ("alert", "setup", "proposal")
     bracket = outcome["bracket"]
