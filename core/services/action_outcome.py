@@ -53,8 +53,8 @@ class ActionOutcome:
         else:
             message = f"Review and confirm {what}"
             if bracket is not None:
-                target = f", target {bracket.target}" if bracket.target is not None else ", no target"
-                message += (f" (stop {bracket.stop}{target}; 1R = {fmt_money(bracket.one_r_dollars)})")
+                target = f"target {bracket.target}" if bracket.target is not None else "no target"
+                message += f" with stop {bracket.stop}, {target}, 1R = {fmt_money(bracket.one_r_dollars)}"
             message += f". Risk: {proposal.risk.reason}. Nothing is sent until you confirm."
         return cls(ref.target, ref.action, OutcomeKind.PROPOSAL, message, proposal=proposal, bracket=bracket,
                    effect=effect)
