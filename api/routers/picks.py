@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from api.auth import API_ACTOR, require_api_key
 from api.deps import RuntimeDep
 from api.schemas import PROPOSAL_RESPONSES, proposal_response
+from core.domain.action_refs import ActionRef, Target
 from core.domain.picks import SetupStats
 from core.errors import IntegrationDisabled
 from core.runtime import Runtime
@@ -134,14 +135,21 @@ async def get_pick(pick_id: str, runtime: RuntimeDep) -> dict[str, Any]:
 
 @router.post("/{pick_id}/alert", status_code=201)
 async def alert_at_trigger(pick_id: str, runtime: RuntimeDep) -> dict[str, Any]:
-    """The created alert (as `POST /alerts` returns it)."""
-    return await _picks(runtime).alert(pick_id, actor=API_ACTOR)
+    """The created alert (as `POST /alerts` returns it); the same click as POST /actions (pick, alert)."""
+    _picks(runtime)
+    outcome = await runtime.actions.execute(API_ACTOR, ActionRef(Target.PICK, "alert", pick_id), source="api")
+    assert outcome.alert is not None
+    return outcome.alert
 
 
 @router.post("/{pick_id}/take", status_code=201, response_model=ProposeResult, responses=PROPOSAL_RESPONSES)
 async def take_setup(pick_id: str, runtime: RuntimeDep) -> Response:
-    """A PENDING bracket intent; nothing is sent until it is confirmed (403 `risk_denied` when risk refuses)."""
-    return proposal_response(await _picks(runtime).take(pick_id, actor=API_ACTOR), 201)
+    """A PENDING bracket intent; nothing is sent until it is confirmed (403 `risk_denied` when risk refuses).
+    The same click as POST /actions (pick, take)."""
+    _picks(runtime)
+    outcome = await runtime.actions.execute(API_ACTOR, ActionRef(Target.PICK, "take", pick_id), source="picks")
+    assert outcome.proposal is not None
+    return proposal_response(outcome.proposal, 201)
 
 
 @router.post("/{pick_id}/explain")

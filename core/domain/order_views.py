@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 import msgspec
 
-from core.domain.numbers import cents, decimal_or_none
+from core.domain.numbers import cents, decimal_or_none, fmt_money
 from core.domain.orders import BrokerOrder, Position, PreviewView, contract_multiplier
 from core.domain.risk import Decision, Denied
 
@@ -51,6 +51,8 @@ class RiskDecision:
         if isinstance(decision, Denied):
             return cls("denied", decision.reason, code=decision.code)
         reason = "reduces an open position" if decision.reducing else "within every limit"
+        if decision.max_loss is not None:
+            reason += f"; the stop caps the loss at {fmt_money(decision.max_loss)}"
         return cls("approved", reason, reducing=decision.reducing, notional=decision.notional)
 
     @classmethod

@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 from core.domain.options_hedge import HedgeEffect, HedgeKind, choose_collar, choose_put, collar_order, limit_price
+from core.domain.orders import OrderRequest
 from core.domain.position_actions import protective_put
 from core.domain.symbols import normalize_symbol
 from core.errors import Invalid, NotFound
@@ -23,6 +24,7 @@ class HedgeProposal:
     effect: HedgeEffect
     expiration: date
     underlying_price: float
+    order: OrderRequest
     proposal: ProposeResult
 
 
@@ -66,4 +68,4 @@ class OptionHedges:
             order = protective_put(position, strike=Decimal(str(effect.put.strike)), expiration=later[0],
                                    limit_price=limit_price(effect))
         proposal = await self._orders.propose(actor, order, rationale=describe(effect), source=source)
-        return HedgeProposal(effect, later[0], chain.underlying_price, proposal)
+        return HedgeProposal(effect, later[0], chain.underlying_price, order, proposal)
