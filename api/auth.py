@@ -110,6 +110,7 @@ ROUTE_ACTIONS: dict[tuple[str, str], Action] = {
     ("GET", "/api/v1/stream/orders"): Action.ACCOUNT_READ,
     ("POST", "/api/v1/alerts"): Action.ALERT_WRITE,
     ("GET", "/api/v1/alerts"): Action.ALERT_READ,
+    ("GET", "/api/v1/alerts/history"): Action.ALERT_READ,
     ("GET", "/api/v1/alerts/{alert_id}"): Action.ALERT_READ,
     ("PATCH", "/api/v1/alerts/{alert_id}"): Action.ALERT_WRITE,
     ("DELETE", "/api/v1/alerts/{alert_id}"): Action.ALERT_WRITE,

@@ -27,7 +27,7 @@ from starlette.types import Receive, Scope, Send
 from api.auth import API_ACTOR, key_matches
 from api.ws_wire import DirectWire, direct_wire, text_frame
 from core.domain.access import Action, is_allowed
-from core.domain.events import Event, PriceEvent, RiskEvent, StatusEvent, event_type
+from core.domain.events import Event, PriceEvent, RiskEvent, StatusEvent, event_time, event_type
 from core.metrics import WS_CLIENTS, WS_DROPPED
 from core.ports import EventBus
 
@@ -44,8 +44,7 @@ WS_REFUSED = "api is not in TRADERS: /ws carries account events; add api to TRAD
 def encode_frame(event: Event) -> bytes:
     """The event JSON with `ts` added and the closing brace left off, ready for a per-client `seq`."""
     body = _encoder.encode(event)
-    stamp = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    return body[:-1] + b',"ts":"' + stamp.encode() + b'"'
+    return body[:-1] + b',"ts":"' + event_time(datetime.now(UTC)).encode() + b'"'
 
 
 class Client:

@@ -39,6 +39,7 @@ DEFAULT_MAXLEN: Final[Mapping[EventType, int]] = {
     "price": 1_000, "risk": 10_000, "alert": 10_000, "positions": 10_000, "orders": 10_000, "status": 10_000,
     "news": 10_000,
     "picks": 10_000,
+    "health": 1_000,
 }
 SUPPORTED_SCHEMES: Final = ("memory://", "redis://", "rediss://")
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
+import msgspec
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import require_api_key
 from api.deps import RuntimeDep
+from core.domain.events import event_time
+from core.services.alerts import HISTORY_MAX
 
 router = APIRouter(prefix="/alerts", tags=["alerts"], dependencies=[Depends(require_api_key)])
 
@@ -67,6 +70,60 @@ async def create_alert(body: AlertCreateRequest, runtime: RuntimeDep, response: 
 @router.get("")
 async def list_alerts(runtime: RuntimeDep, status: str | None = Query(None)) -> dict[str, Any]:
     return {"items": await runtime.alerts.list(status or None)}
+
+
+class ActionChip(BaseModel):
+    """A next-best-action chip as `alert` events carry it (kind-specific fields such as ``order``, ``plan``,
+    ``snooze_sec``, ``needs`` come along as they are)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    label: str
+    kind: str
+
+
+class AlertEventMeta(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    alert_id: str
+    trigger_id: str
+    symbol: str | None = None
+    kind: str = Field(description="crossed | approaching")
+    price: str = Field(description="the price that fired it")
+    level: str | None = Field(None, description="the alert's level")
+    condition: str | None = None
+    timeframe: str | None = None
+    late: bool
+    fired_at: str | None = None
+    note: str | None = None
+    actions: list[ActionChip]
+    rationale: str | None = Field(None, description="the LLM's note, present once it arrived")
+
+
+class AlertHistoryItem(BaseModel):
+    """Exactly the `alert` event `/ws` sent for the fire (without the per-connection ``seq``)."""
+
+    type: Literal["alert"]
+    level: Literal["info", "warning", "critical"]
+    msg: str
+    meta: AlertEventMeta
+    ts: str = Field(description="when it was published, ISO-8601 UTC")
+
+
+class AlertHistory(BaseModel):
+    items: list[AlertHistoryItem]
+    next_before: str | None = Field(description="pass as `before` for the next (older) page; null at the end")
+
+
+@router.get("/history", response_model=AlertHistory, response_model_exclude_unset=True)
+async def alert_history(runtime: RuntimeDep, limit: int = Query(50, ge=1, le=HISTORY_MAX),
+                        before: str | None = Query(None, description="the next_before of the previous page")
+                        ) -> dict[str, Any]:
+    """Every alert's fires, newest first: what the live feed showed, chips and rationale included."""
+    page = await runtime.alerts.history(limit=limit, before=before)
+    items = [{**msgspec.to_builtins(item.event), "ts": event_time(item.at)} for item in page.items]
+    return {"items": items, "next_before": page.next_before}
 
 
 @router.get("/{alert_id}")

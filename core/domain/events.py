@@ -6,6 +6,7 @@ Redis alike.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 import msgspec
@@ -68,10 +69,27 @@ class NewsEvent(msgspec.Struct, frozen=True, tag="news", tag_field="type"):
     summary: str | None = None
 
 
+class HealthEvent(msgspec.Struct, frozen=True, tag="health", tag_field="type"):
+    """A seed KPI entered (``breach``) or left (``ok``) breach of its goal; ``channel`` for alert delivery."""
+
+    kpi: str
+    status: Literal["breach", "ok"]
+    value: float | None
+    goal: float
+    msg: str
+    channel: str | None = None
+
+
 Event = (RiskEvent | AlertEvent | PositionsEvent | OrdersEvent | PriceEvent | StatusEvent | NewsEvent
-         | PicksEvent)
-EventType = Literal["risk", "alert", "positions", "orders", "price", "status", "news", "picks"]
-EVENT_TYPES: tuple[EventType, ...] = ("risk", "alert", "positions", "orders", "price", "status", "news", "picks")
+         | PicksEvent | HealthEvent)
+EventType = Literal["risk", "alert", "positions", "orders", "price", "status", "news", "picks", "health"]
+EVENT_TYPES: tuple[EventType, ...] = ("risk", "alert", "positions", "orders", "price", "status", "news", "picks",
+                                      "health")
+
+
+def event_time(at: datetime) -> str:
+    """An event's ``ts`` as `/ws` stamps it: ISO-8601 UTC to the millisecond, ``Z``."""
+    return at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(Event)

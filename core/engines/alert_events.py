@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any, Literal, Protocol
 
 from core.db.base import new_id
+from core.db.models import AlertTrigger
 from core.db.repositories.alerts import DELIVERED, PENDING
 from core.domain.actions import ActionContext, Sizer, actions_json, next_actions
 from core.domain.alerts import Channel, Fired, FireKind, describe
@@ -129,6 +130,20 @@ class Published:
                            latency_ms=(self.ws_at - at).total_seconds() * 1000)
             outbox.append(row)
         return trigger, outbox
+
+
+def stored_alert_event(trigger: AlertTrigger) -> AlertEvent:
+    """The `alert` event a trigger row was published as, from the payload `Published.rows` stored; the
+    rationale that followed as an update event (core/engines/alert_rationale.py) is folded into
+    ``meta.rationale``. The row's own columns fill what a payload lacks."""
+    payload = trigger.payload or {}
+    meta = {"alert_id": trigger.alert_id, "trigger_id": trigger.id, "kind": trigger.kind,
+            "price": str(trigger.price), "late": trigger.late, "actions": [], **(payload.get("meta") or {})}
+    if trigger.rationale:
+        meta["rationale"] = trigger.rationale
+    level = payload.get("level")
+    return AlertEvent(level=level if level in ("info", "warning", "critical") else LEVELS[FireKind(trigger.kind)],
+                      msg=str(payload.get("msg") or ""), meta=meta)
 
 
 def alert_event(fire: Fired, trigger_id: str, now: datetime, *, tunables: Tunables, context: TradingContext,

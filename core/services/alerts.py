@@ -15,7 +15,7 @@ from __future__ import annotations
 import builtins
 import contextlib
 from collections.abc import AsyncIterator
-from dataclasses import fields, replace
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -37,7 +37,9 @@ from core.domain.alerts import (
     snooze,
     validate,
 )
+from core.domain.events import AlertEvent
 from core.domain.plans import fmt_num
+from core.engines.alert_events import stored_alert_event
 from core.engines.alerts import AlertEngine
 from core.errors import Conflict, ExternalTransient, IntegrationDisabled, Invalid, NotFound
 from core.services.market import MarketService
@@ -45,6 +47,7 @@ from core.services.market import MarketService
 log = structlog.get_logger("service.alerts")
 
 MAX_SNOOZE_MINUTES = 7 * 24 * 60
+HISTORY_MAX = 500
 DRAFT_FIELDS = frozenset(f.name for f in fields(AlertDraft))
 
 
@@ -84,6 +87,22 @@ def trigger_to_dict(trigger: AlertTrigger, deliveries: list[dict[str, Any]]) -> 
             "late": trigger.late, "triggered_at": _iso(trigger.triggered_at), "level": payload.get("level"),
             "msg": payload.get("msg"), "fired_at": meta.get("fired_at"), "actions": meta.get("actions", []),
             "rationale": trigger.rationale, "deliveries": deliveries}
+
+
+@dataclass(frozen=True, slots=True)
+class FiredAlert:
+    """A stored fire as `/ws` announced it: its `alert` event and when it was published."""
+
+    event: AlertEvent
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class TriggerHistory:
+    """A page of fires across alerts, newest first; ``next_before`` asks for the page after it (None: the end)."""
+
+    items: list[FiredAlert]
+    next_before: str | None
 
 
 class AlertService:
@@ -257,6 +276,23 @@ class AlertService:
                     setattr(row, name, value)
             await self._after_write(alert, alert_id)
         return alert_to_dict(alert, row)
+
+    async def history(self, *, limit: int = 50, before: str | None = None) -> TriggerHistory:
+        """The fires of every alert (deleted ones' included), newest first, ``limit`` per page; ``before`` is the
+        ``next_before`` of the previous page."""
+        if isinstance(limit, bool) or not 1 <= limit <= HISTORY_MAX:
+            raise Invalid(f"limit must be 1-{HISTORY_MAX}", details={"errors": [
+                {"code": "out_of_range", "message": f"1 to {HISTORY_MAX}", "field": "limit"}]})
+        async with self.db.read() as session:
+            repo = AlertRepository(session)
+            after = await repo.trigger(before) if before is not None else None
+            if before is not None and after is None:
+                raise Invalid(f"before: no trigger {before!r}; send the next_before of the previous page",
+                              details={"errors": [{"code": "not_found", "field": "before",
+                                                   "message": "unknown trigger id"}]})
+            rows = await repo.trigger_history(limit + 1, after)
+        items = [FiredAlert(stored_alert_event(t), t.triggered_at) for t in rows[:limit]]
+        return TriggerHistory(items, rows[limit - 1].id if len(rows) > limit else None)
 
     async def triggers(self, alert_id: str, *, limit: int = 200) -> builtins.list[dict[str, Any]]:
         async with self.db.read() as session:

@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import Table, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db.models import AlertDelivery, AlertRow, AlertTrigger
@@ -151,6 +151,20 @@ class AlertRepository:
         query = (select(AlertTrigger).where(AlertTrigger.alert_id == alert_id)
                  .order_by(AlertTrigger.triggered_at.desc(), AlertTrigger.id.desc()).limit(limit))
         return (await self.session.scalars(query)).all()
+
+    async def trigger_history(self, limit: int, before: AlertTrigger | None = None) -> Sequence[AlertTrigger]:
+        """Triggers of every alert, newest first; with ``before``, only those older than that trigger (keyset:
+        triggered_at, then id, so a page boundary never skips or repeats a row)."""
+        query = select(AlertTrigger)
+        if before is not None:
+            query = query.where(or_(AlertTrigger.triggered_at < before.triggered_at,
+                                    and_(AlertTrigger.triggered_at == before.triggered_at,
+                                         AlertTrigger.id < before.id)))
+        query = query.order_by(AlertTrigger.triggered_at.desc(), AlertTrigger.id.desc()).limit(limit)
+        return (await self.session.scalars(query)).all()
+
+    async def trigger(self, trigger_id: str) -> AlertTrigger | None:
+        return await self.session.get(AlertTrigger, trigger_id)
 
     async def deliveries_of(self, trigger_ids: Sequence[str]) -> Sequence[AlertDelivery]:
         if not trigger_ids:
