@@ -431,7 +431,7 @@ on("ui:connection", ({ state, detail }) => {
 /** The trading mode (PAPER / LIVE) the server runs: shown, never switchable from the browser. */
 export function tradingMode(config) {
   const tradier = config?.settings?.tradier;
-  if (!tradier) return null;
+  if (!tradier || !config?.integrations?.broker?.enabled) return null;
   return tradier.env === "sandbox" ? "PAPER" : "LIVE";
 }
 

@@ -29,7 +29,7 @@ registerPanel({
   id: "alerts-feed",
   title: "Live alerts",
   page: "dashboard",
-  order: 2,
+  order: 1,
   mount(body, { on, h, setChildren }) {
     const feed = h("ol", { class: "alerts-feed", testid: "alerts-feed", "aria-label": "Fired alerts" });
     const empty = h("p", { class: "muted small", testid: "alerts-feed-empty" }, "No alerts fired yet.");

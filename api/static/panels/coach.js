@@ -67,7 +67,7 @@ function sourcesView(sources) {
   return h("ul", { class: "coach-sources small", testid: "coach-sources", "aria-label": "Sources" },
     sources.map((s) => h("li", {},
       h("span", { class: "tag" }, String(s.tool)), " ", String(s.endpoint ?? ""),
-      s.as_of ? h("span", { class: "muted", title: String(s.as_of) }, ` as of ${formatTime(s.as_of)}`) : null)));
+      s.as_of ? h("span", { class: "muted", title: String(s.as_of) }, ` as of ${time(s.as_of)}`) : null)));
 }
 
 function actionView(action, status) {

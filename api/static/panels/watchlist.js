@@ -37,7 +37,7 @@ registerPanel({
   id: "watchlist",
   title: "Watchlist",
   page: "dashboard",
-  order: 1,
+  order: 2,
   mount(body, { on: listen, h, setChildren, actions }) {
     // --- feed status strip
     const feedState = h("span", { class: "tag", testid: "watchlist-feed-state", dataset: { state: "unknown" } },
