@@ -75,6 +75,7 @@ ROUTE_ACTIONS: dict[tuple[str, str], Action] = {
     ("GET", "/api/v1/market/bars/{symbol}"): Action.MARKET_READ,
     ("GET", "/api/v1/market/bars/"): Action.MARKET_READ,
     ("GET", "/api/v1/market/status"): Action.MARKET_READ,
+    ("GET", "/api/v1/chart/{symbol}"): Action.ACCOUNT_READ,  # positions, stops and fills are drawn on it
     ("GET", "/api/v1/market/news"): Action.MARKET_READ,
     ("GET", "/api/v1/news"): Action.MARKET_READ,
     ("GET", "/api/v1/earnings"): Action.MARKET_READ,

@@ -39,6 +39,7 @@ from core.engines.stream import StreamEngine
 from core.errors import CoreError, IntegrationDisabled
 from core.ports import EventBus
 from core.services.alerts import AlertService
+from core.services.chart import ChartService
 from core.services.coach import CoachConfig, CoachService
 from core.services.coach_deps import OptionalServices
 from core.services.coach_tools import CoachTools
@@ -77,6 +78,7 @@ class Runtime:
         self._market_data: PolygonMarketData | None = None
         self.market = self._build_market()
         self.broker = self._build_broker()
+        self.chart = ChartService(self.market, self.db, self.broker)
         self.news, self.news_engine = self._build_news()
         self.risk, self.plans = self._build_risk()
         self.orders, self.order_tracker = self._build_orders()

@@ -116,6 +116,12 @@ class MarketService:
                                           start=today - timedelta(days=days), end=today, limit=limit, sort="desc")
         return sorted(bars, key=lambda bar: bar.start)
 
+    async def bars_between(self, symbol: str, *, timespan: str, multiplier: int, start: datetime,
+                           end: datetime) -> list[Bar]:
+        """Every bar from ``start`` to ``end`` (a chart's window), oldest first."""
+        return await self._require().bars(normalize_symbol(symbol), multiplier=multiplier, timespan=timespan,
+                                          start=epoch_ms(start), end=epoch_ms(end), limit=50_000)
+
     async def news(self, symbol: str | None = None, *, limit: int = 10) -> list[dict[str, Any]]:
         if not 1 <= limit <= 100:
             raise Invalid("limit must be 1-100", details={"limit": limit})
