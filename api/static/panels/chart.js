@@ -11,7 +11,7 @@ import { navigate } from "/static/router.js";
 
 useStyle("/static/panels/chart.css");
 
-const TIMESPANS = { minute: { label: "1 minute, today", days: 1 }, day: { label: "Daily, 6 months", days: 180 } };
+const TIMESPANS = { minute: { label: "1 minute, 2 days", days: 2 }, day: { label: "Daily, 10 days", days: 10 } };
 const COLORS = {
   alert: "#f5b041", plan_entry: "#4aa3ff", plan_stop: "#ff5c5c", plan_target: "#2ecc71", position_avg: "#b48cff",
   position_stop: "#ff8c69", fill: "#d7dde6", prior_day: "#8590a0", opening_range: "#4fd1c5",
@@ -121,6 +121,7 @@ registerPanel({
         status.textContent = bars.length
           ? `${symbol} · ${bars.length} candles · ${data.source} · as of ${dateTime(data.as_of)}`
           : `${symbol}: no candles for this period (${data.source}).`;
+        if ((data.warnings || []).length) status.textContent += ` ${data.warnings.join(" ")}`;
       } catch (error) {
         candles.setData([]);
         vwap.setData([]);

@@ -77,7 +77,6 @@ registerPanel({
         try {
           current = await api("/settings", { method: "PUT", body: patch });
           result.textContent = "Saved.";
-          render();
         } catch (error) {
           const byField = fieldErrors(error);
           const details = Array.isArray(error.details) ? error.details : [];

@@ -1,0 +1,297 @@
+"""Every page of the dashboard in Debian's chromium at desktop (1440x900) and phone (390x844) widths, against the app
+with the Polygon and Tradier doubles: routes and deep links, no horizontal scroll on a phone, no `null` /
+`undefined` / raw JSON on a page with live data, no serious or critical axe-core violation, the alert history
+across a reload, the chart's candles and a plan's levels, the next step after a plan, keyboard shortcuts."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from api.app import create_app
+from core.settings import PolygonSettings, Settings
+from tests.conftest import API_KEY
+from tests.doubles.polygon import API_KEY as POLYGON_KEY
+from tests.doubles.polygon import PolygonDouble
+from tests.doubles.tradier import TradierDouble
+from tests.integration.conftest import TIMEOUT_MS
+from tests.integration.orders_helpers import broker_settings, small_account, unthrottled
+from tests.integration.test_alert_history import fire
+from tests.integration.test_dashboard_browser import LiveServer, tid
+from tests.integration.test_dashboard_watchlist_browser import trade
+
+pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="module")]
+
+playwright_api = pytest.importorskip("playwright.async_api", reason="playwright is a dev dependency: make install")
+expect = playwright_api.expect
+
+AXE = Path(__file__).resolve().parents[1] / "vendor" / "axe-core" / "axe.min.js"
+PAGES = ["dashboard", "chart", "orders", "alerts", "coach", "journal", "news", "options", "settings", "health"]
+DESKTOP = {"width": 1440, "height": 900}
+PHONE = {"width": 390, "height": 844}
+# Text a trader must never see: a JS null/undefined, NaN, an object dump or a JSON fragment.
+LEAKS = re.compile(r"\bnull\b|\bundefined\b|\bNaN\b|\[object Object\]|\{\"|\"\s*:\s*\"")
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def pg() -> AsyncIterator[PolygonDouble]:
+    async with PolygonDouble() as double:
+        double.market = "closed"  # no data watchdog: the test pushes every tick
+        yield double
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def tradier_double() -> AsyncIterator[TradierDouble]:
+    async with TradierDouble() as double:
+        yield small_account(double)
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def desk(make_settings: Callable[..., Settings], pg: PolygonDouble,
+               tradier_double: TradierDouble) -> AsyncIterator[LiveServer]:
+    """The app as a trader runs it: market data, a paper broker with 2 AAPL, the engines."""
+    polygon = PolygonSettings(api_key=POLYGON_KEY, rest_url=pg.rest_url, ws_url=pg.ws_url)  # type: ignore[arg-type]
+    settings = broker_settings(make_settings, make_settings().database_url, tradier_double, polygon=polygon,
+                               risk_eval_sec=1, price_event_hz=10)
+    live = LiveServer(create_app(settings, roles=frozenset({"api", "engine"})))
+    await live.start()
+    unthrottled(live.app.state.runtime)
+    try:
+        yield live
+    finally:
+        await live.stop()
+
+
+async def new_page(browser: Any, viewport: dict[str, int], *, bypass_csp: bool = False) -> Any:
+    """A page of a fresh context; `bypass_csp` only to inject axe-core (the app's CSP forbids inline scripts)."""
+    context = await browser.new_context(viewport=viewport, bypass_csp=bypass_csp)
+    page = await context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.errors = errors
+    return page
+
+
+async def close(page: Any) -> None:
+    await page.context.close()
+    assert not page.errors, f"JavaScript errors on the page: {page.errors}"
+
+
+async def fire_alert(desk: LiveServer, symbol: str = "SPY", level: str = "500", price: str = "500.25") -> None:
+    async with desk.rest() as rest:
+        response = await rest.post("/api/v1/alerts", json={"symbol": symbol, "condition": "price_above",
+                                                           "level": level, "repeat": "every"})
+        assert response.status_code == 201, response.text
+    await fire(desk.app.state.runtime, response.json()["id"], price, datetime.now(UTC))
+
+
+async def goto(page: Any, desk: LiveServer, route: str) -> None:
+    await page.goto(f"{desk.url}/#/{route}")
+    await expect(tid(page, f"page-{route.split('/')[0]}")).to_be_visible()
+
+
+async def no_horizontal_scroll(page: Any) -> None:
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    inner = await page.evaluate("window.innerWidth")
+    assert width <= inner, f"{page.url}: the page is {width}px wide in a {inner}px viewport"
+
+
+async def serious_violations(page: Any) -> list[dict[str, Any]]:
+    if not await page.evaluate("typeof window.axe !== 'undefined'"):
+        await page.add_script_tag(content=AXE.read_text())
+    result: list[dict[str, Any]] = await page.evaluate("""async () => {
+        const report = await axe.run(document, { resultTypes: ["violations"] });
+        return report.violations.filter((v) => v.impact === "serious" || v.impact === "critical")
+          .map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ")) }));
+    }""")
+    return result
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+async def test_every_page_renders_live_data_without_leaks_scroll_or_serious_a11y_violations(
+        desk: LiveServer, pg: PolygonDouble, browser: Any, viewport: dict[str, int]) -> None:
+    await fire_alert(desk)
+    async with desk.rest() as rest:
+        assert (await rest.post("/api/v1/journal", json={"body": "Waited for the retest", "symbol": "SPY"})
+                ).status_code == 201
+    page = await new_page(browser, viewport, bypass_csp=True)
+    await page.goto(f"{desk.url}/#key={API_KEY}")
+    await expect(tid(page, "conn-state")).to_have_attribute("data-state", "connected")
+    await pg.wait_until(lambda: "T.SPY" in pg.subscriptions())
+    await pg.push([trade("SPY", 512.34)])
+    spy = page.locator('[data-testid="watch-row"][data-symbol="SPY"]')
+    await expect(spy.get_by_test_id("watch-last")).to_have_text("512.34")
+    await expect(tid(page, "alert-card")).to_have_count(1)
+    await expect(tid(page, "risk-usage-daily_loss")).to_contain_text("daily loss")  # a list of usages, not JSON
+
+    for name in PAGES:
+        await goto(page, desk, name)
+        await expect(tid(page, "nav").locator(f'[data-route="{name}"]')).to_have_attribute("aria-current", "page")
+        await page.wait_for_load_state("networkidle")
+        await no_horizontal_scroll(page)
+        text = await page.locator("body").inner_text()
+        assert not LEAKS.search(text), f"{name}: {LEAKS.search(text)!r} in {text[max(0, LEAKS.search(text).start() - 80):][:200]!r}"  # type: ignore[union-attr]
+        assert await serious_violations(page) == [], name
+    await close(page)
+
+
+async def test_phone_first_screen_has_risk_and_live_alerts_and_thumb_navigation(
+        desk: LiveServer, browser: Any) -> None:
+    await fire_alert(desk, "QQQ", "400", "401.10")
+    page = await new_page(browser, PHONE)
+    await page.goto(f"{desk.url}/#key={API_KEY}")
+    await expect(tid(page, "alert-card")).to_have_count(1)
+    for testid in ("risk-banner", "panel-alerts-feed"):
+        box = await tid(page, testid).bounding_box()
+        assert box is not None and box["y"] < PHONE["height"], f"{testid} is below the first screen: {box}"
+    nav = await tid(page, "nav").bounding_box()  # the page links sit at the bottom, under the thumb
+    assert nav is not None and nav["y"] + nav["height"] >= PHONE["height"] - 1
+    await tid(page, "nav").get_by_role("link", name="Orders", exact=True).click()
+    tile = tid(page, "position-AAPL")
+    await expect(tile).to_be_visible()
+    for action in ("trim", "close", "stop-be", "hedge"):
+        button = tid(page, f"{action}-AAPL")
+        await expect(button).to_be_in_viewport()
+        box = await button.bounding_box()
+        assert box is not None and box["height"] >= 36 and box["x"] + box["width"] <= PHONE["width"]
+    await no_horizontal_scroll(page)
+    await close(page)
+
+
+async def test_alert_history_survives_a_reload_with_its_chips(desk: LiveServer, browser: Any) -> None:
+    await fire_alert(desk, "SPY", "505", "505.50")
+    page = await new_page(browser, DESKTOP)
+    await page.goto(f"{desk.url}/#key={API_KEY}")
+    card = tid(page, "alert-card").first
+    await expect(card.get_by_test_id("alert-msg")).to_have_text("SPY crossed above 505 at 505.50")
+    await expect(card.get_by_test_id("alert-chip-dismiss")).to_be_visible()
+    await expect(card.get_by_test_id("alert-rationale")).to_have_count(0)  # no rationale: no line, never "null"
+    await page.reload()
+    await expect(tid(page, "conn-state")).to_have_attribute("data-state", "connected")
+    card = tid(page, "alert-card").first
+    await expect(card.get_by_test_id("alert-msg")).to_have_text("SPY crossed above 505 at 505.50")
+    await expect(card.get_by_test_id("alert-chip-dismiss")).to_be_visible()
+    await goto(page, desk, "alerts")
+    await expect(tid(page, "history-card").filter(has_text="505.50")).to_have_count(1)
+    await expect(tid(page, "alert-row").filter(has_text="SPY")).not_to_have_count(0)
+    await close(page)
+
+
+async def test_chart_draws_candles_levels_and_a_plan_and_offers_the_next_step(
+        desk: LiveServer, browser: Any) -> None:
+    async with desk.rest() as rest:
+        response = await rest.post("/api/v1/alerts", json={"symbol": "AAPL", "condition": "price_above",
+                                                           "level": "450"})
+        assert response.status_code == 201, response.text
+    page = await new_page(browser, DESKTOP)
+    await page.goto(f"{desk.url}/#key={API_KEY}")
+    await expect(tid(page, "conn-state")).to_have_attribute("data-state", "connected")
+    await goto(page, desk, "chart/AAPL")  # a deep link: the symbol is in the route
+    canvas = tid(page, "chart-canvas")
+    await expect(canvas).not_to_have_attribute("data-candles", "0")
+    assert int(await canvas.get_attribute("data-candles") or 0) > 10
+    levels = tid(page, "chart-levels")
+    await expect(levels).to_contain_text("Alert above 450.00")
+    await expect(levels).to_contain_text("Long 2 avg 400.00")
+    await expect(tid(page, "chart-status")).to_contain_text("AAPL")
+    drawn = await page.evaluate("""() => [...document.querySelectorAll('[data-testid="chart-canvas"] canvas')]
+        .some((c) => { const ctx = c.getContext('2d'); if (!ctx || !c.width || !c.height) return false;
+          const px = ctx.getImageData(0, 0, c.width, c.height).data; const first = px.slice(0, 4).join();
+          for (let i = 0; i < px.length; i += 4 * 97) if (px.slice(i, i + 4).join() !== first) return true;
+          return false; })""")
+    assert drawn, "the chart canvas is blank"
+
+    # A plan typed below is drawn on the chart as price lines, and the next step is offered.
+    plan = tid(page, "panel-plan")
+    await expect(tid(page, "plan-symbol")).to_have_value("AAPL")
+    await tid(page, "plan-entry").fill("440")
+    await tid(page, "plan-stop").fill("430")
+    await tid(page, "plan-target0").fill("460")
+    await expect(levels.locator('[data-kind="plan_entry"]')).to_contain_text("440.00")
+    await expect(levels.locator('[data-kind="plan_stop"]')).to_contain_text("430.00")
+    await expect(levels.locator('[data-kind="plan_target"]')).to_contain_text("460.00")
+    lines = int(await canvas.get_attribute("data-lines") or 0)
+    assert lines >= 5  # the server's levels plus entry, stop, target
+    await expect(tid(page, "plan-next")).to_be_visible()
+    await tid(page, "plan-journal").click()
+    await expect(tid(page, "plan-next-status")).to_have_text("Saved to the journal.")
+    async with desk.rest() as rest:
+        items = (await rest.get("/api/v1/journal", params={"kind": "plan"})).json()["items"]
+    assert items and items[0]["symbol"] == "AAPL"
+
+    # An invalid long plan (stop above entry) shows the error only: no size, no next step, no plan lines.
+    await tid(page, "plan-stop").fill("450")
+    await expect(plan.locator('[data-testid^="plan-error-"]:visible').first).to_be_visible()
+    await expect(tid(page, "plan-size-qty")).to_have_count(0)
+    await expect(tid(page, "plan-next")).to_be_hidden()
+    await expect(levels.locator('[data-kind="plan_entry"]')).to_have_count(0)
+
+    # "Set alert at entry" opens the Alerts page with the form prefilled.
+    await tid(page, "plan-stop").fill("430")
+    await expect(tid(page, "plan-next")).to_be_visible()
+    await tid(page, "plan-set-alert").click()
+    await expect(tid(page, "page-alerts")).to_be_visible()
+    await expect(tid(page, "alert-level")).to_have_value("440")
+    await expect(tid(page, "alert-symbol")).to_have_value("AAPL")
+    await close(page)
+
+
+async def test_keyboard_shortcuts_and_help(desk: LiveServer, browser: Any) -> None:
+    page = await new_page(browser, DESKTOP)
+    await page.goto(f"{desk.url}/#key={API_KEY}")
+    await expect(tid(page, "page-dashboard")).to_be_visible()
+    await page.keyboard.press("g")
+    await page.keyboard.press("o")
+    await expect(tid(page, "page-orders")).to_be_visible()
+    assert page.url.endswith("#/orders")
+    await page.keyboard.press("g")
+    await page.keyboard.press("h")
+    await expect(tid(page, "page-health")).to_be_visible()
+    await page.go_back()
+    await expect(tid(page, "page-orders")).to_be_visible()
+    await page.keyboard.press("?")
+    help_dialog = tid(page, "help-dialog")
+    await expect(help_dialog).to_be_visible()
+    await expect(help_dialog).to_contain_text("go to Chart")
+    await page.keyboard.press("Escape")
+    await expect(help_dialog).to_be_hidden()
+    await close(page)
+
+
+async def test_coach_says_it_is_disabled_before_anything_is_sent(desk: LiveServer, browser: Any) -> None:
+    page = await new_page(browser, DESKTOP)
+    await page.goto(f"{desk.url}/#key={API_KEY}")
+    await goto(page, desk, "coach")
+    await expect(tid(page, "coach-disabled")).to_contain_text("The coach is disabled")
+    await expect(tid(page, "coach-disabled")).to_contain_text("LLM_BASE_URL")
+    await expect(tid(page, "coach-send")).to_be_disabled()
+    await close(page)
+
+
+async def test_settings_show_the_trading_mode_read_only_and_save_a_risk_limit(desk: LiveServer, browser: Any) -> None:
+    page = await new_page(browser, DESKTOP)
+    await page.goto(f"{desk.url}/#key={API_KEY}")
+    await goto(page, desk, "settings")
+    await expect(tid(page, "settings-mode")).to_contain_text("PAPER")
+    await expect(tid(page, "trading-mode")).to_have_text("PAPER trading")
+    await expect(tid(page, "settings-mode").locator("input, select, button")).to_have_count(0)
+    await expect(tid(page, "integration-broker")).to_have_attribute("data-enabled", "true")
+    await expect(tid(page, "integration-coach")).to_contain_text("How to enable")
+
+    field = tid(page, "settings-risk-max_trades_per_day")
+    await field.fill("0")
+    await tid(page, "settings-risk-save").click()
+    await expect(field).to_have_attribute("aria-invalid", "true")
+    await field.fill("7")
+    await tid(page, "settings-risk-save").click()
+    await expect(tid(page, "settings-risk-result")).to_have_text("Saved.")
+    async with desk.rest() as rest:
+        assert (await rest.get("/api/v1/settings")).json()["risk"]["max_trades_per_day"] == 7
+    await close(page)
