@@ -45,6 +45,11 @@ function append(el, children) {
   }
 }
 
+/** A table in a box that scrolls sideways on a narrow screen (focusable, so a keyboard can scroll it too). */
+export function scrollBox(label, table) {
+  return h("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": label }, table);
+}
+
 /** Replace an element's children (strings are text, never HTML). */
 export function setChildren(el, ...children) {
   el.replaceChildren();

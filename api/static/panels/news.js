@@ -32,7 +32,7 @@ registerPanel({
   wide: true,
   mount(body, { h, setChildren }) {
     const sources = h("ul", { class: "news-sources", testid: "news-sources", "aria-label": "Unavailable sources" });
-    const earnings = h("div", { class: "news-earnings", testid: "news-earnings", "aria-label": "Upcoming earnings" });
+    const earnings = h("div", { class: "news-earnings", testid: "news-earnings", role: "group", "aria-label": "Upcoming earnings" });
     const list = h("ol", { class: "news-list", testid: "news-list", "aria-live": "polite" });
     const empty = h("p", { class: "muted small", testid: "news-empty" }, "Loading news…");
     setChildren(body, sources, earnings, empty, list);

@@ -3,7 +3,7 @@
 // "Take" proposes a candidate's order (POST /broker/orders) and opens the orders panel's confirm dialog: nothing
 // is sent before the trader confirms there. Text only, never HTML.
 
-import { api, registerPanel, useStyle } from "/static/app.js";
+import { api, registerPanel, scrollBox, useStyle } from "/static/app.js";
 import { openIntent } from "/static/confirm.js";
 import { fixed, money, num } from "/static/format.js";
 
@@ -53,7 +53,7 @@ registerPanel({
       h("form", { class: "opt-row", testid: "opt-load-form", novalidate: true, onsubmit: (e) => { e.preventDefault(); loadExpirations(); } },
         labelled("Symbol", symbol), h("button", { type: "submit", class: "btn", testid: "opt-load" }, "Load"),
         labelled("Expiration", expiration)),
-      status, h("div", { class: "table-wrap" }, chainTable),
+      status, scrollBox("Option chain", chainTable),
       h("h3", {}, "Screen"),
       h("form", { class: "opt-row", testid: "opt-screen-form", novalidate: true, onsubmit: (e) => { e.preventDefault(); runScreen(); } },
         Object.entries(screenFields).map(([name, control]) => labelled(name.replaceAll("_", " "), control)),

@@ -7,7 +7,7 @@
 // dialog (confirm.js) with the order, the bracket or dollar effect, the broker's preview and the risk verdict.
 // Text only, never HTML.
 
-import { api, registerPanel, useStyle } from "/static/app.js";
+import { api, registerPanel, scrollBox, useStyle } from "/static/app.js";
 import { onConfirmOutcome, propose, runAction } from "/static/confirm.js";
 import { money, pct, price, qty, rMultiple, words } from "/static/format.js";
 
@@ -48,7 +48,7 @@ registerPanel({
       notice, message,
       h("h3", {}, "Positions"), tiles,
       h("h3", {}, "Orders today"),
-      h("div", { class: "table-wrap" }, h("table", { class: "grid orders-table", testid: "orders-table" },
+      scrollBox("Orders today", h("table", { class: "grid orders-table", testid: "orders-table" },
         h("caption", { class: "sr-only" }, "Orders today"),
         h("thead", {}, h("tr", {}, ["Symbol", "Side", "Qty", "Type", "Price", "Status", "Source", "Actions"]
           .map((x) => h("th", { scope: "col" }, x)))), ordersBody)),

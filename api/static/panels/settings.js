@@ -4,7 +4,7 @@
 // their state and how to enable each (server settings, never editable here) and the trading mode (PAPER/LIVE is
 // chosen on the server; the browser can never switch to live). Text only, never HTML.
 
-import { api, fieldErrors, lastEvent, registerPanel, tradingMode, useStyle } from "/static/app.js";
+import { api, fieldErrors, lastEvent, registerPanel, scrollBox, tradingMode, useStyle } from "/static/app.js";
 import { words } from "/static/format.js";
 
 useStyle("/static/panels/settings.css");
@@ -136,7 +136,7 @@ registerPanel({
       const types = [...new Set(["crossed", "approaching", "risk", "expired", "info", ...Object.values(routing).flat()])];
       const boxes = {};
       const result = h("p", { class: "small", testid: "settings-routing-result", role: "status" });
-      const table = h("div", { class: "table-wrap" }, h("table", { class: "grid routing" },
+      const table = scrollBox("Alert routing", h("table", { class: "grid routing" },
         h("caption", { class: "sr-only" }, "Alert types each channel receives"),
         h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Channel"), types.map((t) => h("th", { scope: "col" }, words(t))))),
         h("tbody", {}, channels.map((channel) => h("tr", {}, h("th", { scope: "row" }, words(channel)),

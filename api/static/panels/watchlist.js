@@ -7,7 +7,7 @@
 // Add/remove is PUT /settings {"watchlist": [...]}; the server resubscribes the Polygon socket live.
 // Everything shown is text (textContent / text nodes), never HTML.
 
-import { api, fieldErrors, registerPanel, useStyle } from "/static/app.js";
+import { api, fieldErrors, registerPanel, scrollBox, useStyle } from "/static/app.js";
 import { duration, pct, price, signed, time } from "/static/format.js";
 
 const SNAPSHOT_REFRESH_MS = 5000;
@@ -56,7 +56,7 @@ registerPanel({
         h("th", { scope: "col", class: "num" }, "Ask"), h("th", { scope: "col" }, "As of"),
         h("th", { scope: "col" }, h("span", { class: "sr-only" }, "Remove")))),
       rows);
-    const tableWrap = h("div", { class: "table-wrap" }, table);
+    const tableWrap = scrollBox("Watchlist prices", table);
     const empty = h("p", { class: "muted", testid: "watchlist-empty", hidden: true },
       "The watchlist is empty. Add a symbol below.");
 
