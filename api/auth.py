@@ -62,6 +62,7 @@ ROUTE_ACTIONS: dict[tuple[str, str], Action] = {
     ("GET", "/api/v1/diag/health"): Action.STATUS,
     ("GET", "/api/v1/diag/ready"): Action.STATUS,
     ("GET", "/api/v1/diag/config"): Action.SETTINGS_READ,
+    ("GET", "/api/v1/diag/kpis"): Action.SETTINGS_READ,  # freshness lists the watchlist
     ("GET", "/api/v1/settings"): Action.SETTINGS_READ,
     ("PUT", "/api/v1/settings"): Action.SETTINGS_WRITE,
     ("POST", "/api/v1/journal"): Action.JOURNAL_WRITE,

@@ -31,6 +31,7 @@ from core.engines.alert_events import RiskCacheContext
 from core.engines.alerts import AlertEngine
 from core.engines.delivery import BusNotifier, DeliveryEngine
 from core.engines.heartbeat import run_heartbeat, unknown_risk_state
+from core.engines.kpis import KpiMonitor
 from core.engines.news import NewsEngine
 from core.engines.orders import OrderTracker
 from core.engines.picks import PicksEngine
@@ -90,6 +91,7 @@ class Runtime:
         self.coach, self.coach_disabled = self._build_coach()
         self.alerts, self.alert_engine, self.delivery = self._build_alerts()
         self.picks, self.picks_engine = self._build_picks()
+        self.kpis = KpiMonitor(self.bus, self.market, self.settings.integrations, interval=settings.risk_eval_sec)
         self.started = False
 
     async def __aenter__(self) -> Runtime:
@@ -105,6 +107,8 @@ class Runtime:
         await self._start_orders()
         await self._start_alerts()
         self._start_picks()
+        if self.roles & {"api", "engine"}:
+            self.spawn(self.kpis.run(), name="kpis")
         self.started = True
         log.info("runtime.started", roles=sorted(self.roles))
         return self
@@ -364,6 +368,8 @@ class Runtime:
                 expected.append("picks")
         if "api" in self.roles:
             expected.append("ws-hub")
+        if self.roles & {"api", "engine"}:
+            expected.append("kpis")
         return expected
 
     def redacted_settings(self) -> dict[str, Any]:

@@ -3,10 +3,12 @@ redacted effective configuration."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import asdict
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
 from api.auth import require_api_key
 from api.deps import RuntimeDep
@@ -45,3 +47,43 @@ async def ready(runtime: RuntimeDep) -> JSONResponse:
 @private.get("/config")
 async def config(runtime: RuntimeDep) -> dict[str, Any]:
     return {"settings": runtime.redacted_settings(), "integrations": runtime.integrations()}
+
+
+class KpiOut(BaseModel):
+    name: Literal["ws_uptime", "quote_latency_p95", "alert_delivery_p95", "plan_compute_p95", "api_error_rate"]
+    label: str
+    value: float | None = Field(description="null: nothing measured in the window")
+    unit: Literal["%", "ms", "s"]
+    goal: float
+    status: Literal["ok", "breach", "no_data"]
+    detail: str
+    channel: str | None = Field(None, description="alert delivery only: one row per channel")
+
+
+class FreshnessOut(BaseModel):
+    symbol: str
+    age_sec: float | None
+    status: Literal["fresh", "stale", "no_data"]
+
+
+class IntegrationOut(BaseModel):
+    name: str
+    enabled: bool
+    reason: str
+    how_to_enable: str
+
+
+class KpisOut(BaseModel):
+    kpis: list[KpiOut]
+    freshness: list[FreshnessOut]
+    integrations: list[IntegrationOut]
+
+
+@private.get("/kpis", response_model=KpisOut, response_model_exclude_unset=True)
+async def kpis(runtime: RuntimeDep) -> dict[str, Any]:
+    """The seed KPIs over the last minutes, from the metrics `/metrics` exports, with their goals."""
+    report = runtime.kpis.report()
+    return {"kpis": [{k: v for k, v in asdict(kpi).items() if k != "channel" or v is not None}
+                     for kpi in report.kpis],
+            "freshness": [asdict(row) for row in report.freshness],
+            "integrations": [asdict(status) for status in report.integrations]}

@@ -69,7 +69,7 @@ class NewsEvent(msgspec.Struct, frozen=True, tag="news", tag_field="type"):
     summary: str | None = None
 
 
-class HealthEvent(msgspec.Struct, frozen=True, tag="health", tag_field="type"):
+class HealthEvent(msgspec.Struct, frozen=True, tag="health", tag_field="type", omit_defaults=True):
     """A seed KPI entered (``breach``) or left (``ok``) breach of its goal; ``channel`` for alert delivery."""
 
     kpi: str

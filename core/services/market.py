@@ -6,10 +6,12 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
 import structlog
+from prometheus_client import Gauge
 
 from core.domain.events import StatusEvent
 from core.domain.market import (
@@ -29,6 +31,19 @@ log = structlog.get_logger("service.market")
 
 BAR_TIMESPANS: dict[str, float] = {"second": 1 / 86400, "minute": 1 / 390, "hour": 1 / 7, "day": 1,
                                    "week": 7, "month": 31}
+QUOTE_STALENESS = Gauge("tradeassist_quote_staleness_seconds",
+                        "Seconds since a watched symbol's latest trade, quote or bar (exchange time)", ["symbol"])
+
+
+@dataclass(frozen=True, slots=True)
+class Freshness:
+    """A watched symbol's data age; ``no_data`` until anything arrived for it."""
+
+    symbol: str
+    age_sec: float | None
+    status: Literal["fresh", "stale", "no_data"]
+
+
 _HOW_TO_ENABLE = "set POLYGON_API_KEY to your Polygon (Massive) API key and restart"
 
 
@@ -164,6 +179,21 @@ class MarketService:
             row["age_s"] = round((now_ms - state.seen_ms) / 1000, 3) if state.seen_ms else None
             row["stale"] = self._engine.is_stale(state, now_ms)
             rows.append(row)
+        return rows
+
+    def freshness(self) -> list[Freshness]:
+        """Every watched symbol's data age and staleness (the stream engine's rule), kept in QUOTE_STALENESS."""
+        now_ms = epoch_ms(datetime.now(UTC))
+        rows = []
+        QUOTE_STALENESS.clear()
+        for symbol in sorted(self._engine.symbols):
+            state = self._engine.state(symbol)
+            if state is None or not state.seen_ms:
+                rows.append(Freshness(symbol, None, "no_data"))
+                continue
+            age = round((now_ms - state.seen_ms) / 1000, 3)
+            QUOTE_STALENESS.labels(symbol=symbol).set(age)
+            rows.append(Freshness(symbol, age, "stale" if self._engine.is_stale(state, now_ms) else "fresh"))
         return rows
 
     def status(self) -> dict[str, Any]:

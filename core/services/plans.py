@@ -17,6 +17,7 @@ from typing import Any
 
 import msgspec
 import structlog
+from prometheus_client import Histogram
 
 from core.domain.news import Hold
 from core.domain.plans import Instrument, Issue, MarketContext, PlanResult, parse_choice, parse_symbol, validate_plan
@@ -29,6 +30,8 @@ from core.services.settings import SettingsService, Tunables
 
 log = structlog.get_logger("service.plans")
 
+PLAN_COMPUTE = Histogram("tradeassist_plan_compute_seconds", "A plan validated: request to result (quote included)",
+                         buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.8, 1, 2.5, 5))
 QUOTE_TIMEOUT_SEC = 2.0
 SETTINGS_TTL_SEC = 1.0
 
@@ -100,6 +103,12 @@ class PlanService:
                        symbol: str | None = None, instrument: object = Instrument.STOCK,
                        hold: object = Hold.DAY) -> PlanCheck:
         """`hold` (day | overnight) is how long the trade is meant to be held: earnings inside it warn."""
+        with PLAN_COMPUTE.time():
+            return await self._validate(side=side, entry=entry, stop=stop, targets=targets, symbol=symbol,
+                                        instrument=instrument, hold=hold)
+
+    async def _validate(self, *, side: object, entry: object, stop: object, targets: Sequence[object],
+                        symbol: str | None, instrument: object, hold: object) -> PlanCheck:
         held = parse_choice("hold", hold, Hold)
         if isinstance(held, Issue):
             raise invalid_from_issues([held], "plan")
