@@ -15,8 +15,8 @@ from tests.doubles.llm import OpenAIDouble, answer, call, tool_calls
 from tests.integration.test_dashboard_browser import (
     LiveServer,
     enter_key,
-    open_page,
     expect,
+    open_page,
     playwright_api,
     tid,
 )

@@ -15,6 +15,7 @@ import pytest
 import pytest_asyncio
 
 from api.app import create_app
+from core.domain.events import HealthEvent
 from core.settings import PolygonSettings, Settings
 from tests.conftest import API_KEY
 from tests.doubles.polygon import API_KEY as POLYGON_KEY
@@ -94,7 +95,7 @@ async def fire_alert(desk: LiveServer, symbol: str = "SPY", level: str = "500", 
 
 async def goto(page: Any, desk: LiveServer, route: str) -> None:
     await page.goto(f"{desk.url}/#/{route}")
-    await expect(tid(page, f"page-{route.split('/')[0]}")).to_be_visible()
+    await expect(tid(page, f"page-{route.split('/', maxsplit=1)[0]}")).to_be_visible()
 
 
 async def no_horizontal_scroll(page: Any) -> None:
@@ -141,7 +142,8 @@ async def test_every_page_renders_live_data_without_leaks_scroll_or_serious_a11y
         await page.wait_for_load_state("networkidle")
         await no_horizontal_scroll(page)
         text = await page.locator("body").inner_text()
-        assert not LEAKS.search(text), f"{name}: {LEAKS.search(text)!r} in {text[max(0, LEAKS.search(text).start() - 80):][:200]!r}"  # type: ignore[union-attr]
+        leak = LEAKS.search(text)
+        assert leak is None, f"{name}: {leak.group()!r} in {text[max(0, leak.start() - 80):leak.end() + 80]!r}"
         assert await serious_violations(page) == [], name
     await close(page)
 
@@ -298,4 +300,30 @@ async def test_settings_show_the_trading_mode_read_only_and_save_a_risk_limit(de
     await expect(tid(page, "settings-risk-result")).to_have_text("Saved.")
     async with desk.rest() as rest:
         assert (await rest.get("/api/v1/settings")).json()["risk"]["max_trades_per_day"] == 7
+    await close(page)
+
+
+async def test_health_page_shows_the_kpis_and_a_breach_reaches_the_risk_banner(
+        desk: LiveServer, browser: Any) -> None:
+    page = await new_page(browser, DESKTOP)
+    await page.goto(f"{desk.url}/#key={API_KEY}")
+    await goto(page, desk, "health")
+    kpis = tid(page, "health-kpi")
+    for name in ("ws_uptime", "quote_latency_p95", "alert_delivery_p95", "plan_compute_p95", "api_error_rate"):
+        await expect(kpis.and_(page.locator(f'[data-name="{name}"]')).first).to_be_visible()
+    await expect(page.locator('[data-testid="health-kpi"][data-name="api_error_rate"]')).to_contain_text("goal 1 %")
+    await expect(page.locator('[data-testid="health-fresh-row"][data-symbol="SPY"]')).to_be_visible()
+    await expect(tid(page, "health-integration-broker")).to_have_attribute("data-enabled", "true")
+    await expect(tid(page, "health-integration-coach")).to_contain_text("How to enable")
+
+    bus = desk.app.state.runtime.bus
+    await bus.publish(HealthEvent(kpi="quote_latency_p95", status="breach", value=2400.0, goal=1500.0,
+                                  msg="Quote latency p95 2400 ms is over its 1500 ms goal"))
+    breach = tid(page, "risk-health-breach")
+    await expect(breach).to_have_text("Quote latency p95 2400 ms is over its 1500 ms goal")
+    await goto(page, desk, "dashboard")  # the banner is on every page
+    await expect(breach).to_be_visible()
+    await bus.publish(HealthEvent(kpi="quote_latency_p95", status="ok", value=900.0, goal=1500.0,
+                                  msg="Quote latency p95 back under its goal"))
+    await expect(breach).to_have_count(0)
     await close(page)

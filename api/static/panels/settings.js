@@ -4,7 +4,7 @@
 // their state and how to enable each (server settings, never editable here) and the trading mode (PAPER/LIVE is
 // chosen on the server; the browser can never switch to live). Text only, never HTML.
 
-import { api, fieldErrors, lastEvent, registerPanel, scrollBox, tradingMode, useStyle } from "/static/app.js";
+import { api, emit, fieldErrors, lastEvent, registerPanel, scrollBox, useStyle } from "/static/app.js";
 import { words } from "/static/format.js";
 
 useStyle("/static/panels/settings.css");
@@ -132,8 +132,9 @@ registerPanel({
     /** Alert routing: one checkbox per channel and alert type. */
     function routingForm() {
       const routing = current.alert_types || {};
-      const channels = Object.keys(routing);
-      const types = [...new Set(["crossed", "approaching", "risk", "expired", "info", ...Object.values(routing).flat()])];
+      const channels = [...new Set([...(current.alert_routing_options?.channels || []), ...Object.keys(routing)])];
+      const options = current.alert_routing_options || {};
+      const types = [...new Set([...(options.types || []), ...Object.values(routing).flat()])];
       const boxes = {};
       const result = h("p", { class: "small", testid: "settings-routing-result", role: "status" });
       const table = scrollBox("Alert routing", h("table", { class: "grid routing" },
@@ -171,6 +172,7 @@ registerPanel({
         current = await api("/settings");
         status.textContent = "";
         render();
+        emit({ type: "ui:settings", settings: current });
       } catch (error) {
         status.textContent = `Settings could not be loaded: ${error.message}`;
       }
@@ -208,9 +210,9 @@ registerPanel({
   order: 2,
   wide: true,
   mount(body, { on, h, setChildren }) {
-    const mode = h("p", { class: "trading-mode", testid: "settings-mode" }, "Trading mode: waiting for the server…");
+    const modeLine = h("p", { class: "trading-mode", testid: "settings-mode" }, "Trading mode: waiting for the server…");
     const list = h("div", {});
-    setChildren(body, mode, list);
+    setChildren(body, modeLine, list);
     let shown = "";
     const render = () => {
       const integrations = currentIntegrations();
@@ -219,15 +221,16 @@ registerPanel({
       shown = signature;
       setChildren(list, integrationList(h, integrations));
     };
-    on("ui:config", (config) => {
-      const value = tradingMode(config);
-      setChildren(mode, "Trading mode: ", h("strong", { class: "tag mode-badge", dataset: { mode: value || "unknown" } },
-        value || "no broker"), value === "PAPER"
-        ? " — orders go to the broker's paper (sandbox) account. Live trading is chosen on the server, never here."
-        : value === "LIVE" ? " — orders go to the live account. Switching mode is done on the server only."
-          : " — connect a broker on the server to trade.");
-      render();
+    on("ui:settings", ({ settings }) => {
+      const trading = settings?.trading_mode;
+      if (!trading) return;
+      const mode = String(trading.mode);
+      setChildren(modeLine, "Trading mode: ",
+        h("strong", { class: "tag mode-badge", testid: "settings-mode-value", dataset: { mode } }, mode),
+        trading.broker_configured ? "" : " (no broker connected yet)",
+        ` — read-only here: ${trading.how_to_change || "it is chosen on the server"}.`);
     });
+    on("ui:config", render);
     on("status", render);
   },
 });
