@@ -23,6 +23,7 @@ from tests.doubles.polygon import PolygonDouble
 from tests.doubles.tradier import TradierDouble
 from tests.integration.conftest import TIMEOUT_MS
 from tests.integration.orders_helpers import broker_settings, small_account, unthrottled
+from tests.integration.test_api_chart import tradier_order
 from tests.integration.test_alert_history import fire
 from tests.integration.test_dashboard_browser import LiveServer, tid
 from tests.integration.test_dashboard_watchlist_browser import trade
@@ -326,4 +327,37 @@ async def test_health_page_shows_the_kpis_and_a_breach_reaches_the_risk_banner(
     await bus.publish(HealthEvent(kpi="quote_latency_p95", status="ok", value=900.0, goal=1500.0,
                                   msg="Quote latency p95 back under its goal"))
     await expect(breach).to_have_count(0)
+    await close(page)
+
+
+async def test_orders_page_modify_and_cancel_open_the_confirm_dialog_in_words(
+        desk: LiveServer, tradier_double: TradierDouble, browser: Any) -> None:
+    tradier_double.orders["2001"] = tradier_order(2001, side="sell", type="stop", status="open", stop_price=395.5)
+    page = await new_page(browser, DESKTOP)
+    await page.goto(f"{desk.url}/#key={API_KEY}")
+    await goto(page, desk, "orders")
+    tile = tid(page, "position-AAPL")
+    await expect(tile).to_contain_text("2 @ 400.00")  # "2", never "2.000000"
+    await expect(tid(page, "orders-mode")).to_have_text("PAPER")
+    row = tid(page, "order-2001")
+    await expect(row).to_contain_text("stop 395.50")
+
+    await tid(page, "modify-2001").click()
+    await tid(page, "modify-form").get_by_label("Stop price").fill("397")
+    await tid(page, "modify-submit").click()
+    dialog = tid(page, "order-dialog")
+    await expect(dialog).to_be_visible()
+    await expect(tid(page, "order-dialog-order")).to_contain_text("Modify order #2001")
+    await expect(tid(page, "order-dialog-risk")).to_contain_text("approved")
+    await expect(tid(page, "order-dialog-mode")).to_have_text("PAPER")
+    assert not LEAKS.search(await dialog.inner_text())
+    await tid(page, "order-cancel").click()
+    await expect(dialog).to_be_hidden()
+    await expect(tid(page, "orders-message")).to_have_text("Cancelled: nothing was sent.")
+
+    await tid(page, "cancel-2001").click()
+    await expect(tid(page, "order-dialog-order")).to_contain_text("Cancel order #2001: Sell 2 AAPL stop")
+    await tid(page, "order-confirm").click()
+    await expect(dialog).to_be_hidden()
+    await expect(tid(page, "orders-message")).to_contain_text("Order")
     await close(page)
