@@ -3,7 +3,7 @@
 // trigger_id, "action": chip.id}: a proposal opens the confirm dialog, a snooze/dismiss says so on the card,
 // a chip that could not be sized opens the planner with its plan. Used by the live feed and the history.
 
-import { h, emit } from "/static/app.js";
+import { emit, h, setChildren } from "/static/app.js";
 import { runAction } from "/static/confirm.js";
 import { dateTime, price } from "/static/format.js";
 
@@ -40,7 +40,7 @@ export function alertCard(event, testid = "alert-card") {
     dataset: { alertId: String(meta.alert_id ?? ""), triggerId: String(meta.trigger_id ?? ""),
       kind: String(meta.kind ?? "") } });
   const chips = h("div", { class: "chips" }, (meta.actions || []).map((chip) => chipButton(chip, meta, status, card)));
-  card.append(
+  setChildren(card,
     h("div", { class: "alert-head" },
       h("span", { class: `tag level level-${event.level}` }, String(event.level ?? "info")),
       h("strong", { class: "alert-msg", testid: "alert-msg" }, String(event.msg ?? "")),

@@ -38,7 +38,7 @@ PAGES = ["dashboard", "chart", "orders", "alerts", "coach", "journal", "news", "
 DESKTOP = {"width": 1440, "height": 900}
 PHONE = {"width": 390, "height": 844}
 # Text a trader must never see: a JS null/undefined, NaN, an object dump or a JSON fragment.
-LEAKS = re.compile(r"\bnull\b|\bundefined\b|\bNaN\b|\[object Object\]|\{\"|\"\s*:\s*\"")
+LEAKS = re.compile(r"(?<![A-Za-z])(null|undefined|NaN)|\[object Object\]|\{\"|\"\s*:\s*\"")
 
 
 @pytest_asyncio.fixture(loop_scope="module")
