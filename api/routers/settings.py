@@ -79,9 +79,9 @@ async def get_settings(request: Request) -> Response:
 # schema only so that sending one is answered with where it is set instead of "extra field".
 SettingsPatch = create_model(
     "SettingsPut", __base__=partial_model(Tunables, risk=partial_model(RiskLimitsSettings)),
-    trading_mode=(object, Field(None, description=f"read-only: {TRADING_MODE_HOW}")),
-    integrations=(object, Field(None, description=f"read-only: {INTEGRATIONS_HOW}")),
-    alert_routing_options=(object, Field(None, description="read-only")))
+    trading_mode=(str | dict[str, Any] | None, Field(None, description=f"read-only: {TRADING_MODE_HOW}")),
+    integrations=(list[Any] | dict[str, Any] | None, Field(None, description=f"read-only: {INTEGRATIONS_HOW}")),
+    alert_routing_options=(dict[str, Any] | None, Field(None, description="read-only")))
 
 
 @router.put("", response_model=SettingsView)

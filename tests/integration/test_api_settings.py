@@ -64,11 +64,13 @@ async def test_editable_sections_change_and_come_back_in_the_same_shape(client: 
     assert got["risk"]["max_open_positions"] == 3 and got["risk"]["max_trades_per_day"] == 10
 
 
-@pytest.mark.parametrize("field", ["trading_mode", "integrations", "alert_routing_options"])
+@pytest.mark.parametrize(("field", "value"), [
+    ("trading_mode", "LIVE"), ("trading_mode", {"mode": "LIVE"}),
+    ("integrations", [{"name": "broker", "enabled": True}]), ("alert_routing_options", {"channels": ["sms"]})])
 async def test_read_only_parts_are_refused_naming_the_field_and_nothing_is_written(
-        client: httpx.AsyncClient, field: str) -> None:
+        client: httpx.AsyncClient, field: str, value: object) -> None:
     before = ok(await client.get("/api/v1/settings"))
-    response = await client.put("/api/v1/settings", json={"default_rr": "3", field: "LIVE"})
+    response = await client.put("/api/v1/settings", json={"default_rr": "3", field: value})
     assert response.status_code == 422, response.text
     error = response.json()["error"]
     assert [d["field"] for d in error["details"]] == [field] and field in error["message"]
