@@ -119,6 +119,7 @@ ROUTE_ACTIONS: dict[tuple[str, str], Action] = {
     ("GET", "/api/v1/alerts/{alert_id}/triggers"): Action.ALERT_READ,
     ("POST", "/api/v1/alerts/{alert_id}/snooze"): Action.ALERT_WRITE,
     ("POST", "/api/v1/alerts/{alert_id}/dismiss"): Action.ALERT_WRITE,
+    ("POST", "/api/v1/actions"): Action.ORDER_PROPOSE,  # also snoozes/dismisses alerts; every action needs a trader
 }
 
 

@@ -117,14 +117,22 @@ class ExpressResponse(BaseModel):
 
 
 class HedgeEffectModel(BaseModel):
+    """`net_premium`/`cost` are negative for a collar that takes in more than it pays; a put has no cap or call."""
+
+    kind: Literal["put", "collar"]
     put: ContractModel
+    call: ContractModel | None
     contracts: int
     shares_covered: int
     unhedged_shares: int
     premium: float
+    call_premium: float | None
+    net_premium: float
     cost: float
     floor: float
+    cap: float | None
     max_loss: float
+    max_gain: float | None
     breakeven: float
 
 

@@ -22,7 +22,7 @@ from core.domain.market import OptionContract, Quote
 from core.domain.options import build_chain
 from core.domain.options_pricing import bsm, implied_vol
 from core.domain.options_screen import screen
-from core.domain.options_types import ScreenFilter
+from core.domain.options_types import DEFAULT_RATE, ScreenFilter
 
 N = 2_000
 RUNS = 30
@@ -98,10 +98,10 @@ def main() -> bool:
     contracts = _contracts(rng)
 
     def chain_and_screen() -> None:
-        chain = build_chain("SPY", contracts, underlying_price=SPOT, source="bench", as_of=AS_OF)
+        chain = build_chain("SPY", contracts, underlying_price=SPOT, source="bench", as_of=AS_OF, rate=DEFAULT_RATE)
         screen(chain.contracts, SCREEN)
 
-    chain = build_chain("SPY", contracts, underlying_price=SPOT, source="bench", as_of=AS_OF)
+    chain = build_chain("SPY", contracts, underlying_price=SPOT, source="bench", as_of=AS_OF, rate=DEFAULT_RATE)
     computed = sum(1 for row in chain.contracts if row.greeks_source == "computed")
     hits = len(screen(chain.contracts, SCREEN))
     chain_ms = _time(chain_and_screen)

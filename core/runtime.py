@@ -39,6 +39,7 @@ from core.engines.risk import RiskEngine
 from core.engines.stream import StreamEngine
 from core.errors import CoreError, IntegrationDisabled
 from core.ports import EventBus
+from core.services.actions import ActionService
 from core.services.alerts import AlertService
 from core.services.chart import ChartService
 from core.services.coach import CoachConfig, CoachService
@@ -83,15 +84,17 @@ class Runtime:
         self.news, self.news_engine = self._build_news()
         self.risk, self.plans = self._build_risk()
         self.orders, self.order_tracker = self._build_orders()
-        self.position_orders = PositionOrders(self.orders, self.market)
         self.options = OptionsService(broker=self.broker, market=self.market, plans=self.plans,
                                       polygon_enabled=self.settings.polygon.api_key is not None,
-                                      earnings=self.news.earnings)
+                                      rate=self.settings.options_risk_free_rate, earnings=self.news.earnings)
         self.option_hedges = OptionHedges(self.options, self.orders)
+        self.position_orders = PositionOrders(self.orders, self.market, self.option_hedges)
         self.coach, self.coach_disabled = self._build_coach()
         self.alerts, self.alert_engine, self.delivery = self._build_alerts()
         self.picks, self.picks_engine = self._build_picks()
         self.kpis = KpiMonitor(self.bus, self.market, self.settings.integrations, interval=settings.risk_eval_sec)
+        self.actions = ActionService(traders=settings.traders, orders=self.orders, alerts=self.alerts, risk=self.risk,
+                                     plans=self.plans, picks=self.picks, positions=self.position_orders)
         self.started = False
 
     async def __aenter__(self) -> Runtime:
@@ -277,8 +280,7 @@ class Runtime:
     def _build_picks(self) -> tuple[PicksService, PicksEngine | None]:
         """The picks service everywhere; the scanner engine where the market feed runs (the engine role)."""
         market = self.settings.integrations()["market_data"]
-        service = PicksService(self.db, None, plans=self.plans, risk=self.risk, alerts=self.alerts,
-                               orders=self.orders, coach=lambda: self.coach,
+        service = PicksService(self.db, None, plans=self.plans, risk=self.risk, coach=lambda: self.coach,
                                market_disabled=None if market.enabled else market.reason)
         if "engine" not in self.roles or self._market_data is None:
             return service, None

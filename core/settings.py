@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from core.domain.options_types import DEFAULT_RATE
 from core.domain.orders import TradingMode
 from core.domain.symbols import normalize_symbol
 from core.errors import Invalid
@@ -185,6 +186,7 @@ class Settings(BaseSettings):
     max_active_alerts: int = Field(default=1000, gt=0)
     price_event_hz: float = Field(default=4, gt=0)
     news_poll_sec: float = Field(default=60, gt=0)
+    options_risk_free_rate: float = Field(default=DEFAULT_RATE, ge=-0.05, le=0.5)
 
     polygon: PolygonSettings = Field(default_factory=PolygonSettings)
     tradier: TradierSettings = Field(default_factory=TradierSettings)

@@ -58,7 +58,6 @@ async def seed(url: str, app: Any, pg: PolygonDouble) -> None:
 
 
 async def shoot(out: Path) -> None:
-    out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         async with PolygonDouble() as pg, TradierDouble() as tradier:
             pg.market = "closed"
@@ -97,4 +96,6 @@ async def shoot(out: Path) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(shoot(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")))
+    target = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")
+    target.mkdir(parents=True, exist_ok=True)
+    asyncio.run(shoot(target))

@@ -28,7 +28,7 @@ from api.schemas_options import (
 from core.domain.access import check_account_read
 from core.domain.market import normalize_symbol
 from core.domain.options_express import ExpressPrefs, StockPlan
-from core.domain.options_types import DEFAULT_RATE, ScreenFilter, around_the_money
+from core.domain.options_types import ScreenFilter, around_the_money
 from core.errors import CoreError, Invalid, RiskDenied
 from core.runtime import Runtime
 
@@ -66,7 +66,8 @@ class PriceRequest(BaseModel):
     expiration: date | None = None
     dte: int | None = Field(default=None, gt=0, le=3650, description="days to expiration (instead of expiration)")
     type: Literal["call", "put"]
-    rate: float = Field(default=DEFAULT_RATE, ge=-0.05, le=0.5, description="risk-free rate, 0.04 = 4%")
+    rate: float | None = Field(default=None, ge=-0.05, le=0.5,
+                               description="risk-free rate, 0.04 = 4%; omit for OPTIONS_RISK_FREE_RATE")
     dividend_yield: float = Field(default=0.0, ge=0, le=0.5)
     iv: float | None = Field(default=None, gt=0, le=10, description="volatility, 0.25 = 25%: value the option")
     price: float | None = Field(default=None, ge=MIN_PRICE, le=MAX_PRICE,
@@ -139,14 +140,18 @@ class HedgeRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     symbol: str = Field(min_length=1, max_length=10, description="a long stock position of 100+ shares")
+    kind: Literal["put", "collar"] = Field(default="put", description="collar: also sell a call above the price")
     otm_pct: float = Field(default=5.0, ge=0, lt=50, description="how far below the price the floor sits, %")
+    call_otm_pct: float = Field(default=5.0, ge=0, lt=50, description="collar: how far above the price the cap sits, %")
     min_dte: int = Field(default=30, ge=0, le=3650)
 
 
 @router.post("/hedge", status_code=201, response_model=HedgeResponse)
 async def post_hedge(body: HedgeRequest, runtime: RuntimeDep) -> Response:
-    """Propose a protective put for a long stock position; confirm it with POST /broker/orders/{id}/confirm."""
-    hedge = await runtime.option_hedges.propose(API_ACTOR, body.symbol, otm_pct=body.otm_pct, min_dte=body.min_dte)
+    """Propose a protective put or a collar (one multileg order) for a long stock position; confirm it with
+    POST /broker/orders/{id}/confirm."""
+    hedge = await runtime.option_hedges.propose(API_ACTOR, body.symbol, kind=body.kind, otm_pct=body.otm_pct,
+                                                call_otm_pct=body.call_otm_pct, min_dte=body.min_dte)
     if hedge.proposal.denied:
         raise RiskDenied(str(hedge.proposal.risk.get("reason")), details={"risk": hedge.proposal.risk})
     return Response(msgspec.json.encode({"effect": hedge.effect, "expiration": hedge.expiration,

@@ -21,6 +21,7 @@ from pydantic import BaseModel
 
 from api.auth import API_ACTOR, require_api_key
 from api.deps import RuntimeDep
+from core.domain.action_refs import ActionRef, Target
 from core.domain.picks import SetupStats
 from core.errors import IntegrationDisabled, RiskDenied
 from core.runtime import Runtime
@@ -133,14 +134,21 @@ async def get_pick(pick_id: str, runtime: RuntimeDep) -> dict[str, Any]:
 
 @router.post("/{pick_id}/alert", status_code=201)
 async def alert_at_trigger(pick_id: str, runtime: RuntimeDep) -> dict[str, Any]:
-    """The created alert (as `POST /alerts` returns it)."""
-    return await _picks(runtime).alert(pick_id, actor=API_ACTOR)
+    """The created alert (as `POST /alerts` returns it); the same click as POST /actions (pick, alert)."""
+    _picks(runtime)
+    outcome = await runtime.actions.execute(API_ACTOR, ActionRef(Target.PICK, "alert", pick_id), source="api")
+    assert outcome.alert is not None
+    return outcome.alert
 
 
 @router.post("/{pick_id}/take", status_code=201)
 async def take_setup(pick_id: str, runtime: RuntimeDep) -> JSONResponse:
-    """`{intent, preview, risk, token, mode}`: a PENDING bracket intent; nothing is sent until it is confirmed."""
-    result = await _picks(runtime).take(pick_id, actor=API_ACTOR)
+    """`{intent, preview, risk, token, mode}`: a PENDING bracket intent; nothing is sent until it is confirmed.
+    The same click as POST /actions (pick, take)."""
+    _picks(runtime)
+    outcome = await runtime.actions.execute(API_ACTOR, ActionRef(Target.PICK, "take", pick_id), source="picks")
+    result = outcome.proposal
+    assert result is not None
     if result.denied:
         raise RiskDenied(str(result.risk.get("reason")), details={"risk": result.risk, "mode": result.mode})
     return JSONResponse(result.to_dict(), status_code=201)

@@ -2,11 +2,11 @@
 
     ord:ok:<intent id>:<confirm token>       Confirm (danger)  -> OrderService.confirm
     ord:no:<intent id>                       Cancel            -> OrderService.cancel_intent
-    alr:snooze:<alert id> / alr:dismiss:<alert id>            -> AlertService.snooze / dismiss
-    alr:chip:<alert id>:<trigger id>:<chip id>                -> the chip's order -> OrderService.propose -> preview
-    pos:<trim|close|be|roll>:<symbol>        Trim 50% / Close / Stop to BE / Roll -> PositionOrders.propose -> preview
+    alr:chip:<alert id>:<trigger id>:<chip id>   any chip of a fire -> ActionService (alert, trigger, chip) -> outcome
+    alr:snooze:<alert id> / alr:dismiss:<alert id>   a card without a stored trigger -> AlertService.snooze / dismiss
+    pos:<trim|close|be|roll|hedge|collar>:<symbol>   a position button -> ActionService (position) -> outcome
     brk:cancel:<broker order id>             Cancel a working order       -> OrderService.propose_cancel -> preview
-    pln:take:<side>:<symbol>:<entry>:<stop>  Take the setup (1R), registered by cogs/plans.py -> preview
+    pln:take:<side>:<symbol>:<entry>:<stop>[:<target>]  Take the setup (1R), registered by cogs/plans.py -> outcome
 
 Nothing is kept in memory: a new bot process rebuilds each item from its custom id (`add_dynamic_items`); only
 the expiry timers of the previews this process showed live in memory (`PreviewExpiry`). Every button is a
@@ -23,10 +23,12 @@ import discord
 
 from bots.discord import render
 from bots.discord.access import TraderButton
+from bots.discord.render_actions import outcome_embed
 from core.domain.access import Action
+from core.domain.action_refs import ActionRef, Target
 from core.domain.actions import SNOOZE_SEC
-from core.domain.order_input import parse_order
-from core.errors import Conflict, Expired, NotFound
+from core.errors import Conflict, Expired
+from core.services.action_outcome import ActionOutcome
 from core.services.position_orders import POSITION_ACTION_LABELS, PositionAction, actions_for
 
 if TYPE_CHECKING:
@@ -136,10 +138,13 @@ class AlertChip(TraderButton,
     action = Action.ORDER_PROPOSE
 
     def __init__(self, alert_id: str, trigger_id: str, chip_id: str, label: str | None = None) -> None:
-        super().__init__(discord.ui.Button(label=render.clip(label or chip_id, render.LABEL_MAX),
-                                           style=discord.ButtonStyle.primary,
+        style = discord.ButtonStyle.secondary if chip_id in ("snooze", "dismiss") else discord.ButtonStyle.primary
+        super().__init__(discord.ui.Button(label=render.clip(label or chip_id, render.LABEL_MAX), style=style,
                                            custom_id=f"alr:chip:{alert_id}:{trigger_id}:{chip_id}"))
         self.alert_id, self.trigger_id, self.chip_id = alert_id, trigger_id, chip_id
+
+    def required_action(self) -> Action:
+        return ActionRef(Target.ALERT, self.chip_id, self.trigger_id).access
 
     @classmethod
     async def from_custom_id(cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any],
@@ -148,29 +153,18 @@ class AlertChip(TraderButton,
         return cls(match["id"], match["trigger"], match["chip"], label)
 
     async def run(self, interaction: discord.Interaction[Any]) -> None:
-        rt = runtime_of(interaction)
-        triggers = await rt.alerts.triggers(self.alert_id, limit=50)
-        trigger = next((t for t in triggers if t["id"] == self.trigger_id), None)
-        chip = next((a for a in (trigger or {}).get("actions", []) if a.get("id") == self.chip_id), None)
-        if chip is None:
-            raise NotFound("this action is no longer available for that alert")
-        if chip.get("kind") == "plan" or chip.get("order") is None:
-            plan = chip.get("plan") or {}
-            text = ", ".join(f"{k}: {v}" for k, v in plan.items()) or "no order attached to this action"
-            await interaction.followup.send(render.clip(f"{chip.get('label')}: {text}", render.CONTENT_MAX),
-                                            ephemeral=True)
-            return
-        result = await rt.orders.propose(actor_of(interaction), parse_order(chip["order"]),
-                                         rationale=f"alert chip {chip.get('label')}", source="discord")
-        await send_preview(interaction, result.to_dict())
+        ref = ActionRef(Target.ALERT, self.chip_id, self.trigger_id)
+        await send_outcome(interaction, await runtime_of(interaction).actions.execute(
+            actor_of(interaction), ref, source="discord"))
 
 
 POSITION_VERBS = {"trim": PositionAction.TRIM, "close": PositionAction.CLOSE, "be": PositionAction.BREAKEVEN,
-                  "roll": PositionAction.ROLL}
+                  "roll": PositionAction.ROLL, "hedge": PositionAction.HEDGE, "collar": PositionAction.COLLAR}
 VERB_OF = {action: verb for verb, action in POSITION_VERBS.items()}
 
 
-class PositionButton(TraderButton, template=r"pos:(?P<verb>trim|close|be|roll):(?P<symbol>[A-Za-z0-9./-]{1,40})"):
+class PositionButton(TraderButton,
+                     template=r"pos:(?P<verb>trim|close|be|roll|hedge|collar):(?P<symbol>[A-Za-z0-9./-]{1,40})"):
     action = Action.ORDER_PROPOSE
 
     def __init__(self, verb: str, symbol: str) -> None:
@@ -185,9 +179,9 @@ class PositionButton(TraderButton, template=r"pos:(?P<verb>trim|close|be|roll):(
         return cls(match["verb"], match["symbol"])
 
     async def run(self, interaction: discord.Interaction[Any]) -> None:
-        result = await runtime_of(interaction).position_orders.propose(
-            actor_of(interaction), self.symbol, POSITION_VERBS[self.verb], source="discord")
-        await send_preview(interaction, result.to_dict())
+        ref = ActionRef(Target.POSITION, POSITION_VERBS[self.verb].value, self.symbol)
+        await send_outcome(interaction, await runtime_of(interaction).actions.execute(
+            actor_of(interaction), ref, source="discord"))
 
 
 class CancelBrokerOrder(TraderButton, template=r"brk:cancel:(?P<id>[A-Za-z0-9-]{1,64})"):
@@ -217,10 +211,19 @@ def confirm_view(intent_id: str, token: str) -> discord.ui.View:
     return render.button_view([ConfirmOrder(intent_id, token), CancelOrder(intent_id)])
 
 
-async def send_preview(interaction: discord.Interaction[Any], result: dict[str, Any]) -> None:
+async def send_outcome(interaction: discord.Interaction[Any], outcome: ActionOutcome) -> None:
+    """What a click did (after a defer): a proposal as its preview with Confirm/Cancel, else one notice."""
+    if outcome.proposal is None:
+        await interaction.followup.send(embed=outcome_embed(outcome), ephemeral=True)
+        return
+    await send_preview(interaction, outcome.proposal.to_dict(), embed=outcome_embed(outcome))
+
+
+async def send_preview(interaction: discord.Interaction[Any], result: dict[str, Any], *,
+                       embed: discord.Embed | None = None) -> None:
     """The ephemeral preview of a proposal (after a defer): Confirm/Cancel, or the risk refusal without buttons.
     A preview with buttons loses them when its confirm TTL elapses unanswered (`PreviewExpiry`)."""
-    embed = render.order_preview_embed(result)
+    embed = embed or render.order_preview_embed(result)
     intent, token = result.get("intent"), result.get("token")
     if intent is None or token is None:
         await interaction.followup.send(embed=embed, ephemeral=True)
@@ -232,7 +235,8 @@ async def send_preview(interaction: discord.Interaction[Any], result: dict[str, 
 
 
 def alert_view(payload: dict[str, Any]) -> discord.ui.View | None:
-    """The alert's next-best-action chips as buttons (at most 25, custom ids within 100 chars)."""
+    """The alert's next-best-action chips as buttons (at most 25, custom ids within 100 chars): each one a
+    reference to the stored trigger and the chip, never the order."""
     meta = payload.get("meta") or {}
     alert_id = str(meta.get("alert_id") or payload.get("alert_id") or "")
     trigger_id = str(payload.get("trigger_id") or meta.get("trigger_id") or "")
@@ -241,17 +245,18 @@ def alert_view(payload: dict[str, Any]) -> discord.ui.View | None:
     items: list[discord.ui.Item[Any]] = []
     for chip in meta.get("actions") or []:
         kind, label = chip.get("kind"), str(chip.get("label") or chip.get("id"))
-        if kind in ("snooze", "dismiss"):
+        custom_id = f"alr:chip:{alert_id}:{trigger_id}:{chip.get('id')}"
+        if trigger_id and len(custom_id) <= CUSTOM_ID_MAX and \
+                AlertChip.__discord_ui_compiled_template__.fullmatch(custom_id):
+            items.append(AlertChip(alert_id, trigger_id, str(chip["id"]), label))
+        elif kind in ("snooze", "dismiss"):  # no stored trigger to execute the chip by: the alert itself
             items.append(AlertAction(kind, alert_id, label))
-        elif trigger_id and chip.get("id"):
-            custom_id = f"alr:chip:{alert_id}:{trigger_id}:{chip['id']}"
-            if len(custom_id) <= CUSTOM_ID_MAX and AlertChip.__discord_ui_compiled_template__.fullmatch(custom_id):
-                items.append(AlertChip(alert_id, trigger_id, str(chip["id"]), label))
     return render.button_view(items) if items else None
 
 
 def positions_view(positions: list[dict[str, Any]]) -> discord.ui.View | None:
-    """One row of Trim 50% / Close / Stop to BE (/ Roll for options) per position (symbols that fit a custom id)."""
+    """One row of Trim 50% / Close / Stop to BE / Roll (options) or Hedge / Collar (stock) per position (symbols that
+    fit a custom id)."""
     rows: list[list[discord.ui.Item[Any]]] = []
     for item in positions:
         symbol = str(item.get("symbol") or "")

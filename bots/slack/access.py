@@ -18,6 +18,7 @@ import structlog
 from slack_bolt import BoltResponse
 
 from bots.slack.blocks import BROKER_CANCEL, CHIP_ACTION, ORDER_CANCEL, ORDER_CONFIRM, POSITION_ACTION
+from bots.slack.blocks_actions import PLAN_TAKE
 from bots.slack.blocks_coach import COACH_ALERT, COACH_ORDER
 from bots.slack.blocks_picks import PICK_ACTION
 from bots.slack.order_modal import ORDER_MODAL
@@ -55,6 +56,7 @@ BLOCK_ACTIONS: dict[str, Action] = {
     POSITION_ACTION: Action.ORDER_PROPOSE,
     BROKER_CANCEL: Action.ORDER_CANCEL,
     CHIP_ACTION: Action.ORDER_PROPOSE,  # a chip proposes an order, snoozes or dismisses its alert
+    PLAN_TAKE: Action.ORDER_PROPOSE,
     COACH_ORDER: Action.ORDER_PROPOSE,
     COACH_ALERT: Action.ALERT_WRITE,
     f"{PICK_ACTION}:alert": Action.ALERT_WRITE,

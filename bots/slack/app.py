@@ -12,8 +12,10 @@ ask for, unless it is public (`bots.slack.access`). A listener that fails after 
 (`X-Slack-Retry-Num`, same `event_id`) are acknowledged and dropped when the first delivery was seen. Order
 buttons carry only `<intent id>|<confirm token>`; the click goes through `OrderService.confirm`, whose checks
 (TRADERS, proposer, token, single use, expiry) are the same for every front-end. Position buttons (Trim 50% /
-Close / Stop to BE, and Roll for OCC option positions) carry only `<symbol>|<action>` and broker-order Cancel
-buttons only the order id: each click makes one proposal and answers with that same preview (`commands.preview_reply`).
+Close / Stop to BE, and Roll for OCC option positions or Hedge / Collar for stock) carry only `<symbol>|<action>`,
+alert chips only `<trigger id>|<chip id>`, pick buttons the pick id and the `/ta plan` Take button the plan: each
+click is executed by the action service and answered with its outcome (`commands.outcome_reply`); broker-order
+Cancel buttons carry only the order id.
 
 Socket Mode (`bots.slack.socket_mode`) runs as well when SLACK_APP_TOKEN is set: the same app, fed over Slack's
 WebSocket (no public URL needed; the app-level token authenticates the socket, so there are no request
@@ -44,6 +46,7 @@ from starlette.responses import JSONResponse, Response
 
 from bots.slack import blocks as bk
 from bots.slack.access import block_action, slack_actor, trader_middleware
+from bots.slack.blocks_actions import PLAN_TAKE, parse_plan_value
 from bots.slack.blocks_coach import COACH_ALERT, COACH_ORDER
 from bots.slack.blocks_picks import PICK_ACTION
 from bots.slack.blocks_picks import VERBS as PICK_VERBS
@@ -53,7 +56,7 @@ from bots.slack.notifier import SlackNotifier
 from bots.slack.order_modal import ORDER_MODAL, inline_errors, order_modal, submitted_order
 from bots.slack.signing import REPLAY, SignedRequests
 from bots.slack.socket_mode import start_socket_mode
-from core.domain.actions import SNOOZE_SEC
+from core.domain.action_refs import ActionRef, Target
 from core.domain.order_input import parse_order
 from core.errors import CoreError, ExternalPermanent, Invalid
 from core.runtime import Runtime
@@ -338,27 +341,21 @@ def _order_listeners(app: AsyncApp, runtime: Runtime, commands: SlashCommands) -
     async def chip(ack: Callable[..., Awaitable[Any]], body: dict[str, Any], action: dict[str, Any],
                    respond: Respond) -> None:
         await ack()
-        value = _json_value(action)
-        if value is None:
+        trigger_id, chip_id = bk.parse_chip_value(str(action.get("value") or ""))
+        if not trigger_id or not chip_id:
             await _stale_button(respond)
             return
-        await _answer(respond, _chip(runtime, slack_actor(body), value))
+        await _answer(respond, commands.action(slack_actor(body), ActionRef(Target.ALERT, chip_id, trigger_id)))
 
-
-async def _chip(runtime: Runtime, actor: str, value: dict[str, Any]) -> Reply:
-    kind, alert_id = value.get("k"), value.get("a")
-    if kind == "order" and isinstance(value.get("o"), dict):
-        return preview_reply(await runtime.orders.propose(actor, parse_order(value["o"]), source="slack:chip"))
-    if kind == "snooze" and alert_id:  # the chip's own duration, as on every surface
-        seconds = value.get("s")
-        minutes = (seconds if isinstance(seconds, int) and seconds > 0 else SNOOZE_SEC) // 60
-        await runtime.alerts.snooze(str(alert_id), minutes=minutes)
-        return Reply(bk.text_blocks(f"Alert `{alert_id}` snoozed for {minutes} minutes."), "Alert snoozed",
-                     "ephemeral")
-    if kind == "dismiss" and alert_id:
-        await runtime.alerts.dismiss(str(alert_id))
-        return Reply(bk.text_blocks(f"Alert `{alert_id}` dismissed."), "Alert dismissed", "ephemeral")
-    return Reply(bk.text_blocks("Open the dashboard to work on this plan."), "Plan", "ephemeral")
+    @app.action(block_action(PLAN_TAKE))
+    async def take_plan(ack: Callable[..., Awaitable[Any]], body: dict[str, Any], action: dict[str, Any],
+                        respond: Respond) -> None:
+        await ack()
+        plan = parse_plan_value(str(action.get("value") or ""))
+        if plan is None:
+            await _stale_button(respond)
+            return
+        await _answer(respond, commands.action(slack_actor(body), ActionRef(Target.PLAN, "take", plan=plan)))
 
 
 async def start_slack(runtime: Runtime, client: AsyncWebClient | None = None) -> SlackHttp | None:

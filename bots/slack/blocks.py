@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-import orjson
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
@@ -351,16 +350,12 @@ def journal_line(entry: dict[str, Any]) -> str:
 # -- alerts --------------------------------------------------------------------------------------------------------
 
 
-def chip_value(alert_id: str | None, chip: dict[str, Any]) -> str:
-    body: dict[str, Any] = {"a": alert_id, "k": chip.get("kind"), "i": chip.get("id")}
-    if chip.get("snooze_sec"):
-        body["s"] = chip["snooze_sec"]
-    if chip.get("order"):
-        body["o"] = chip["order"]
-    value = orjson.dumps(body).decode()
-    if len(value) > VALUE_LIMIT:  # never truncate JSON: drop the order and let the click re-derive nothing
-        value = orjson.dumps({"a": alert_id, "k": chip.get("kind"), "i": chip.get("id")}).decode()
-    return value
+def chip_value(trigger_id: str, chip: dict[str, Any]) -> str:
+    """What a chip button carries: the trigger id and the chip id (the click rebuilds the order from them)."""
+    return pair_value(trigger_id, str(chip.get("id") or ""))
+
+
+parse_chip_value = parse_pair_value
 
 
 def alert_card(payload: dict[str, Any]) -> Blocks:
@@ -380,11 +375,12 @@ def alert_card(payload: dict[str, Any]) -> Blocks:
         blocks.append(SectionBlock(fields=fields[:FIELDS_PER_SECTION]))
     blocks.append(ContextBlock(elements=[MarkdownTextObject(
         text=f"Triggered {slack_time(payload.get('triggered_at'))} · source: {meta.get('source', 'alert engine')}")]))
+    trigger_id = str(payload.get("trigger_id") or meta.get("trigger_id") or "")
     chips = [chip for chip in meta.get("actions") or [] if isinstance(chip, dict)][:5]
-    if chips:
+    if chips and trigger_id:
         blocks.append(ActionsBlock(block_id="alert_chips", elements=[
             ButtonElement(text=clip(str(chip.get("label") or chip.get("kind")), 75), action_id=f"{CHIP_ACTION}:{n}",
-                          value=chip_value(payload.get("alert_id") or meta.get("alert_id"), chip),
+                          value=chip_value(trigger_id, chip),
                           style="primary" if chip.get("kind") == "order" else None)
             for n, chip in enumerate(chips)]))
     return dump(blocks)

@@ -14,8 +14,10 @@ import orjson
 
 from bots.slack import blocks as bk
 from bots.slack import blocks_news, blocks_picks, blocks_plan
+from bots.slack.blocks_actions import outcome_blocks, plan_take_block
 from bots.slack.options import options_chain_reply, options_express_reply
 from core.domain.access import check_account_read, watchlist_scope_allowed
+from core.domain.action_refs import ActionRef, Target
 from core.domain.journal import JournalDraft, JournalQuery
 from core.domain.news import ET
 from core.domain.order_input import parse_order
@@ -23,6 +25,7 @@ from core.domain.setups.rules import SETUPS
 from core.domain.symbols import normalize_symbol
 from core.errors import Invalid
 from core.runtime import Runtime
+from core.services.action_outcome import ActionOutcome
 from core.services.orders import ProposeResult
 from core.services.plans import invalid_from_issues
 from core.services.validation import parse
@@ -73,6 +76,11 @@ def _usage(message: str) -> Invalid:
 def preview_reply(result: ProposeResult) -> Reply:
     """Every order proposal (typed, chip, position button, cancel button) answers with the same preview."""
     return Reply([bk.order_preview_blocks(result.to_dict())], "Order preview", "ephemeral")
+
+
+def outcome_reply(outcome: ActionOutcome) -> Reply:
+    """Every click executed by the action service (chip, pick, position, plan) answers with its outcome."""
+    return Reply([outcome_blocks(outcome)], outcome.message, "ephemeral")
 
 
 def parse_journal_text(args: list[str]) -> dict[str, Any]:
@@ -232,9 +240,9 @@ class SlashCommands:
         symbol, side, entry, stop, *targets = args
         check = await self.rt.plans.validate(side=side.lower(), entry=entry, stop=stop, targets=targets,
                                              symbol=symbol.upper())
-        if not check.result.ok:
+        if not check.result.ok or check.result.plan is None:
             raise invalid_from_issues(check.result.errors, "plan")
-        return Reply([blocks_plan.plan_blocks(check)], check.result.summary)
+        return Reply([blocks_plan.plan_blocks(check) + plan_take_block(check.result.plan)], check.result.summary)
 
     async def do_size(self, actor: str, args: list[str]) -> Reply:
         if len(args) not in (3, 4):
@@ -304,22 +312,22 @@ class SlashCommands:
 
     async def pick_action(self, actor: str, verb: str, pick_id: str) -> Reply:
         """A pick card's button, the actor already checked by the access middleware: alert at the trigger,
-        take the setup (an order preview), or explain (a coach turn about the pick)."""
-        if verb == "take":
-            return preview_reply(await self.rt.picks.take(pick_id, actor=actor))
-        if verb == "alert":
-            alert = await self.rt.picks.alert(pick_id, actor=actor)
-            return Reply(bk.lines_blocks("Alert created", [bk.alert_line(alert)], ""), "Alert created")
+        take the setup (a bracket preview), or explain (a coach turn about the pick)."""
+        if verb in ("take", "alert"):
+            return await self.action(actor, ActionRef(Target.PICK, verb, pick_id))
         reply = (await self.rt.picks.explain(pick_id, actor=actor)).to_dict()
         return Reply(bk.text_blocks(str(reply.get("content") or "(no answer)")), "Coach on this pick")
 
 
     # -- button clicks (same shape: one proposal, answered with the order preview) ----------------------------
 
+    async def action(self, actor: str, ref: ActionRef) -> Reply:
+        """A button that refers to a chip, pick, position or plan: the action service executes it."""
+        return outcome_reply(await self.rt.actions.execute(actor, ref, source="slack"))
+
     async def position_action(self, actor: str, symbol: str, action: str) -> Reply:
         """A position button: one proposal for the live position, answered with the order preview."""
-        return preview_reply(await self.rt.position_orders.propose(actor, symbol, action,
-                                                                  source=f"slack:position:{action}"))
+        return await self.action(actor, ActionRef(Target.POSITION, action, symbol))
 
     async def review_intent(self, intent_id: str, token: str) -> Reply:
         """A coach-drafted intent's button: the standard preview while it awaits confirmation, else its outcome."""

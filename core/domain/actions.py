@@ -8,8 +8,10 @@ At most `MAX_CHIPS` chips, then always "Dismiss". Nothing here is executed: an o
 - Open position, approaching: in its favour "Set limit at level" (exit there), against it "Set stop at level".
 - No position (new risk, only while risk is ACTIVE): crossed -> "Take setup (1R)", entry at the trigger price
   in the break's direction; approaching -> "Set limit at level", a limit at the level against the move (buy at
-  support, short at resistance). The stop sits `ActionContext.stop_buffer_pct` beyond the level and the
-  quantity comes from the `Sizer`; without one, or when it sizes to zero, a "plan" chip carries the plan instead.
+  support, short at resistance). Either is a bracket (`core.domain.brackets`): the stop sits
+  `ActionContext.stop_buffer_pct` beyond the level, the target `ActionContext.reward_risk` R beyond the entry, and
+  the quantity comes from the `Sizer`; without one, or when it sizes to zero, a "plan" chip carries the plan
+  instead.
 - "Snooze 15m" while the alert is still live. HALTED offers no order; REDUCE_ONLY only orders that reduce.
   Without a broker, order chips are kept (the user sees the idea) but marked ``needs: "broker"``.
 """
@@ -23,10 +25,12 @@ from enum import StrEnum
 from typing import Any
 
 from core.domain.alerts import Condition, Fired, FireKind
-from core.domain.orders import OrderDuration, OrderRequest, OrderSide, OrderType, Position
+from core.domain.brackets import bracket_order, default_target
+from core.domain.orders import OrderDuration, OrderRequest, OrderType, Position
 from core.domain.plans import Side, cents
 from core.domain.position_actions import close, stop_at_breakeven, trim
-from core.domain.risk import TradingStatus
+from core.domain.risk import RiskLimits, TradingStatus
+from core.domain.sizing import suggest_size
 from core.errors import Invalid
 
 MAX_CHIPS = 3
@@ -34,7 +38,18 @@ SNOOZE_SEC = 15 * 60
 HALF = Decimal(50)
 
 Sizer = Callable[[Decimal, Decimal], Decimal]
-"""(entry, stop) -> whole shares to trade, 0 when the risk budget buys none (e.g. wraps `suggest_size`)."""
+"""(entry, stop) -> whole shares to trade, 0 when the risk budget buys none (e.g. `risk_sizer`)."""
+
+
+def risk_sizer(limits: RiskLimits, equity: Decimal, buying_power: Decimal | None, symbol: str) -> Sizer:
+    """The `Sizer` of the trader's risk budget on this account (`suggest_size`)."""
+
+    def size(entry: Decimal, stop: Decimal) -> Decimal:
+        result = suggest_size(entry=entry, stop=stop, limits=limits, equity=equity, buying_power=buying_power,
+                              symbol=symbol)
+        return Decimal(result.sizing.quantity) if result.sizing is not None else Decimal(0)
+
+    return size
 
 
 class ActionKind(StrEnum):
@@ -46,15 +61,17 @@ class ActionKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class NextAction:
-    """One chip. ``plan`` is a `POST /plan/validate` body; ``needs`` names what must be configured first."""
+    """One chip. ``plan`` is a `POST /plan/validate` body; ``needs`` names what must be configured first;
+    ``percent`` is how much of the position a trim exits."""
 
     id: str
     label: str
     kind: ActionKind
     order: OrderRequest | None = None
-    plan: dict[str, str] | None = None
+    plan: dict[str, Any] | None = None
     snooze_sec: int | None = None
     needs: str | None = None
+    percent: Decimal | None = None
 
     def to_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {"id": self.id, "label": self.label, "kind": self.kind.value}
@@ -64,6 +81,8 @@ class NextAction:
             body["plan"] = dict(self.plan)
         if self.snooze_sec is not None:
             body["snooze_sec"] = self.snooze_sec
+        if self.percent is not None:
+            body["percent"] = str(self.percent)
         if self.needs is not None:
             body["needs"] = self.needs
         return body
@@ -78,16 +97,18 @@ class ActionContext:
     broker_configured: bool = True
     size: Sizer | None = None
     stop_buffer_pct: Decimal = Decimal(1)  # a new setup's stop: this % of the level beyond the level
+    reward_risk: Decimal = Decimal(2)  # a new setup's target: this many R beyond the entry (the default R:R)
 
 
 DISMISS = NextAction("dismiss", "Dismiss", ActionKind.DISMISS)
 SNOOZE = NextAction("snooze", "Snooze 15m", ActionKind.SNOOZE, snooze_sec=SNOOZE_SEC)
 
 
-def _order(chip_id: str, label: str, build: Callable[[], OrderRequest]) -> list[NextAction]:
+def _order(chip_id: str, label: str, build: Callable[[], OrderRequest], *,
+           percent: Decimal | None = None) -> list[NextAction]:
     """The order chip, or none when the position rules refuse it (e.g. half of one share)."""
     try:
-        return [NextAction(chip_id, label, ActionKind.ORDER, order=build())]
+        return [NextAction(chip_id, label, ActionKind.ORDER, order=build(), percent=percent)]
     except Invalid:
         return []
 
@@ -101,10 +122,10 @@ def _manage(fired: Fired, position: Position) -> list[NextAction]:
         return _order("stop", "Set stop at level", lambda: replace(
             close(position), type=OrderType.STOP, stop=level, duration=OrderDuration.GTC))
     if favourable:
-        return (_order("trim", "Trim 50%", lambda: trim(position, HALF, limit_price=level))
+        return (_order("trim", "Trim 50%", lambda: trim(position, HALF, limit_price=level), percent=HALF)
                 + _order("breakeven", "Move stop to breakeven", lambda: stop_at_breakeven(position, last=fired.price)))
-    return _order("exit", "Exit position", lambda: close(position)) + _order("trim", "Trim 50%",
-                                                                             lambda: trim(position, HALF))
+    return (_order("exit", "Exit position", lambda: close(position))
+            + _order("trim", "Trim 50%", lambda: trim(position, HALF), percent=HALF))
 
 
 def _setup(fired: Fired, ctx: ActionContext) -> NextAction:
@@ -113,14 +134,17 @@ def _setup(fired: Fired, ctx: ActionContext) -> NextAction:
     long = up == (fired.kind is FireKind.CROSSED)  # breakouts follow the move, approaches fade it
     entry = cents(fired.price) if fired.kind is FireKind.CROSSED else spec.level
     stop = cents(spec.level * (1 - ctx.stop_buffer_pct / 100 if long else 1 + ctx.stop_buffer_pct / 100))
+    target = default_target(entry, stop, ctx.reward_risk)
     plan = {"symbol": spec.symbol, "side": (Side.LONG if long else Side.SHORT).value,
-            "entry": str(entry), "stop": str(stop)}
+            "entry": str(entry), "stop": str(stop), "targets": [str(target)]}
     chip_id, label = ("setup", "Take setup (1R)") if fired.kind is FireKind.CROSSED else ("limit", "Set limit at level")
     quantity = ctx.size(entry, stop) if ctx.size is not None else Decimal(0)
     if quantity < 1:
         return NextAction("plan", "Plan this setup", ActionKind.PLAN, plan=plan)
-    order = OrderRequest(spec.symbol, OrderSide.BUY if long else OrderSide.SELL_SHORT, quantity, OrderType.LIMIT,
-                         price=entry)
+    try:
+        order = bracket_order(spec.symbol, long=long, quantity=quantity, entry=entry, stop=stop, target=target)
+    except Invalid:  # e.g. a fire that already went through the stop: the trader plans it instead
+        return NextAction("plan", "Plan this setup", ActionKind.PLAN, plan=plan)
     return NextAction(chip_id, label, ActionKind.ORDER, order=order, plan=plan)
 
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from core.domain.market import OptionContract
 from core.domain.options_pricing import IV_REASONS, IVStatus, bsm, implied_vol
-from core.domain.options_types import DAYS_PER_YEAR, DEFAULT_RATE, OptionChain, OptionRow, occ_symbol
+from core.domain.options_types import DAYS_PER_YEAR, OptionChain, OptionRow, occ_symbol
 
 _NAN = float("nan")
 _GREEKS = ("delta", "gamma", "theta", "vega")
@@ -37,7 +37,7 @@ def _listed(values: np.ndarray, places: int) -> list[float | None]:
 
 
 def build_chain(symbol: str, contracts: Sequence[OptionContract], *, underlying_price: float | None,
-                source: str, as_of: datetime, expiration: date | None = None, rate: float = DEFAULT_RATE,
+                source: str, as_of: datetime, rate: float, expiration: date | None = None,
                 dividend_yield: float = 0.0) -> OptionChain:
     """Normalize `contracts` (sorted by expiration, strike, call before put); compute what the vendor lacks.
 

@@ -16,7 +16,7 @@ DAYS_PER_YEAR = 365.0
 
 OptionType = Literal["call", "put"]
 GreeksSource = Literal["vendor", "computed", "none"]
-DEFAULT_RATE = 0.04
+DEFAULT_RATE = 0.04  # the OPTIONS_RISK_FREE_RATE default: roughly the 3-month T-bill yield
 
 
 class OptionRow(msgspec.Struct, frozen=True, gc=False):

@@ -56,7 +56,13 @@ class OrderClass(StrEnum):
     EQUITY = "equity"
     OPTION = "option"
     MULTILEG = "multileg"
+    OTO = "oto"
     OTOCO = "otoco"
+
+    @property
+    def is_bracket(self) -> bool:
+        """An entry that triggers its exits: `oto` (entry + stop-loss) or `otoco` (entry + stop-loss + target)."""
+        return self in (OrderClass.OTO, OrderClass.OTOCO)
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,17 +307,40 @@ def validate_order_request(order: OrderRequest) -> None:
         raise _fail("an option order needs option_symbol (OCC)", "option_symbol")
     if order.order_class is OrderClass.EQUITY and order.option_symbol is not None:
         raise _fail("an equity order has no option_symbol; use class option", "option_symbol")
-    if order.order_class is OrderClass.OTOCO:
+    if order.order_class.is_bracket:
         _check_bracket(order)
+    elif order.take_profit is not None or order.stop_loss is not None:
+        raise _fail(f"take_profit and stop_loss belong to bracket orders (oto, otoco), not {order.order_class}",
+                    "stop_loss")
+
+
+def bracket_entry(order: OrderRequest) -> Decimal | None:
+    """The price a bracket's entry leg is meant to fill at: its limit price, else its stop trigger."""
+    return order.price if order.price is not None else order.stop
 
 
 def _check_bracket(order: OrderRequest) -> None:
-    if order.take_profit is None or order.stop_loss is None:
+    """The broker's bracket rules (the entry leg is limit, stop or stop_limit; otoco has a target, oto has none)
+    plus the one that makes it a bracket: the stop-loss on the losing side of the entry, the target beyond it."""
+    if order.order_class is OrderClass.OTOCO and (order.take_profit is None or order.stop_loss is None):
         raise _fail("a bracket (otoco) order needs take_profit and stop_loss", "take_profit")
+    if order.order_class is OrderClass.OTO:
+        if order.stop_loss is None:
+            raise _fail("an oto order needs stop_loss (the stop its entry triggers)", "stop_loss")
+        if order.take_profit is not None:
+            raise _fail("an oto order has no take_profit; with a target use class otoco", "take_profit")
     closing_side(order.side)
-    if (order.take_profit > order.stop_loss) != order.side.is_buy:
+    if order.type not in (OrderType.LIMIT, OrderType.STOP, OrderType.STOP_LIMIT):
+        raise _fail(f"a bracket's entry is a limit, stop or stop_limit order, not {order.type}", "type")
+    stop_loss = order.stop_loss
+    assert stop_loss is not None
+    if order.take_profit is not None and (order.take_profit > stop_loss) != order.side.is_buy:
         raise _fail("take_profit must be on the profit side of stop_loss (above it for a buy, below for a sell)",
                     "take_profit")
+    entry = bracket_entry(order)
+    if entry is not None and (stop_loss >= entry if order.side.is_buy else stop_loss <= entry):
+        raise _fail(f"stop_loss {stop_loss} must be {'below' if order.side.is_buy else 'above'} the entry {entry}",
+                    "stop_loss")
 
 
 @dataclass(frozen=True, slots=True)

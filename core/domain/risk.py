@@ -34,7 +34,7 @@ from core.domain.orders import (
     contract_multiplier,
 )
 from core.domain.plans import cents, fmt_money, fmt_num
-from core.domain.valuation import DEFAULT_COLLAR_PCT, collar_denial, worst_case_price
+from core.domain.valuation import DEFAULT_COLLAR_PCT, bracket_loss, collar_denial, worst_case_price
 
 
 class TradingStatus(StrEnum):
@@ -122,8 +122,11 @@ class RiskState:
 
 @dataclass(frozen=True, slots=True)
 class Approved:
+    """`max_loss`: what a bracket loses at its stop (its entry at the worst case), None for other orders."""
+
     reducing: bool
     notional: Decimal | None = None
+    max_loss: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,4 +290,9 @@ def check_order(order: OrderRequest, state: RiskState, account: AccountSnapshot,
     if notional > buying_power:
         return Denied("buying_power", f"order value {fmt_money(notional)} is above the "
                                       f"{fmt_money(buying_power)} buying power")
-    return Approved(reducing=False, notional=notional)
+    max_loss = bracket_loss(order, reference)
+    room = next((u.limit - u.used for u in state.usage if u.name == "daily_loss"), None)
+    if max_loss is not None and room is not None and max_loss > room:
+        return Denied("bracket_loss", f"the stop would lose {fmt_money(max_loss)}, more than the "
+                                      f"{fmt_money(room)} left of today's daily loss limit")
+    return Approved(reducing=False, notional=notional, max_loss=max_loss)

@@ -18,6 +18,10 @@ value of the position it opens grows with that price, long or short), and never 
 A multileg order is valued at its net debit or credit (`price`, per contract): a debit is the most it pays. It
 has no single quote, so it has no collar either, and one without a net price (market, even) cannot be valued.
 
+A bracket (oto, otoco) is valued by its entry leg like any single-leg order; its stop-loss bounds what it can
+lose (`bracket_loss`): from the worst-case entry for a buy, from the entry's own price for a sell (a short entry
+fills at its price or higher), to the stop.
+
 Prices are checked against the same quote: a limit or stop more than `collar_pct` % away from it is refused
 (`collar_denial`), since that is a typo far more often than a plan.
 """
@@ -27,7 +31,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from core.domain.numbers import fmt_num
-from core.domain.orders import OrderClass, OrderRequest, OrderType
+from core.domain.orders import OrderClass, OrderRequest, OrderType, bracket_entry, contract_multiplier
 
 DEFAULT_COLLAR_PCT = Decimal(10)
 
@@ -61,3 +65,13 @@ def collar_denial(order: OrderRequest, quote: Decimal, collar_pct: Decimal) -> s
                     f"market {fmt_num(quote)}, beyond the {fmt_num(collar_pct)}% collar "
                     "(ORDER_PRICE_COLLAR_PCT); check the price, or use a market order")
     return None
+
+
+def bracket_loss(order: OrderRequest, worst_entry: Decimal) -> Decimal | None:
+    """Dollars lost if a bracket's entry fills and then its stop-loss does; None for an order without one."""
+    entry = worst_entry if order.side.is_buy else bracket_entry(order)
+    if not order.order_class.is_bracket or order.stop_loss is None or entry is None:
+        return None
+    per_unit = max(entry - order.stop_loss if order.side.is_buy else order.stop_loss - entry, Decimal(0))
+    return (per_unit * order.quantity * contract_multiplier(order.option_symbol or order.symbol)).quantize(
+        Decimal("0.01"))

@@ -17,12 +17,11 @@ from typing import Any, Literal, Protocol
 from core.db.base import new_id
 from core.db.models import AlertTrigger
 from core.db.repositories.alerts import DELIVERED, PENDING
-from core.domain.actions import ActionContext, Sizer, actions_json, next_actions
+from core.domain.actions import ActionContext, Sizer, actions_json, next_actions, risk_sizer
 from core.domain.alerts import Channel, Fired, FireKind, describe
 from core.domain.events import AlertEvent
 from core.domain.orders import Position
 from core.domain.risk import RiskLimits, TradingStatus
-from core.domain.sizing import suggest_size
 from core.services.settings import ALERT_TYPES, Tunables
 
 Level = Literal["info", "warning", "critical"]
@@ -163,13 +162,7 @@ def _action_context(ctx: TradingContext, symbol: str, tunables: Tunables) -> Act
     money = ctx.equity()
     size: Sizer | None = None
     if money is not None:
-        equity, buying_power = money
         limits = RiskLimits(**tunables.risk.model_dump(), default_rr=tunables.default_rr)
-
-        def size(entry: Decimal, stop: Decimal) -> Decimal:
-            result = suggest_size(entry=entry, stop=stop, limits=limits, equity=equity,
-                                  buying_power=buying_power, symbol=symbol)
-            return Decimal(result.sizing.quantity) if result.sizing is not None else Decimal(0)
-
+        size = risk_sizer(limits, money[0], money[1], symbol)
     return ActionContext(position=ctx.position(symbol), risk_status=ctx.risk_status(),
-                         broker_configured=ctx.broker_configured, size=size)
+                         broker_configured=ctx.broker_configured, size=size, reward_risk=tunables.default_rr)

@@ -31,6 +31,8 @@ from core.domain.alerts import (
     AlertDraft,
     AlertSpec,
     AlertStatus,
+    Fired,
+    FireKind,
     create,
     dismiss,
     edit,
@@ -86,7 +88,20 @@ def trigger_to_dict(trigger: AlertTrigger, deliveries: list[dict[str, Any]]) -> 
     return {"id": trigger.id, "alert_id": trigger.alert_id, "kind": trigger.kind, "price": _str(trigger.price),
             "late": trigger.late, "triggered_at": _iso(trigger.triggered_at), "level": payload.get("level"),
             "msg": payload.get("msg"), "fired_at": meta.get("fired_at"), "actions": meta.get("actions", []),
-            "rationale": trigger.rationale, "deliveries": deliveries}
+            "meta": meta, "rationale": trigger.rationale, "deliveries": deliveries}
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFire:
+    """A fire as its trigger row keeps it (the alert in its current state), and the chips the trader was shown
+    (``alert.meta.actions``, JSON as published)."""
+
+    trigger_id: str
+    fired: Fired
+    chips: tuple[dict[str, Any], ...]
+
+    def chip(self, chip_id: str) -> dict[str, Any] | None:
+        return next((chip for chip in self.chips if chip.get("id") == chip_id), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,6 +308,26 @@ class AlertService:
             rows = await repo.trigger_history(limit + 1, after)
         items = [FiredAlert(stored_alert_event(t), t.triggered_at) for t in rows[:limit]]
         return TriggerHistory(items, rows[limit - 1].id if len(rows) > limit else None)
+
+    async def stored_fire(self, trigger_id: str) -> StoredFire:
+        """The fire behind `trigger_id`; NotFound when the trigger or its alert is gone."""
+        if not trigger_id or len(trigger_id) > 32:
+            raise NotFound(f"alert trigger {trigger_id[:40]!r} does not exist", details={"trigger_id": trigger_id[:40]})
+        async with self.db.read() as session:
+            repo = AlertRepository(session)
+            trigger = await repo.trigger(trigger_id)
+            row = await repo.get(trigger.alert_id) if trigger is not None else None
+        if trigger is None:
+            raise NotFound(f"alert trigger {trigger_id} does not exist", details={"trigger_id": trigger_id})
+        if row is None:
+            raise NotFound(f"the alert of trigger {trigger_id} was deleted", details={"trigger_id": trigger_id})
+        meta = (trigger.payload or {}).get("meta") or {}
+        fired_at = meta.get("fired_at")
+        fired = Fired(self._state(row), FireKind(trigger.kind), Decimal(trigger.price),
+                      datetime.fromisoformat(fired_at) if isinstance(fired_at, str) else trigger.triggered_at,
+                      bool(trigger.late))
+        chips = tuple(chip for chip in meta.get("actions") or [] if isinstance(chip, dict))
+        return StoredFire(trigger.id, fired, chips)
 
     async def triggers(self, alert_id: str, *, limit: int = 200) -> builtins.list[dict[str, Any]]:
         async with self.db.read() as session:

@@ -1,5 +1,5 @@
-"""Hedge a long stock position with a protective put: pick the put from the live chain, show its dollar effect,
-and propose the order through OrderService (a human confirms it like any other)."""
+"""Hedge a long stock position with a protective put or a collar: pick the contracts from the live chain, show
+the dollar effect, and propose the order through OrderService (a human confirms it like any other)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from core.domain.options_hedge import HedgeEffect, choose_put, limit_price
-from core.domain.orders import Position
+from core.domain.options_hedge import HedgeEffect, HedgeKind, choose_collar, choose_put, collar_order, limit_price
+from core.domain.orders import OrderRequest, Position
 from core.domain.position_actions import protective_put
 from core.domain.symbols import normalize_symbol
 from core.errors import Invalid, NotFound
@@ -16,6 +16,7 @@ from core.services.options import OptionsService
 from core.services.orders import OrderService, ProposeResult
 
 DEFAULT_MIN_DTE = 30
+DEFAULT_CALL_OTM_PCT = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,15 +24,29 @@ class HedgeProposal:
     effect: HedgeEffect
     expiration: date
     underlying_price: float
+    order: OrderRequest
     proposal: ProposeResult
+
+
+def describe(effect: HedgeEffect) -> str:
+    """The hedge in one line, as the intent's rationale."""
+    put = f"{effect.contracts} x {effect.put.option_symbol} at {effect.premium:.2f}"
+    risk = f"floor {effect.floor:g}, max loss ${effect.max_loss:,.2f} to expiration"
+    if effect.call is None:
+        return f"protective put: {put} costs ${effect.cost:,.2f}; {risk}"
+    net = f"net {'debit' if effect.cost >= 0 else 'credit'} ${abs(effect.cost):,.2f}"
+    return (f"collar: buy {put}, sell {effect.call.option_symbol} at {effect.call_premium:.2f}; {net}; {risk}; "
+            f"cap {effect.cap:g}, max gain ${effect.max_gain:,.2f}")
 
 
 class OptionHedges:
     def __init__(self, options: OptionsService, orders: OrderService) -> None:
         self._options, self._orders = options, orders
 
-    async def propose(self, actor: str, symbol: str, *, otm_pct: float = 5.0, min_dte: int = DEFAULT_MIN_DTE,
+    async def propose(self, actor: str, symbol: str, *, kind: HedgeKind = "put", otm_pct: float = 5.0,
+                      call_otm_pct: float = DEFAULT_CALL_OTM_PCT, min_dte: int = DEFAULT_MIN_DTE,
                       source: str = "options") -> HedgeProposal:
+        """`kind="collar"` also sells a call `call_otm_pct` above the price, both legs as one multileg order."""
         symbol = normalize_symbol(symbol)
         held = next((p for p in await self._orders.positions() if p["symbol"] == symbol), None)
         if held is None:
@@ -45,10 +60,12 @@ class OptionHedges:
         chain = await self._options.chain(symbol, later[0])
         if chain.underlying_price is None:
             raise Invalid(f"no {symbol} price to place the floor against", details={"field": "symbol"})
-        effect = choose_put(position, chain.underlying_price, chain.contracts, otm_pct)
-        order = protective_put(position, strike=Decimal(str(effect.put.strike)), expiration=later[0],
-                               limit_price=limit_price(effect))
-        rationale = (f"protective put: {effect.contracts} x {effect.put.option_symbol} at {effect.premium:.2f} costs "
-                     f"${effect.cost:,.2f}; floor {effect.floor:g}, max loss ${effect.max_loss:,.2f} to expiration")
-        proposal = await self._orders.propose(actor, order, rationale=rationale, source=source)
-        return HedgeProposal(effect, later[0], chain.underlying_price, proposal)
+        if kind == "collar":
+            effect = choose_collar(position, chain.underlying_price, chain.contracts, otm_pct, call_otm_pct)
+            order = collar_order(symbol, effect)
+        else:
+            effect = choose_put(position, chain.underlying_price, chain.contracts, otm_pct)
+            order = protective_put(position, strike=Decimal(str(effect.put.strike)), expiration=later[0],
+                                   limit_price=limit_price(effect))
+        proposal = await self._orders.propose(actor, order, rationale=describe(effect), source=source)
+        return HedgeProposal(effect, later[0], chain.underlying_price, order, proposal)

@@ -29,7 +29,6 @@ from core.domain.options_express import (
 )
 from core.domain.options_types import (
     DAYS_PER_YEAR,
-    DEFAULT_RATE,
     OptionChain,
     OptionRow,
     PriceResult,
@@ -76,9 +75,10 @@ class ExpressResult:
 
 class OptionsService:
     def __init__(self, *, broker: OptionsBroker | None, market: MarketService, plans: PlanService,
-                 polygon_enabled: bool, earnings: EarningsLookup | None = None,
+                 polygon_enabled: bool, rate: float, earnings: EarningsLookup | None = None,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self._broker = broker
+        self.rate = rate
         self._earnings = earnings
         self._market = market
         self._plans = plans
@@ -168,7 +168,7 @@ class OptionsService:
             contracts = await self._polygon_contracts(symbol, expiration)
         from core.domain.options import build_chain  # numpy/scipy load on first use, not at start-up
         return build_chain(symbol, contracts, underlying_price=await self._underlying(symbol, source),
-                           source=source, as_of=self.clock(), expiration=expiration)
+                           source=source, as_of=self.clock(), rate=self.rate, expiration=expiration)
 
     async def screen(self, symbol: str, spec: ScreenFilter) -> tuple[list[ScreenHit], list[OptionChain]]:
         """The screen over every listed expiration in the DTE window (at most MAX_SCREEN_EXPIRATIONS)."""
@@ -191,9 +191,10 @@ class OptionsService:
     # -- pricing ---------------------------------------------------------------------------------------------------
 
     def price(self, *, underlying: float, strike: float, years: float, option_type: Literal["call", "put"],
-              rate: float = DEFAULT_RATE, dividend_yield: float = 0.0, iv: float | None = None,
+              rate: float | None = None, dividend_yield: float = 0.0, iv: float | None = None,
               price: float | None = None) -> PriceResult:
-        """Value and greeks at `iv`, or the volatility implied by `price` and the greeks at it (exactly one)."""
+        """Value and greeks at `iv`, or the volatility implied by `price` and the greeks at it (exactly one);
+        `rate` defaults to the configured risk-free rate."""
         if (iv is None) == (price is None):
             raise Invalid("give exactly one of iv (to value the option) or price (to solve its implied volatility)",
                           details={"field": "iv"})
@@ -202,7 +203,8 @@ class OptionsService:
                           details={"field": "expiration"})
         from core.domain.options_pricing import price_option  # numpy/scipy load on first use, not at start-up
         return price_option(underlying=underlying, strike=strike, years=years, call=option_type == "call",
-                            rate=rate, dividend_yield=dividend_yield, iv=iv, price=price)
+                            rate=self.rate if rate is None else rate, dividend_yield=dividend_yield, iv=iv,
+                            price=price)
 
     def years_to(self, expiration: date) -> float:
         return (expiration - self.clock().date()).days / DAYS_PER_YEAR

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 import structlog
 
+from core.domain.numbers import fmt_money
 from core.domain.orders import OrderRequest
 from core.domain.risk import AccountSnapshot, Approved, Decision, Denied, RiskLimits, check_order, evaluate_risk
 from core.domain.valuation import DEFAULT_COLLAR_PCT
@@ -50,9 +51,11 @@ async def run_gate(gate: RiskGate, order: OrderRequest, price: Decimal | None) -
 def decision_to_dict(decision: Decision) -> dict[str, Any]:
     if isinstance(decision, Denied):
         return {"decision": "denied", "code": decision.code, "reason": decision.reason}
+    reason = "reduces an open position" if decision.reducing else "within every limit"
+    if decision.max_loss is not None:
+        reason += f"; the stop caps the loss at {fmt_money(decision.max_loss)}"
     return {"decision": "approved", "reducing": decision.reducing,
-            "notional": None if decision.notional is None else str(decision.notional),
-            "reason": "reduces an open position" if decision.reducing else "within every limit"}
+            "notional": None if decision.notional is None else str(decision.notional), "reason": reason}
 
 
 async def fetch_prices(broker: Broker, symbols: set[str] | list[str]) -> dict[str, Decimal]:

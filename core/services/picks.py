@@ -4,9 +4,8 @@ Reads come from the live scanner when the picks engine runs in this process, els
 engine writes every version). Each pick is sized at read time from the trader's limits and the broker's equity
 (one balances read per request), so the size follows the account, not the moment the pick was born.
 
-Actions: `alert` (a price alert at the trigger through the alerts service), `take` (a bracket order intent the
-trader must confirm: entry at the trigger, stop and first target as its exits, through the orders propose flow)
-and `explain` (the coach, given the pick as a tool result). Each is one method, so an action service can call it.
+Taking a pick or setting an alert at its trigger are clicks the action service executes (`core.services.actions`,
+from `active`); `explain` is a coach turn, given the pick as a tool result.
 """
 
 from __future__ import annotations
@@ -20,15 +19,12 @@ from typing import Any, Protocol
 from core.db.repositories import PicksRepository
 from core.db.session import Database
 from core.domain.coach import ToolCall
-from core.domain.orders import OrderClass, OrderDuration, OrderRequest, OrderSide, OrderType
 from core.domain.picks import Pick, SetupStats, scorecard
 from core.domain.picks_universe import Universe
 from core.domain.setups.rules import SETUPS
 from core.domain.symbols import normalize_symbol
 from core.engines.picks import PicksEngine
 from core.errors import Conflict, IntegrationDisabled, Invalid, NotFound
-from core.services.alerts import AlertService
-from core.services.orders import OrderService, ProposeResult
 from core.services.plans import PlanService
 from core.services.risk import RiskService
 
@@ -52,10 +48,9 @@ class PicksPage:
 
 class PicksService:
     def __init__(self, db: Database, engine: PicksEngine | None, *, plans: PlanService, risk: RiskService,
-                 alerts: AlertService, orders: OrderService, coach: Callable[[], Explainer | None],
-                 market_disabled: str | None = None) -> None:
+                 coach: Callable[[], Explainer | None], market_disabled: str | None = None) -> None:
         self.db, self.engine = db, engine
-        self.plans, self.risk, self.alerts, self.orders, self._coach = plans, risk, alerts, orders, coach
+        self.plans, self.risk, self._coach = plans, risk, coach
         self.market_disabled = market_disabled
 
     def _require_market(self) -> None:
@@ -145,40 +140,13 @@ class PicksService:
 
     # -- actions -------------------------------------------------------------------------------------------------
 
-    async def _active(self, pick_id: str) -> dict[str, Any]:
+    async def active(self, pick_id: str) -> dict[str, Any]:
+        """The sized pick, if it can still be acted on (forming or triggered), else Conflict saying why not."""
         pick = await self.get(pick_id)
         if pick["status"] not in ("forming", "triggered"):
             raise Conflict(f"pick {pick_id} is {pick['status']} ({pick.get('reason') or 'closed'}); only a forming "
                            "or triggered pick can be acted on")
         return pick
-
-    async def alert(self, pick_id: str, *, actor: str) -> dict[str, Any]:
-        """A price alert at the pick's trigger (above it for a long, below for a short)."""
-        pick = await self._active(pick_id)
-        condition = "price_above" if pick["direction"] == "long" else "price_below"
-        note = f"pick {pick['id']}: {pick['setup_label']} {pick['direction']} trigger, stop {pick['stop']}"
-        return await self.alerts.create({"symbol": pick["symbol"], "condition": condition, "level": pick["trigger"],
-                                         "note": note}, actor=actor)
-
-    async def take(self, pick_id: str, *, actor: str) -> ProposeResult:
-        """Propose the setup as a bracket (OTOCO): entry at the trigger (a stop order while forming, a limit once
-        triggered), take-profit at the first target, stop-loss at the stop, sized by the sizing service. The
-        intent waits for the trader's confirmation; nothing is sent before it."""
-        pick = await self._active(pick_id)
-        size = pick.get("size")
-        if not size or not size["quantity"]:
-            raise Conflict(f"pick {pick_id} cannot be sized: {pick.get('size_note') or 'quantity is 0'}")
-        long = pick["direction"] == "long"
-        trigger = Decimal(pick["trigger"])
-        forming = pick["status"] == "forming"
-        request = OrderRequest(
-            symbol=pick["symbol"], side=OrderSide.BUY if long else OrderSide.SELL_SHORT,
-            quantity=Decimal(size["quantity"]), type=OrderType.STOP if forming else OrderType.LIMIT,
-            duration=OrderDuration.DAY, order_class=OrderClass.OTOCO, price=None if forming else trigger,
-            stop=trigger if forming else None, take_profit=Decimal(pick["targets"][0]),
-            stop_loss=Decimal(pick["stop"]))
-        rationale = f"Pick {pick['id']}: {pick['why']} Confidence {pick['confidence']['score']:.2f}."
-        return await self.orders.propose(actor, request, rationale=rationale, source="picks")
 
     async def explain(self, pick_id: str, *, actor: str) -> Any:
         """A coach turn about this pick; the pick (with its factors) is given to the coach as a tool result."""

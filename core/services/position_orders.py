@@ -1,7 +1,9 @@
-"""The order behind a position button (Trim 50% / Close / Stop to BE / Roll), for every front-end.
+"""The position part of the action service: the order behind a position button (Trim 50% / Close / Stop to BE /
+Roll / Hedge), for every front-end.
 
 The card a trader clicks may be stale, so the live position is re-read from the broker first; the order is built
-by `core.domain.position_actions` and proposed through `OrderService` (nothing is sent without a confirm).
+by `core.domain.position_actions` (a hedge by `OptionHedges`) and proposed through `OrderService` (nothing is sent
+without a confirm). A roll and a hedge carry their dollar effect, shown before the confirm.
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Literal
 
+from core.domain.action_effects import hedge_effect, roll_effect
+from core.domain.action_refs import ActionRef
 from core.domain.market import OptionContract
-from core.domain.orders import OrderRequest, Position
+from core.domain.orders import OrderClass, OrderRequest, Position
 from core.domain.position_actions import (
     OptionSymbol,
     close,
@@ -22,8 +26,11 @@ from core.domain.position_actions import (
     trim,
 )
 from core.errors import Invalid, NotFound
+from core.services.action_outcome import ActionOutcome
 from core.services.market import MarketService
-from core.services.orders import OrderService, ProposeResult
+from core.services.option_hedge import OptionHedges
+from core.services.option_hedge import describe as describe_hedge
+from core.services.orders import OrderService
 
 TRIM_PERCENT = Decimal(50)
 ROLL_CHAIN_LIMIT = 1000
@@ -34,19 +41,22 @@ class PositionAction(StrEnum):
     CLOSE = "close"
     BREAKEVEN = "breakeven"
     ROLL = "roll"
+    HEDGE = "hedge"
+    COLLAR = "collar"
 
 
 POSITION_ACTION_LABELS: dict[PositionAction, str] = {
     PositionAction.TRIM: "Trim 50%", PositionAction.CLOSE: "Close", PositionAction.BREAKEVEN: "Stop to BE",
-    PositionAction.ROLL: "Roll"}
+    PositionAction.ROLL: "Roll", PositionAction.HEDGE: "Hedge (put)", PositionAction.COLLAR: "Collar"}
 
 
 def actions_for(symbol: str) -> list[PositionAction]:
-    """The buttons a position card offers: Roll only for options (an equity has no expiration to roll)."""
+    """The buttons a position card offers: Roll for options (an equity has no expiration to roll), Hedge (a
+    protective put) and Collar for stock."""
     actions = [PositionAction.TRIM, PositionAction.CLOSE, PositionAction.BREAKEVEN]
     if OptionSymbol.parse(symbol) is not None:
-        actions.append(PositionAction.ROLL)
-    return actions
+        return [*actions, PositionAction.ROLL]
+    return [*actions, PositionAction.HEDGE, PositionAction.COLLAR]
 
 
 def parse_action(value: str) -> PositionAction:
@@ -58,20 +68,28 @@ def parse_action(value: str) -> PositionAction:
 
 
 class PositionOrders:
-    def __init__(self, orders: OrderService, market: MarketService) -> None:
-        self._orders, self._market = orders, market
+    def __init__(self, orders: OrderService, market: MarketService, hedges: OptionHedges) -> None:
+        self._orders, self._market, self._hedges = orders, market, hedges
 
-    async def propose(self, actor: str, symbol: str, action: PositionAction | str, *,
-                      source: str) -> ProposeResult:
-        verb = parse_action(action) if isinstance(action, str) else action
-        item = next((p for p in await self._orders.positions() if p["symbol"] == symbol), None)
+    async def execute(self, actor: str, ref: ActionRef, *, source: str) -> ActionOutcome:
+        """Propose `ref.action` on the live `ref.id` position (the caller checked the actor)."""
+        verb = parse_action(ref.action)
+        if verb in (PositionAction.HEDGE, PositionAction.COLLAR):
+            hedge = await self._hedges.propose(actor, ref.id, kind="collar" if verb is PositionAction.COLLAR else "put",
+                                               source=source)
+            return ActionOutcome.proposed(ref, hedge.order, hedge.proposal,
+                                          effect=hedge_effect(hedge.effect, describe_hedge(hedge.effect)))
+        item = next((p for p in await self._orders.positions() if p["symbol"] == ref.id), None)
         if item is None:
-            raise NotFound(f"there is no open {symbol} position any more")
+            raise NotFound(f"there is no open {ref.id} position any more")
         order = await self._order(verb, item)
-        return await self._orders.propose(actor, order, rationale=f"position {POSITION_ACTION_LABELS[verb]}",
-                                          source=source)
+        proposal = await self._orders.propose(actor, order, rationale=f"position {POSITION_ACTION_LABELS[verb]}",
+                                              source=source)
+        return ActionOutcome.proposed(ref, order, proposal,
+                                      effect=roll_effect(order) if order.order_class is OrderClass.MULTILEG else None)
 
     async def _order(self, verb: PositionAction, item: dict[str, Any]) -> OrderRequest:
+        """trim / close / breakeven / roll of the position `item` (as `OrderService.positions` lists it)."""
         position = Position(str(item["symbol"]), Decimal(str(item["quantity"])), Decimal(str(item["cost_basis"])))
         if verb is PositionAction.TRIM:
             return trim(position, TRIM_PERCENT)

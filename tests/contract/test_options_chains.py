@@ -12,7 +12,7 @@ from pydantic import SecretStr
 from core.adapters.polygon.rest import PolygonMarketData
 from core.adapters.tradier import TradierBroker
 from core.domain.options import build_chain
-from core.domain.options_types import OptionRow
+from core.domain.options_types import DEFAULT_RATE, OptionRow
 from tests.doubles.polygon import API_KEY, PolygonDouble
 from tests.doubles.tradier import ACCOUNT, TOKEN, TradierDouble, fixture_text
 
@@ -38,7 +38,7 @@ async def test_tradier_docs_chain_normalizes_and_zero_mid_iv_means_computed(trad
     tradier.serve("/markets/options/chains", fixture_text("docs_options_chain_vxx.json"))
     contracts = await broker.option_chain("VXX", date(2019, 5, 17))
     chain = build_chain("VXX", contracts, underlying_price=26.9, source="tradier", as_of=QUOTED,
-                        expiration=date(2019, 5, 17))
+                        rate=DEFAULT_RATE, expiration=date(2019, 5, 17))
     assert [(r.option_symbol, r.type, r.strike) for r in chain.contracts] == [
         ("VXX190517C00016000", "call", 16.0), ("VXX190517P00016000", "put", 16.0),
         ("VXX190517P00017000", "put", 17.0)]
@@ -54,7 +54,8 @@ async def test_polygon_snapshot_pages_normalize_to_the_same_shape(pg: PolygonDou
     async with PolygonMarketData(pg.rest_url, SecretStr(API_KEY), timeout=2) as md:
         contracts = await md.options_chain("AAPL")
     quoted = datetime(2020, 11, 12, 15, tzinfo=UTC)
-    chain = build_chain("AAPL", contracts, underlying_price=147.0, source="polygon", as_of=quoted)
+    chain = build_chain("AAPL", contracts, underlying_price=147.0, source="polygon", as_of=quoted,
+                        rate=DEFAULT_RATE)
     assert len(chain.contracts) == 2 and len(pg.hits("/v3/snapshot/options")) == 2
     call, put = chain.contracts
     assert call.option_symbol == "AAPL211022C000150000"  # the spec's ticker, its "O:" prefix dropped
@@ -71,7 +72,8 @@ async def test_polygon_snapshot_pages_normalize_to_the_same_shape(pg: PolygonDou
 async def test_without_an_underlying_price_missing_greeks_say_why(pg: PolygonDouble) -> None:
     async with PolygonMarketData(pg.rest_url, SecretStr(API_KEY), timeout=2) as md:
         contracts = await md.options_chain("AAPL")
-    chain = build_chain("AAPL", contracts, underlying_price=None, source="polygon", as_of=QUOTED)
+    chain = build_chain("AAPL", contracts, underlying_price=None, source="polygon", as_of=QUOTED,
+                        rate=DEFAULT_RATE)
     put = chain.contracts[1]
     assert put.greeks_source == "none" and put.delta is None
     assert put.greeks_note == "no underlying price to compute greeks from"

@@ -96,6 +96,73 @@ def _option_problems(form: dict[str, str]) -> list[str]:
     return problems
 
 
+_BRACKET_LEGS = {"oto": 2, "otoco": 3}
+_LEG_FIELDS = frozenset({"symbol", "side", "quantity", "type", "price", "stop", "option_symbol", "duration"})
+_FLAT_FIELDS = ("symbol", "side", "quantity", "type", "price", "stop", "option_symbol")
+_FIRST_TYPES = ("limit", "stop", "stop_limit")
+_LATER_TYPES = {"oto": ("market", "limit", "stop", "stop_limit"), "otoco": ("limit", "stop", "stop_limit")}
+_EXIT_SIDE = {"buy": "sell", "sell_short": "buy_to_cover", "buy_to_open": "sell_to_close",
+              "sell_to_open": "buy_to_close"}
+
+
+def _indexed_legs(form: dict[str, str]) -> list[dict[str, str]]:
+    """`name[i]` fields grouped per leg, in index order (a gap ends the legs)."""
+    legs: list[dict[str, str]] = []
+    while any(key.endswith(f"[{len(legs)}]") for key in form):
+        suffix = f"[{len(legs)}]"
+        legs.append({key[: -len(suffix)]: value for key, value in form.items() if key.endswith(suffix)})
+    return legs
+
+
+def _leg_problems(index: int, leg: dict[str, str], allowed_types: tuple[str, ...]) -> list[str]:
+    problems = [f"Leg {index} has unknown field {name}[{index}]" for name in sorted(set(leg) - _LEG_FIELDS)]
+    problems += [f"{name}[{index}] is required" for name in ("symbol", "side", "quantity", "type") if not leg.get(name)]
+    kind = leg.get("type", "")
+    if kind and kind not in allowed_types:
+        problems.append(f"type[{index}] must be one of {', '.join(allowed_types)}")
+    if not leg.get("quantity", "").isdigit() or leg.get("quantity") == "0":
+        problems.append(f"quantity[{index}] must be a whole number above zero")
+    for name, types in (("price", ("limit", "stop_limit")), ("stop", ("stop", "stop_limit"))):
+        if (kind in types) != (name in leg):
+            problems.append(f"{name}[{index}] is {'not allowed' if name in leg else 'required'} for a {kind} leg")
+    if "option_symbol" in leg and (not _OCC.match(leg["option_symbol"]) or leg.get("side") not in _OPTION_SIDES):
+        problems.append(f"Leg {index} needs an OCC option_symbol and an option side")
+    return problems
+
+
+def _bracket_problems(form: dict[str, str]) -> list[str]:
+    """What Tradier requires of `oto` (2 legs: the first triggers the second) and `otoco` (3 legs: the first
+    triggers an OCO of the other two): every leg field indexed, none flat; the first leg limit, stop or
+    stop_limit; a price exactly for limit legs and a stop exactly for stop legs; one shared duration (or one per
+    leg, equal on the OCO); the exits on the closing side of the entry; the OCO legs of one symbol and of
+    different types."""
+    kind = form.get("class", "")
+    if kind not in _BRACKET_LEGS:
+        return []
+    problems = [f"{name} must be indexed ({name}[0], {name}[1], ...) in an {kind} order"
+                for name in _FLAT_FIELDS if name in form]
+    legs = _indexed_legs(form)
+    if len(legs) != _BRACKET_LEGS[kind]:
+        return [*problems, f"An {kind} order has {_BRACKET_LEGS[kind]} legs, got {len(legs)}"]
+    for index, leg in enumerate(legs):
+        problems += _leg_problems(index, leg, _FIRST_TYPES if index == 0 else _LATER_TYPES[kind])
+    durations = [leg.get("duration") for leg in legs]
+    if ("duration" in form) == any(durations) or (not form.get("duration") and not all(durations)):
+        problems.append("Send duration once, or duration[n] for every leg")
+    exit_side = _EXIT_SIDE.get(legs[0].get("side", ""))
+    if any(leg.get("side") != exit_side for leg in legs[1:]):
+        problems.append(f"The triggered legs must close the entry (side {exit_side or 'unknown'})")
+    if kind == "otoco":
+        first, second = legs[1], legs[2]
+        if first.get("type") == second.get("type"):
+            problems.append("Second and third orders must have a different type")
+        if (first.get("symbol"), first.get("option_symbol")) != (second.get("symbol"), second.get("option_symbol")):
+            problems.append("Second and third orders must have the same symbol")
+        if first.get("duration") != second.get("duration"):
+            problems.append("Second and third orders must have the same duration")
+    return problems
+
+
 @dataclass
 class Fault:
     kind: str
@@ -308,7 +375,7 @@ class TradierDouble:
             problems.append("Stop price is required for this order type")
         if "tag" in form and not _TAG.match(form["tag"]):
             problems.append("Tag is invalid")
-        return problems + _option_problems(form)
+        return problems + _option_problems(form) + _bracket_problems(form)
 
     @staticmethod
     def _legs(form: dict[str, str]) -> list[dict[str, Any]]:

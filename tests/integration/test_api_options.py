@@ -97,6 +97,18 @@ async def test_price_known_values_and_iv_from_a_price(tradier_api: httpx.AsyncCl
     assert both.status_code == 422 and "exactly one" in both.text
 
 
+async def test_the_configured_risk_free_rate_prices_when_the_request_names_none(
+        make_settings: Callable[..., Settings], tradier: TradierDouble) -> None:
+    settings = broker_settings(make_settings, make_settings().database_url, tradier, options_risk_free_rate=0.05)
+    app = create_app(settings, roles=frozenset({"api"}))
+    async with serving(app) as http:
+        valued = await http.post("/api/v1/options/price", json={
+            "underlying": 100, "strike": 100, "dte": 365, "type": "call", "iv": 0.2})
+        assert app.state.runtime.options.rate == 0.05
+    assert valued.status_code == 200, valued.text
+    assert valued.json()["value"] == pytest.approx(10.4506, abs=1e-4)  # at 4% it would be 9.9251
+
+
 async def _propose_and_confirm(client: httpx.AsyncClient, order: dict[str, Any]) -> dict[str, Any]:
     proposed = await client.post("/api/v1/broker/orders", json={**order, "source": "options"})
     assert proposed.status_code == 201, proposed.text
@@ -207,6 +219,46 @@ async def test_hedge_proposes_a_protective_put_with_its_dollar_effect_then_confi
     assert sent["class"] == "option" and sent["side"] == "buy_to_open" and sent["quantity"] == 2.0
     small = await tradier_api.post("/api/v1/options/hedge", json={"symbol": "MSFT"})
     assert small.status_code == 404 and "no open MSFT position" in small.text
+
+
+def tradier_contract(symbol: str, kind: str, strike: float, bid: float, ask: float) -> dict[str, Any]:
+    """A chain row in Tradier's shape (the recorded single-contract quote's fields)."""
+    return {"symbol": symbol, "underlying": "AAPL", "strike": strike, "option_type": kind,
+            "expiration_date": "2013-07-05", "bid": bid, "ask": ask, "last": ask, "bidsize": 10, "asksize": 12,
+            "open_interest": 900, "volume": 120, "prevclose": ask, "greeks": None}
+
+
+async def test_a_collar_is_one_multileg_order_with_floor_cap_and_net_through_confirm(
+        tradier_api: httpx.AsyncClient, tradier: TradierDouble) -> None:
+    tradier.positions = [{"cost_basis": 80000.0, "date_acquired": "2013-05-01T14:41:11.405Z", "id": 1,
+                          "quantity": 200.0, "symbol": "AAPL"}]
+    tradier.serve("/markets/options/chains", {"options": {"option": [
+        tradier_contract("AAPL130705P00415000", "put", 415, 5.9, 6.1),
+        tradier_contract("AAPL130705C00460000", "call", 460, 7.0, 7.2),
+        tradier_contract("AAPL130705C00465000", "call", 465, 4.8, 5.0)]}})
+    response = await tradier_api.post("/api/v1/options/hedge", json={
+        "symbol": "AAPL", "kind": "collar", "otm_pct": 5, "call_otm_pct": 5, "min_dte": 30})
+    assert response.status_code == 201, response.text
+    effect = response.json()["effect"]
+    assert effect["kind"] == "collar" and effect["call"]["option_symbol"] == "AAPL130705C00465000"
+    assert effect["floor"] == 415.0 and effect["cap"] == 465.0 and effect["net_premium"] == pytest.approx(1.3)
+    assert effect["cost"] == 260.0  # (6.10 - 4.80) x 200
+    assert effect["max_loss"] == pytest.approx((438.89 - 415 + 1.3) * 200)
+    assert effect["max_gain"] == pytest.approx((465 - 438.89 - 1.3) * 200)
+    intent = response.json()["intent"]
+    assert intent["order"]["class"] == "multileg" and "collar" in intent["rationale"], intent
+    confirmed = await tradier_api.post(f"/api/v1/broker/orders/{intent['id']}/confirm",
+                                       json={"token": response.json()["token"]})
+    assert confirmed.status_code == 200, confirmed.text
+    [sent] = placed(tradier)
+    assert sent["class"] == "multileg" and sent["type"] == "debit" and sent["price"] == "1.30"
+    assert [(leg["option_symbol"], leg["side"], leg["quantity"]) for leg in sent["leg"]] == [
+        ("AAPL130705P00415000", "buy_to_open", 2.0), ("AAPL130705C00465000", "sell_to_open", 2.0)]
+    no_call = await tradier_api.post("/api/v1/options/hedge", json={"symbol": "AAPL", "kind": "collar",
+                                                                    "call_otm_pct": 20})
+    assert no_call.status_code == 422 and "call_otm_pct" in no_call.text
+    bad_kind = await tradier_api.post("/api/v1/options/hedge", json={"symbol": "AAPL", "kind": "straddle"})
+    assert bad_kind.status_code == 422 and "kind" in bad_kind.text
 
 
 async def test_a_tradier_chain_refusal_falls_back_to_polygon(make_settings: Callable[..., Settings],

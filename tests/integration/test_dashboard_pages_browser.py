@@ -23,8 +23,8 @@ from tests.doubles.polygon import PolygonDouble
 from tests.doubles.tradier import TradierDouble
 from tests.integration.conftest import TIMEOUT_MS
 from tests.integration.orders_helpers import broker_settings, small_account, unthrottled
-from tests.integration.test_api_chart import tradier_order
 from tests.integration.test_alert_history import fire
+from tests.integration.test_api_chart import tradier_order
 from tests.integration.test_dashboard_browser import LiveServer, tid
 from tests.integration.test_dashboard_watchlist_browser import trade
 

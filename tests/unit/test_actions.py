@@ -10,7 +10,7 @@ import pytest
 
 from core.domain.actions import ActionContext, ActionKind, NextAction, actions_json, next_actions
 from core.domain.alerts import AlertSpec, Condition, Fired, FireKind, Observation, Repeat, create, evaluate
-from core.domain.orders import OrderDuration, OrderSide, OrderType, Position
+from core.domain.orders import OrderClass, OrderDuration, OrderSide, OrderType, Position
 from core.domain.risk import TradingStatus
 
 D = Decimal
@@ -48,6 +48,7 @@ def test_long_position_and_breakout_trims_and_moves_stop_to_breakeven() -> None:
     trim, breakeven = by_id(actions, "trim").order, by_id(actions, "breakeven").order
     assert trim is not None and (trim.side, trim.quantity, trim.type, trim.price) == (
         OrderSide.SELL, D(5), OrderType.LIMIT, D(100))
+    assert by_id(actions, "trim").percent == D(50)  # the chip says how much it exits: 5 of 10
     assert breakeven is not None and (breakeven.side, breakeven.quantity, breakeven.type, breakeven.stop,
                                       breakeven.duration) == (OrderSide.SELL, D(10), OrderType.STOP, D("95.00"),
                                                               OrderDuration.GTC)
@@ -77,10 +78,22 @@ def test_no_position_breakout_takes_the_setup_sized_by_the_sizer() -> None:
     assert ids(actions) == ["setup", "dismiss"]
     chip = actions[0]
     assert chip.label == "Take setup (1R)" and chip.kind is ActionKind.ORDER
-    assert chip.plan == {"symbol": "SPY", "side": "long", "entry": "100.40", "stop": "99.00"}
+    assert chip.plan == {"symbol": "SPY", "side": "long", "entry": "100.40", "stop": "99.00", "targets": ["103.20"]}
     assert chip.order is not None
     assert (chip.order.side, chip.order.quantity, chip.order.type, chip.order.price) == (
         OrderSide.BUY, D(71), OrderType.LIMIT, D("100.40"))
+    # the setup carries its stop, and a target at the default 2R: 100.40 + 2 x (100.40 - 99.00)
+    assert (chip.order.order_class, chip.order.stop_loss, chip.order.take_profit) == (
+        OrderClass.OTOCO, D("99.00"), D("103.20"))
+
+
+def test_the_setup_target_follows_the_traders_reward_risk_setting() -> None:
+    chip = next_actions(fire(), ActionContext(size=fixed_size, reward_risk=D(3)))[0]
+    assert chip.order is not None and chip.order.take_profit == D("104.60")  # 100.40 + 3 x 1.40
+    short = next_actions(fire(Condition.PRICE_BELOW, "99.50"), ActionContext(size=fixed_size))[0]
+    assert short.order is not None and short.order.side is OrderSide.SELL_SHORT
+    assert short.order.stop_loss is not None and short.order.take_profit is not None
+    assert short.order.take_profit < short.order.price < short.order.stop_loss  # type: ignore[operator]
 
 
 def test_no_position_breakdown_sets_up_a_short() -> None:
@@ -144,7 +157,7 @@ def test_chips_serialise_to_json_ready_dicts() -> None:
     assert payload == [
         {"id": "setup", "label": "Take setup (1R)", "kind": "order", "needs": "broker",
          "order": {"symbol": "SPY", "side": "buy", "quantity": "71", "type": "limit", "duration": "day",
-                   "class": "equity", "price": "100.40"},
-         "plan": {"symbol": "SPY", "side": "long", "entry": "100.40", "stop": "99.00"}},
+                   "class": "otoco", "price": "100.40", "take_profit": "103.20", "stop_loss": "99.00"},
+         "plan": {"symbol": "SPY", "side": "long", "entry": "100.40", "stop": "99.00", "targets": ["103.20"]}},
         {"id": "dismiss", "label": "Dismiss", "kind": "dismiss"},
     ]

@@ -10,7 +10,7 @@ from core.adapters.tradier import wire
 from core.domain.coach import ToolCall
 from core.domain.options import build_chain
 from core.domain.options_express import ExpressPrefs, StockPlan
-from core.domain.options_types import OptionChain
+from core.domain.options_types import DEFAULT_RATE, OptionChain
 from core.services.coach_deps import OptionalServices
 from core.services.coach_tools import CoachTools, TurnContext, UserRequest
 from core.services.options import ExpressResult
@@ -29,7 +29,7 @@ class FakeOptions:
         self.asked.append(("chain", symbol, expiration))
         contracts = wire.parse_chain(wire.decode(fixture_text("docs_options_chain_vxx.json").encode()))
         return build_chain(symbol, contracts, underlying_price=26.9, source="tradier", as_of=AS_OF,
-                           expiration=date(2019, 5, 17))
+                           rate=DEFAULT_RATE, expiration=date(2019, 5, 17))
 
     async def express(self, symbol: str, plan: StockPlan, prefs: ExpressPrefs, *, equity: object = None,
                       confidence: object = None) -> ExpressResult:

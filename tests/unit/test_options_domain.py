@@ -9,7 +9,7 @@ import pytest
 
 from core.adapters.tradier.forms import order_form
 from core.domain.options_express import ExpressPrefs, StockPlan, express, sized, sizing_prices
-from core.domain.options_hedge import choose_put
+from core.domain.options_hedge import choose_collar, choose_put, collar_order
 from core.domain.options_screen import screen
 from core.domain.options_types import OptionRow, ScreenFilter
 from core.domain.order_input import parse_order
@@ -113,3 +113,42 @@ def test_protective_put_takes_the_highest_strike_below_the_floor_and_refuses_odd
     assert effect.cost == 110.0 and effect.max_loss == 610.0  # (100 - 95 + 1.10) x 100
     with pytest.raises(Invalid, match="at least 100 shares"):
         choose_put(Position("SPY", Decimal(50), Decimal(5000)), 100.0, puts, otm_pct=5)
+
+
+COLLAR_ROWS = [row(95, "put", delta=-0.3, bid=1.0, ask=1.1), row(90, "put", delta=-0.2, bid=0.5, ask=0.6),
+               row(104, "call", bid=1.4, ask=1.5), row(105, "call", bid=0.9, ask=1.0),
+               row(110, "call", bid=0.3, ask=0.35)]
+
+
+def test_collar_buys_the_floor_sells_the_nearest_call_above_the_cap_and_states_its_dollars() -> None:
+    effect = choose_collar(Position("SPY", Decimal(250), Decimal(25000)), 100.0, COLLAR_ROWS, otm_pct=5,
+                           call_otm_pct=5)
+    assert effect.kind == "collar" and effect.put.strike == 95.0 and effect.call is not None
+    assert effect.call.strike == 105.0 and effect.contracts == 2 and effect.unhedged_shares == 50
+    assert effect.premium == 1.1 and effect.call_premium == 0.9 and effect.net_premium == pytest.approx(0.2)
+    assert effect.cost == 40.0  # (1.10 - 0.90) x 200
+    assert effect.floor == 95.0 and effect.cap == 105.0
+    assert effect.max_loss == 1040.0  # (100 - 95 + 0.20) x 200
+    assert effect.max_gain == 960.0  # (105 - 100 - 0.20) x 200
+    assert effect.breakeven == 100.2
+    order = collar_order("SPY", effect)
+    assert order.type == "debit" and order.price == Decimal("0.20") and order.order_class == "multileg"
+    assert [(leg.option_symbol, leg.side, leg.quantity) for leg in order.legs] == [
+        ("SPY261218P00095000", "buy_to_open", 2), ("SPY261218C00105000", "sell_to_open", 2)]
+
+
+def test_a_collar_that_takes_in_more_than_it_pays_is_a_credit_order() -> None:
+    effect = choose_collar(Position("SPY", Decimal(100), Decimal(10000)), 100.0, COLLAR_ROWS, otm_pct=5,
+                           call_otm_pct=3)
+    assert effect.call is not None and effect.call.strike == 104.0
+    assert effect.net_premium == pytest.approx(-0.3) and effect.cost == -30.0  # 1.10 paid, 1.40 received
+    assert effect.max_loss == 470.0 and effect.max_gain == 430.0  # (5 - 0.30) x 100, (4 + 0.30) x 100
+    assert effect.breakeven == 99.7
+    order = collar_order("SPY", effect)
+    assert order.type == "credit" and order.price == Decimal("0.30")
+    even = choose_collar(Position("SPY", Decimal(100), Decimal(10000)), 100.0,
+                         [*COLLAR_ROWS[:2], row(106, "call", bid=1.1, ask=1.2)], otm_pct=5, call_otm_pct=5)
+    assert even.cost == 0 and collar_order("SPY", even).type == "even" and collar_order("SPY", even).price is None
+    with pytest.raises(Invalid, match=r"no call with a bid at or above 120\.00"):
+        choose_collar(Position("SPY", Decimal(100), Decimal(10000)), 100.0, COLLAR_ROWS, otm_pct=5,
+                      call_otm_pct=20)

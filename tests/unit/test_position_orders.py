@@ -1,5 +1,6 @@
-"""PositionOrders: the order behind each position button, with the broker read and the option chain scripted
-(in-process stand-ins for OrderService and MarketService; the wire path is in test_discord_commands.py)."""
+"""PositionOrders (the action service's position part): the order behind each position button, with the broker
+read and the option chain scripted (in-process stand-ins for OrderService and MarketService; the wire path is in
+test_discord_commands.py and test_action_parity.py)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,14 @@ from typing import Any, cast
 
 import pytest
 
+from core.domain.action_refs import ActionRef, Target
 from core.domain.market import OptionContract, Quote
 from core.domain.orders import OrderClass, OrderRequest, OrderSide, OrderType
 from core.errors import Invalid, NotFound
+from core.services.action_outcome import ActionOutcome
 from core.services.market import MarketService
-from core.services.orders import OrderService
+from core.services.option_hedge import OptionHedges
+from core.services.orders import OrderService, ProposeResult
 from core.services.position_orders import PositionAction, PositionOrders, actions_for
 
 D = Decimal
@@ -31,9 +35,10 @@ class Orders:
         return self.items
 
     async def propose(self, actor: str, order: OrderRequest, *, rationale: str | None = None,
-                      source: str | None = None) -> str:
+                      source: str | None = None) -> ProposeResult:
         self.proposed.append((actor, order, rationale, source))
-        return "proposed"
+        return ProposeResult({"id": "intent-1", "order": order.to_dict()}, None,
+                             {"decision": "approved", "reason": "within every limit"}, "token", "PAPER")
 
 
 class Market:
@@ -65,12 +70,22 @@ CHAIN = [contract(HELD, date(2024, 6, 21), bid="1.90", ask="2.10"),
 
 
 def service(orders: Orders, market: Market) -> PositionOrders:
-    return PositionOrders(cast(OrderService, orders), cast(MarketService, market))
+    return PositionOrders(cast(OrderService, orders), cast(MarketService, market), cast(OptionHedges, None))
+
+
+class Positions:
+    """`propose(...)` in the old call shape, through `execute`."""
+
+    def __init__(self, positions: PositionOrders) -> None:
+        self.positions = positions
+
+    async def propose(self, actor: str, symbol: str, action: str, *, source: str) -> ActionOutcome:
+        return await self.positions.execute(actor, ActionRef(Target.POSITION, action, symbol), source=source)
 
 
 async def test_a_long_call_rolls_to_the_next_expiration_as_one_debit_multileg() -> None:
     orders, market = Orders(position(HELD, "2")), Market(CHAIN)
-    assert await service(orders, market).propose("api", HELD, "roll", source="test") == "proposed"
+    outcome = await Positions(service(orders, market)).propose("api", HELD, "roll", source="test")
     [(actor, order, rationale, source)] = orders.proposed
     assert (actor, rationale, source) == ("api", "position Roll", "test")
     assert market.asked == [("AAPL", "call")]
@@ -78,12 +93,14 @@ async def test_a_long_call_rolls_to_the_next_expiration_as_one_debit_multileg() 
     assert (order.type, order.price) == (OrderType.DEBIT, D("1.70"))  # buy NEXT at 3.60, sell HELD at 1.90
     assert [(leg.option_symbol, leg.side, leg.quantity) for leg in order.legs] == [
         (HELD, OrderSide.SELL_TO_CLOSE, 2), (NEXT, OrderSide.BUY_TO_OPEN, 2)]
+    assert outcome.effect is not None and outcome.effect.dollars == D("-340.00")  # 1.70 x 100 x 2 paid
+    assert outcome.bracket is None and outcome.proposal is not None
 
 
 async def test_a_short_call_rolls_for_a_credit_and_falls_back_to_the_last_price() -> None:
     chain = [c for c in CHAIN if c.symbol != HELD]  # the held contract is not listed any more
     orders = Orders(position(HELD, "-1", last="3.00"))
-    await service(orders, Market(chain)).propose("api", HELD, PositionAction.ROLL, source="test")
+    await Positions(service(orders, Market(chain))).propose("api", HELD, PositionAction.ROLL, source="test")
     [(_, order, _, _)] = orders.proposed
     assert (order.type, order.price) == (OrderType.CREDIT, D("0.40"))  # buy back at 3.00, sell NEXT at 3.40
     assert [leg.side for leg in order.legs] == [OrderSide.BUY_TO_CLOSE, OrderSide.SELL_TO_OPEN]
@@ -92,7 +109,7 @@ async def test_a_short_call_rolls_for_a_credit_and_falls_back_to_the_last_price(
 async def test_without_prices_the_roll_goes_at_market() -> None:
     chain = [contract(NEXT, date(2024, 7, 19), bid=None, ask=None)]
     orders = Orders(position(HELD, "1", last=None))
-    await service(orders, Market(chain)).propose("api", HELD, "roll", source="test")
+    await Positions(service(orders, Market(chain))).propose("api", HELD, "roll", source="test")
     [(_, order, _, _)] = orders.proposed
     assert (order.type, order.price) == (OrderType.MARKET, None)
 
@@ -100,9 +117,10 @@ async def test_without_prices_the_roll_goes_at_market() -> None:
 async def test_an_equity_position_does_not_roll() -> None:
     orders = Orders(position("AAPL", "10"))
     with pytest.raises(Invalid, match="only options roll"):
-        await service(orders, Market(CHAIN)).propose("api", "AAPL", "roll", source="test")
+        await Positions(service(orders, Market(CHAIN))).propose("api", "AAPL", "roll", source="test")
     assert orders.proposed == []
-    assert actions_for("AAPL") == [PositionAction.TRIM, PositionAction.CLOSE, PositionAction.BREAKEVEN]
+    assert actions_for("AAPL") == [PositionAction.TRIM, PositionAction.CLOSE, PositionAction.BREAKEVEN,
+                                   PositionAction.HEDGE, PositionAction.COLLAR]
     assert actions_for(HELD)[-1] is PositionAction.ROLL
 
 
@@ -110,17 +128,17 @@ async def test_no_later_expiration_unknown_action_and_a_gone_position_are_refuse
     orders = Orders(position(HELD, "1"))
     only_held = Market([CHAIN[0]])
     with pytest.raises(Invalid, match="no listed expiration after 2024-06-21"):
-        await service(orders, only_held).propose("api", HELD, "roll", source="test")
+        await Positions(service(orders, only_held)).propose("api", HELD, "roll", source="test")
     with pytest.raises(Invalid, match="unknown position action 'spin'"):
-        await service(orders, only_held).propose("api", HELD, "spin", source="test")
+        await Positions(service(orders, only_held)).propose("api", HELD, "spin", source="test")
     with pytest.raises(NotFound, match="no open MSFT position"):
-        await service(orders, only_held).propose("api", "MSFT", "close", source="test")
+        await Positions(service(orders, only_held)).propose("api", "MSFT", "close", source="test")
     assert orders.proposed == []
 
 
 async def test_trim_close_and_breakeven_orders() -> None:
     orders = Orders(position("AAPL", "10", last="25.00"))
-    positions = service(orders, Market([]))
+    positions = Positions(service(orders, Market([])))
     for action in ("trim", "close", "breakeven"):
         await positions.propose("api", "AAPL", action, source="test")
     trim, close, breakeven = (order for _, order, _, _ in orders.proposed)

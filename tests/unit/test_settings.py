@@ -31,6 +31,7 @@ def test_defaults_match_the_design_table(monkeypatch: pytest.MonkeyPatch) -> Non
     assert (settings.order_confirm_ttl_sec, settings.order_max_slippage_bps) == (90, 50)
     assert settings.max_active_alerts == 1000
     assert settings.price_event_hz == 4
+    assert settings.options_risk_free_rate == 0.04
 
 
 def test_var_dir_moves_the_default_database(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -1,7 +1,7 @@
 """/picks: the top picks as cards (anyone), each with Alert at trigger, Take setup and Explain (traders).
 
-    pck:alert:<pick id>   Alert at trigger -> PicksService.alert
-    pck:take:<pick id>    Take setup       -> PicksService.take -> the order preview (Confirm/Cancel)
+    pck:alert:<pick id>   Alert at trigger -> ActionService (pick, alert)
+    pck:take:<pick id>    Take setup       -> ActionService (pick, take) -> the bracket preview (Confirm/Cancel)
     pck:why:<pick id>     Explain          -> PicksService.explain (the coach, with the pick as a tool result)
 """
 
@@ -15,9 +15,10 @@ from discord import app_commands
 
 from bots.discord import render
 from bots.discord.access import TraderButton
-from bots.discord.buttons import actor_of, runtime_of, send_preview
+from bots.discord.buttons import actor_of, runtime_of, send_outcome
 from bots.discord.cogs.common import FeatureCog
 from core.domain.access import Action
+from core.domain.action_refs import ActionRef, Target
 from core.domain.picks import card_text
 
 MAX_CARDS = 5
@@ -47,17 +48,12 @@ class PickAction(TraderButton, template=r"pck:(?P<verb>alert|take|why):(?P<id>[A
         return cls(match["verb"], match["id"])
 
     async def run(self, interaction: discord.Interaction[Any]) -> None:
-        picks = runtime_of(interaction).picks
-        actor = actor_of(interaction)
-        if self.verb == "take":
-            await send_preview(interaction, (await picks.take(self.pick_id, actor=actor)).to_dict())
-        elif self.verb == "alert":
-            alert = await picks.alert(self.pick_id, actor=actor)
-            await interaction.followup.send(embed=render.notice_embed(
-                "Alert created", f"{alert['symbol']} {alert['condition'].replace('_', ' ')} {alert['level']} "
-                                 f"(alert {alert['id']})"), ephemeral=True)
+        runtime, actor = runtime_of(interaction), actor_of(interaction)
+        if self.verb in ("take", "alert"):
+            ref = ActionRef(Target.PICK, self.verb, self.pick_id)
+            await send_outcome(interaction, await runtime.actions.execute(actor, ref, source="discord"))
         else:
-            reply = (await picks.explain(self.pick_id, actor=actor)).to_dict()
+            reply = (await runtime.picks.explain(self.pick_id, actor=actor)).to_dict()
             texts, embeds = render.coach_messages(reply)
             await interaction.followup.send(texts[0] if texts else "The coach had nothing to add.",
                                             embeds=embeds[:10], ephemeral=True)

@@ -1,8 +1,10 @@
 """/plan (validation card with a "Take the setup (1R)" button) and /size (sizing card), over PlanService.
 
 Prices are taken as text and parsed by the domain, so the bot refuses the same inputs in the same words as
-`POST /plan/validate` and names the field. The button carries the plan in its custom id (restart-proof); a click
-re-sizes against the live account and shows the standard order preview (nothing is sent without Confirm).
+`POST /plan/validate` and names the field. The button carries the plan in its custom id (restart-proof, the first
+target included); a click is the action service's plan take: re-sized against the live account, proposed as a
+bracket (entry + stop, + target when there is one) and shown as the standard preview (nothing is sent without
+Confirm).
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from discord import app_commands
 
 from bots.discord import render, render_plan
 from bots.discord.access import TraderButton, discord_actor, may
-from bots.discord.buttons import CUSTOM_ID_MAX, actor_of, runtime_of, send_preview
+from bots.discord.buttons import CUSTOM_ID_MAX, actor_of, runtime_of, send_outcome
 from bots.discord.cogs.common import FeatureCog, symbol_choices
 from core.domain.access import Action, check_account_read
+from core.domain.action_refs import ActionRef, PlanDraft, Target
 from core.domain.confidence import (
     Confidence,
     Factor,
@@ -27,9 +30,8 @@ from core.domain.confidence import (
     risk_headroom,
     score_confidence,
 )
-from core.domain.order_input import parse_order
-from core.domain.plans import PlanResult, Side, fmt_num
-from core.errors import CoreError, Invalid
+from core.domain.plans import PlanResult, fmt_num
+from core.errors import CoreError
 from core.runtime import Runtime
 from core.services.plans import PlanCheck, SizeCheck
 
@@ -70,39 +72,29 @@ async def size_plan(runtime: Runtime, result: PlanResult) -> tuple[SizeCheck | N
 
 class TakeSetup(TraderButton,
                 template=r"pln:take:(?P<side>long|short):(?P<symbol>[A-Z0-9./-]{1,21}):(?P<entry>[0-9.]{1,20}):"
-                         r"(?P<stop>[0-9.]{1,20})"):
-    """A limit order at the plan's entry, sized to risk 1R (the risk budget) to its stop."""
+                         r"(?P<stop>[0-9.]{1,20})(?::(?P<target>[0-9.]{1,20}))?"):
+    """The plan as a bracket at its entry with its stop (and first target), sized to risk 1R (the risk budget)."""
 
     action = Action.ORDER_PROPOSE
 
-    def __init__(self, side: str, symbol: str, entry: str, stop: str) -> None:
-        super().__init__(discord.ui.Button(label=TAKE_LABEL, style=discord.ButtonStyle.primary,
-                                           custom_id=f"pln:take:{side}:{symbol}:{entry}:{stop}"))
-        self.side, self.symbol, self.entry, self.stop = side, symbol, entry, stop
+    def __init__(self, side: str, symbol: str, entry: str, stop: str, target: str | None = None) -> None:
+        custom_id = f"pln:take:{side}:{symbol}:{entry}:{stop}" + (f":{target}" if target else "")
+        super().__init__(discord.ui.Button(label=TAKE_LABEL, style=discord.ButtonStyle.primary, custom_id=custom_id))
+        self.plan = PlanDraft(symbol, side, entry, stop, (target,) if target else ())
 
     @classmethod
     async def from_custom_id(cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any],
                              match: re.Match[str], /) -> TakeSetup:
-        return cls(match["side"], match["symbol"], match["entry"], match["stop"])
+        return cls(match["side"], match["symbol"], match["entry"], match["stop"], match["target"])
 
     @classmethod
     def fits(cls, custom_id: str) -> bool:
         return len(custom_id) <= CUSTOM_ID_MAX and cls.__discord_ui_compiled_template__.fullmatch(custom_id) is not None
 
     async def run(self, interaction: discord.Interaction[Any]) -> None:
-        rt = runtime_of(interaction)  # account read + risk + preview
-        check = await rt.plans.size(entry=self.entry, stop=self.stop, symbol=self.symbol)
-        sizing = check.result.sizing
-        if sizing is None or sizing.quantity < 1:
-            raise Invalid(f"the risk budget buys no {self.symbol} at entry {self.entry} with stop {self.stop}: "
-                          f"{check.result.summary}", details={"field": "quantity"})
-        side = "buy" if self.side == Side.LONG.value else "sell_short"
-        order = parse_order({"symbol": self.symbol, "side": side, "quantity": str(sizing.quantity),
-                             "type": "limit", "price": self.entry})
-        result = await rt.orders.propose(actor_of(interaction), order, source="discord",
-                                         rationale=f"plan {self.side} {self.symbol} entry {self.entry} "
-                                                   f"stop {self.stop} (1R)")
-        await send_preview(interaction, result.to_dict())
+        ref = ActionRef(Target.PLAN, "take", plan=self.plan)
+        await send_outcome(interaction, await runtime_of(interaction).actions.execute(
+            actor_of(interaction), ref, source="discord"))
 
 
 class PlansCog(FeatureCog):
@@ -129,7 +121,8 @@ class PlansCog(FeatureCog):
         embed = render_plan.plan_embed(result, confidence=await plan_confidence(self.runtime, check, account=account),
                                        sizing=sized.result if sized else None, notes=notes)
         plan = result.plan
-        button = TakeSetup(plan.side.value, plan.symbol or "", fmt_num(plan.entry), fmt_num(plan.stop))
+        button = TakeSetup(plan.side.value, plan.symbol or "", fmt_num(plan.entry), fmt_num(plan.stop),
+                           fmt_num(plan.targets[0]) if plan.targets else None)
         quantity = sized.result.sizing.quantity if sized and sized.result.sizing else 0
         if quantity < 1 or not TakeSetup.fits(str(button.item.custom_id)):
             await interaction.followup.send(embed=embed, ephemeral=True)

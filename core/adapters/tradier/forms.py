@@ -1,8 +1,9 @@
 """OrderRequest -> Tradier's form fields (`application/x-www-form-urlencoded`), one function per order class.
 
 Shapes Tradier expects: equity and option orders are flat; multileg orders index their legs
-(`option_symbol[0]`, `side[0]`, `quantity[0]`, ...); an OTOCO bracket indexes every field of its three legs:
-leg 0 is the entry, legs 1 (take-profit limit) and 2 (stop-loss stop) form the OCO it triggers.
+(`option_symbol[0]`, `side[0]`, `quantity[0]`, ...); a bracket indexes every field of its legs and shares
+`duration`: an OTOCO has three (leg 0 the entry, legs 1 (take-profit limit) and 2 (stop-loss stop) the OCO it
+triggers), an OTO two (leg 0 the entry, leg 1 the stop-loss stop it triggers).
 """
 
 from __future__ import annotations
@@ -64,14 +65,13 @@ def _multileg(order: OrderRequest) -> Form:
     return form
 
 
-def _otoco(order: OrderRequest) -> Form:
+def _bracket(order: OrderRequest) -> Form:
     exit_side = closing_side(order.side)
-    legs = (
-        (order.side, order.type, order.price, order.stop),
-        (exit_side, OrderType.LIMIT, order.take_profit, None),
-        (exit_side, OrderType.STOP, None, order.stop_loss),
-    )
-    form: Form = [("class", "otoco"), ("duration", str(order.duration))]
+    legs = [(order.side, order.type, order.price, order.stop)]
+    if order.order_class is OrderClass.OTOCO:
+        legs.append((exit_side, OrderType.LIMIT, order.take_profit, None))
+    legs.append((exit_side, OrderType.STOP, None, order.stop_loss))
+    form: Form = [("class", str(order.order_class)), ("duration", str(order.duration))]
     for index, (side, kind, price, stop) in enumerate(legs):
         form.append((f"symbol[{index}]", order.symbol))
         if order.option_symbol is not None:
@@ -88,8 +88,8 @@ def order_form(order: OrderRequest, *, tag: str | None = None, preview: bool = F
     validate_order_request(order)
     if order.order_class is OrderClass.MULTILEG:
         form = _multileg(order)
-    elif order.order_class is OrderClass.OTOCO:
-        form = _otoco(order)
+    elif order.order_class.is_bracket:
+        form = _bracket(order)
     else:
         form = _single(order)
     if tag is not None:

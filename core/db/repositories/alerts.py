@@ -147,6 +147,9 @@ class AlertRepository:
     async def set_rationale(self, trigger_id: str, text: str) -> None:
         await self.session.execute(update(_triggers).where(_triggers.c.id == trigger_id).values(rationale=text))
 
+    async def trigger(self, trigger_id: str) -> AlertTrigger | None:
+        return await self.session.get(AlertTrigger, trigger_id)
+
     async def triggers(self, alert_id: str, *, limit: int = 200) -> Sequence[AlertTrigger]:
         query = (select(AlertTrigger).where(AlertTrigger.alert_id == alert_id)
                  .order_by(AlertTrigger.triggered_at.desc(), AlertTrigger.id.desc()).limit(limit))
@@ -162,9 +165,6 @@ class AlertRepository:
                                          AlertTrigger.id < before.id)))
         query = query.order_by(AlertTrigger.triggered_at.desc(), AlertTrigger.id.desc()).limit(limit)
         return (await self.session.scalars(query)).all()
-
-    async def trigger(self, trigger_id: str) -> AlertTrigger | None:
-        return await self.session.get(AlertTrigger, trigger_id)
 
     async def deliveries_of(self, trigger_ids: Sequence[str]) -> Sequence[AlertDelivery]:
         if not trigger_ids:

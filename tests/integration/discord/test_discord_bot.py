@@ -15,7 +15,7 @@ import discord
 import pytest
 
 from bots.discord import TradeBot, render, sync_commands
-from core.db.models import AlertDelivery, AlertTrigger
+from core.db.models import AlertDelivery
 from core.domain.journal import JournalQuery
 from core.errors import ExternalTransient
 from core.runtime import Runtime
@@ -36,6 +36,7 @@ from tests.doubles.llm import OpenAIDouble, answer
 from tests.doubles.polygon import API_KEY as POLYGON_KEY
 from tests.doubles.polygon import PolygonDouble
 from tests.doubles.tradier import TradierDouble
+from tests.integration.actions_helpers import stored_fire
 from tests.integration.discord.rig import (
     EPHEMERAL,
     OTHER,
@@ -289,25 +290,20 @@ async def test_an_alert_is_posted_to_the_alert_channel_with_chip_buttons(bot: Tr
     embed = post.json["embeds"][0]
     assert embed["title"] == "AAPL alert" and embed["color"] == render.AMBER
     assert {"Price", "Condition"} <= {f["name"] for f in embed["fields"]}
-    assert custom_ids(post.json) == [f"alr:chip:{'a' * 32}:{'b' * 32}:take", f"alr:snooze:{'a' * 32}",
-                                     f"alr:dismiss:{'a' * 32}"]
+    chip = f"alr:chip:{'a' * 32}:{'b' * 32}"  # references only: the alert, the stored trigger and the chip
+    assert custom_ids(post.json) == [f"{chip}:take", f"{chip}:snooze", f"{chip}:dismiss"]
     await notifier.deliver(alert_payload())  # the same trigger again (a retry): not posted twice
     assert len(api.find("POST", rf"^/channels/{ALERT_CHANNEL_ID}/messages$")) == 1
 
 
 async def test_an_outbox_row_is_delivered_and_its_chips_work(bot: TradeBot, rt: Runtime, api: DiscordApiDouble,
                                                              tradier: TradierDouble) -> None:
-    alert = await rt.alerts.create({"symbol": "AAPL", "condition": "price_above", "level": "438.00",
-                                    "channels": ["discord"]})
-    payload = alert_payload(alert_id=alert["id"], trigger_id="d" * 32)
+    fire = await stored_fire(rt, "AAPL", "price_above", "438.00", "438.89")  # 2 AAPL held: trim, breakeven
     async with rt.db.uow() as session:
-        session.add(AlertTrigger(id="d" * 32, alert_id=alert["id"], dedupe_key="d" * 32, kind="crossed",
-                                 price=Decimal("438.89"), payload={k: payload[k] for k in ("level", "msg", "meta")}))
-        await session.flush()
-        session.add(AlertDelivery(id=(delivery_id := "e" * 32), trigger_id="d" * 32, channel="discord"))
+        session.add(AlertDelivery(id=(delivery_id := "e" * 32), trigger_id=fire["trigger_id"], channel="discord"))
     await rt.delivery.start(lambda coro, name: rt.spawn(coro, name=name))
     [post] = await api.wait_for(lambda: api.find("POST", rf"^/channels/{ALERT_CHANNEL_ID}/messages$"))
-    take, snooze, _ = custom_ids(post.json)
+    take, _, snooze, _ = custom_ids(post.json)
     for _ in range(50):  # the worker marks the row right after the POST
         async with rt.db.read() as session:
             row = await session.get(AlertDelivery, delivery_id)
@@ -324,8 +320,8 @@ async def test_an_outbox_row_is_delivered_and_its_chips_work(bot: TradeBot, rt: 
 
     click = inject(bot, button_click(snooze, post.answer, user_id=TRADER))
     sent, _ = await first_followup(api, click)
-    assert sent["content"].startswith("Snoozed until")
-    assert (await rt.alerts.get(alert["id"]))["status"] == "snoozed"
+    assert sent["embeds"][0]["title"] == "Alert snoozed" and "15 minutes" in sent["embeds"][0]["description"]
+    assert (await rt.alerts.get(fire["alert_id"]))["status"] == "snoozed"
 
     refused = inject(bot, button_click(snooze, post.answer, user_id=OTHER))
     assert "TRADERS" in (await first_callback(api, refused))["data"]["content"]
@@ -402,9 +398,11 @@ async def test_positions_render_the_broker_position_with_its_buttons(bot: TradeB
     assert embed["title"] == "AAPL"
     fields = {f["name"]: f["value"] for f in embed["fields"]}
     assert fields["Quantity"].startswith("2") and fields["Average"] == "$400.00"
-    assert custom_ids(sent) == ["pos:trim:AAPL", "pos:close:AAPL", "pos:be:AAPL"]
+    assert custom_ids(sent) == ["pos:trim:AAPL", "pos:close:AAPL", "pos:be:AAPL", "pos:hedge:AAPL",
+                                "pos:collar:AAPL"]
     labels = [c["label"] for c in sent["components"][0]["components"]]
-    assert labels == ["Trim 50% · AAPL", "Close · AAPL", "Stop to BE · AAPL"]
+    assert labels == ["Trim 50% · AAPL", "Close · AAPL", "Stop to BE · AAPL", "Hedge (put) · AAPL",
+                      "Collar · AAPL"]
 
 
 async def test_trim_button_previews_then_confirm_sells_half(bot: TradeBot, api: DiscordApiDouble,

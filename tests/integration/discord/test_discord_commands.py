@@ -94,22 +94,27 @@ async def test_plan_card_shows_rr_bands_size_and_confidence_then_takes_the_setup
     assert confidence[0].startswith("**") and confidence[0].endswith("%**")
     assert {line.split()[0] for line in confidence[1:]} == {"plan", "risk_state"}
     assert "market data is disabled" in fields["Note"]
-    assert custom_ids(sent) == ["pln:take:long:MSFT:35.50:35.00"]
+    assert custom_ids(sent) == ["pln:take:long:MSFT:35.50:35.00:36.50"]  # the plan and its first target
     assert sent["components"][0]["components"][0]["label"] == "Take the setup (1R)"
 
-    refused = inject(bot, button_click("pln:take:long:MSFT:35.50:35.00", card, user_id=OTHER))
+    refused = inject(bot, button_click("pln:take:long:MSFT:35.50:35.00:36.50", card, user_id=OTHER))
     assert "TRADERS" in (await first_callback(api, refused))["data"]["content"]
-    take = inject(bot, button_click("pln:take:long:MSFT:35.50:35.00", card, user_id=TRADER))
+    take = inject(bot, button_click("pln:take:long:MSFT:35.50:35.00:36.50", card, user_id=TRADER))
     assert (await first_callback(api, take))["type"] == 5
     sent, preview = await first_followup(api, take)
     assert sent["embeds"][0]["title"] == "[PAPER] Confirm order?"
     assert "BUY 125 MSFT limit @ 35.50" in sent["embeds"][0]["fields"][0]["value"]
+    shown = {f["name"]: f["value"] for f in sent["embeds"][0]["fields"]}
+    assert {k: shown[k] for k in ("Entry", "Stop", "Target", "Quantity", "1R")} == {
+        "Entry": "35.50", "Stop": "35.00", "Target": "36.50", "Quantity": "125", "1R": "$62.50"}
+    assert shown["Risk"].startswith("approved: within every limit; the stop caps the loss at $62.50")
     assert placed(tradier) == []
     edit = await confirm_once(bot, api, sent, preview)
     assert edit["embeds"][0]["title"] == "Order sent"
-    [order] = placed(tradier)
-    assert (order["symbol"], order["side"], order["quantity"], order["type"], order["price"]) == (
-        "MSFT", "buy", 125.0, "limit", "35.50")
+    [order] = placed(tradier)  # one bracket: the entry, its target and its stop
+    assert (order["symbol"], order["side"], order["quantity"], order["class"]) == ("MSFT", "buy", 125.0, "otoco")
+    assert [(leg["type"], leg.get("price"), leg.get("stop")) for leg in order["leg"]] == [
+        ("limit", "35.50", None), ("limit", "36.50", None), ("stop", None, "35")]
 
 
 async def test_a_restarted_bot_still_routes_an_old_take_button(rt: Runtime, api: DiscordApiDouble) -> None:

@@ -28,6 +28,7 @@ from core.settings import Settings
 from tests.doubles.polygon import PolygonDouble
 from tests.doubles.slack_api import BOT_TOKEN, TEAM_ID, SlackDouble
 from tests.doubles.tradier import TradierDouble
+from tests.integration.actions_helpers import stored_fire
 from tests.integration.orders_helpers import place_posts
 from tests.integration.slack.rig import (
     CHANNEL,
@@ -270,7 +271,7 @@ async def test_triggered_alert_reaches_the_channel_through_the_outbox_after_a_42
     await asyncio.sleep(0.3)
     assert len(slack.calls_to("chat.postMessage")) == 2  # the 429, then the one delivery
     chips = next(b for b in card["blocks"] if b["type"] == "actions")["elements"]
-    dismiss = next(chip for chip in chips if '"dismiss"' in chip["value"])
+    dismiss = next(chip for chip in chips if chip["value"].endswith("|dismiss"))  # <trigger id>|<chip id>
     await post(http, click(slack, dismiss["action_id"], dismiss["value"], "d1"))
     [dismissed] = await slack.wait_for("response_url:d1")
     assert "dismissed" in dismissed.body["text"].lower()
@@ -369,10 +370,10 @@ def test_no_warning_that_the_client_wins_over_the_token(settings: Settings, monk
 async def test_a_snooze_chip_snoozes_for_the_chips_own_duration(app: FastAPI, http: httpx.AsyncClient,
                                                                 slack: SlackDouble) -> None:
     """The core's "Snooze 15m" chip snoozes 15 minutes here as on the dashboard and Discord."""
-    alert = await runtime_of(app).alerts.create({"symbol": "SPY", "condition": "price_above", "level": "999"})
-    value = bk.chip_value(alert["id"], SNOOZE.to_dict())
+    fire = await stored_fire(runtime_of(app), "SPY", "price_above", "999", "999.50")
+    value = bk.chip_value(fire["trigger_id"], SNOOZE.to_dict())
     await post(http, click(slack, f"{bk.CHIP_ACTION}:snooze", value, "z1"))
     [reply] = await slack.wait_for("response_url:z1")
     assert f"snoozed for {SNOOZE_SEC // 60} minutes" in json.dumps(reply.body)
-    until = datetime.fromisoformat((await runtime_of(app).alerts.get(alert["id"]))["snoozed_until"])
+    until = datetime.fromisoformat((await runtime_of(app).alerts.get(fire["alert_id"]))["snoozed_until"])
     assert timedelta(minutes=14) < until - datetime.now(UTC) <= timedelta(minutes=15)
