@@ -22,6 +22,7 @@ from tests.doubles.polygon import API_KEY as POLYGON_KEY
 from tests.doubles.polygon import PolygonDouble
 from tests.doubles.tradier import TradierDouble
 from tests.integration.conftest import TIMEOUT_MS
+from tests.integration.actions_helpers import stored_fire
 from tests.integration.orders_helpers import broker_settings, small_account, unthrottled
 from tests.integration.test_alert_history import fire
 from tests.integration.test_api_chart import tradier_order
@@ -360,4 +361,46 @@ async def test_orders_page_modify_and_cancel_open_the_confirm_dialog_in_words(
     await tid(page, "order-confirm").click()
     await expect(dialog).to_be_hidden()
     await expect(tid(page, "orders-message")).to_contain_text("Order")
+    await close(page)
+
+
+async def test_chips_tiles_and_plans_run_by_reference_and_confirm_shows_the_bracket(
+        desk: LiveServer, tradier_double: TradierDouble, browser: Any) -> None:
+    fired = await stored_fire(desk.app.state.runtime, "MSFT", "price_above", "35.00", "35.47")
+    page = await new_page(browser, DESKTOP)
+    await page.goto(f"{desk.url}/#key={API_KEY}")
+    card = tid(page, "alert-card").filter(has_text="MSFT")  # from the trigger history: its chips work after a reload
+    await expect(card).to_have_attribute("data-trigger-id", fired["trigger_id"])
+    await card.get_by_test_id("alert-chip-setup").click()
+    dialog = tid(page, "order-dialog")
+    await expect(dialog).to_be_visible()
+    await expect(tid(page, "bracket-entry")).to_have_text("35.47")
+    await expect(tid(page, "bracket-stop")).to_have_text("34.65")
+    await expect(tid(page, "bracket-target")).to_have_text("37.11")
+    await expect(tid(page, "bracket-quantity")).to_have_text(re.compile(r"^\d+$"))
+    await expect(tid(page, "bracket-one-r")).to_have_text(re.compile(r"^\$\d+\.\d\d$"))
+    await expect(tid(page, "order-dialog-risk")).to_contain_text("approved")
+    assert not LEAKS.search(await dialog.inner_text())
+    assert tradier_double.orders == {}  # nothing is sent before Confirm
+    await tid(page, "order-confirm").click()
+    await expect(dialog).to_be_hidden()
+    await expect(card.get_by_test_id("alert-chip-status")).to_contain_text("1R = $")
+    assert len(tradier_double.orders) == 1
+
+    await goto(page, desk, "orders")
+    await tid(page, "close-AAPL").click()
+    await expect(tid(page, "order-dialog-order")).to_have_text(re.compile(r"^Sell 2 AAPL market"))
+    await expect(tid(page, "order-dialog-risk")).to_contain_text("reduces an open position")
+    await tid(page, "order-cancel").click()
+    await expect(dialog).to_be_hidden()
+
+    await goto(page, desk, "chart/MSFT")
+    await tid(page, "plan-entry").fill("35.4")
+    await tid(page, "plan-stop").fill("34.9")
+    await tid(page, "plan-take").click()
+    await expect(tid(page, "bracket-target")).to_have_text("none")
+    await expect(tid(page, "bracket-stop")).to_have_text("34.90")
+    await tid(page, "order-cancel").click()
+    await expect(dialog).to_be_hidden()
+    assert len(tradier_double.orders) == 1
     await close(page)
