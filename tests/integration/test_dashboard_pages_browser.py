@@ -5,6 +5,7 @@ across a reload, the chart's candles and a plan's levels, the next step after a 
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
@@ -21,8 +22,8 @@ from tests.conftest import API_KEY
 from tests.doubles.polygon import API_KEY as POLYGON_KEY
 from tests.doubles.polygon import PolygonDouble
 from tests.doubles.tradier import TradierDouble
-from tests.integration.conftest import TIMEOUT_MS
 from tests.integration.actions_helpers import stored_fire
+from tests.integration.conftest import TIMEOUT_MS
 from tests.integration.orders_helpers import broker_settings, small_account, unthrottled
 from tests.integration.test_alert_history import fire
 from tests.integration.test_api_chart import tradier_order
@@ -71,9 +72,10 @@ async def desk(make_settings: Callable[..., Settings], pg: PolygonDouble,
         await live.stop()
 
 
-async def new_page(browser: Any, viewport: dict[str, int], *, bypass_csp: bool = False) -> Any:
+async def new_page(browser: Any, viewport: dict[str, int], *, bypass_csp: bool = False,
+                   timezone_id: str | None = None) -> Any:
     """A page of a fresh context; `bypass_csp` only to inject axe-core (the app's CSP forbids inline scripts)."""
-    context = await browser.new_context(viewport=viewport, bypass_csp=bypass_csp)
+    context = await browser.new_context(viewport=viewport, bypass_csp=bypass_csp, timezone_id=timezone_id)
     page = await context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
     errors: list[str] = []
@@ -403,4 +405,73 @@ async def test_chips_tiles_and_plans_run_by_reference_and_confirm_shows_the_brac
     await tid(page, "order-cancel").click()
     await expect(dialog).to_be_hidden()
     assert len(tradier_double.orders) == 1
+    await close(page)
+
+
+async def test_journal_attaches_the_plan_edits_in_place_and_exports(desk: LiveServer, browser: Any) -> None:
+    page = await new_page(browser, DESKTOP)
+    await page.goto(f"{desk.url}/#key={API_KEY}")
+    await goto(page, desk, "chart/AAPL")
+    await tid(page, "plan-entry").fill("440")
+    await tid(page, "plan-stop").fill("430")
+    await tid(page, "plan-target0").fill("460")
+    await expect(tid(page, "plan-next")).to_be_visible()
+
+    await goto(page, desk, "journal")
+    journal = tid(page, "panel-journal")
+    await tid(page, "journal-attach-plan").click()
+    await expect(tid(page, "journal-attached")).to_contain_text("plan long AAPL entry 440 stop 430")
+    await journal.get_by_label("Entry", exact=True).fill("Reclaim of 440, stop under the range")
+    await tid(page, "journal-submit").click()
+    entry = tid(page, "journal-entry").first
+    await expect(entry.get_by_test_id("journal-entry-plan")).to_have_text(
+        "Plan: long AAPL entry 440 stop 430 targets 460")
+
+    await entry.get_by_test_id("journal-edit").click()
+    await tid(page, "journal-edit-body").fill("Reclaim of 440; took half at 450")
+    await tid(page, "journal-edit-save").click()
+    await expect(tid(page, "journal-entry").first.get_by_test_id("journal-entry-body")).to_have_text(
+        "Reclaim of 440; took half at 450")
+    async with desk.rest() as rest:
+        [stored] = (await rest.get("/api/v1/journal")).json()["items"]
+    assert stored["body"] == "Reclaim of 440; took half at 450" and stored["plan"]["entry"] == "440"
+
+    async with page.expect_download() as download_info:
+        await tid(page, "journal-export-csv").click()
+    download = await download_info.value
+    assert download.suggested_filename.endswith(".csv")
+    exported = await asyncio.to_thread(Path(await download.path()).read_text)
+    assert "took half at 450" in exported
+    await close(page)
+
+
+async def test_alerts_page_creates_edits_with_expiry_and_shows_field_errors(desk: LiveServer, browser: Any) -> None:
+    page = await new_page(browser, PHONE, timezone_id="America/New_York")  # expiry typed and shown in local time
+    await page.goto(f"{desk.url}/#key={API_KEY}")
+    await goto(page, desk, "alerts")
+    await tid(page, "alert-symbol").fill("QQQ")
+    await tid(page, "alert-level").fill("not a price")
+    await tid(page, "alert-submit").click()
+    await expect(tid(page, "alert-level")).to_have_attribute("aria-invalid", "true")
+    await expect(tid(page, "alert-error-level")).not_to_have_text("")
+
+    await tid(page, "alert-level").fill("450")
+    await tid(page, "alert-expires").fill("2099-01-02T15:30")
+    await tid(page, "alert-submit").click()
+    await expect(tid(page, "alert-form-status")).to_contain_text("Created.")
+    row = tid(page, "alert-row").filter(has_text="QQQ")
+    await expect(row).to_contain_text("450.00")
+    await expect(row).to_contain_text("2099-01-02 15:30")
+    async with desk.rest() as rest:
+        [stored] = (await rest.get("/api/v1/alerts", params={"status": "active"})).json()["items"]
+    assert stored["expires_at"].startswith("2099-01-02T20:30")  # 15:30 in New York, stored in UTC
+
+    await row.get_by_test_id("alert-edit").click()
+    await expect(tid(page, "alert-level")).to_have_value("450.00")
+    await expect(tid(page, "alert-expires")).to_have_value("2099-01-02T15:30")  # local time, both ways
+    await tid(page, "alert-level").fill("455")
+    await tid(page, "alert-submit").click()
+    await expect(tid(page, "alert-form-status")).to_contain_text("Saved.")
+    await expect(tid(page, "alert-row").filter(has_text="QQQ")).to_contain_text("455.00")
+    await no_horizontal_scroll(page)
     await close(page)

@@ -19,6 +19,13 @@ const LABELS = { symbol: "Symbol", condition: "Condition", level: "Level", thres
   timeframe: "Timeframe", repeat: "Repeat", cooldown_sec: "Cooldown (s)", expires_at: "Expires",
   channels: "Channels", note: "Note" };
 
+/** An ISO timestamp as the browser-local "YYYY-MM-DDTHH:MM" a datetime-local input shows. */
+function localInput(iso) {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return "";
+  return new Date(date.getTime() - date.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
+}
+
 /** Everything that changes alerts reloads the Alerts page list. */
 const listeners = new Set();
 function alertsChanged() {
@@ -165,7 +172,7 @@ registerPanel({
       for (const f of FIELDS) {
         const value = alert[f];
         if (f === "channels") inputs[f].value = (value || []).join(",");
-        else if (f === "expires_at") inputs[f].value = value ? value.slice(0, 16) : "";
+        else if (f === "expires_at") inputs[f].value = value ? localInput(value) : "";
         else inputs[f].value = value ?? "";
       }
       submit.textContent = "Save alert";
