@@ -475,3 +475,21 @@ async def test_alerts_page_creates_edits_with_expiry_and_shows_field_errors(desk
     await expect(tid(page, "alert-row").filter(has_text="QQQ")).to_contain_text("455.00")
     await no_horizontal_scroll(page)
     await close(page)
+
+
+async def test_the_chart_folds_live_prices_into_its_last_candle(
+        desk: LiveServer, pg: PolygonDouble, browser: Any) -> None:
+    page = await new_page(browser, DESKTOP)
+    await page.goto(f"{desk.url}/#key={API_KEY}")
+    await goto(page, desk, "chart/SPY")
+    canvas = tid(page, "chart-canvas")
+    await expect(canvas).not_to_have_attribute("data-candles", "0")
+    before = int(await canvas.get_attribute("data-candles") or 0)
+    await pg.wait_until(lambda: "T.SPY" in pg.subscriptions)
+    await pg.push([trade("SPY", 512.34)])
+    await expect(canvas).to_have_attribute("data-last", "512.34")
+    await pg.push([trade("SPY", 512.9)])
+    await expect(canvas).to_have_attribute("data-last", "512.9")
+    after = int(await canvas.get_attribute("data-candles") or 0)
+    assert before <= after <= before + 2  # folded into the last candle, or a new minute's first candle
+    await close(page)
