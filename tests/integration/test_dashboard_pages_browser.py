@@ -161,6 +161,7 @@ async def test_phone_first_screen_has_risk_and_live_alerts_and_thumb_navigation(
     for testid in ("risk-banner", "panel-alerts-feed"):
         box = await tid(page, testid).bounding_box()
         assert box is not None and box["y"] < PHONE["height"], f"{testid} is below the first screen: {box}"
+    await expect(tid(page, "forget-key")).to_be_in_viewport()
     nav = await tid(page, "nav").bounding_box()  # the page links sit at the bottom, under the thumb
     assert nav is not None and nav["y"] + nav["height"] >= PHONE["height"] - 1
     await tid(page, "nav").get_by_role("link", name="Orders", exact=True).click()
