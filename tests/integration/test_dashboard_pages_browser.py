@@ -494,3 +494,21 @@ async def test_the_chart_folds_live_prices_into_its_last_candle(
     after = int(await canvas.get_attribute("data-candles") or 0)
     assert before <= after <= before + 2  # folded into the last candle, or a new minute's first candle
     await close(page)
+
+
+async def test_a_hedge_shows_its_dollar_effect_before_confirm(
+        desk: LiveServer, tradier_double: TradierDouble, browser: Any) -> None:
+    desk.app.state.runtime.options.clock = lambda: datetime(2013, 6, 3, 15, tzinfo=UTC)  # the recorded chains
+    tradier_double.positions = [{"cost_basis": 80000.0, "date_acquired": "2024-06-03T14:41:11.405Z", "id": 1,
+                                 "quantity": 200.0, "symbol": "AAPL"}]  # a hedge covers 100 shares or more
+    page = await new_page(browser, DESKTOP)
+    await page.goto(f"{desk.url}/#key={API_KEY}")
+    await goto(page, desk, "orders")
+    await tid(page, "hedge-AAPL").click()
+    effect = tid(page, "order-dialog-effect")
+    await expect(effect).to_have_text(re.compile(r"^[^:]+: [-+]?\$[\d,]+\.\d\d"))  # "label: -$440.00 — detail"
+    assert not LEAKS.search(await tid(page, "order-dialog").inner_text())
+    await tid(page, "order-cancel").click()
+    await expect(tid(page, "order-dialog")).to_be_hidden()
+    assert tradier_double.orders == {}
+    await close(page)
