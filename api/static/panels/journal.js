@@ -2,7 +2,7 @@
 // the coach's last rationale), list with filters and "load more", edit an entry in place (PATCH), delete, and
 // export what the filters show as CSV or JSON (GET /journal/export, downloaded as a file). Text only.
 
-import { api, fieldErrors, h, on as listen, registerPanel, setChildren, useStyle } from "/static/app.js";
+import { api, fieldErrors, h, keyStore, on as listen, registerPanel, setChildren, useStyle } from "/static/app.js";
 import { dateTime } from "/static/format.js";
 
 useStyle("/static/panels/journal.css");
@@ -151,7 +151,7 @@ registerPanel({
         const url = new URL("/api/v1/journal/export", location.origin);
         url.searchParams.set("format", format);
         for (const [name, value] of Object.entries(query)) if (value) url.searchParams.set(name, value);
-        const response = await fetch(url, { headers: { "X-API-Key": window.tradeassist.keyStore.get() || "" } });
+        const response = await fetch(url, { headers: { "X-API-Key": keyStore.get() || "" } });
         if (!response.ok) throw new Error(`export failed with HTTP ${response.status}`);
         const link = h("a", { href: URL.createObjectURL(await response.blob()),
           download: `journal-${new Date().toISOString().slice(0, 10)}.${format}` });
