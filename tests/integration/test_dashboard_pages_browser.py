@@ -303,8 +303,23 @@ async def test_settings_show_the_trading_mode_read_only_and_save_a_risk_limit(de
     await field.fill("7")
     await tid(page, "settings-risk-save").click()
     await expect(tid(page, "settings-risk-result")).to_have_text("Saved.")
+
+    await tid(page, "routing-discord-info").uncheck()
+    await tid(page, "settings-routing-save").click()
+    await expect(tid(page, "settings-routing-result")).to_have_text("Saved.")
+    await tid(page, "settings-watchlist-watchlist").fill("spy, qqq, msft")
+    await tid(page, "settings-watchlist-save").click()
+    await expect(tid(page, "settings-watchlist-result")).to_have_text("Saved.")
+    await tid(page, "settings-news-news_feeds").fill("no comma here")
+    await tid(page, "settings-news-save").click()
+    await expect(tid(page, "settings-news-result")).to_contain_text("write the label, a comma, then the URL")
     async with desk.rest() as rest:
-        assert (await rest.get("/api/v1/settings")).json()["risk"]["max_trades_per_day"] == 7
+        saved = (await rest.get("/api/v1/settings")).json()
+    assert saved["risk"]["max_trades_per_day"] == 7 and saved["watchlist"] == ["SPY", "QQQ", "MSFT"]
+    assert "info" not in saved["alert_types"]["discord"] and "info" in saved["alert_types"]["ws"]
+    assert saved["news_feeds"] == []
+    await goto(page, desk, "dashboard")  # the watchlist follows
+    await expect(tid(page, "watch-row")).to_have_count(3)
     await close(page)
 
 

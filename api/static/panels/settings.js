@@ -77,6 +77,7 @@ registerPanel({
         try {
           current = await api("/settings", { method: "PUT", body: patch });
           result.textContent = "Saved.";
+          emit({ type: "ui:settings", settings: current });
         } catch (error) {
           const byField = fieldErrors(error);
           const details = Array.isArray(error.details) ? error.details : [];

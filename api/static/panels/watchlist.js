@@ -240,6 +240,12 @@ registerPanel({
       paint(event.symbol);
     });
     listen("ui:session", load);
+    listen("ui:settings", ({ settings }) => {  // saved on the Settings page
+      if (!Array.isArray(settings?.watchlist)) return;
+      watchlist = settings.watchlist.map(String);
+      renderRows();
+      loadSnapshot();
+    }, { replay: false });
     setInterval(() => { if (watchlist.length && !document.hidden) loadSnapshot(); }, SNAPSHOT_REFRESH_MS);
   },
 });
