@@ -20,6 +20,7 @@ from core.db.repositories.alerts import DELIVERED, PENDING
 from core.domain.actions import ActionContext, Sizer, actions_json, next_actions, risk_sizer
 from core.domain.alerts import Channel, Fired, FireKind, describe
 from core.domain.events import AlertEvent
+from core.domain.numbers import fmt_num
 from core.domain.orders import Position
 from core.domain.risk import RiskLimits, TradingStatus
 from core.services.settings import ALERT_TYPES, Tunables
@@ -137,7 +138,7 @@ def stored_alert_event(trigger: AlertTrigger) -> AlertEvent:
     ``meta.rationale``. The row's own columns fill what a payload lacks."""
     payload = trigger.payload or {}
     meta = {"alert_id": trigger.alert_id, "trigger_id": trigger.id, "kind": trigger.kind,
-            "price": str(trigger.price), "late": trigger.late, "actions": [], **(payload.get("meta") or {})}
+            "price": fmt_num(trigger.price), "late": trigger.late, "actions": [], **(payload.get("meta") or {})}
     if trigger.rationale:
         meta["rationale"] = trigger.rationale
     level = payload.get("level")

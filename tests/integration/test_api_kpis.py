@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import orjson
 import websockets
+from fastapi import FastAPI
 
 from api.app import create_app
 from core.engines.delivery import DELIVERY_LATENCY
@@ -21,7 +22,7 @@ NAMES = ["ws_uptime", "quote_latency_p95", "alert_delivery_p95", "plan_compute_p
 PLAN = {"side": "long", "entry": "100", "stop": "95", "targets": ["110"]}
 
 
-async def test_kpis_shape_goals_and_what_was_measured(client: httpx.AsyncClient) -> None:
+async def test_kpis_shape_goals_and_what_was_measured(app: FastAPI, client: httpx.AsyncClient) -> None:
     body = (await client.get("/api/v1/diag/kpis")).json()
     assert set(body) == {"kpis", "freshness", "integrations"}
     kpis = {(k["name"], k.get("channel")): k for k in body["kpis"]}
@@ -46,6 +47,12 @@ async def test_kpis_shape_goals_and_what_was_measured(client: httpx.AsyncClient)
     errors = kpis[("api_error_rate", None)]
     assert errors["value"] == 0.0 and errors["status"] == "ok"  # a 422 is the caller's mistake, not an error
     assert "0 server errors (5xx) in" in errors["detail"]
+
+    metrics = (await client.get("/metrics")).text  # the KPIs' sources are what /metrics exports
+    assert "tradeassist_plan_compute_seconds_bucket" in metrics and "tradeassist_quote_staleness_seconds" in metrics
+    app.state.runtime.market.engine.watch({"SPY"})
+    freshness = (await client.get("/api/v1/diag/kpis")).json()["freshness"]
+    assert {"symbol": "SPY", "age_sec": None, "status": "no_data"} in freshness  # watched, nothing arrived yet
 
 
 async def _next(ws: Any, kind: str, timeout: float = 5.0) -> dict[str, Any]:
