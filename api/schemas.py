@@ -15,14 +15,31 @@ from fastapi import Response
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from core.domain.market import Bar, MarketStatus, Quote
+from core.domain.order_views import AccountOrder, BlotterItem, Intent, PositionItem, document
+from core.errors import RiskDenied
+from core.services.orders import ProposeResult
 
 _PCT = Decimal("0.01")
 
 
+def _decimal(value: Any) -> str:
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
 def json_response(body: Any, status_code: int = 200) -> Response:
-    """A JSON-ready body encoded once with orjson. Returning a Response skips FastAPI's response serialization
-    pass (the route keeps its `response_model` for the OpenAPI docs)."""
-    return Response(orjson.dumps(body), status_code=status_code, media_type="application/json")
+    """A body encoded once with orjson (dataclasses as objects, Decimals as strings in their own notation).
+    Returning a Response skips FastAPI's response serialization pass (the route keeps its `response_model` for the
+    OpenAPI docs)."""
+    return Response(orjson.dumps(body, default=_decimal), status_code=status_code, media_type="application/json")
+
+
+def proposal_response(result: ProposeResult, status: int) -> Response:
+    """A proposal as the API answers it: the intent to confirm, or a 403 `risk_denied` with the decision."""
+    if result.denied:
+        raise RiskDenied(result.risk.reason, details={"risk": document(result.risk), "mode": result.mode})
+    return json_response(result, status)
 
 
 def partial_model(model: type[BaseModel], **nested: type[BaseModel]) -> type[BaseModel]:
@@ -161,3 +178,29 @@ class PricesResponse(BaseModel):
     @classmethod
     def of(cls, rows: list[dict[str, Any]], status: dict[str, Any]) -> PricesResponse:
         return cls(items=[PriceRow(**row) for row in rows], market_data=plain(status))
+
+
+class PositionsResponse(BaseModel):
+    """Open positions, valued at the last price; `as_of` (streams only) is when the tracker last read them."""
+
+    items: list[PositionItem]
+    mode: str
+    as_of: str | None = None
+
+
+class BrokerOrdersResponse(BaseModel):
+    """Today's orders as the broker has them (ours and manual ones)."""
+
+    items: list[AccountOrder]
+    mode: str
+
+
+class BlotterResponse(BaseModel):
+    """Today's blotter: broker orders, then intents not (yet) at the broker."""
+
+    items: list[BlotterItem]
+    mode: str
+
+
+class IntentResponse(BaseModel):
+    intent: Intent

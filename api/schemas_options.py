@@ -7,6 +7,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from core.domain.order_views import Intent, RiskDecision
+from core.domain.orders import PreviewView
+
 
 class ContractModel(BaseModel):
     option_symbol: str
@@ -140,9 +143,9 @@ class HedgeResponse(BaseModel):
     effect: HedgeEffectModel
     expiration: date
     underlying_price: float
-    intent: dict[str, Any] | None
-    preview: dict[str, Any] | None
-    risk: dict[str, Any]
+    intent: Intent | None
+    preview: PreviewView | None
+    risk: RiskDecision
     token: str | None
     mode: str
 

@@ -30,6 +30,7 @@ from core.db.models import OrderIntentRow, OrderRow
 from core.db.session import Database
 from core.domain.events import OrdersEvent, PositionsEvent, encode_event
 from core.domain.market import Quote
+from core.domain.order_views import BrokerOrderView, position_items
 from core.domain.orders import (
     Balances,
     BrokerOrder,
@@ -42,9 +43,10 @@ from core.domain.orders import (
 )
 from core.domain.risk import RiskLimits
 from core.engines.orders import OrderTracker, changed_orders
+from core.services.account import AccountService
 from core.services.order_risk import BrokerRiskGate
 from core.services.order_tokens import TokenSigner
-from core.services.order_views import blotter, position_items
+from core.services.order_views import blotter
 from core.services.orders import OrderService
 
 GOAL_MS = 20.0
@@ -140,8 +142,8 @@ async def _service(folder: Path, database: type[Database]) -> OrderService:
     async def limits() -> RiskLimits:
         return RiskLimits()
 
-    return OrderService(db, bus, broker, signer=TokenSigner(b"b" * 32), traders=["bench"], mode="PAPER",
-                        risk_gate=BrokerRiskGate(broker, limits))
+    return OrderService(db, bus, AccountService(db, broker, mode="PAPER"), signer=TokenSigner(b"b" * 32),
+                        traders=["bench"], risk_gate=BrokerRiskGate(broker, limits))
 
 
 async def _propose_confirm(folder: Path) -> tuple[list[float], list[float], list[float]]:
@@ -158,13 +160,13 @@ async def _propose_confirm(folder: Path) -> tuple[list[float], list[float], list
                 started = time.perf_counter()
                 proposal = await service.propose("bench", order, rationale="bench")
                 assert proposal.intent is not None and proposal.token is not None, proposal.risk
-                result = await service.confirm(proposal.intent["id"], proposal.token, "bench")
+                result = await service.confirm(proposal.intent.id, proposal.token, "bench")
                 assert result.outcome == "submitted", result
                 if n >= 20:  # warm-up: imports, statement caches, first connections
                     figures.append((time.perf_counter() - started) * 1000)
                     if service is services[0]:
                         started = time.perf_counter()
-                        await service.orders_snapshot()
+                        await service.account.orders_snapshot()
                         snapshots.append((time.perf_counter() - started) * 1000)
                 if n % 50 == 49:  # keep today's blotter (published on every change) at a realistic size
                     async with service.db.uow() as session:
@@ -189,7 +191,7 @@ def _tracker_cpu() -> list[float]:
     samples = []
     for n in range(ROUNDS):
         changed = [replace(o, status="partially_filled" if n % 2 else "open") for o in orders]  # all 100 changed
-        seen: dict[str, dict[str, object]] = {}
+        seen: dict[str, BrokerOrderView] = {}
         started = time.perf_counter()
         diff = changed_orders(seen, changed)
         items = blotter(rows, [])
@@ -206,7 +208,8 @@ async def _tracker_full(folder: Path) -> list[float]:
     bus = InProcessBus()
     await bus.start()
     broker = InstantBroker(OPEN_ORDERS)
-    service = OrderService(db, bus, broker, signer=TokenSigner(b"b" * 32), traders=[], mode="PAPER")
+    service = OrderService(db, bus, AccountService(db, broker, mode="PAPER"), signer=TokenSigner(b"b" * 32),
+                           traders=[])
     tracker = OrderTracker(service, broker, bus)
     samples = []
     try:

@@ -5,7 +5,8 @@ named with its reason, so an empty answer never reads as "no news"."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC
+from datetime import UTC, datetime
+from typing import Any
 
 from core.domain.news import EarningsAnswer, NewsItem, SourceStatus
 
@@ -19,6 +20,18 @@ def news_line(item: NewsItem, link: Link) -> str:
     symbols = f" [{', '.join(item.symbols)}]" if item.symbols else ""
     moods = " ".join(f"{SENTIMENT_MARK[s.value.value]}{s.symbol} {s.value.value}" for s in item.sentiment)
     return f"{link(item.url, item.title)}{symbols}\n{when} · {item.source}" + (f" · {moods}" if moods else "")
+
+
+def news_alert_title(meta: dict[str, Any]) -> str:
+    return f"News: {', '.join(str(s) for s in meta.get('symbols') or [])}".rstrip(": ")
+
+
+def news_alert_line(meta: dict[str, Any], link: Link) -> str:
+    """A `news` delivery (its payload's meta: `core.domain.news.news_alert`) as the same line `/news` shows."""
+    item = NewsItem(source=str(meta["source"]), title=str(meta["title"]), url=str(meta["url"]),
+                    published_at=datetime.fromisoformat(str(meta["published_at"])),
+                    symbols=tuple(str(s) for s in meta.get("symbols") or ()), publisher=meta.get("publisher"))
+    return news_line(item, link)
 
 
 def source_notes(sources: Sequence[SourceStatus]) -> list[str]:

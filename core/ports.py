@@ -160,7 +160,9 @@ class Notifier(Protocol):
     ``runtime.delivery.register(notifier)``; the delivery engine then runs a worker for its outbox rows.
 
     ``deliver`` gets the stored `alert` event (``level``, ``msg``, ``meta`` with the action chips) plus
-    ``trigger_id``, ``alert_id``, ``triggered_at`` (ISO-8601) and ``attempt``. Returning means delivered.
+    ``trigger_id``, ``alert_id``, ``triggered_at`` (ISO-8601) and ``attempt``; a news item (routed `news` alert
+    type) comes as ``meta.kind == "news"`` with its stored title/source/url/time and ``news_id`` instead of the
+    trigger's ids (`core.domain.news.news_alert`). Returning means delivered.
     Raise ``ExternalTransient`` (with ``retry_after`` seconds when the vendor said so) to be retried with
     backoff, any other ``CoreError`` to mark the row failed. A row may be delivered again after a crash
     between sending and recording it (at-least-once): use ``trigger_id`` as the idempotency key if you can.

@@ -39,6 +39,7 @@ from core.engines.risk import RiskEngine
 from core.engines.stream import StreamEngine
 from core.errors import CoreError, IntegrationDisabled
 from core.ports import EventBus
+from core.services.account import AccountService
 from core.services.actions import ActionService
 from core.services.alerts import AlertService
 from core.services.chart import ChartService
@@ -50,6 +51,7 @@ from core.services.market import MarketService
 from core.services.news import EarningsProvider, NewsService
 from core.services.option_hedge import OptionHedges
 from core.services.options import OptionsService
+from core.services.options_take import OptionTakes
 from core.services.order_tokens import TokenSigner, load_secret
 from core.services.orders import OrderService
 from core.services.picks import PicksService
@@ -83,14 +85,16 @@ class Runtime:
         self.chart = ChartService(self.market, self.db, self.broker)
         self.news, self.news_engine = self._build_news()
         self.risk, self.plans = self._build_risk()
-        self.orders, self.order_tracker = self._build_orders()
+        self.account, self.orders, self.order_tracker = self._build_orders()
         self.options = OptionsService(broker=self.broker, market=self.market, plans=self.plans,
                                       polygon_enabled=self.settings.polygon.api_key is not None,
                                       rate=self.settings.options_risk_free_rate, earnings=self.news.earnings)
         self.option_hedges = OptionHedges(self.options, self.orders)
         self.position_orders = PositionOrders(self.orders, self.market, self.option_hedges)
+        self.option_takes = OptionTakes(self.options, self.orders)
         self.coach, self.coach_disabled = self._build_coach()
         self.alerts, self.alert_engine, self.delivery = self._build_alerts()
+        self.news.on_queued = self.delivery.wake
         self.picks, self.picks_engine = self._build_picks()
         self.kpis = KpiMonitor(self.bus, self.market, self.settings.integrations, interval=settings.risk_eval_sec)
         self.actions = ActionService(traders=settings.traders, orders=self.orders, alerts=self.alerts, risk=self.risk,
@@ -166,7 +170,7 @@ class Runtime:
                     EarningsProvider("tradier:calendars", self.broker, broker.reason, broker.how_to_enable)]
         service = NewsService(self.db, self.bus, self.settings_service, feeds=feeds, polygon=self._market_data,
                               polygon_disabled=market.reason, polygon_how_to_enable=market.how_to_enable,
-                              earnings=earnings)
+                              earnings=earnings, webhook_types=self.settings.discord.webhook_alert_types)
         engine = NewsEngine(service, interval=self.settings.news_poll_sec) if "engine" in self.roles else None
         return service, engine
 
@@ -191,19 +195,19 @@ class Runtime:
         if "engine" in self.roles and self.risk.enabled:
             self.spawn(RiskEngine(self.risk, self.bus, interval=self.settings.risk_eval_sec).run(), name="risk")
 
-    def _build_orders(self) -> tuple[OrderService, OrderTracker | None]:
+    def _build_orders(self) -> tuple[AccountService, OrderService, OrderTracker | None]:
         """Orders use the risk service as their gate. The tracker runs in the engine role only."""
         status = self.settings.integrations()["broker"]
+        account = AccountService(self.db, self.broker, mode=self.settings.tradier.trading_mode,
+                                 disabled=IntegrationDisabled("broker", status.reason, status.how_to_enable))
         service = OrderService(
-            self.db, self.bus, self.broker, signer=TokenSigner(load_secret(self.settings)),
+            self.db, self.bus, account, signer=TokenSigner(load_secret(self.settings)),
             traders=self.settings.traders, confirm_ttl_sec=self.settings.order_confirm_ttl_sec,
-            max_slippage_bps=self.settings.order_max_slippage_bps, risk_gate=self.risk,
-            mode=self.settings.tradier.trading_mode,
-            disabled=IntegrationDisabled("broker", status.reason, status.how_to_enable))
+            max_slippage_bps=self.settings.order_max_slippage_bps, risk_gate=self.risk)
         tracker = None
         if "engine" in self.roles and self.broker is not None:
             tracker = OrderTracker(service, self.broker, self.bus)
-        return service, tracker
+        return account, service, tracker
 
     async def _start_orders(self) -> None:
         self._closers.append(self.orders.aclose)

@@ -19,6 +19,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from api.auth import API_ACTOR, require_api_key
 from api.deps import RuntimeDep
 from core.domain.action_refs import ActionRef, PlanDraft, Target
+from core.services.orders import ProposeResult
 
 router = APIRouter(tags=["actions"], dependencies=[Depends(require_api_key)])
 
@@ -41,35 +42,15 @@ class PlanBody(BaseModel):
     targets: list[Price] = Field(default_factory=list, max_length=3)
 
 
-class ReferenceBody(BaseModel):
-    """A click on an alert chip, a pick or a position: the id of what was clicked and the verb."""
+class ActionBody(BaseModel):
+    """A click: on an alert chip, a pick or a position, the `id` of what was clicked; on a plan, the `plan`."""
 
     model_config = ConfigDict(extra="forbid")
 
-    target: Literal["alert", "pick", "position"]
-    id: str = Field(min_length=1, max_length=64)
+    target: Literal["alert", "pick", "position", "plan"]
     action: str = Field(min_length=1, max_length=40)
-
-
-class PlanActionBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    target: Literal["plan"]
-    plan: PlanBody
-    action: str = Field(min_length=1, max_length=40)
-
-
-ActionBody = Annotated[ReferenceBody | PlanActionBody, Field(discriminator="target")]
-
-
-class ProposalOut(BaseModel):
-    """Exactly what POST /broker/orders answers."""
-
-    intent: dict[str, Any] | None
-    preview: dict[str, Any] | None
-    risk: dict[str, Any]
-    token: str | None
-    mode: Literal["PAPER", "LIVE"]
+    id: str | None = Field(default=None, min_length=1, max_length=64)
+    plan: PlanBody | None = None
 
 
 class BracketOut(BaseModel):
@@ -101,19 +82,18 @@ class ActionOutcomeOut(BaseModel):
     action: str
     kind: Literal["proposal", "snoozed", "dismissed", "alert_created", "plan"]
     message: str
-    proposal: ProposalOut | None
+    proposal: ProposeResult | None  # exactly what POST /broker/orders answers
     bracket: BracketOut | None
     effect: EffectOut | None
     snoozed_until: str | None
     plan: PlanOut | None
 
 
-def reference(body: ReferenceBody | PlanActionBody) -> ActionRef:
-    if isinstance(body, PlanActionBody):
-        plan = body.plan
-        return ActionRef(Target.PLAN, body.action, plan=PlanDraft(plan.symbol, plan.side, plan.entry, plan.stop,
-                                                                   tuple(plan.targets)))
-    return ActionRef(Target(body.target), body.action, body.id)
+def reference(body: ActionBody) -> ActionRef:
+    """The core's reference (which says what is missing: the id, or the plan)."""
+    plan = body.plan
+    draft = None if plan is None else PlanDraft(plan.symbol, plan.side, plan.entry, plan.stop, tuple(plan.targets))
+    return ActionRef(Target(body.target), body.action, body.id or "", plan=draft)
 
 
 @router.post("/actions", response_model=ActionOutcomeOut)

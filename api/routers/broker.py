@@ -14,22 +14,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import API_ACTOR, require_api_key
 from api.deps import RuntimeDep
 from api.errors import error_response
+from api.schemas import (
+    BlotterResponse,
+    BrokerOrdersResponse,
+    IntentResponse,
+    PositionsResponse,
+    json_response,
+    proposal_response,
+)
 from core.domain.order_input import OrderInput, ReplaceInput, parse_order, parse_replace
-from core.errors import RiskDenied
+from core.domain.order_views import Account, Intent, document
 from core.services.orders import ConfirmResult, ProposeResult
 
 MAX_TEXT = 4000
 
 router = APIRouter(prefix="/broker", tags=["broker"], dependencies=[Depends(require_api_key)])
 stream_router = APIRouter(prefix="/stream", tags=["stream"], dependencies=[Depends(require_api_key)])
-
 
 
 class ConfirmRequest(BaseModel):
@@ -53,23 +59,17 @@ class ReplaceBody(ReplaceInput, AuditContext):
     """What to change on a working order, with the optional audit context."""
 
 
-def _proposal(result: ProposeResult, status: int) -> JSONResponse:
-    if result.denied:
-        raise RiskDenied(str(result.risk.get("reason")), details={"risk": result.risk, "mode": result.mode})
-    return JSONResponse(result.to_dict(), status_code=status)
-
-
 _CONFIRM_ERRORS = {
     "rejected": (502, "order_rejected"),
     "failed": (503, "order_not_sent"),
 }
 
 
-def _confirmed(result: ConfirmResult) -> JSONResponse:
+def _confirmed(result: ConfirmResult) -> Response:
     if result.outcome == "submitted":
-        return JSONResponse(result.to_dict(), status_code=200)
+        return json_response(result, 200)
     if result.outcome == "unknown":
-        return JSONResponse(result.to_dict(), status_code=202)
+        return json_response(result, 202)
     if result.outcome == "aborted":
         if result.code in {"price_moved", "no_quote"}:
             status, code = 409, str(result.code)
@@ -77,75 +77,82 @@ def _confirmed(result: ConfirmResult) -> JSONResponse:
             status, code = 403, "risk_denied"
     else:
         status, code = _CONFIRM_ERRORS[result.outcome]
-    return error_response(status, code, result.reason or result.outcome, {"intent": result.intent,
+    return error_response(status, code, result.reason or result.outcome, {"intent": document(result.intent),
                                                                            "outcome": result.outcome,
                                                                            "reason_code": result.code})
 
 
-@router.get("/account")
-async def get_account(runtime: RuntimeDep) -> dict[str, Any]:
-    return await runtime.orders.account()
+_PROPOSAL: dict[int | str, dict[str, Any]] = {
+    403: {"description": "risk denied the order (`risk_denied`, the decision in `details.risk`)"}}
+_CONFIRMED: dict[int | str, dict[str, Any]] = {
+    202: {"model": ConfirmResult, "description": "the broker did not answer: looked up by tag, never resent"}}
 
 
-@router.get("/positions")
-async def get_positions(runtime: RuntimeDep) -> dict[str, Any]:
-    return {"items": await runtime.orders.positions(), "mode": runtime.orders.mode}
+@router.get("/account", response_model=Account)
+async def get_account(runtime: RuntimeDep) -> Response:
+    return json_response(await runtime.account.account())
 
 
-@router.get("/orders")
-async def get_orders(runtime: RuntimeDep) -> dict[str, Any]:
-    return {"items": await runtime.orders.broker_orders(), "mode": runtime.orders.mode}
+@router.get("/positions", response_model=PositionsResponse)
+async def get_positions(runtime: RuntimeDep) -> Response:
+    return json_response({"items": await runtime.account.positions(), "mode": runtime.account.mode})
 
 
-@router.post("/orders", status_code=201)
-async def propose_order(body: OrderBody, runtime: RuntimeDep) -> JSONResponse:
+@router.get("/orders", response_model=BrokerOrdersResponse)
+async def get_orders(runtime: RuntimeDep) -> Response:
+    return json_response({"items": await runtime.account.broker_orders(), "mode": runtime.account.mode})
+
+
+@router.post("/orders", status_code=201, response_model=ProposeResult, responses=_PROPOSAL)
+async def propose_order(body: OrderBody, runtime: RuntimeDep) -> Response:
     runtime.orders.require_broker()
     order = parse_order(body)
     result = await runtime.orders.propose(API_ACTOR, order, rationale=body.rationale, source=body.source or "api")
-    return _proposal(result, 201)
+    return proposal_response(result, 201)
 
 
-@router.get("/orders/intents/{intent_id}")
-async def get_intent(intent_id: str, runtime: RuntimeDep) -> dict[str, Any]:
-    return await runtime.orders.get_intent(intent_id)
+@router.get("/orders/intents/{intent_id}", response_model=Intent)
+async def get_intent(intent_id: str, runtime: RuntimeDep) -> Response:
+    return json_response(await runtime.orders.get_intent(intent_id))
 
 
-@router.post("/orders/{intent_id}/confirm")
-async def confirm_order(intent_id: str, body: ConfirmRequest, runtime: RuntimeDep) -> JSONResponse:
+@router.post("/orders/{intent_id}/confirm", response_model=ConfirmResult, responses=_CONFIRMED)
+async def confirm_order(intent_id: str, body: ConfirmRequest, runtime: RuntimeDep) -> Response:
     return _confirmed(await runtime.orders.confirm(intent_id, body.token, API_ACTOR))
 
 
-@router.post("/orders/{intent_id}/cancel-intent")
-async def cancel_intent(intent_id: str, runtime: RuntimeDep) -> dict[str, Any]:
-    return {"intent": await runtime.orders.cancel_intent(intent_id, API_ACTOR)}
+@router.post("/orders/{intent_id}/cancel-intent", response_model=IntentResponse)
+async def cancel_intent(intent_id: str, runtime: RuntimeDep) -> Response:
+    return json_response({"intent": await runtime.orders.cancel_intent(intent_id, API_ACTOR)})
 
 
-@router.put("/orders/{order_id}")
-async def replace_order(order_id: str, body: ReplaceBody, runtime: RuntimeDep) -> JSONResponse:
+@router.put("/orders/{order_id}", response_model=ProposeResult, responses=_PROPOSAL)
+async def replace_order(order_id: str, body: ReplaceBody, runtime: RuntimeDep) -> Response:
     runtime.orders.require_broker()
     changes = parse_replace(body.model_dump(include=set(ReplaceInput.model_fields), exclude_unset=True))
     result = await runtime.orders.propose_replace(API_ACTOR, order_id, changes, rationale=body.rationale,
                                                   source=body.source or "api")
-    return _proposal(result, 200)
+    return proposal_response(result, 200)
 
 
-@router.delete("/orders/{order_id}")
-async def cancel_order(order_id: str, runtime: RuntimeDep) -> JSONResponse:
+@router.delete("/orders/{order_id}", response_model=ProposeResult, responses=_PROPOSAL)
+async def cancel_order(order_id: str, runtime: RuntimeDep) -> Response:
     result = await runtime.orders.propose_cancel(API_ACTOR, order_id, source="api")
-    return _proposal(result, 200)
+    return proposal_response(result, 200)
 
 
-@stream_router.get("/positions")
-async def stream_positions(runtime: RuntimeDep) -> dict[str, Any]:
+@stream_router.get("/positions", response_model=PositionsResponse)
+async def stream_positions(runtime: RuntimeDep) -> Response:
     """The tracker's last published positions (live from the broker when this process runs no tracker)."""
     tracker = runtime.order_tracker
     if tracker is not None and tracker.positions is not None:
-        return {"items": tracker.positions, "mode": runtime.orders.mode, "as_of": tracker.status()["last_poll_at"]}
-    return {"items": await runtime.orders.positions(), "mode": runtime.orders.mode, "as_of": None}
+        return json_response({"items": tracker.positions, "mode": runtime.account.mode,
+                              "as_of": tracker.status()["last_poll_at"]})
+    return json_response({"items": await runtime.account.positions(), "mode": runtime.account.mode, "as_of": None})
 
 
-@stream_router.get("/orders")
-async def stream_orders(runtime: RuntimeDep) -> dict[str, Any]:
+@stream_router.get("/orders", response_model=BlotterResponse)
+async def stream_orders(runtime: RuntimeDep) -> Response:
     """Today's blotter: broker orders (ours and manual) and intents awaiting confirmation or resolution."""
-    runtime.orders.require_broker()
-    return {"items": await runtime.orders.orders_snapshot(), "mode": runtime.orders.mode}
+    runtime.account.require_broker()
+    return json_response({"items": await runtime.account.orders_snapshot(), "mode": runtime.account.mode})

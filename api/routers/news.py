@@ -54,11 +54,12 @@ class SourceOut(BaseModel):
     state: str
     reason: str
     how_to_enable: str
+    last_fetch_at: datetime | None = None
 
     @classmethod
     def of(cls, status: SourceStatus) -> SourceOut:
         return cls(source=status.source, state=status.state, reason=status.reason,
-                   how_to_enable=status.how_to_enable)
+                   how_to_enable=status.how_to_enable, last_fetch_at=status.last_fetch_at)
 
 
 class NewsPageResponse(BaseModel):

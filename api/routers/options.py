@@ -29,6 +29,7 @@ from core.domain.access import check_account_read
 from core.domain.market import normalize_symbol
 from core.domain.options_express import ExpressPrefs, StockPlan
 from core.domain.options_types import ScreenFilter, around_the_money
+from core.domain.order_views import document
 from core.errors import CoreError, Invalid, RiskDenied
 from core.runtime import Runtime
 
@@ -152,10 +153,13 @@ async def post_hedge(body: HedgeRequest, runtime: RuntimeDep) -> Response:
     POST /broker/orders/{id}/confirm."""
     hedge = await runtime.option_hedges.propose(API_ACTOR, body.symbol, kind=body.kind, otm_pct=body.otm_pct,
                                                 call_otm_pct=body.call_otm_pct, min_dte=body.min_dte)
-    if hedge.proposal.denied:
-        raise RiskDenied(str(hedge.proposal.risk.get("reason")), details={"risk": hedge.proposal.risk})
+    proposal = hedge.proposal
+    if proposal.denied:
+        raise RiskDenied(proposal.risk.reason, details={"risk": document(proposal.risk)})
     return Response(msgspec.json.encode({"effect": hedge.effect, "expiration": hedge.expiration,
-                                         "underlying_price": hedge.underlying_price, **hedge.proposal.to_dict()}),
+                                         "underlying_price": hedge.underlying_price, "intent": proposal.intent,
+                                         "preview": proposal.preview, "risk": proposal.risk,
+                                         "token": proposal.token, "mode": proposal.mode}),
                     status_code=201, media_type="application/json")
 
 

@@ -15,16 +15,17 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel
 
 from api.auth import API_ACTOR, require_api_key
 from api.deps import RuntimeDep
+from api.schemas import proposal_response
 from core.domain.action_refs import ActionRef, Target
 from core.domain.picks import SetupStats
-from core.errors import IntegrationDisabled, RiskDenied
+from core.errors import IntegrationDisabled
 from core.runtime import Runtime
+from core.services.orders import ProposeResult
 from core.services.picks import MAX_LIMIT, PicksService
 
 STATS_NOTE = ("hit rate: triggered picks that reached 1R before their stop (a bar through both counts as the stop); "
@@ -141,17 +142,14 @@ async def alert_at_trigger(pick_id: str, runtime: RuntimeDep) -> dict[str, Any]:
     return outcome.alert
 
 
-@router.post("/{pick_id}/take", status_code=201)
-async def take_setup(pick_id: str, runtime: RuntimeDep) -> JSONResponse:
-    """`{intent, preview, risk, token, mode}`: a PENDING bracket intent; nothing is sent until it is confirmed.
+@router.post("/{pick_id}/take", status_code=201, response_model=ProposeResult)
+async def take_setup(pick_id: str, runtime: RuntimeDep) -> Response:
+    """A PENDING bracket intent; nothing is sent until it is confirmed (403 `risk_denied` when risk refuses).
     The same click as POST /actions (pick, take)."""
     _picks(runtime)
     outcome = await runtime.actions.execute(API_ACTOR, ActionRef(Target.PICK, "take", pick_id), source="picks")
-    result = outcome.proposal
-    assert result is not None
-    if result.denied:
-        raise RiskDenied(str(result.risk.get("reason")), details={"risk": result.risk, "mode": result.mode})
-    return JSONResponse(result.to_dict(), status_code=201)
+    assert outcome.proposal is not None
+    return proposal_response(outcome.proposal, 201)
 
 
 @router.post("/{pick_id}/explain")

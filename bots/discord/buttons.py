@@ -27,8 +27,10 @@ from bots.discord.render_actions import outcome_embed
 from core.domain.access import Action
 from core.domain.action_refs import ActionRef, Target
 from core.domain.actions import SNOOZE_SEC
+from core.domain.order_views import AccountOrder, PositionItem
 from core.errors import Conflict, Expired
 from core.services.action_outcome import ActionOutcome
+from core.services.orders import ProposeResult
 from core.services.position_orders import POSITION_ACTION_LABELS, PositionAction, actions_for
 
 if TYPE_CHECKING:
@@ -78,7 +80,7 @@ class ConfirmOrder(TraderButton, template=r"ord:ok:(?P<id>[A-Za-z0-9-]{1,40}):(?
             await interaction.followup.send(exc.message, ephemeral=True)
             return
         previews_of(interaction).settle(self.intent_id)
-        await interaction.edit_original_response(embed=render.order_outcome_embed(result.to_dict()), view=None)
+        await interaction.edit_original_response(embed=render.order_outcome_embed(result), view=None)
 
 
 class CancelOrder(TraderButton, template=r"ord:no:(?P<id>[A-Za-z0-9-]{1,40})"):
@@ -200,7 +202,7 @@ class CancelBrokerOrder(TraderButton, template=r"brk:cancel:(?P<id>[A-Za-z0-9-]{
     async def run(self, interaction: discord.Interaction[Any]) -> None:
         result = await runtime_of(interaction).orders.propose_cancel(
             actor_of(interaction), self.order_id, rationale="/orders Cancel", source="discord")
-        await send_preview(interaction, result.to_dict())
+        await send_preview(interaction, result)
 
 
 DYNAMIC_ITEMS: tuple[type[TraderButton], ...] = (ConfirmOrder, CancelOrder, AlertAction, AlertChip, PositionButton,
@@ -216,22 +218,22 @@ async def send_outcome(interaction: discord.Interaction[Any], outcome: ActionOut
     if outcome.proposal is None:
         await interaction.followup.send(embed=outcome_embed(outcome), ephemeral=True)
         return
-    await send_preview(interaction, outcome.proposal.to_dict(), embed=outcome_embed(outcome))
+    await send_preview(interaction, outcome.proposal, embed=outcome_embed(outcome))
 
 
-async def send_preview(interaction: discord.Interaction[Any], result: dict[str, Any], *,
+async def send_preview(interaction: discord.Interaction[Any], result: ProposeResult, *,
                        embed: discord.Embed | None = None) -> None:
     """The ephemeral preview of a proposal (after a defer): Confirm/Cancel, or the risk refusal without buttons.
     A preview with buttons loses them when its confirm TTL elapses unanswered (`PreviewExpiry`)."""
     embed = embed or render.order_preview_embed(result)
-    intent, token = result.get("intent"), result.get("token")
+    intent, token = result.intent, result.token
     if intent is None or token is None:
         await interaction.followup.send(embed=embed, ephemeral=True)
         return
-    message = await interaction.followup.send(embed=embed, view=confirm_view(intent["id"], token), ephemeral=True,
+    message = await interaction.followup.send(embed=embed, view=confirm_view(intent.id, token), ephemeral=True,
                                               wait=True)
-    if intent.get("expires_at"):
-        previews_of(interaction).watch(intent["id"], datetime.fromisoformat(intent["expires_at"]), message)
+    if intent.expires_at:
+        previews_of(interaction).watch(intent.id, datetime.fromisoformat(intent.expires_at), message)
 
 
 def alert_view(payload: dict[str, Any]) -> discord.ui.View | None:
@@ -254,21 +256,21 @@ def alert_view(payload: dict[str, Any]) -> discord.ui.View | None:
     return render.button_view(items) if items else None
 
 
-def positions_view(positions: list[dict[str, Any]]) -> discord.ui.View | None:
+def positions_view(positions: list[PositionItem]) -> discord.ui.View | None:
     """One row of Trim 50% / Close / Stop to BE / Roll (options) or Hedge / Collar (stock) per position (symbols that
     fit a custom id)."""
     rows: list[list[discord.ui.Item[Any]]] = []
     for item in positions:
-        symbol = str(item.get("symbol") or "")
+        symbol = item.symbol
         if PositionButton.__discord_ui_compiled_template__.fullmatch(f"pos:trim:{symbol}"):
             rows.append([PositionButton(VERB_OF[action], symbol) for action in actions_for(symbol)])
     return render.rows_view(rows) if rows else None
 
 
-def orders_view(orders: list[dict[str, Any]]) -> discord.ui.View | None:
+def orders_view(orders: list[AccountOrder]) -> discord.ui.View | None:
     """A Cancel button per working order."""
     items: list[discord.ui.Item[Any]] = [
-        CancelBrokerOrder(str(o["id"])) for o in orders
-        if o.get("working") and CancelBrokerOrder.__discord_ui_compiled_template__.fullmatch(f"brk:cancel:{o['id']}")]
+        CancelBrokerOrder(o.id) for o in orders
+        if o.working and CancelBrokerOrder.__discord_ui_compiled_template__.fullmatch(f"brk:cancel:{o.id}")]
     return render.button_view(items) if items else None
 

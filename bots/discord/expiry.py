@@ -16,6 +16,7 @@ import discord
 import structlog
 
 from bots.discord import render
+from core.domain.order_text import intent_line
 from core.errors import CoreError
 from core.services.orders import OrderService
 
@@ -69,9 +70,9 @@ class PreviewExpiry:
         await asyncio.sleep(delay)
         try:
             intent = await self._orders.get_intent(intent_id)
-            if intent.get("status") not in ("PENDING", "EXPIRED"):
+            if intent.status not in ("PENDING", "EXPIRED"):
                 return  # answered elsewhere (another process, the REST API): that answer edited or will say so
-            text = f"{render.order_text(intent.get('order') or {})}\nPropose it again if you still want it."
+            text = f"{intent_line(intent)}\nPropose it again if you still want it."
             await message.edit(embed=render.notice_embed(EXPIRED_TITLE, text), view=None)
         except (CoreError, discord.HTTPException) as exc:
             log.warning("discord.preview_expiry_failed", intent_id=intent_id, error=str(exc))

@@ -10,6 +10,8 @@ import discord
 
 from bots.discord import render
 from bots.discord.buttons import alert_view
+from bots.discord.cogs.news import markdown_link, news_embed
+from bots.news_text import news_alert_line, news_alert_title
 from core.errors import ExternalPermanent, ExternalTransient, IntegrationDisabled
 
 
@@ -19,19 +21,24 @@ class DiscordAlertNotifier:
     def __init__(self, client: discord.Client, channel_id: int | None) -> None:
         self.client = client
         self.channel_id = channel_id
-        self.sent: dict[str, int] = {}  # trigger id -> message id, so a retry in this process does not post twice
+        # trigger (or news item) id -> message id, so a retry in this process does not post twice
+        self.sent: dict[str, int] = {}
 
     async def deliver(self, payload: dict[str, Any]) -> None:
         if self.channel_id is None:
             raise IntegrationDisabled("discord", "DISCORD_ALERT_CHANNEL_ID is not set",
                                       "set DISCORD_ALERT_CHANNEL_ID to the id of the channel for alert cards")
-        trigger_id = str(payload.get("trigger_id") or "")
+        trigger_id = str(payload.get("trigger_id") or payload.get("news_id") or "")
         if trigger_id and trigger_id in self.sent:
             return
         target = self.client.get_partial_messageable(self.channel_id)
+        meta = payload.get("meta") or {}
         view = alert_view(payload)
         try:
-            if view is None:
+            if meta.get("kind") == "news":
+                message = await target.send(embed=news_embed(news_alert_title(meta),
+                                                             [news_alert_line(meta, markdown_link)]))
+            elif view is None:
                 message = await target.send(embed=render.alert_event_embed(payload))
             else:
                 message = await target.send(embed=render.alert_event_embed(payload), view=view)

@@ -1,4 +1,4 @@
-"""Pure rendering: domain values and service dicts -> `discord.Embed` / `discord.ui.View`.
+"""Pure rendering: domain values and service results -> `discord.Embed` / `discord.ui.View`.
 
 No I/O and no core calls here. Every builder respects Discord's limits (embed 6000 chars in total, title 256,
 description 4096, 25 fields of name 256 / value 1024, footer 2048; 5 buttons per row, 5 rows; message content
@@ -16,6 +16,9 @@ import discord
 
 from core.domain.market import Quote
 from core.domain.numbers import money_text
+from core.domain.order_text import document_line, intent_line, view_line
+from core.domain.order_views import AccountOrder, PositionItem
+from core.services.orders import ConfirmResult, ProposeResult
 
 CONTENT_MAX = 2000
 EMBED_TOTAL_MAX = 6000
@@ -237,56 +240,34 @@ def risk_embed(state: dict[str, Any]) -> discord.Embed:
 # -- orders ---------------------------------------------------------------------------------------------------
 
 
-def order_text(order: dict[str, Any]) -> str:
-    text = f"{str(order.get('side', '')).upper()} {order.get('quantity')} " \
-           f"{order.get('option_symbol') or order.get('symbol')} {order.get('type')}"
-    if order.get("price"):
-        text += f" @ {order['price']}"
-    if order.get("stop"):
-        text += f" stop {order['stop']}"
-    text += f" ({order.get('duration') or 'day'})"
-    legs = order.get("legs") or []
-    if legs:
-        text += ": " + ", ".join(f"{str(leg.get('side', '')).upper()} {leg.get('quantity')} {leg.get('option_symbol')}"
-                                 for leg in legs)
-    return text
-
-
-def order_preview_embed(result: dict[str, Any]) -> discord.Embed:
-    """`OrderService.propose` result (`ProposeResult.to_dict()`): the exact order, cost, buying power effect,
-    risk decision and the PAPER/LIVE badge."""
-    mode = str(result.get("mode") or "UNKNOWN")
-    risk = result.get("risk") or {}
-    intent = result.get("intent") or {}
-    order = intent.get("order") or {}
-    preview = result.get("preview") or {}
-    if risk.get("decision") == "denied":
-        return make_embed(f"[{mode}] Order refused by risk", str(risk.get("reason") or "denied"), colour=RED)
-    what = order_text(order)
-    if intent.get("action") == "cancel":
-        what = f"Cancel working order `{intent.get('target_order_id')}`: {what}"
-    fields = [("Order", what, False),
-              ("Estimated cost", money_text(preview.get("order_cost") or preview.get("cost")), True),
-              ("Commission", money_text(preview.get("commission")), True),
-              ("Buying power effect", money_text(preview.get("buying_power_effect")), True),
-              ("Risk", f"{risk.get('decision')}: {risk.get('reason')}", False)]
-    for warning in preview.get("warnings") or []:
-        fields.append(("Warning", str(warning), False))
-    expires = intent.get("expires_at")
-    footer = f"{mode} account · confirm before {expires}" if expires else f"{mode} account"
+def order_preview_embed(result: ProposeResult) -> discord.Embed:
+    """A proposal: the exact order, cost, buying power effect, risk decision and the PAPER/LIVE badge."""
+    mode, risk, intent = result.mode, result.risk, result.intent
+    if intent is None or risk.denied:
+        return make_embed(f"[{mode}] Order refused by risk", risk.reason or "denied", colour=RED)
+    what = document_line(intent.shown_order)
+    if intent.action == "cancel":
+        what = f"Cancel working order `{intent.target_order_id}`: {what}"
+    preview = result.preview
+    fields = [("Order", what, False)]
+    if preview is not None:
+        fields += [("Estimated cost", money_text(preview.estimated_cost), True),
+                   ("Commission", money_text(preview.commission), True),
+                   ("Buying power effect", money_text(preview.buying_power_effect), True)]
+    fields.append(("Risk", f"{risk.decision}: {risk.reason}", False))
+    fields += [("Warning", warning, False) for warning in preview.warnings] if preview is not None else []
+    footer = f"{mode} account · confirm before {intent.expires_at}" if intent.expires_at else f"{mode} account"
     return make_embed(f"[{mode}] Confirm order?", "Nothing is sent until you press Confirm.",
                       colour=AMBER if mode == "PAPER" else RED, fields=fields, footer=footer)
 
 
-def order_outcome_embed(result: dict[str, Any]) -> discord.Embed:
-    """`OrderService.confirm` result (`ConfirmResult.to_dict()`): the order id, or why not."""
-    intent = result.get("intent") or {}
-    outcome = str(result.get("outcome") or "")
-    order = order_text(intent.get("order") or {})
+def order_outcome_embed(result: ConfirmResult) -> discord.Embed:
+    """What a confirm did: the broker order id, or why nothing was sent."""
+    intent, outcome = result.intent, result.outcome
+    order = intent_line(intent)
     if outcome == "submitted":
-        return make_embed("Order sent", f"{order}\nBroker order id: `{intent.get('broker_order_id')}`",
-                          colour=GREEN)
-    reason = result.get("reason") or intent.get("error") or outcome
+        return make_embed("Order sent", f"{order}\nBroker order id: `{intent.broker_order_id}`", colour=GREEN)
+    reason = result.reason or intent.error or outcome
     if outcome == "unknown":
         return make_embed("Order outcome unknown",
                           f"{order}\n{reason}\nIt is being looked up by its tag; it is never sent twice.",
@@ -301,41 +282,37 @@ def notice_embed(title: str, text: str, *, colour: int = GREY) -> discord.Embed:
 # -- positions and broker orders ------------------------------------------------------------------------------
 
 
-def _pnl_colour(value: Any) -> int:
-    try:
-        pnl = Decimal(str(value)) if value is not None else None
-    except ArithmeticError:
-        pnl = None
+def _pnl_colour(pnl: Decimal | None) -> int:
     return GREY if pnl is None or pnl == 0 else GREEN if pnl > 0 else RED
 
 
-def position_embed(item: dict[str, Any]) -> discord.Embed:
-    """One `OrderService.positions()` item: size, average, last, unrealized P&L (and R with a linked plan)."""
-    pct = item.get("unrealized_pct")
-    pnl = money_text(item.get("unrealized_pnl")) + (f" ({pct}%)" if pct is not None else "")
-    fields = [("Quantity", f"{item.get('quantity')} ({item.get('side')})", True),
-              ("Average", money_text(item.get("average_price")), True),
-              ("Last", money_text(item.get("last")), True),
+def position_embed(item: PositionItem) -> discord.Embed:
+    """One open position: size, average, last, unrealized P&L (and R with a linked plan)."""
+    pct = item.unrealized_pct
+    pnl = money_text(item.unrealized_pnl) + (f" ({pct}%)" if pct is not None else "")
+    fields = [("Quantity", f"{item.quantity} ({item.side})", True),
+              ("Average", money_text(item.average_price), True),
+              ("Last", money_text(item.last), True),
               ("Unrealized P&L", pnl, True)]
-    if item.get("r_multiple") is not None:
-        fields.append(("R multiple", f"{item['r_multiple']}R", True))
-    return make_embed(str(item.get("symbol")), colour=_pnl_colour(item.get("unrealized_pnl")), fields=fields)
+    if item.r_multiple is not None:
+        fields.append(("R multiple", f"{item.r_multiple}R", True))
+    return make_embed(item.symbol, colour=_pnl_colour(item.unrealized_pnl), fields=fields)
 
 
-def broker_order_line(order: dict[str, Any]) -> str:
-    text = f"`{order.get('id')}` {order_text(order)} · {order.get('status')}"
-    if order.get("manual"):
+def broker_order_line(order: AccountOrder) -> str:
+    text = f"`{order.id}` {view_line(order)} · {order.status}"
+    if order.manual:
         text += " · manual"
     return text
 
 
-def broker_orders_embed(orders: Sequence[dict[str, Any]]) -> discord.Embed:
-    """`OrderService.broker_orders()`: today's orders at the broker, working ones first."""
+def broker_orders_embed(orders: Sequence[AccountOrder]) -> discord.Embed:
+    """Today's orders at the broker, working ones first."""
     if not orders:
         return make_embed("Orders today", "No orders at the broker today.")
-    ordered = sorted(orders, key=lambda o: not o.get("working"))
+    ordered = sorted(orders, key=lambda o: not o.working)
     text = fit_lines([broker_order_line(o) for o in ordered])
-    working = sum(1 for o in orders if o.get("working"))
+    working = sum(1 for o in orders if o.working)
     return make_embed(f"Orders today ({len(orders)}, {working} working)", text)
 
 

@@ -22,7 +22,7 @@ def outcome_embed(outcome: ActionOutcome) -> discord.Embed:
             text += (f"\n`/plan symbol:{plan.symbol} side:{plan.side} entry:{plan.entry} stop:{plan.stop}"
                      f"{' targets:' + ' '.join(plan.targets) if plan.targets else ''}`")
         return render.notice_embed(TITLES.get(outcome.kind, "Done"), text, colour=render.BLUE)
-    embed = render.order_preview_embed(outcome.proposal.to_dict())
+    embed = render.order_preview_embed(outcome.proposal)
     fields = [(name, value, True) for name, value in outcome.bracket.fields()] if outcome.bracket else []
     if outcome.effect is not None:
         fields.append((outcome.effect.label, f"{money_text(outcome.effect.dollars)}: {outcome.effect.detail}", False))

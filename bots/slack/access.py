@@ -21,6 +21,7 @@ from bots.slack.blocks import BROKER_CANCEL, CHIP_ACTION, ORDER_CANCEL, ORDER_CO
 from bots.slack.blocks_actions import PLAN_TAKE
 from bots.slack.blocks_coach import COACH_ALERT, COACH_ORDER
 from bots.slack.blocks_picks import PICK_ACTION
+from bots.slack.options import OPTION_TAKE
 from bots.slack.order_modal import ORDER_MODAL
 from core.domain.access import Action, is_allowed, refusal
 
@@ -62,6 +63,7 @@ BLOCK_ACTIONS: dict[str, Action] = {
     f"{PICK_ACTION}:alert": Action.ALERT_WRITE,
     f"{PICK_ACTION}:take": Action.ORDER_PROPOSE,
     f"{PICK_ACTION}:why": Action.COACH,
+    OPTION_TAKE: Action.ORDER_PROPOSE,
 }
 VIEW_ACTIONS: dict[str, Action] = {ORDER_MODAL: Action.ORDER_PROPOSE}
 FORM_ERROR_BLOCK = "quantity"  # a block every guarded modal has, to show the refusal under

@@ -53,6 +53,7 @@ from bots.slack.blocks_picks import VERBS as PICK_VERBS
 from bots.slack.coach import SlackCoach
 from bots.slack.commands import HELP, Reply, SlashCommands, Upload, preview_reply
 from bots.slack.notifier import SlackNotifier
+from bots.slack.options import OPTION_TAKE
 from bots.slack.order_modal import ORDER_MODAL, inline_errors, order_modal, submitted_order
 from bots.slack.signing import REPLAY, SignedRequests
 from bots.slack.socket_mode import start_socket_mode
@@ -198,6 +199,13 @@ def build_slack_app(runtime: Runtime, settings: Settings, client: AsyncWebClient
     for verb in PICK_VERBS:
         app.action(block_action(f"{PICK_ACTION}:{verb}"))(pick)
 
+    async def take_option(ack: Callable[..., Awaitable[Any]], body: dict[str, Any], action: dict[str, Any],
+                          respond: Respond) -> None:
+        await ack()
+        await _answer(respond, commands.take_option(slack_actor(body), str(action.get("value") or "")))
+
+    app.action(block_action(OPTION_TAKE))(take_option)
+
     return app
 
 
@@ -308,8 +316,8 @@ def _order_listeners(app: AsyncApp, runtime: Runtime, commands: SlashCommands) -
         except CoreError as exc:
             await _error(respond, exc)
             return
-        await respond(text=bk.fallback(f"Order {result.outcome}"), blocks=bk.order_outcome_blocks(result.to_dict()),
-                      replace_original=True)
+        blocks = bk.order_outcome_blocks(result.intent, outcome=result.outcome, reason=result.reason)
+        await respond(text=bk.fallback(f"Order {result.outcome}"), blocks=blocks, replace_original=True)
 
     @app.action(block_action(bk.ORDER_CANCEL))
     async def cancel(ack: Callable[..., Awaitable[Any]], body: dict[str, Any], action: dict[str, Any],
@@ -322,7 +330,7 @@ def _order_listeners(app: AsyncApp, runtime: Runtime, commands: SlashCommands) -
             await _error(respond, exc)
             return
         await respond(text="Order cancelled", replace_original=True,
-                      blocks=bk.order_outcome_blocks({"intent": intent, "outcome": "cancelled"}))
+                      blocks=bk.order_outcome_blocks(intent, outcome="cancelled"))
 
     @app.action(block_action(bk.POSITION_ACTION))
     async def position(ack: Callable[..., Awaitable[Any]], body: dict[str, Any], action: dict[str, Any],

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -26,8 +25,11 @@ from slack_sdk.models.blocks import (
 )
 
 from core.domain.market import Quote
-from core.domain.numbers import money_text
+from core.domain.numbers import fmt_signed_money, money_text
+from core.domain.order_text import document_line, intent_line, view_line
+from core.domain.order_views import AccountOrder, Intent, PositionItem
 from core.errors import CoreError, IntegrationDisabled, RiskDenied
+from core.services.orders import ProposeResult
 from core.services.position_orders import POSITION_ACTION_LABELS, PositionAction, actions_for
 
 MAX_BLOCKS = 50
@@ -178,38 +180,24 @@ def order_value(intent_id: str, token: str) -> str:
 parse_order_value = parse_pair_value
 
 
-def describe_order(order: dict[str, Any]) -> str:
-    text = f"{order.get('side', '?')} {order.get('quantity', '?')} {order.get('option_symbol') or order.get('symbol')}"
-    text += f" {order.get('type', '')}"
-    if order.get("price"):
-        text += f" @ {order['price']}"
-    if order.get("stop"):
-        text += f" stop {order['stop']}"
-    legs = [leg for leg in order.get("legs") or [] if isinstance(leg, dict)]
-    if legs:
-        text += ": " + ", ".join(f"{leg.get('side')} {leg.get('quantity')} {leg.get('option_symbol')}" for leg in legs)
-    return f"{text} ({order.get('duration') or 'day'})"
-
-
-def order_preview_blocks(result: dict[str, Any]) -> Blocks:
-    """The proposal (ProposeResult.to_dict()): a denial, or a preview with Confirm/Cancel (native confirm)."""
-    mode = result.get("mode") or "UNKNOWN"
-    risk = result.get("risk") or {}
-    intent = result.get("intent")
-    if intent is None or result.get("token") is None:
-        text = f":no_entry: *Risk denied* [{mode}]: {risk.get('reason', 'no reason given')}"
+def order_preview_blocks(result: ProposeResult) -> Blocks:
+    """A proposal: a denial, or a preview with Confirm/Cancel (native confirm)."""
+    mode, risk, intent = result.mode, result.risk, result.intent
+    if intent is None or result.token is None:
+        text = f":no_entry: *Risk denied* [{mode}]: {risk.reason or 'no reason given'}"
         return dump([SectionBlock(text=MarkdownTextObject(text=clip(text, SECTION_LIMIT)))])
-    order = intent.get("order") or {}
-    preview = result.get("preview") or {}
-    summary = describe_order(order)
+    summary = document_line(intent.shown_order)
     fields = [MarkdownTextObject(text=f"*Order*\n{clip(summary, 1900)}"),
               MarkdownTextObject(text=f"*Account*\n{mode}")]
-    for key, label in (("cost", "Est. cost"), ("commission", "Commission"), ("fees", "Fees")):
-        if preview.get(key) is not None:
-            fields.append(MarkdownTextObject(text=f"*{label}*\n{money_text(preview[key])}"))
-    fields.append(MarkdownTextObject(text=f"*Risk*\n{clip(str(risk.get('reason', risk.get('decision'))), 1900)}"))
-    value = order_value(intent["id"], result["token"])
-    cancelling = intent.get("action") == "cancel"
+    preview = result.preview
+    if preview is not None:
+        for label, amount in (("Est. cost", preview.estimated_cost), ("Commission", preview.commission),
+                              ("Fees", preview.fees)):
+            if amount is not None:
+                fields.append(MarkdownTextObject(text=f"*{label}*\n{money_text(amount)}"))
+    fields.append(MarkdownTextObject(text=f"*Risk*\n{clip(risk.reason or risk.decision, 1900)}"))
+    value = order_value(intent.id, result.token)
+    cancelling = intent.action == "cancel"
     confirm = ConfirmObject(
         title="Cancel this order?" if cancelling else "Place this order?",
         text=clip(f"{'Cancel ' if cancelling else ''}{summary} in the {mode} account.", 300),
@@ -223,20 +211,19 @@ def order_preview_blocks(result: dict[str, Any]) -> Blocks:
             ButtonElement(text="Cancel", action_id=ORDER_CANCEL, value=value),
         ]),
         ContextBlock(elements=[MarkdownTextObject(
-            text=f"Expires {slack_time(intent.get('expires_at'))} · only the proposer can confirm")]),
+            text=f"Expires {slack_time(intent.expires_at)} · only the proposer can confirm")]),
     ])
 
 
-def order_outcome_blocks(outcome: dict[str, Any]) -> Blocks:
-    """A ConfirmResult.to_dict() (or a cancelled intent) replacing the preview: no buttons left."""
-    intent = outcome.get("intent") or {}
-    status = outcome.get("outcome") or str(intent.get("status", "")).lower()
+def order_outcome_blocks(intent: Intent, *, outcome: str | None = None, reason: str | None = None) -> Blocks:
+    """What became of an intent (a confirm's outcome, a cancel, or its status) replacing the preview: no buttons."""
+    status = outcome or intent.status.lower()
     icon = {"submitted": ":white_check_mark:", "cancelled": ":x:"}.get(status, ":warning:")
-    text = f"{icon} *{status.upper()}*: {describe_order(intent.get('order') or {})}"
-    if outcome.get("reason"):
-        text += f"\n{outcome['reason']}"
-    if intent.get("broker_order_id"):
-        text += f"\nBroker order {intent['broker_order_id']}"
+    text = f"{icon} *{status.upper()}*: {intent_line(intent)}"
+    if reason:
+        text += f"\n{reason}"
+    if intent.broker_order_id:
+        text += f"\nBroker order {intent.broker_order_id}"
     return dump([SectionBlock(text=MarkdownTextObject(text=clip(text, SECTION_LIMIT)))])
 
 
@@ -251,30 +238,17 @@ def position_value(symbol: str, action: PositionAction) -> str:
 parse_position_value = parse_pair_value
 
 
-def _signed_money(value: Any) -> str:
-    if value is None or value == "":
-        return "n/a"
-    try:
-        amount = Decimal(str(value))
-    except ArithmeticError:
-        return str(value)
-    return f"{'+' if amount > 0 else '-' if amount < 0 else ''}${abs(amount):,.2f}"
-
-
-def position_card(position: dict[str, Any]) -> list[Block]:
+def position_card(position: PositionItem) -> list[Block]:
     """A section with the position's numbers and an actions block with Trim 50% / Close / Stop to BE (/ Roll)."""
-    symbol = str(position.get("symbol") or "?")
-    pnl = position.get("unrealized_pnl")
-    pct = position.get("unrealized_pct")
-    r = position.get("r_multiple")
+    symbol, pct, r = position.symbol, position.unrealized_pct, position.r_multiple
+    pnl = "n/a" if position.unrealized_pnl is None else fmt_signed_money(position.unrealized_pnl)
     fields = [
-        MarkdownTextObject(text=f"*Avg price*\n{money_text(position.get('average_price'))}"),
-        MarkdownTextObject(text=f"*Last*\n{money_text(position.get('last'))}"),
-        MarkdownTextObject(text=f"*Unrealized P&L*\n{_signed_money(pnl)}"
-                                + (f" ({pct}%)" if pct is not None else "")),
+        MarkdownTextObject(text=f"*Avg price*\n{money_text(position.average_price)}"),
+        MarkdownTextObject(text=f"*Last*\n{money_text(position.last)}"),
+        MarkdownTextObject(text=f"*Unrealized P&L*\n{pnl}" + (f" ({pct}%)" if pct is not None else "")),
         MarkdownTextObject(text=f"*R multiple*\n{f'{r}R' if r is not None else 'no plan'}"),
     ]
-    heading = f"*{clip(symbol, 100)}* · {position.get('side', '')} {position.get('quantity', '?')}"
+    heading = f"*{clip(symbol, 100)}* · {position.side} {position.quantity}"
     return [
         SectionBlock(text=MarkdownTextObject(text=heading), fields=fields),
         ActionsBlock(block_id=clip(f"{POSITION_ACTION}{SEP}{symbol}", 255), elements=[
@@ -285,7 +259,7 @@ def position_card(position: dict[str, Any]) -> list[Block]:
     ]
 
 
-def positions_blocks(positions: Sequence[dict[str, Any]]) -> list[Blocks]:
+def positions_blocks(positions: Sequence[PositionItem]) -> list[Blocks]:
     """A header, then a card (2 blocks) per position; several messages when there are more than 24."""
     if not positions:
         return text_blocks("No open positions.")
@@ -301,18 +275,17 @@ def positions_blocks(positions: Sequence[dict[str, Any]]) -> list[Blocks]:
     return messages
 
 
-def broker_order_line(order: dict[str, Any]) -> str:
-    status = str(order.get("status") or "?")
-    icon = "🟡" if order.get("working") else {"filled": "🟢", "rejected": "🔴"}.get(status, "⚪")
-    text = f"{icon} `{order.get('id')}` {describe_order(order)} · *{status}*"
-    if order.get("exec_quantity") and Decimal(str(order["exec_quantity"])) > 0:
-        text += f" · filled {order['exec_quantity']} @ {money_text(order.get('avg_fill_price'))}"
-    if order.get("manual"):
+def broker_order_line(order: AccountOrder) -> str:
+    icon = "🟡" if order.working else {"filled": "🟢", "rejected": "🔴"}.get(order.status, "⚪")
+    text = f"{icon} `{order.id}` {view_line(order)} · *{order.status}*"
+    if order.exec_quantity > 0:
+        text += f" · filled {order.exec_quantity} @ {money_text(order.avg_fill_price)}"
+    if order.manual:
         text += " · _manual_"
     return clip(text, SECTION_LIMIT)
 
 
-def broker_orders_blocks(orders: Sequence[dict[str, Any]]) -> list[Blocks]:
+def broker_orders_blocks(orders: Sequence[AccountOrder]) -> list[Blocks]:
     """A header and one section per order; working orders carry a Cancel button (the value is the order id)."""
     if not orders:
         return text_blocks("No orders today.")
@@ -320,8 +293,8 @@ def broker_orders_blocks(orders: Sequence[dict[str, Any]]) -> list[Blocks]:
                                       .to_dict()]
     for order in orders:
         accessory = None
-        if order.get("working"):
-            accessory = ButtonElement(text="Cancel", action_id=BROKER_CANCEL, value=clip(str(order.get("id")), 64),
+        if order.working:
+            accessory = ButtonElement(text="Cancel", action_id=BROKER_CANCEL, value=clip(order.id, 64),
                                       style="danger")
         sections += dump([SectionBlock(text=MarkdownTextObject(text=broker_order_line(order)), accessory=accessory)])
     return split_messages(sections)

@@ -57,13 +57,13 @@ def outcome_blocks(outcome: ActionOutcome) -> Blocks:
             plan = outcome.plan
             text += f"\n`/ta plan {plan.symbol} {plan.side} {plan.entry} {plan.stop} {' '.join(plan.targets)}`"
         return text_blocks(text.rstrip())[0]
-    blocks = order_preview_blocks(outcome.proposal.to_dict())
+    blocks = order_preview_blocks(outcome.proposal)
     fields = _fields(outcome)
     if not fields:
         return blocks
     section = dump([SectionBlock(fields=[MarkdownTextObject(text=f"*{name}*\n{clip(escape(value), 1900)}")
                                          for name, value in fields][:FIELDS_PER_SECTION])])
-    verdict = f"Risk {outcome.proposal.risk.get('decision')}: {outcome.proposal.risk.get('reason')}"
+    verdict = f"Risk {outcome.proposal.risk.decision}: {outcome.proposal.risk.reason}"
     if outcome.bracket is not None:
         lines = "; ".join(f"{name} {value}" for name, value in outcome.bracket.fields())
     else:

@@ -15,7 +15,7 @@ import orjson
 from bots.slack import blocks as bk
 from bots.slack import blocks_news, blocks_picks, blocks_plan
 from bots.slack.blocks_actions import outcome_blocks, plan_take_block
-from bots.slack.options import options_chain_reply, options_express_reply
+from bots.slack.options import options_chain_reply, options_express_reply, parse_take
 from core.domain.access import check_account_read, watchlist_scope_allowed
 from core.domain.action_refs import ActionRef, Target
 from core.domain.journal import JournalDraft, JournalQuery
@@ -75,7 +75,7 @@ def _usage(message: str) -> Invalid:
 
 def preview_reply(result: ProposeResult) -> Reply:
     """Every order proposal (typed, chip, position button, cancel button) answers with the same preview."""
-    return Reply([bk.order_preview_blocks(result.to_dict())], "Order preview", "ephemeral")
+    return Reply([bk.order_preview_blocks(result)], "Order preview", "ephemeral")
 
 
 def outcome_reply(outcome: ActionOutcome) -> Reply:
@@ -206,10 +206,10 @@ class SlashCommands:
         return preview_reply(await self.rt.orders.propose(actor, order, source="slack"))
 
     async def do_positions(self, actor: str, args: list[str]) -> Reply:
-        return Reply(bk.positions_blocks(await self.rt.orders.positions()), "Open positions")
+        return Reply(bk.positions_blocks(await self.rt.account.positions()), "Open positions")
 
     async def do_orders(self, actor: str, args: list[str]) -> Reply:
-        return Reply(bk.broker_orders_blocks(await self.rt.orders.broker_orders()), "Today's orders")
+        return Reply(bk.broker_orders_blocks(await self.rt.account.broker_orders()), "Today's orders")
 
     async def do_journal(self, actor: str, args: list[str]) -> Reply:
         verb = args[0].lower() if args else "list"
@@ -257,9 +257,8 @@ class SlashCommands:
 
     async def do_options(self, actor: str, args: list[str]) -> Reply:
         if args and args[0].lower() == "express":
-            text = await options_express_reply(self.rt, args[1:])
-        else:
-            text = await options_chain_reply(self.rt, args)
+            return Reply(*await options_express_reply(self.rt, args[1:]))
+        text = await options_chain_reply(self.rt, args)
         return Reply(bk.text_blocks(text), text.splitlines()[0])
 
     async def do_settings(self, actor: str, args: list[str]) -> Reply:
@@ -310,6 +309,12 @@ class SlashCommands:
                                        sized=actor in self.rt.settings.traders)
         return Reply([blocks_picks.picks_blocks(page.items, page.universe)], f"Top picks ({len(page.items)})")
 
+    async def take_option(self, actor: str, value: str) -> Reply:
+        """An options Take button: the contract's live mid as a limit, answered with the order preview."""
+        bought, sold, count = parse_take(value)
+        return preview_reply(await self.rt.option_takes.propose(actor, bought, count, sell_symbol=sold,
+                                                                source="slack"))
+
     async def pick_action(self, actor: str, verb: str, pick_id: str) -> Reply:
         """A pick card's button, the actor already checked by the access middleware: alert at the trigger,
         take the setup (a bracket preview), or explain (a coach turn about the pick)."""
@@ -332,10 +337,9 @@ class SlashCommands:
     async def review_intent(self, intent_id: str, token: str) -> Reply:
         """A coach-drafted intent's button: the standard preview while it awaits confirmation, else its outcome."""
         intent = await self.rt.orders.get_intent(intent_id)
-        if intent["status"] != "PENDING":
-            return Reply([bk.order_outcome_blocks({"intent": intent})], f"Order {intent['status'].lower()}")
-        return preview_reply(ProposeResult(intent, intent.get("preview"), intent.get("risk") or {}, token,
-                                           str(intent.get("mode") or self.rt.orders.mode)))
+        if intent.status != "PENDING":
+            return Reply([bk.order_outcome_blocks(intent)], f"Order {intent.status.lower()}")
+        return preview_reply(ProposeResult(intent, intent.preview, intent.risk, token, intent.mode))
 
     async def create_alert(self, actor: str, draft: dict[str, Any]) -> Reply:
         """A coach alert draft's button: the alert, delivered to Slack (AlertService validates the draft)."""

@@ -14,6 +14,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bots.slack.blocks import alert_card, fallback
+from bots.slack.blocks_news import news_alert_card
 from core.errors import ExternalPermanent, ExternalTransient
 
 PERMANENT_HINTS = {
@@ -32,8 +33,10 @@ class SlackNotifier:
 
     async def deliver(self, payload: dict[str, Any]) -> None:
         text = fallback(str(payload.get("msg") or "Alert"))
+        meta = payload.get("meta") or {}
+        blocks = news_alert_card(meta) if meta.get("kind") == "news" else alert_card(payload)
         try:
-            await self.client.chat_postMessage(channel=self.alert_channel, text=text, blocks=alert_card(payload),
+            await self.client.chat_postMessage(channel=self.alert_channel, text=text, blocks=blocks,
                                                unfurl_links=False, unfurl_media=False)
         except SlackApiError as exc:
             raise _map(exc) from exc

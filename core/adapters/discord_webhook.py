@@ -49,9 +49,26 @@ def _chip_line(chip: dict[str, Any], link: str) -> str:
     return f"• [{label}]({link}&action={chip.get('id', '')}){detail}{needs}"
 
 
+def news_message(meta: dict[str, Any]) -> dict[str, Any]:
+    """A news item as one embed: its own title, link, source and publication time, unchanged."""
+    symbols = ", ".join(str(s) for s in meta.get("symbols") or []) or "?"
+    source = str(meta.get("source", "?")) + (f" ({meta['publisher']})" if meta.get("publisher") else "")
+    embed: dict[str, Any] = {
+        "title": _cut(str(meta.get("title", "News")), _TITLE), "url": str(meta.get("url", "")),
+        "color": COLOURS["info"], "timestamp": str(meta.get("published_at", "")),
+        "fields": [{"name": "Symbols", "value": _cut(symbols, _FIELD), "inline": True},
+                   {"name": "Source", "value": _cut(source, _FIELD), "inline": True},
+                   {"name": "Published", "value": str(meta.get("published_at", "?")), "inline": True}],
+        "footer": {"text": "Trading Assistant · news"},
+    }
+    return {"embeds": [embed], "allowed_mentions": {"parse": []}}
+
+
 def build_message(payload: dict[str, Any], dashboard_url: str) -> dict[str, Any]:
-    """The Execute Webhook body for one delivered alert (pure; Discord's length limits respected)."""
+    """The Execute Webhook body for one delivered alert or news item (pure; Discord's length limits respected)."""
     meta: dict[str, Any] = payload.get("meta") or {}
+    if meta.get("kind") == "news":
+        return news_message(meta)
     level = str(payload.get("level", "info"))
     alert_id = str(meta.get("alert_id", payload.get("alert_id", "")))
     link = f"{dashboard_url.rstrip('/')}/#alerts?alert={alert_id}"

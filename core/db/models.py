@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Float, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db.base import Base, JSONDoc, new_id, utcnow
@@ -82,11 +82,13 @@ class AlertTrigger(Base):
 
 
 class AlertDelivery(Base):
-    """Outbox: one row per (trigger, channel); a worker delivers it and marks it, retrying with backoff."""
+    """Outbox: one row per (trigger, channel) or (news item, channel), exactly one of the two; a worker delivers
+    it and marks it, retrying with backoff."""
 
     __tablename__ = "alert_deliveries"
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    trigger_id: Mapped[str] = mapped_column(ForeignKey("alert_triggers.id", ondelete="CASCADE"))
+    trigger_id: Mapped[str | None] = mapped_column(ForeignKey("alert_triggers.id", ondelete="CASCADE"))
+    news_id: Mapped[str | None] = mapped_column(ForeignKey("news_items.id", ondelete="CASCADE"))
     channel: Mapped[str] = mapped_column(String(24))
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
@@ -98,6 +100,8 @@ class AlertDelivery(Base):
 
     __table_args__ = (
         UniqueConstraint("trigger_id", "channel"),
+        UniqueConstraint("news_id", "channel"),
+        CheckConstraint("(trigger_id IS NULL) <> (news_id IS NULL)", name="one_subject"),
         Index("ix_alert_deliveries_due", "channel", "status", "next_attempt_at"),
     )
 
@@ -194,6 +198,18 @@ class NewsSymbolRow(Base):
     published_at: Mapped[datetime]
 
     __table_args__ = (Index("ix_news_symbols_symbol_published", "symbol", "published_at"),)
+
+
+class NewsSourceRow(Base):
+    """A news source's state as the fetching process last saw it, for every process to show."""
+
+    __tablename__ = "news_sources"
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)
+    how_to_enable: Mapped[str] = mapped_column(Text)
+    last_fetch_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class PickRow(Base):

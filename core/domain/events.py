@@ -11,6 +11,8 @@ from typing import Any, Literal
 
 import msgspec
 
+from core.domain.order_views import BlotterItem, PositionItem
+
 
 class RiskEvent(msgspec.Struct, frozen=True, tag="risk", tag_field="type"):
     state: dict[str, Any]
@@ -23,11 +25,11 @@ class AlertEvent(msgspec.Struct, frozen=True, tag="alert", tag_field="type"):
 
 
 class PositionsEvent(msgspec.Struct, frozen=True, tag="positions", tag_field="type"):
-    items: list[dict[str, Any]]
+    items: list[PositionItem]
 
 
 class OrdersEvent(msgspec.Struct, frozen=True, tag="orders", tag_field="type"):
-    items: list[dict[str, Any]]
+    items: list[BlotterItem]
 
 
 class PriceEvent(msgspec.Struct, frozen=True, tag="price", tag_field="type"):

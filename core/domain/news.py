@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
@@ -69,6 +70,14 @@ class NewsItem:
         return title_key(self.title, self.published_at)
 
 
+def news_alert(item: NewsItem) -> dict[str, Any]:
+    """What a delivery channel gets for a news item: the stored title, source, link and time as they are."""
+    meta = {"kind": "news", "news_id": item.id, "title": item.title, "source": item.source, "url": item.url,
+            "published_at": item.published_at.astimezone(UTC).isoformat(), "symbols": list(item.symbols),
+            "publisher": item.publisher}
+    return {"level": "info", "msg": item.title, "meta": meta}
+
+
 class EarningsTime(StrEnum):
     BEFORE_OPEN = "bmo"
     AFTER_CLOSE = "amc"
@@ -98,12 +107,14 @@ class FeedFetch:
 
 @dataclass(frozen=True, slots=True)
 class SourceStatus:
-    """Why a source gave nothing: `disabled` (not configured), `not_entitled` (plan lacks it), `error`."""
+    """Why a source gave nothing: `disabled` (not configured), `not_entitled` (plan lacks it), `error`;
+    `last_fetch_at`: when the fetching process last asked it (None: never, e.g. not configured)."""
 
     source: str
     state: str
     reason: str
     how_to_enable: str = ""
+    last_fetch_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

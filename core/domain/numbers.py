@@ -7,7 +7,7 @@ so (`cents`). `fmt_num` is the one plain-notation shape (`190.50`, `0.0523`), `f
 from __future__ import annotations
 
 import functools
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 MAX_PLACES = 6
 CENT = Decimal("0.01")
@@ -57,6 +57,11 @@ def fmt_money(value: Decimal) -> str:
     return f"-${-value:,.2f}" if value < ZERO else "$0.00"  # -0 too
 
 
+def fmt_signed_money(value: Decimal) -> str:
+    """`fmt_money` with the sign always shown, for a gain or loss: `+$1,234.50`, `-$0.50`, `$0.00`."""
+    return f"+{fmt_money(value)}" if value > ZERO else fmt_money(value)
+
+
 def money_text(value: object) -> str:
     """`fmt_money` for a value from a JSON payload (number, numeric string or None) shown to a trader: "n/a" when
     there is none, the text itself when it is not a number."""
@@ -66,6 +71,17 @@ def money_text(value: object) -> str:
         return fmt_money(Decimal(str(value)))
     except ArithmeticError:
         return str(value)
+
+
+def decimal_or_none(value: object) -> Decimal | None:
+    """A number from a stored JSON document (string, number or None); None when it is not a finite number."""
+    if value is None or value == "" or isinstance(value, bool):
+        return None
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+    return number if number.is_finite() else None
 
 
 def cents(value: Decimal) -> Decimal:

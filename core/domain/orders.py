@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
 from typing import Any, Literal
 
+from core.domain.numbers import decimal_or_none
 from core.domain.symbols import normalize_symbol
 from core.errors import Invalid
 
@@ -193,8 +195,9 @@ def closing_side(side: OrderSide) -> OrderSide:
 
 
 @dataclass(frozen=True, slots=True)
-class OrderPreview:
-    """What the broker says an order would cost, before it is placed (Tradier `preview=true`)."""
+class PreviewView:
+    """What the broker says an order would cost and do to buying power, before it is placed: what every surface
+    shows with a proposal."""
 
     ok: bool
     cost: Decimal | None
@@ -205,7 +208,32 @@ class OrderPreview:
     buying_power_effect: Decimal | None = None
     day_trades: int | None = None
     warnings: tuple[str, ...] = ()
+
+    @property
+    def estimated_cost(self) -> Decimal | None:
+        """The order's total cost as the broker estimates it (`order_cost`), else its `cost`."""
+        return self.order_cost if self.order_cost is not None else self.cost
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> PreviewView:
+        """A preview as stored with an intent."""
+        day_trades = data.get("day_trades")
+        return cls(bool(data.get("ok")), decimal_or_none(data.get("cost")), decimal_or_none(data.get("commission")),
+                   decimal_or_none(data.get("fees")), decimal_or_none(data.get("order_cost")),
+                   decimal_or_none(data.get("margin_change")), decimal_or_none(data.get("buying_power_effect")),
+                   day_trades if isinstance(day_trades, int) else None,
+                   tuple(str(w) for w in data.get("warnings") or ()))
+
+
+@dataclass(frozen=True, slots=True)
+class OrderPreview(PreviewView):
+    """The broker's preview (Tradier `preview=true`) with its raw fields, which stay in the adapter's domain."""
+
     raw: dict[str, str] = field(default_factory=dict)
+
+    def view(self) -> PreviewView:
+        return PreviewView(self.ok, self.cost, self.commission, self.fees, self.order_cost, self.margin_change,
+                           self.buying_power_effect, self.day_trades, tuple(self.warnings))
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,5 @@
-"""Delivery workers: one per registered channel, draining the `alert_deliveries` outbox.
+"""Delivery workers: one per registered channel, draining the `alert_deliveries` outbox (alert triggers, and news
+items on watched symbols for the channels the trader routed the `news` alert type to).
 
 Each worker reads its due rows (``pending``, ``next_attempt_at <= now``), claims them in one atomic
 ``UPDATE ... SET status='sending' WHERE id IN (...) AND status='pending' RETURNING id`` (committed before anything
@@ -61,8 +62,10 @@ def backoff(attempts: int, retry_after: float | None = None) -> float:
 
 
 def notifier_payload(row: DueDelivery) -> dict[str, Any]:
-    """What a notifier gets: the stored `alert` event (``level``, ``msg``, ``meta``) and the trigger's identity."""
-    return {**row.payload, "trigger_id": row.trigger_id, "alert_id": row.alert_id,
+    """What a notifier gets: the stored `alert` event (``level``, ``msg``, ``meta``) and the trigger's identity;
+    for a news item, `news_alert`'s (``meta.kind`` = ``news``) with ``news_id`` in place of the trigger's."""
+    identity = {"news_id": row.news_id} if row.news_id is not None else {}
+    return {**row.payload, "trigger_id": row.trigger_id, "alert_id": row.alert_id, **identity,
             "triggered_at": row.triggered_at.isoformat(), "attempt": row.attempts + 1}
 
 

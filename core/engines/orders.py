@@ -22,11 +22,11 @@ from core.db.base import utcnow
 from core.db.models import OrderIntentRow
 from core.db.repositories.orders import OrderIntentRepository, OrderRepository
 from core.domain.events import PositionsEvent
+from core.domain.order_views import BrokerOrderView, PositionItem, document, position_items
 from core.domain.orders import BrokerOrder, Position
 from core.errors import CoreError, IntegrationDisabled, NotFound
 from core.ports import Broker, EventBus
 from core.services.order_risk import fetch_prices
-from core.services.order_views import broker_order_to_dict, position_items
 from core.services.orders import OrderService
 
 log = structlog.get_logger(__name__)
@@ -36,12 +36,12 @@ DISABLED_RETRY_SEC = 30.0
 UNSETTLED = ("SUBMITTING", "UNKNOWN")
 
 
-def changed_orders(seen: dict[str, dict[str, Any]], orders: Iterable[BrokerOrder]) -> list[tuple[BrokerOrder,
-                                                                                                  dict[str, Any]]]:
+def changed_orders(seen: dict[str, BrokerOrderView],
+                   orders: Iterable[BrokerOrder]) -> list[tuple[BrokerOrder, BrokerOrderView]]:
     """Orders whose echo differs from the last one seen (updates `seen`). Pure CPU: the cycle's hot part."""
     changed = []
     for order in orders:
-        echo = broker_order_to_dict(order)
+        echo = BrokerOrderView.of(order)
         if seen.get(order.id) != echo:
             seen[order.id] = echo
             changed.append((order, echo))
@@ -58,11 +58,11 @@ class OrderTracker:
         self.interval = interval
         self._now = clock
         self.stale_submitting = timedelta(seconds=stale_submitting_sec)
-        self.positions: list[dict[str, Any]] | None = None
+        self.positions: list[PositionItem] | None = None
         self.cycles = 0
         self.last_error: str | None = None
         self.last_poll_at: datetime | None = None
-        self._seen: dict[str, dict[str, Any]] = {}
+        self._seen: dict[str, BrokerOrderView] = {}
         self._manual: set[str] = set()
         self._wake = asyncio.Event()
 
@@ -96,7 +96,7 @@ class OrderTracker:
             found = await self._find(row, by_tag)
             if found is not None:
                 if await self.service.settle(row, row.status, "system", found.id,
-                                             echo=broker_order_to_dict(found), found=found):
+                                             echo=document(BrokerOrderView.of(found)), found=found):
                     counts["submitted"] += 1
                 continue
             if row.status == "SUBMITTING":
@@ -148,7 +148,7 @@ class OrderTracker:
             await self.service.publish_orders()
         return bool(changed or settled)
 
-    async def _store(self, changed: list[tuple[BrokerOrder, dict[str, Any]]],
+    async def _store(self, changed: list[tuple[BrokerOrder, BrokerOrderView]],
                      by_tag: dict[str, BrokerOrder]) -> int:
         async with self.service.db.uow() as session:
             intents = OrderIntentRepository(session)
@@ -163,7 +163,8 @@ class OrderTracker:
                         log.info("orders.manual_order", order_id=order.id, symbol=order.symbol, tag=order.tag)
                     rows.append({"id": order.id, "intent_id": order.tag if mine else None, "symbol": order.symbol,
                                  "side": order.side.value, "quantity": order.quantity, "type": order.type.value,
-                                 "status": order.status, "tag": order.tag, "manual": not mine, "payload": echo})
+                                 "status": order.status, "tag": order.tag, "manual": not mine,
+                                 "payload": document(echo)})
                 await OrderRepository(session).upsert_many(rows)
         settled = 0
         for row in unsettled:
@@ -171,7 +172,7 @@ class OrderTracker:
             # a SUBMITTING intent is mid-confirm in some process: leave it to that process unless it is stale
             if row.status == "UNKNOWN" or row.updated_at < self._now() - self.stale_submitting:
                 settled += await self.service.settle(row, row.status, "system", found.id,
-                                                     echo=broker_order_to_dict(found), found=found)
+                                                     echo=document(BrokerOrderView.of(found)), found=found)
         return settled
 
     async def sync_positions(self, positions: Sequence[Position]) -> bool:
@@ -180,7 +181,8 @@ class OrderTracker:
         except CoreError as exc:
             log.warning("orders.position_prices_failed", error=exc.message)
             prices = {}
-        items = position_items(positions, prices, await self.service.linked_plans([p.symbol for p in positions]))
+        plans = await self.service.account.linked_plans([p.symbol for p in positions])
+        items = position_items(positions, prices, plans)
         if items == self.positions:
             return False
         self.positions = items

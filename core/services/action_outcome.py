@@ -12,8 +12,10 @@ from core.domain.action_effects import Effect
 from core.domain.action_refs import ActionRef, PlanDraft, Target
 from core.domain.brackets import Bracket
 from core.domain.numbers import fmt_money
+from core.domain.order_text import document_line
+from core.domain.order_views import document
 from core.domain.orders import OrderRequest
-from core.services.orders import ProposeResult, describe
+from core.services.orders import ProposeResult
 
 
 class OutcomeKind(StrEnum):
@@ -45,21 +47,21 @@ class ActionOutcome:
                  effect: Effect | None = None) -> ActionOutcome:
         """A proposal's outcome: the bracket of a bracket order, and a sentence with the risk verdict."""
         bracket = Bracket.of(order) if order.order_class.is_bracket else None
-        what = describe("place", order.to_dict(), None)
+        what = document_line(order.to_dict())
         if proposal.denied:
-            message = f"Risk denied {what}: {proposal.risk.get('reason')}. Nothing was sent."
+            message = f"Risk denied {what}: {proposal.risk.reason}. Nothing was sent."
         else:
             message = f"Review and confirm {what}"
             if bracket is not None:
                 target = f", target {bracket.target}" if bracket.target is not None else ", no target"
                 message += (f" (stop {bracket.stop}{target}; 1R = {fmt_money(bracket.one_r_dollars)})")
-            message += f". Risk: {proposal.risk.get('reason')}. Nothing is sent until you confirm."
+            message += f". Risk: {proposal.risk.reason}. Nothing is sent until you confirm."
         return cls(ref.target, ref.action, OutcomeKind.PROPOSAL, message, proposal=proposal, bracket=bracket,
                    effect=effect)
 
     def to_dict(self) -> dict[str, Any]:
         return {"target": self.target.value, "action": self.action, "kind": self.kind.value, "message": self.message,
-                "proposal": None if self.proposal is None else self.proposal.to_dict(),
+                "proposal": None if self.proposal is None else document(self.proposal),
                 "bracket": None if self.bracket is None else self.bracket.to_dict(),
                 "effect": None if self.effect is None else self.effect.to_dict(),
                 "snoozed_until": None if self.snoozed_until is None else self.snoozed_until.isoformat(),

@@ -337,7 +337,7 @@ class AlertService:
             deliveries = await repo.deliveries_of([t.id for t in triggers])
         by_trigger: dict[str, list[dict[str, Any]]] = {}
         for d in deliveries:
-            by_trigger.setdefault(d.trigger_id, []).append({
+            by_trigger.setdefault(str(d.trigger_id), []).append({
                 "channel": d.channel, "status": d.status, "attempts": d.attempts,
                 "delivered_at": _iso(d.delivered_at), "latency_ms": d.latency_ms, "last_error": d.last_error})
         return [trigger_to_dict(t, by_trigger.get(t.id, [])) for t in triggers]

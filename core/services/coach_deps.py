@@ -16,6 +16,7 @@ from core.domain.orders import BrokerOrder, OrderRequest, Position
 from core.domain.risk import RiskState
 from core.services.news import NewsPage
 from core.services.options import ExpressResult
+from core.services.orders import ProposeResult
 
 
 class MarketReader(Protocol):
@@ -64,11 +65,14 @@ class AccountReader(Protocol):
 
 @runtime_checkable
 class OrderProposer(Protocol):
-    """OrderService.propose: risk check, preview and a PENDING intent a human must confirm. Returns the intent
-    (an object or mapping with its id) or a Denied value. The coach never calls confirm."""
+    """OrderService's proposals: risk check, preview and a PENDING intent a human must confirm (or the denial).
+    The coach never calls confirm."""
 
     async def propose(self, actor: str, request: OrderRequest, *, rationale: str | None = None,
-                      source: str | None = None) -> Any: ...
+                      source: str | None = None) -> ProposeResult: ...
+
+    async def propose_cancel(self, actor: str, order_id: str, *, rationale: str | None = None,
+                             source: str | None = None) -> ProposeResult: ...
 
 
 class OptionsReader(Protocol):

@@ -34,6 +34,7 @@ import structlog
 from core.domain.coach import Source, ToolCall, ToolSpec
 from core.domain.journal import JournalDraft
 from core.domain.market import Quote
+from core.domain.order_views import document
 from core.domain.orders import (
     OrderClass,
     OrderDuration,
@@ -163,43 +164,6 @@ def _clip(text: Any, chars: int = NEWS_TEXT_CHARS) -> str | None:
     if not isinstance(text, str):
         return None
     return text if len(text) <= chars else text[:chars] + "…"
-
-
-def _field(obj: Any, *names: str) -> Any:
-    for name in names:
-        value = obj.get(name) if isinstance(obj, Mapping) else getattr(obj, name, None)
-        if value is not None:
-            return value
-    return None
-
-
-def intent_id_of(result: Any) -> str | None:
-    """The intent id in whatever OrderService.propose returns (an intent, a proposal wrapping one, a mapping)."""
-    found = _field(result, "intent_id", "id")
-    if found is None:
-        intent = _field(result, "intent")
-        found = _field(intent, "intent_id", "id") if intent is not None else None
-    return str(found) if found is not None else None
-
-
-def denial_of(result: Any) -> str | None:
-    """The reason when propose answered with a denial: a Denied value, or a result whose `denied` is true
-    (OrderService's ProposeResult, with the reason in its `risk` decision)."""
-    if type(result).__name__ == "Denied":
-        return str(_field(result, "reason") or "denied by the risk engine")
-    if _field(result, "denied") is True:
-        decision = _field(result, "risk", "decision")
-        return str(_field(decision, "reason") or _field(result, "reason") or "denied by the risk engine")
-    return None
-
-
-def _plain(value: Any) -> Any:
-    """A JSON-ready copy of a mapping from another service (only what the model may read)."""
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items() if k not in ("token", "order_hash")}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value if value is None or isinstance(value, bool | int | float | str) else str(value)
 
 
 Handler = Callable[[Any, TurnContext], Awaitable[tuple[dict[str, Any], tuple[Source, ...]]]]
@@ -560,31 +524,26 @@ class CoachTools:
                             f"the {fmt_num(limits.max_order_notional)} max order notional; nothing was drafted. "
                             "Use suggest_size for a size within the limits")
         proposal = await self._orders.propose(ctx.actor, request, rationale=args.rationale, source="coach")
-        denied = denial_of(proposal)
-        if denied is not None:
-            raise ToolError(f"risk denied: {denied}; nothing was drafted")
-        intent_id = intent_id_of(proposal)
-        if intent_id is None:
-            raise ToolError("the order service returned no intent id; nothing to confirm")
-        intent = {"intent_id": intent_id, "order": request.to_dict(), "rationale": args.rationale}
-        ctx.intents.append({**intent, "token": _field(proposal, "token")})
+        if proposal.denied or proposal.intent is None:
+            raise ToolError(f"risk denied: {proposal.risk.reason or 'denied by the risk engine'}; nothing was drafted")
+        intent = {"intent_id": proposal.intent.id, "order": request.to_dict(), "rationale": args.rationale}
+        ctx.intents.append({**intent, "token": proposal.token})
         sources = (Source("draft_order", "orders:propose", ctx.now),) + ((valued[1],) if valued else ())
-        body = {**intent, "status": "pending_confirmation", "risk": _plain(_field(proposal, "risk")),
-                "preview": _plain(_field(proposal, "preview")),
+        body = {**intent, "status": "pending_confirmation", "risk": document(proposal.risk),
+                "preview": document(proposal.preview),
                 "note": "Nothing was placed. The trader must review and confirm this intent themselves."}
         return {k: v for k, v in body.items() if v is not None}, sources
 
     async def _draft_cancel(self, args: CancelArgs, ctx: TurnContext) -> tuple[dict[str, Any], tuple[Source, ...]]:
         self._require_trade_request(ctx, None, cancel=True)
-        propose_cancel = getattr(self._orders, "propose_cancel", None) if self._orders is not None else None
-        if propose_cancel is None:
+        if self._orders is None:
             raise self._disabled("orders")
-        proposal = await propose_cancel(ctx.actor, args.order_id, rationale=args.rationale, source="coach")
-        intent_id = intent_id_of(proposal)
-        if intent_id is None:
-            raise ToolError(denial_of(proposal) or "the order service returned no intent id; nothing to confirm")
-        intent = {"intent_id": intent_id, "cancel_order_id": args.order_id, "rationale": args.rationale}
-        ctx.intents.append({**intent, "token": _field(proposal, "token")})
+        proposal = await self._orders.propose_cancel(ctx.actor, args.order_id, rationale=args.rationale,
+                                                     source="coach")
+        if proposal.intent is None:
+            raise ToolError(proposal.risk.reason or "the order service returned no intent; nothing to confirm")
+        intent = {"intent_id": proposal.intent.id, "cancel_order_id": args.order_id, "rationale": args.rationale}
+        ctx.intents.append({**intent, "token": proposal.token})
         return ({**intent, "status": "pending_confirmation",
                  "note": "Nothing was cancelled yet. The trader must confirm this intent themselves."},
                 (Source("draft_cancel", "orders:propose_cancel", ctx.now),))

@@ -12,14 +12,19 @@ import asyncio
 import base64
 import binascii
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import structlog
+from sqlalchemy.exc import SQLAlchemyError
 
-from core.db.repositories.news import NewsRepository
+from core.db.base import new_id
+from core.db.repositories.alerts import PENDING, DeliveryRepository
+from core.db.repositories.news import NewsRepository, NewsSourceRepository
 from core.db.session import Database
+from core.domain.alerts import Channel
 from core.domain.confidence import Factor
 from core.domain.events import NewsEvent, NewsSentimentTag
 from core.domain.news import (
@@ -37,9 +42,10 @@ from core.domain.news import (
 )
 from core.domain.plans import Issue
 from core.domain.symbols import normalize_symbol
+from core.engines.alert_events import wanted
 from core.errors import CoreError, IntegrationDisabled, Invalid, NotEntitled
 from core.ports import EarningsSource, EventBus, FeedReader, NewsSource
-from core.services.settings import NewsFeed, SettingsService
+from core.services.settings import NEWS_ALERT, NEWS_CHANNELS, NewsFeed, SettingsService, Tunables
 
 log = structlog.get_logger("service.news")
 
@@ -108,6 +114,14 @@ def news_event(item: NewsItem) -> NewsEvent:
                      summary=item.summary)
 
 
+def outbox_row(item: NewsItem, channel: str, now: datetime) -> dict[str, Any]:
+    """An `alert_deliveries` row for a news item: written in the transaction that stored the item, so an item
+    is queued once per channel (the unique (news_id, channel) pair holds it across processes)."""
+    return {"id": new_id(), "trigger_id": None, "news_id": item.id, "channel": channel, "status": PENDING,
+            "attempts": 0, "next_attempt_at": now, "last_error": None, "delivered_at": None, "latency_ms": None,
+            "created_at": now}
+
+
 def _status_of(source: str, exc: CoreError) -> SourceStatus:
     if isinstance(exc, NotEntitled):
         return SourceStatus(source, "not_entitled", exc.message, "upgrade the vendor plan to include this data set")
@@ -121,8 +135,12 @@ class NewsService:
 
     def __init__(self, db: Database, bus: EventBus, settings: SettingsService, *, feeds: FeedReader,
                  polygon: NewsSource | None, polygon_disabled: str = "",
-                 polygon_how_to_enable: str = "", earnings: Sequence[EarningsProvider] = ()) -> None:
+                 polygon_how_to_enable: str = "", earnings: Sequence[EarningsProvider] = (),
+                 webhook_types: Sequence[str] = ()) -> None:
         self._db, self._bus, self._settings, self._feeds = db, bus, settings, feeds
+        self._webhook_types = tuple(webhook_types)
+        self.on_queued: Callable[[], None] | None = None  # the delivery engine's wake, set by the runtime
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)  # what "just published" is measured from
         self._polygon = polygon
         self._status: dict[str, SourceStatus] = {}
         if polygon is None:
@@ -134,6 +152,7 @@ class NewsService:
         # per watched symbol, as of the last refresh: its earnings (None: no calendar answered) and newest item
         self._catalysts: dict[str, tuple[tuple[EarningsDate, ...] | None, NewsItem | None]] = {}
         self._breaking_minutes = DEFAULT_BREAKING_MINUTES
+        self._shared: tuple[float, dict[str, SourceStatus]] | None = None
 
     # -- refresh -----------------------------------------------------------------------------------------------
 
@@ -146,16 +165,40 @@ class NewsService:
             fetched += await self._from_polygon(self._polygon, watchlist)
         fetched += await self._from_feeds(tunables.news_feeds)
         tagged = [self._tag(item, watchlist) for item in fetched]
+        watched, now = set(watchlist), self.clock()
+        channels = self._alert_channels(tunables)
         async with self._db.uow() as session:
             stored = await NewsRepository(session).add(tagged)
+            fresh = sorted((item for item in stored if watched.intersection(item.symbols)
+                            and now - item.published_at <= ANNOUNCE_WITHIN), key=lambda i: i.published_at)
+            await DeliveryRepository(session).add([outbox_row(item, channel, now)
+                                                   for item in fresh for channel in channels])
         if stored:
             self._latest.clear()
-        watched, now = set(watchlist), datetime.now(UTC)
-        for item in sorted(stored, key=lambda i: i.published_at):
-            if watched.intersection(item.symbols) and now - item.published_at <= ANNOUNCE_WITHIN:
-                await self._bus.publish(news_event(item))
+        if fresh and channels and self.on_queued is not None:
+            self.on_queued()
+        await self._share_states(now)
+        for item in fresh:
+            await self._bus.publish(news_event(item))
         await self._note_catalysts(watchlist, tunables.news_breaking_minutes, now)
         return stored
+
+    async def _share_states(self, now: datetime) -> None:
+        """Store what this pass saw of each source for the processes that do not fetch (the API, the bots)."""
+        asked = [replace(status, last_fetch_at=now) for name, status in sorted(self._status.items())
+                 if name != POLYGON or self._polygon is not None]
+        configured = [status for name, status in self._status.items() if name == POLYGON and self._polygon is None]
+        try:
+            async with self._db.uow() as session:
+                await NewsSourceRepository(session).replace([*configured, *asked], now)
+        except SQLAlchemyError as exc:  # e.g. a second fetcher wrote at the same moment: the next pass writes again
+            log.warning("news.share_states_failed", error=str(exc))
+        self._shared = None
+
+    def _alert_channels(self, tunables: Tunables) -> tuple[str, ...]:
+        """The channels the trader routed the `news` alert type to (the webhook's env filter on top)."""
+        return tuple(channel for channel in NEWS_CHANNELS
+                     if wanted(Channel(channel), NEWS_ALERT, tunables, self._webhook_types))
 
     async def _note_catalysts(self, watchlist: Sequence[str], minutes: int, now: datetime) -> None:
         """What `pick_factor` reads without I/O: one calendar request for the whole watchlist (cached), and each
@@ -222,8 +265,15 @@ class NewsService:
 
     # -- queries -----------------------------------------------------------------------------------------------
 
-    def sources(self) -> tuple[SourceStatus, ...]:
-        return tuple(self._status[name] for name in sorted(self._status))
+    async def sources(self) -> tuple[SourceStatus, ...]:
+        """Every source's state as the fetching process last stored it (re-read at most every LATEST_TTL_SEC),
+        over what this process knows from its own configuration (a source it has not got at all)."""
+        if self._shared is None or time.monotonic() - self._shared[0] >= LATEST_TTL_SEC:
+            async with self._db.read() as session:
+                stored = await NewsSourceRepository(session).all()
+            self._shared = (time.monotonic(), {status.source: status for status in stored})
+        merged = {**self._status, **self._shared[1]}
+        return tuple(merged[name] for name in sorted(merged))
 
     async def page(self, *, symbols: Sequence[str] = (), since: datetime | None = None, limit: int = 50,
                    cursor: str | None = None) -> NewsPage:
@@ -236,7 +286,8 @@ class NewsService:
             items = await NewsRepository(session).page(symbols=symbols, since=since, after=after, limit=limit + 1)
         more = len(items) > limit
         items = items[:limit]
-        return NewsPage(tuple(items), encode_cursor(items[-1]) if more else None, self.sources())
+        return NewsPage(tuple(items), encode_cursor(items[-1]) if more else None,
+                        await self.sources())
 
     async def latest(self, symbol: str) -> NewsItem | None:
         """The newest stored item on `symbol`, re-read at most every LATEST_TTL_SEC (plan checks run often)."""

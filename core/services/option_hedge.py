@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 from core.domain.options_hedge import HedgeEffect, HedgeKind, choose_collar, choose_put, collar_order, limit_price
-from core.domain.orders import OrderRequest, Position
+from core.domain.orders import OrderRequest
 from core.domain.position_actions import protective_put
 from core.domain.symbols import normalize_symbol
 from core.errors import Invalid, NotFound
@@ -48,10 +48,10 @@ class OptionHedges:
                       source: str = "options") -> HedgeProposal:
         """`kind="collar"` also sells a call `call_otm_pct` above the price, both legs as one multileg order."""
         symbol = normalize_symbol(symbol)
-        held = next((p for p in await self._orders.positions() if p["symbol"] == symbol), None)
+        held = await self._orders.account.position(symbol)
         if held is None:
             raise NotFound(f"there is no open {symbol} position to hedge")
-        position = Position(symbol, Decimal(str(held["quantity"])), Decimal(str(held["cost_basis"])))
+        position = held.position
         _, listed = await self._options.expirations(symbol)
         today = self._options.clock().date()
         later = [day for day in listed if (day - today).days >= min_dte]

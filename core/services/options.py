@@ -37,7 +37,7 @@ from core.domain.options_types import (
     mid_price,
 )
 from core.domain.plans import Instrument
-from core.errors import CoreError, ExternalPermanent, IntegrationDisabled, Invalid
+from core.errors import CoreError, ExternalPermanent, IntegrationDisabled, Invalid, NotFound
 from core.services.market import MarketService
 from core.services.plans import PlanService, invalid_from_issues
 
@@ -134,6 +134,16 @@ class OptionsService:
             source = "polygon"
             dates = sorted({c.expiration for c in await self._polygon_contracts(symbol, None)})
         return source, [day for day in dates if day >= today]
+
+    async def contract_quote(self, option_symbol: str) -> Quote:
+        """The live quote of one contract from Tradier (it quotes any contract it lists)."""
+        if self._broker is None:
+            raise IntegrationDisabled("broker", "taking a contract reads its live Tradier quote",
+                                      "set TRADIER_ACCESS_TOKEN and TRADIER_ACCOUNT_ID")
+        quotes = await self._broker.quotes([option_symbol])
+        if not quotes:
+            raise NotFound(f"Tradier has no quote for {option_symbol}: is the contract listed?")
+        return quotes[0]
 
     async def _underlying(self, symbol: str, source: str) -> float | None:
         try:

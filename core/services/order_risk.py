@@ -12,11 +12,11 @@ import inspect
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Protocol
 
 import structlog
 
-from core.domain.numbers import fmt_money
+from core.domain.day_trades import FILLED
 from core.domain.orders import OrderRequest
 from core.domain.risk import AccountSnapshot, Approved, Decision, Denied, RiskLimits, check_order, evaluate_risk
 from core.domain.valuation import DEFAULT_COLLAR_PCT
@@ -24,7 +24,6 @@ from core.errors import CoreError
 from core.ports import Broker
 
 log = structlog.get_logger(__name__)
-FILLED = frozenset({"filled", "partially_filled"})
 
 
 class RiskGate(Protocol):
@@ -46,16 +45,6 @@ async def run_gate(gate: RiskGate, order: OrderRequest, price: Decimal | None) -
     if not isinstance(decision, Approved | Denied):
         return Denied("risk_unknown", "risk check gave no decision; nothing was sent")
     return decision
-
-
-def decision_to_dict(decision: Decision) -> dict[str, Any]:
-    if isinstance(decision, Denied):
-        return {"decision": "denied", "code": decision.code, "reason": decision.reason}
-    reason = "reduces an open position" if decision.reducing else "within every limit"
-    if decision.max_loss is not None:
-        reason += f"; the stop caps the loss at {fmt_money(decision.max_loss)}"
-    return {"decision": "approved", "reducing": decision.reducing,
-            "notional": None if decision.notional is None else str(decision.notional), "reason": reason}
 
 
 async def fetch_prices(broker: Broker, symbols: set[str] | list[str]) -> dict[str, Decimal]:

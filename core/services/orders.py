@@ -42,6 +42,8 @@ from core.db.repositories.orders import OrderIntentRepository, OrderRepository
 from core.db.session import Database
 from core.domain.events import AlertEvent, OrdersEvent
 from core.domain.order_input import parse_order
+from core.domain.order_text import describe
+from core.domain.order_views import CANCEL_APPROVED, BrokerOrderView, Intent, RiskDecision, document
 from core.domain.orders import (
     BrokerOrder,
     OrderAck,
@@ -49,7 +51,7 @@ from core.domain.orders import (
     OrderDuration,
     OrderRequest,
     OrderType,
-    TradingMode,
+    PreviewView,
     validate_order_request,
 )
 from core.domain.risk import Denied
@@ -59,22 +61,15 @@ from core.errors import (
     Expired,
     ExternalPermanent,
     Forbidden,
-    IntegrationDisabled,
     Invalid,
     NotFound,
     OrderOutcomeUnknown,
 )
 from core.ports import Broker, EventBus
-from core.services.order_risk import RiskGate, decision_to_dict, fetch_prices, run_gate
+from core.services.account import AccountService
+from core.services.order_risk import RiskGate, run_gate
 from core.services.order_tokens import TokenSigner, order_hash
-from core.services.order_views import (
-    ACTIVE_INTENT,
-    blotter,
-    broker_order_to_dict,
-    intent_to_dict,
-    position_items,
-    preview_to_dict,
-)
+from core.services.order_views import intent_view
 
 log = structlog.get_logger(__name__)
 
@@ -84,48 +79,30 @@ CANCELED = frozenset({"canceled", "cancelled"})
 
 @dataclass(frozen=True, slots=True)
 class ProposeResult:
-    """`intent` and `token` are None when risk denied the order (then nothing was previewed or stored)."""
+    """A proposal: the PENDING intent, the broker's preview (none for cancel/replace), the risk decision and the
+    token that confirms it. `intent` and `token` are None when risk denied the order (then nothing was previewed
+    or stored)."""
 
-    intent: dict[str, Any] | None
-    preview: dict[str, Any] | None
-    risk: dict[str, Any]
+    intent: Intent | None
+    preview: PreviewView | None
+    risk: RiskDecision
     token: str | None
     mode: str
 
     @property
     def denied(self) -> bool:
-        return self.risk.get("decision") == "denied"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"intent": self.intent, "preview": self.preview, "risk": self.risk, "token": self.token,
-                "mode": self.mode}
+        return self.risk.denied
 
 
 @dataclass(frozen=True, slots=True)
 class ConfirmResult:
-    intent: dict[str, Any]
+    """What a confirm did: `outcome` submitted / rejected / unknown (looked up by tag, never resent) / aborted
+    (risk or price re-check) / failed (not sent); `code` and `reason` say why when it was not submitted."""
+
+    intent: Intent
     outcome: Outcome
     reason: str | None = None
     code: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"intent": self.intent, "outcome": self.outcome, "reason": self.reason, "code": self.code}
-
-
-def describe(action: str, order: dict[str, Any], target: str | None) -> str:
-    """Human text of what an intent does, for audit entries and alerts."""
-    if action == "cancel":
-        return f"cancel order {target} ({describe('place', order, None)})"
-    if action == "replace":
-        changes = ", ".join(f"{k} {v}" for k, v in (order.get("changes") or {}).items())
-        return f"replace order {target}: {changes}"
-    text = f"{order.get('side')} {order.get('quantity')} {order.get('option_symbol') or order.get('symbol')} " \
-           f"{order.get('type')}"
-    if order.get("price"):
-        text += f" @ {order['price']}"
-    if order.get("stop"):
-        text += f" stop {order['stop']}"
-    return f"{text} {order.get('duration') or 'day'}"
 
 
 def _canonical(action: str, order: dict[str, Any], target: str | None) -> dict[str, Any]:
@@ -145,24 +122,23 @@ def backoff(window: float, first: float = 0.5) -> list[float]:
 
 
 class OrderService:
-    def __init__(self, db: Database, bus: EventBus, broker: Broker | None, *, signer: TokenSigner,
+    """Intents: propose, confirm, cancel and replace orders, and account for outcomes the broker left unknown.
+    Reads of the account are `account`'s."""
+
+    def __init__(self, db: Database, bus: EventBus, account: AccountService, *, signer: TokenSigner,
                  traders: Sequence[str], confirm_ttl_sec: float = 90, max_slippage_bps: int = 50,
-                 mode: TradingMode, risk_gate: RiskGate | None = None,
-                 disabled: IntegrationDisabled | None = None, resolve_window_sec: float = 30.0,
+                 risk_gate: RiskGate | None = None, resolve_window_sec: float = 30.0,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
                  clock: Callable[[], datetime] = utcnow) -> None:
         self.db = db
         self.bus = bus
-        self.broker = broker
+        self.account = account
         self.signer = signer
         self.traders = frozenset(traders)
         self.confirm_ttl = timedelta(seconds=confirm_ttl_sec)
         self.max_slippage_bps = Decimal(max_slippage_bps)
         self.risk_gate = risk_gate
-        self.mode = mode
-        self._disabled = disabled or IntegrationDisabled(
-            "broker", "TRADIER_ACCESS_TOKEN and TRADIER_ACCOUNT_ID not set",
-            "set TRADIER_ACCESS_TOKEN and TRADIER_ACCOUNT_ID (sandbox = paper account)")
+        self.mode = account.mode
         self.resolve_window = resolve_window_sec
         self._sleep = sleep
         self._now = clock
@@ -173,20 +149,17 @@ class OrderService:
     # -- helpers ---------------------------------------------------------------------------------------
 
     def require_broker(self) -> Broker:
-        if self.broker is None:
-            raise self._disabled
-        return self.broker
+        return self.account.require_broker()
 
     @property
     def enabled(self) -> bool:
-        return self.broker is not None
+        return self.account.enabled
 
-    async def _risk(self, order: OrderRequest, price: Decimal | None) -> dict[str, Any]:
+    async def _risk(self, order: OrderRequest, price: Decimal | None) -> RiskDecision:
         if self.risk_gate is None:
-            decision: Any = Denied("risk_unknown", "risk state unknown: no risk gate is configured; nothing is sent")
-        else:
-            decision = await run_gate(self.risk_gate, order, price)
-        return decision_to_dict(decision)
+            return RiskDecision.of(Denied("risk_unknown",
+                                          "risk state unknown: no risk gate is configured; nothing is sent"))
+        return RiskDecision.of(await run_gate(self.risk_gate, order, price))
 
     async def _price(self, order: OrderRequest) -> Decimal | None:
         if order.order_class is OrderClass.MULTILEG:
@@ -235,55 +208,16 @@ class OrderService:
             raise NotFound(f"order intent {intent_id} does not exist")
         return row
 
-    def _view(self, row: OrderIntentRow) -> dict[str, Any]:
-        return intent_to_dict(row, self.mode)
+    def _view(self, row: OrderIntentRow) -> Intent:
+        return intent_view(row, self.mode)
 
-    # -- reads -----------------------------------------------------------------------------------------
-
-    async def get_intent(self, intent_id: str) -> dict[str, Any]:
+    async def get_intent(self, intent_id: str) -> Intent:
         return self._view(await self._get(intent_id))
-
-    async def orders_snapshot(self) -> list[dict[str, Any]]:
-        """Today's blotter: broker orders (ours and manual) and intents not at the broker."""
-        since = self._now().replace(hour=0, minute=0, second=0, microsecond=0)
-        async with self.db.read() as session:
-            orders = await OrderRepository(session).recent(since)
-            intents = await OrderIntentRepository(session).blotter(since, ACTIVE_INTENT)
-        return blotter(orders, intents)
-
-    async def account(self) -> dict[str, Any]:
-        balances = await self.require_broker().balances()
-        return {"mode": self.mode, "equity": str(balances.equity), "buying_power": str(balances.buying_power),
-                "cash": str(balances.cash), "realized_pnl_today": str(balances.realized_pnl_today),
-                "unrealized_pnl": str(balances.unrealized_pnl), "account_type": balances.account_type}
-
-    async def positions(self) -> list[dict[str, Any]]:
-        """Live positions with last price and unrealized P&L (None when no price: never guessed)."""
-        broker = self.require_broker()
-        held = [p for p in await broker.positions() if p.quantity]
-        try:
-            prices = await fetch_prices(broker, [p.symbol for p in held])
-        except CoreError as exc:
-            log.warning("orders.position_prices_failed", error=exc.message)
-            prices = {}
-        return position_items(held, prices, await self.linked_plans([p.symbol for p in held]))
-
-    async def linked_plans(self, symbols: Sequence[str]) -> dict[str, dict[str, Any]]:
-        async with self.db.read() as session:
-            return await JournalRepository(session).latest_plans(symbols)
-
-    async def broker_orders(self) -> list[dict[str, Any]]:
-        """Today's orders as the broker has them; `manual` when the tag is not one of our intents."""
-        orders = await self.require_broker().orders()
-        async with self.db.read() as session:
-            ours = await OrderIntentRepository(session).existing_ids(o.tag or "" for o in orders)
-        return [{**broker_order_to_dict(o), "intent_id": o.tag if o.tag in ours else None,
-                 "manual": o.tag not in ours, "working": o.is_working} for o in orders]
 
     async def publish_orders(self) -> None:
         """Publish `orders` (today's blotter) now. Transitions use `publish_soon` instead."""
         try:
-            await self.bus.publish(OrdersEvent(items=await self.orders_snapshot()))
+            await self.bus.publish(OrdersEvent(items=await self.account.orders_snapshot()))
         except Exception as exc:  # the transition is committed; a failed publish must not undo it
             log.warning("orders.publish_failed", error=str(exc))
 
@@ -311,30 +245,30 @@ class OrderService:
     # -- propose ---------------------------------------------------------------------------------------
 
     async def _store(self, actor: str, action: str, order: dict[str, Any], *, target: str | None,
-                     preview: dict[str, Any] | None, risk: dict[str, Any], reference: Decimal | None,
+                     preview: PreviewView | None, risk: RiskDecision, reference: Decimal | None,
                      rationale: str | None, source: str | None) -> ProposeResult:
         now = self._now()
         digest = order_hash(_canonical(action, order, target))
         row = OrderIntentRow(id=new_id(), action=action, actor=actor, status="PENDING", order=order,
-                             order_hash=digest, target_order_id=target, preview=preview, risk=risk,
+                             order_hash=digest, target_order_id=target, preview=document(preview), risk=document(risk),
                              reference_price=reference, rationale=rationale, source=source, created_at=now,
                              expires_at=now + self.confirm_ttl, updated_at=now)
         async with self.db.uow() as session:
             await OrderIntentRepository(session).add(row)
-            await self.audit(session, row, "PENDING", actor, f"proposed; risk {risk['decision']}: {risk['reason']}")
+            await self.audit(session, row, "PENDING", actor, f"proposed; risk {risk.decision}: {risk.reason}")
         self.publish_soon()
         token = self.signer.sign(row.id, actor, digest, row.expires_at)
         return ProposeResult(self._view(row), preview, risk, token, self.mode)
 
-    async def _denied(self, actor: str, action: str, order: dict[str, Any], risk: dict[str, Any],
+    async def _denied(self, actor: str, action: str, order: dict[str, Any], risk: RiskDecision,
                       rationale: str | None) -> ProposeResult:
         now = self._now()
         async with self.db.uow() as session:
             await JournalRepository(session).add(JournalEntry(
-                kind="order", body=f"DENIED: {describe(action, order, None)} - {risk['reason']}",
+                kind="order", body=f"DENIED: {describe(action, order, None)} - {risk.reason}",
                 symbol=order.get("symbol"), tags=["order", "denied", action], rationale=rationale, actor=actor,
                 created_at=now, updated_at=now))
-        log.info("orders.denied", actor=actor, code=risk.get("code"), reason=risk.get("reason"))
+        log.info("orders.denied", actor=actor, code=risk.code, reason=risk.reason)
         return ProposeResult(None, None, risk, None, self.mode)
 
     @staticmethod
@@ -349,9 +283,9 @@ class OrderService:
         validate_order_request(order)
         reference = await self._price(order)
         risk = await self._risk(order, reference)
-        if risk["decision"] == "denied":
+        if risk.denied:
             return await self._denied(actor, "place", order.to_dict(), risk, rationale)
-        preview = preview_to_dict(await broker.preview(order))
+        preview = (await broker.preview(order)).view()
         return await self._store(actor, "place", order.to_dict(), target=None, preview=preview, risk=risk,
                                  reference=reference, rationale=rationale, source=source)
 
@@ -372,10 +306,9 @@ class OrderService:
         self.require_broker()
         self._check_actor(actor)
         existing = await self._working(order_id)
-        risk = {"decision": "approved", "reducing": True, "notional": None,
-                "reason": "cancelling an order never adds exposure"}
-        return await self._store(actor, "cancel", broker_order_to_dict(existing), target=order_id, preview=None,
-                                 risk=risk, reference=None, rationale=rationale, source=source)
+        return await self._store(actor, "cancel", document(BrokerOrderView.of(existing)), target=order_id,
+                                 preview=None, risk=CANCEL_APPROVED, reference=None, rationale=rationale,
+                                 source=source)
 
     async def propose_replace(self, actor: str, order_id: str, changes: dict[str, Any], *,
                               rationale: str | None = None, source: str | None = None) -> ProposeResult:
@@ -398,15 +331,16 @@ class OrderService:
         elif result.type is OrderType.LIMIT:
             result = replace(result, stop=None)
         validate_order_request(result)
-        document = {"changes": changes, "result": result.to_dict(), "original": broker_order_to_dict(existing)}
+        change = {"changes": changes, "result": result.to_dict(),
+                  "original": document(BrokerOrderView.of(existing))}
         reference = await self._price(result)
         risk = await self._risk(result, reference)
-        if risk["decision"] == "denied":
+        if risk.denied:
             return await self._denied(actor, "replace", result.to_dict(), risk, rationale)
-        return await self._store(actor, "replace", document, target=order_id, preview=None, risk=risk,
+        return await self._store(actor, "replace", change, target=order_id, preview=None, risk=risk,
                                  reference=reference, rationale=rationale, source=source)
 
-    async def cancel_intent(self, intent_id: str, actor: str) -> dict[str, Any]:
+    async def cancel_intent(self, intent_id: str, actor: str) -> Intent:
         """The proposer changes their mind: PENDING -> CANCELLED (nothing was or will be sent)."""
         row = await self._get(intent_id)
         if row.actor != actor:
@@ -453,8 +387,8 @@ class OrderService:
             return None
         fresh = await self._price(order)
         risk = await self._risk(order, fresh)
-        if risk["decision"] == "denied":
-            return str(risk.get("code") or "risk_denied"), str(risk["reason"])
+        if risk.denied:
+            return risk.code or "risk_denied", risk.reason
         if row.reference_price is None or row.action != "place":
             return None
         if fresh is None:
@@ -533,7 +467,7 @@ class OrderService:
             repo = OrderRepository(session)
             if row.action == "place":
                 order = row.order
-                payload = broker_order_to_dict(found) if found else {**order, **echo}
+                payload = document(BrokerOrderView.of(found)) if found else {**order, **echo}
                 await repo.upsert(
                     broker_id, intent_id=row.id, symbol=order["symbol"], side=order["side"],
                     quantity=Decimal(order["quantity"]), type=order["type"],
@@ -573,7 +507,8 @@ class OrderService:
                 log.warning("orders.lookup_failed", intent_id=row.id, error=exc.message)
                 continue
             if found is not None:
-                if await self.settle(row, "UNKNOWN", "system", found.id, echo=broker_order_to_dict(found), found=found):
+                if await self.settle(row, "UNKNOWN", "system", found.id, echo=document(BrokerOrderView.of(found)),
+                                     found=found):
                     return ConfirmResult(self._view(row), "submitted")
                 row = await self._get(intent_id)  # resolved by someone else (the tracker) meanwhile
                 return ConfirmResult(self._view(row), "submitted" if row.status == "SUBMITTED" else "unknown")

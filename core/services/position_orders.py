@@ -11,12 +11,13 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Literal
 
 from core.domain.action_effects import hedge_effect, roll_effect
 from core.domain.action_refs import ActionRef
 from core.domain.market import OptionContract
-from core.domain.orders import OrderClass, OrderRequest, Position
+from core.domain.order_views import PositionItem
+from core.domain.orders import OrderClass, OrderRequest
 from core.domain.position_actions import (
     OptionSymbol,
     close,
@@ -79,7 +80,7 @@ class PositionOrders:
                                                source=source)
             return ActionOutcome.proposed(ref, hedge.order, hedge.proposal,
                                           effect=hedge_effect(hedge.effect, describe_hedge(hedge.effect)))
-        item = next((p for p in await self._orders.positions() if p["symbol"] == ref.id), None)
+        item = await self._orders.account.position(ref.id)
         if item is None:
             raise NotFound(f"there is no open {ref.id} position any more")
         order = await self._order(verb, item)
@@ -88,16 +89,15 @@ class PositionOrders:
         return ActionOutcome.proposed(ref, order, proposal,
                                       effect=roll_effect(order) if order.order_class is OrderClass.MULTILEG else None)
 
-    async def _order(self, verb: PositionAction, item: dict[str, Any]) -> OrderRequest:
-        """trim / close / breakeven / roll of the position `item` (as `OrderService.positions` lists it)."""
-        position = Position(str(item["symbol"]), Decimal(str(item["quantity"])), Decimal(str(item["cost_basis"])))
+    async def _order(self, verb: PositionAction, item: PositionItem) -> OrderRequest:
+        """trim / close / breakeven / roll of the live position `item`."""
+        position = item.position
         if verb is PositionAction.TRIM:
             return trim(position, TRIM_PERCENT)
         if verb is PositionAction.CLOSE:
             return close(position)
         if verb is PositionAction.BREAKEVEN:
-            last = item.get("last")
-            return stop_at_breakeven(position, last=Decimal(str(last)) if last is not None else None)
+            return stop_at_breakeven(position, last=item.last)
         option = OptionSymbol.parse(position.symbol)
         if option is None:
             raise Invalid(f"{position.symbol} is not an option; only options roll", details={"field": "position"})
@@ -106,12 +106,12 @@ class PositionOrders:
         same = [c for c in chain if c.strike == option.strike and c.option_type in (kind, "")]
         expirations = sorted({c.expiration for c in same})
         target = next_expiration(expirations, option.expiration)
-        net = _roll_net_price(same, option.expiration, target, position.is_long, item.get("last"))
+        net = _roll_net_price(same, option.expiration, target, position.is_long, item.last)
         return roll_to_next_expiration(position, expirations, net_price=net)
 
 
 def _roll_net_price(contracts: list[OptionContract], held: date, target: date, is_long: bool,
-                    last: Any) -> Decimal | None:
+                    last: Decimal | None) -> Decimal | None:
     """The roll's net price at the natural side of each leg (> 0 debit, < 0 credit): long = the new contract's
     ask - the held one's bid, short = the held one's ask - the new one's bid; the held leg falls back to the
     position's last price. None when a price is unknown (the order then goes at market, which risk refuses)."""
@@ -119,8 +119,7 @@ def _roll_net_price(contracts: list[OptionContract], held: date, target: date, i
         found = next((c.quote for c in contracts if c.expiration == expiration), None)
         return None if found is None else (found.ask if buying else found.bid)
 
-    fallback = Decimal(str(last)) if last is not None else None
-    old = side(held, buying=not is_long) or fallback
+    old = side(held, buying=not is_long) or last
     new = side(target, buying=is_long)
     if old is None or new is None:
         return None

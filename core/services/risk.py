@@ -14,17 +14,17 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Protocol, runtime_checkable
-from zoneinfo import ZoneInfo
 
 import structlog
 
+from core.domain.day_trades import day_trades
 from core.domain.market import Quote
-from core.domain.orders import Balances, BrokerOrder, OrderRequest, OrderSide, Position, contract_multiplier
+from core.domain.orders import Balances, OrderRequest, Position
 from core.domain.risk import AccountSnapshot, Decision, Denied, RiskLimits, RiskState, check_order, evaluate_risk
 from core.domain.valuation import DEFAULT_COLLAR_PCT
 from core.errors import CoreError, IntegrationDisabled
@@ -34,9 +34,6 @@ from core.services.settings import SettingsService, Tunables
 
 log = structlog.get_logger("service.risk")
 
-MARKET_TZ = ZoneInfo("America/New_York")
-FILLED = frozenset({"filled", "partially_filled"})
-_OPENING = frozenset({OrderSide.BUY, OrderSide.SELL_SHORT, OrderSide.BUY_TO_OPEN, OrderSide.SELL_TO_OPEN})
 BROKER_HOW_TO_ENABLE = "set TRADIER_ACCESS_TOKEN and TRADIER_ACCOUNT_ID (and TRADIER_ENV) and restart"
 
 
@@ -62,90 +59,6 @@ def state_payload(state: RiskState) -> dict[str, Any]:
     payload = state.to_dict()
     payload["state"] = payload["status"]
     return payload
-
-
-# -- today's trades from the order list -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class DayTrades:
-    """What today's fills say: fills counted, closed trades' results in order, and the current loss streak."""
-
-    trades: int
-    results: tuple[Decimal, ...]
-    consecutive_losses: int
-    last_loss_at: datetime | None
-    unknown_closes: int
-
-
-def _fills(order: BrokerOrder) -> list[tuple[str, OrderSide, Decimal, Decimal | None]]:
-    """(symbol, side, filled quantity, fill price) of an order, one per leg for multileg orders."""
-    if order.legs:
-        return [fill for leg in order.legs for fill in _fills(leg)]
-    if order.status not in FILLED:
-        return []
-    quantity = order.exec_quantity or (order.quantity if order.status == "filled" else Decimal(0))
-    if quantity <= 0:
-        return []
-    return [(order.option_symbol or order.symbol, order.side, quantity, order.avg_fill_price)]
-
-
-def _is_today(order: BrokerOrder, today: date) -> bool:
-    when = order.updated_at or order.created_at
-    return when is None or when.astimezone(MARKET_TZ).date() == today
-
-
-def day_trades(orders: Iterable[BrokerOrder], positions: Sequence[Position], now: datetime) -> DayTrades:
-    """Count today's filled orders and replay them against the start-of-day book to find each closed trade's P&L.
-
-    The start-of-day quantity is the current one minus today's net fills; its average price is the current
-    position's (unknown once a position opened before today is fully closed: that close is counted in
-    `unknown_closes`, neither a win nor a loss). Fills are replayed by fill time.
-    """
-    today = now.astimezone(MARKET_TZ).date()
-    todays = sorted((o for o in orders if _is_today(o, today)),
-                    key=lambda o: o.updated_at or o.created_at or now)
-    fills = [(order, fill) for order in todays for fill in _fills(order)]
-    held = {p.symbol: p for p in positions}
-    net: dict[str, Decimal] = {}
-    for _, (symbol, side, quantity, _) in fills:
-        net[symbol] = net.get(symbol, Decimal(0)) + (quantity if side.is_buy else -quantity)
-    book: dict[str, tuple[Decimal, Decimal | None]] = {}
-    for symbol, change in net.items():
-        current = held.get(symbol)
-        quantity = current.quantity if current else Decimal(0)
-        book[symbol] = (quantity - change, current.average_price if current and current.quantity else None)
-    results: list[tuple[Decimal, datetime | None]] = []
-    unknown = 0
-    for order, (symbol, side, quantity, price) in fills:
-        held_qty, average = book[symbol]
-        signed = quantity if side.is_buy else -quantity
-        closing = bool(held_qty) and (held_qty > 0) != side.is_buy and side not in _OPENING
-        if closing:
-            closed = min(quantity, abs(held_qty))
-            if average is None or price is None:
-                unknown += 1
-            else:
-                direction = 1 if held_qty > 0 else -1
-                results.append(((price - average) * closed * direction * contract_multiplier(symbol),
-                                order.updated_at or order.created_at))
-            remaining = held_qty + signed
-            book[symbol] = (remaining, average if remaining else None)
-        else:
-            new_qty = held_qty + signed
-            if price is not None and (average is not None or not held_qty):
-                average = ((average or Decimal(0)) * abs(held_qty) + price * quantity) / abs(new_qty) \
-                    if new_qty else None
-            book[symbol] = (new_qty, average)
-    streak = 0
-    last_loss_at = None
-    for pnl, when in reversed(results):
-        if pnl >= 0:
-            break
-        streak += 1
-        last_loss_at = last_loss_at or when
-    return DayTrades(sum(1 for o in todays if _fills(o)), tuple(pnl for pnl, _ in results), streak,
-                     last_loss_at, unknown)
 
 
 # -- the service ------------------------------------------------------------------------------------------------

@@ -19,6 +19,10 @@ from core.services.validation import invalid_from
 
 ALERT_CHANNELS = ("ws", "discord", "slack", "discord_webhook")
 ALERT_TYPES = ("crossed", "approaching", "risk", "expired", "info")
+# Opt-in per channel (off until a trader routes it): new news items on watched symbols. /ws always carries `news`
+# events, so only the outbound channels route it.
+NEWS_ALERT = "news"
+NEWS_CHANNELS = ("discord", "slack", "discord_webhook")
 # Reads are served from memory. An update through this service replaces the cached copy at once; the TTL only
 # bounds how long an edit made by another process (docker-compose runs api/engine/bots apart) takes to show.
 CACHE_TTL_SEC = 1.0
@@ -104,9 +108,11 @@ class Tunables(BaseModel):
         for channel, kinds in routing.items():
             if channel not in ALERT_CHANNELS:
                 raise ValueError(f"unknown channel '{channel}'; channels are {', '.join(ALERT_CHANNELS)}")
-            unknown = sorted(set(kinds) - set(ALERT_TYPES))
+            unknown = sorted(set(kinds) - {*ALERT_TYPES, NEWS_ALERT})
             if unknown:
-                raise ValueError(f"unknown alert types {unknown}; types are {', '.join(ALERT_TYPES)}")
+                raise ValueError(f"unknown alert types {unknown}; types are {', '.join(ALERT_TYPES)}, {NEWS_ALERT}")
+            if NEWS_ALERT in kinds and channel not in NEWS_CHANNELS:
+                raise ValueError(f"'{NEWS_ALERT}' routes to {', '.join(NEWS_CHANNELS)}; /ws always carries news")
         return routing
 
 

@@ -63,7 +63,7 @@ async def _journal(rt: Runtime) -> list[str]:
 async def _propose(service: OrderService) -> tuple[str, str]:
     result = await service.propose("api", buy_aapl(), rationale="breakout over 438", source="test")
     assert result.intent is not None and result.token is not None, result.risk
-    return result.intent["id"], result.token
+    return result.intent.id, result.token
 
 
 async def test_fault_8_place_times_out_after_the_broker_accepted_one_order_resolved_by_tag(

@@ -54,7 +54,7 @@ async def test_fault_14_database_locked_alerts_still_publish_the_writer_retries_
         await pg.wait_until(lambda: "T.SPY" in pg.subscriptions)
         proposal = await rt.orders.propose("api", buy_aapl())
         assert proposal.intent is not None and proposal.token is not None
-        intent_id = proposal.intent["id"]
+        intent_id = proposal.intent.id
         with capture_logs() as logs:
             with locked(settings.database_url):
                 await pg.push([trade("SPY", 499.0), trade("SPY", 500.5)])

@@ -40,6 +40,8 @@ async def test_take_setup_from_an_alert_places_one_otoco_after_one_confirm(actio
     http, rt = actions_app
     fire = await stored_fire(rt, "MSFT", "price_above", "35.00", "35.47")
     assert fire["meta"]["trigger_id"] == fire["trigger_id"] and chip_ids(fire) == ["setup", "snooze", "dismiss"]
+    [history] = (await http.get(f"/api/v1/alerts/{fire['alert_id']}/triggers")).json()["items"]
+    assert history["meta"]["trigger_id"] == fire["trigger_id"]  # what the dashboard executes a chip by
     outcome = await act(http, {"target": "alert", "id": fire["trigger_id"], "action": "setup"})
     assert (outcome["target"], outcome["action"], outcome["kind"]) == ("alert", "setup", "proposal")
     bracket = outcome["bracket"]
@@ -124,6 +126,11 @@ async def test_bad_references_are_4xx_with_what_to_fix(actions_app: ActionsApp) 
     assert "no listed AAPL expiration 30 or more days out" in unlisted["error"]["message"]
     await act(http, {"target": "plan", "action": "take", "plan": {"symbol": "MSFT", "side": "up", "entry": "1",
                                                                  "stop": "2"}}, 422)
+    no_plan = await act(http, {"target": "plan", "action": "take"}, 422)
+    assert "needs the plan" in no_plan["error"]["message"]
+    no_id = await act(http, {"target": "position", "action": "close"}, 422)
+    assert "needs the id of the position" in no_id["error"]["message"]
+    await act(http, {"target": "order", "id": "x", "action": "close"}, 422)
 
 
 async def test_a_non_trader_is_refused_before_anything_is_read(make_settings: Callable[..., Settings],

@@ -10,6 +10,7 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -29,6 +30,8 @@ from core.domain.events import (
     StatusEvent,
     event_type,
 )
+from core.domain.order_views import BlotterItem, position_item
+from core.domain.orders import Position
 from core.errors import ExternalTransient
 
 pytestmark = pytest.mark.redis
@@ -43,7 +46,16 @@ def alert(n: int) -> AlertEvent:
 
 def one_of_each(n: int) -> list[Event]:
     return [alert(n), PriceEvent(symbol="QQQ", last=f"{n}.25"), RiskEvent(state={"n": n}),
-            PositionsEvent(items=[{"n": n}]), OrdersEvent(items=[{"id": str(n)}]), StatusEvent(integrations={"n": n})]
+            PositionsEvent(items=[position_item(Position("SPY", Decimal(n + 1), Decimal("100.5")), Decimal("101"))]),
+            OrdersEvent(items=[blotter_row(str(n))]), StatusEvent(integrations={"n": n})]
+
+
+def blotter_row(order_id: str) -> BlotterItem:
+    return BlotterItem(id=order_id, intent_id=None, action=None, symbol="SPY", side="buy", quantity=Decimal(1),
+                       type="limit", status="open", intent_status=None, manual=True, working=True,
+                       price=Decimal("512.30"), stop=None, duration="day", option_symbol=None, filled_quantity=None,
+                       avg_fill_price=None, reason=None, tag=None, created_at="2024-06-03T14:30:11+00:00",
+                       updated_at=None, expires_at=None)
 
 
 async def take(sub: QueueSubscription, n: int) -> list[Event]:

@@ -31,6 +31,7 @@ from core.db.repositories.news import NewsRepository
 from core.db.session import Database
 from core.domain.market import MarketSession, MarketStatus, Quote
 from core.domain.news import NewsItem, Sentiment, SymbolSentiment
+from core.domain.order_views import Intent, RiskDecision
 from core.domain.orders import OrderRequest
 from core.domain.risk import RiskLimits, RiskState, TradingStatus
 from core.engines.stream import StreamEngine
@@ -40,6 +41,7 @@ from core.services.coach_tools import CoachTools
 from core.services.journal import JournalService
 from core.services.market import MarketService
 from core.services.news import NewsService
+from core.services.orders import ProposeResult
 from core.services.settings import SettingsService
 from tests.doubles.llm import ChatDataDouble, OpenAIDouble, answer, call, model_text, slow, tool_calls
 from tests.doubles.polygon import API_KEY as POLYGON_KEY
@@ -84,16 +86,15 @@ class FakeMarket:
         return True
 
 
-@dataclass
-class Proposal:
-    intent: dict[str, Any] | None
-    risk: dict[str, Any]
-    token: str | None = "signed-token"
-    preview: dict[str, Any] | None = None
-
-    @property
-    def denied(self) -> bool:
-        return self.risk.get("decision") == "denied"
+def proposal(intent_id: str | None, risk: RiskDecision) -> ProposeResult:
+    """What OrderService.propose answers: a PENDING intent with its token, or the denial alone."""
+    if intent_id is None:
+        return ProposeResult(None, None, risk, None, "PAPER")
+    intent = Intent(id=intent_id, action="place", actor="api", status="PENDING", order={}, order_hash="0" * 64,
+                    target_order_id=None, preview=None, risk=risk, reference_price=None, rationale=None,
+                    source="coach", broker_order_id=None, error=None, created_at=None, expires_at=None,
+                    updated_at=None, mode="PAPER")
+    return ProposeResult(intent, None, risk, "signed-token", "PAPER")
 
 
 @dataclass
@@ -105,12 +106,11 @@ class RecordingOrders:
     deny: str | None = None
 
     async def propose(self, actor: str, request: OrderRequest, *, rationale: str | None = None,
-                      source: str | None = None) -> Proposal:
+                      source: str | None = None) -> ProposeResult:
         self.proposed.append((actor, request, rationale, source))
         if self.deny:
-            return Proposal(None, {"decision": "denied", "reason": self.deny}, None)
-        return Proposal({"id": f"intent{len(self.proposed)}", "status": "PENDING"},
-                        {"decision": "approved", "reason": "within limits"})
+            return proposal(None, RiskDecision("denied", self.deny, code="halted"))
+        return proposal(f"intent{len(self.proposed)}", RiskDecision("approved", "within limits"))
 
     async def confirm(self, intent_id: str, token: str, actor: str) -> None:
         self.confirmed.append(intent_id)

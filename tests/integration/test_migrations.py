@@ -7,9 +7,10 @@ from pathlib import Path
 
 import httpx
 from sqlalchemy import inspect
+from sqlalchemy.engine import Connection
 
 from api.app import create_app
-from core.db.migrate import current_revision, head_revision, upgrade_to_head
+from core.db.migrate import alembic_config, current_revision, head_revision, upgrade_to_head
 from core.db.models import Base
 from core.db.session import Database
 from core.runtime import Runtime
@@ -18,7 +19,20 @@ from tests.conftest import API_KEY
 
 TABLES = {"app_settings", "journal_entries", "alerts", "alert_triggers", "alert_deliveries", "order_intents",
           "orders", "coach_conversations", "coach_messages", "news_items", "news_symbols",
-          "picks"}
+          "picks", "news_sources"}
+
+
+async def downgrade_to(db: Database, revision: str) -> None:
+    from alembic import command
+
+    config = alembic_config(db.url)
+
+    def _downgrade(connection: Connection) -> None:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+
+    async with db.engine.begin() as conn:
+        await conn.run_sync(_downgrade)
 
 
 async def test_upgrade_creates_every_table_and_is_idempotent(empty_database_url: str) -> None:
@@ -32,6 +46,23 @@ async def test_upgrade_creates_every_table_and_is_idempotent(empty_database_url:
             tables = set(await conn.run_sync(lambda sync: inspect(sync).get_table_names()))
         assert tables >= TABLES
         assert set(Base.metadata.tables) == TABLES
+    finally:
+        await db.close()
+
+
+async def test_the_news_delivery_migration_downgrades_and_upgrades_again(empty_database_url: str) -> None:
+    db = Database(empty_database_url)
+    try:
+        await upgrade_to_head(db)
+        await downgrade_to(db, "0005")
+        async with db.engine.connect() as conn:
+            tables = set(await conn.run_sync(lambda sync: inspect(sync).get_table_names()))
+            columns = await conn.run_sync(lambda sync: inspect(sync).get_columns("alert_deliveries"))
+        assert "news_sources" not in tables
+        assert {c["name"]: c["nullable"] for c in columns}.get("trigger_id") is False
+        assert "news_id" not in {c["name"] for c in columns}
+        await upgrade_to_head(db)
+        assert await current_revision(db) == head_revision(empty_database_url)
     finally:
         await db.close()
 

@@ -118,11 +118,12 @@ def test_occ_symbols_round_trip() -> None:
 
 
 def test_r_multiple_of_a_linked_plan_for_long_and_short() -> None:
-    from core.services.order_views import r_multiple
+    from core.domain.order_views import LinkedPlan, r_multiple
 
-    assert r_multiple({"entry": "100", "stop": "95"}, Decimal("110")) == (Decimal(100), Decimal(95), Decimal("2.00"))
-    assert r_multiple({"entry": "100", "stop": "105"}, Decimal("90"))[2] == Decimal("2.00")  # type: ignore[index]
-    assert r_multiple({"entry": "100", "stop": "95"}, Decimal("97.5"))[2] == Decimal("-0.50")  # type: ignore[index]
+    assert r_multiple({"entry": "100", "stop": "95"}, Decimal("110")) == (LinkedPlan(Decimal(100), Decimal(95)),
+                                                                          Decimal("2.00"))
+    assert r_multiple({"entry": "100", "stop": "105"}, Decimal("90"))[1] == Decimal("2.00")  # type: ignore[index]
+    assert r_multiple({"entry": "100", "stop": "95"}, Decimal("97.5"))[1] == Decimal("-0.50")  # type: ignore[index]
     assert r_multiple({"entry": "100", "stop": "100"}, Decimal("110")) is None
     assert r_multiple({"entry": "x", "stop": "95"}, Decimal("110")) is None
     assert r_multiple(None, Decimal("110")) is None

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, cast
+from typing import cast
 
 import pytest
 
 from core.domain.action_refs import ActionRef, Target
 from core.domain.market import OptionContract, Quote
-from core.domain.orders import OrderClass, OrderRequest, OrderSide, OrderType
+from core.domain.order_views import PositionItem, RiskDecision, position_item
+from core.domain.orders import OrderClass, OrderRequest, OrderSide, OrderType, Position
 from core.errors import Invalid, NotFound
 from core.services.action_outcome import ActionOutcome
 from core.services.market import MarketService
@@ -26,19 +27,23 @@ NEXT = "AAPL240719C00150000"
 LATER = "AAPL240816C00150000"
 
 
-class Orders:
-    def __init__(self, *positions: dict[str, Any]) -> None:
-        self.items = list(positions)
-        self.proposed: list[tuple[str, OrderRequest, str | None, str | None]] = []
+class Account:
+    def __init__(self, positions: list[PositionItem]) -> None:
+        self.items = positions
 
-    async def positions(self) -> list[dict[str, Any]]:
-        return self.items
+    async def position(self, symbol: str) -> PositionItem | None:
+        return next((p for p in self.items if p.symbol == symbol), None)
+
+
+class Orders:
+    def __init__(self, *positions: PositionItem) -> None:
+        self.account = Account(list(positions))
+        self.proposed: list[tuple[str, OrderRequest, str | None, str | None]] = []
 
     async def propose(self, actor: str, order: OrderRequest, *, rationale: str | None = None,
                       source: str | None = None) -> ProposeResult:
         self.proposed.append((actor, order, rationale, source))
-        return ProposeResult({"id": "intent-1", "order": order.to_dict()}, None,
-                             {"decision": "approved", "reason": "within every limit"}, "token", "PAPER")
+        return ProposeResult(None, None, RiskDecision("approved", "within every limit"), "token", "PAPER")
 
 
 class Market:
@@ -59,8 +64,8 @@ def contract(symbol: str, expiration: date, *, bid: str | None, ask: str | None,
     return OptionContract(symbol, "AAPL", expiration, D(strike), kind, quote)
 
 
-def position(symbol: str, quantity: str, *, last: str | None = "2.00") -> dict[str, Any]:
-    return {"symbol": symbol, "quantity": quantity, "cost_basis": "200", "last": last}
+def position(symbol: str, quantity: str, *, last: str | None = "2.00") -> PositionItem:
+    return position_item(Position(symbol, D(quantity), D(200)), None if last is None else D(last))
 
 
 CHAIN = [contract(HELD, date(2024, 6, 21), bid="1.90", ask="2.10"),

@@ -1,5 +1,5 @@
 """RiskService and RiskEngine over a fake Broker port: evaluation inputs, transitions and their alerts, broker
-faults, the order gate's staleness rule, and today's loss streak rebuilt from fills."""
+faults, the order gate's staleness rule, and the loss streak it reads from today's fills."""
 
 from __future__ import annotations
 
@@ -10,15 +10,13 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 from typing import Any
 
-import pytest
-
 from core.domain.events import AlertEvent, Event, RiskEvent
 from core.domain.market import Quote
 from core.domain.orders import Balances, BrokerOrder, OrderRequest, OrderSide, OrderType, Position
 from core.domain.risk import Approved, Denied, TradingStatus
 from core.engines.risk import RiskEngine
 from core.errors import ExternalTransient
-from core.services.risk import RiskService, day_trades
+from core.services.risk import RiskService
 from core.services.settings import RiskLimitsSettings, Tunables
 
 NOW = datetime(2026, 3, 2, 16, 0, tzinfo=UTC)  # 11:00 in New York
@@ -265,52 +263,3 @@ async def test_balances_reuse_the_last_evaluation_when_fresh() -> None:
     assert balances.equity == D(100_000) and broker.calls["balances"] == 1
     await risk.balances(max_age=0)
     assert broker.calls["balances"] == 2
-
-
-# -- today's trades ---------------------------------------------------------------------------------------------
-
-
-def test_day_trades_counts_fills_and_the_trailing_loss_streak() -> None:
-    orders = [
-        fill("1", "AAPL", OrderSide.BUY, 10, "100", 1),
-        fill("2", "AAPL", OrderSide.SELL, 10, "99", 2),           # -10
-        fill("3", "MSFT", OrderSide.SELL_SHORT, 5, "400", 3),
-        fill("4", "MSFT", OrderSide.BUY_TO_COVER, 5, "390", 4),   # +50: breaks the streak
-        fill("5", "TSLA", OrderSide.BUY, 4, "200", 5),
-        fill("6", "TSLA", OrderSide.SELL, 2, "190", 6),           # -20
-        fill("7", "TSLA", OrderSide.SELL, 2, "195", 7),           # -10
-        BrokerOrder("8", "NVDA", OrderSide.BUY, D(3), OrderType.LIMIT, "open", price=D(1), created_at=NOW),
-        BrokerOrder("9", "NVDA", OrderSide.BUY, D(3), OrderType.LIMIT, "filled", avg_fill_price=D(1),
-                    exec_quantity=D(3), created_at=NOW - timedelta(days=1)),  # yesterday: not counted
-    ]
-    trades = day_trades(orders, [], NOW)
-    assert trades.trades == 7
-    assert trades.results == (D(-10), D(50), D(-20), D(-10))
-    assert trades.consecutive_losses == 2
-    assert trades.last_loss_at == NOW - timedelta(minutes=53)
-
-
-def test_day_trades_uses_the_held_average_for_positions_opened_before_today() -> None:
-    held = [Position("AAPL", D(5), D(1000))]  # 5 left at 200 average after selling 5 today
-    orders = [fill("1", "AAPL", OrderSide.SELL, 5, "190", 1)]
-    trades = day_trades(orders, held, NOW)
-    assert trades.results == (D(-50),) and trades.consecutive_losses == 1
-    closed_out = day_trades([fill("2", "IBM", OrderSide.SELL, 5, "190", 1)], [], NOW)
-    assert closed_out.results == () and closed_out.unknown_closes == 1
-
-
-def test_option_closes_count_the_contract_multiplier() -> None:
-    call = "AAPL260320C00190000"
-    orders = [fill("1", call, OrderSide.BUY_TO_OPEN, 2, "3.00", 1), fill("2", call, OrderSide.SELL_TO_CLOSE, 2,
-                                                                           "2.50", 2)]
-    orders = [BrokerOrder(o.id, "AAPL", o.side, o.quantity, o.type, o.status, avg_fill_price=o.avg_fill_price,
-                          exec_quantity=o.exec_quantity, option_symbol=call, created_at=o.created_at,
-                          updated_at=o.updated_at) for o in orders]
-    assert day_trades(orders, [], NOW).results == (D(-100),)
-
-
-@pytest.mark.parametrize("status", ["partially_filled", "filled"])
-def test_partial_fills_count_what_filled(status: str) -> None:
-    order = BrokerOrder("1", "AAPL", OrderSide.BUY, D(10), OrderType.LIMIT, status, avg_fill_price=D(100),
-                        exec_quantity=D(4), created_at=NOW)
-    assert day_trades([order], [], NOW).trades == 1

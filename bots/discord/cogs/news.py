@@ -20,11 +20,11 @@ NEWS_ITEMS = 8
 EARNINGS_DAYS = 14
 
 
-def _link(url: str, text: str) -> str:
+def markdown_link(url: str, text: str) -> str:
     return f"[{text.replace(']', ')')}]({url})"
 
 
-def _embed(title: str, lines: list[str]) -> discord.Embed:
+def news_embed(title: str, lines: list[str]) -> discord.Embed:
     return discord.Embed(title=render.clip(title, render.TITLE_MAX), color=render.BLUE,
                          description=render.clip("\n\n".join(lines), render.DESCRIPTION_MAX))
 
@@ -44,8 +44,8 @@ class NewsCog(FeatureCog):
         await interaction.response.defer(thinking=True)
         symbols, scope = await self._symbols(interaction, symbol)
         page = await self.runtime.news.page(symbols=symbols, limit=NEWS_ITEMS)
-        await interaction.followup.send(embed=_embed(f"News: {scope}", news_lines(page.items, page.sources,
-                                                                                   _link, scope)))
+        await interaction.followup.send(embed=news_embed(f"News: {scope}", news_lines(page.items, page.sources,
+                                                                                   markdown_link, scope)))
 
     @app_commands.command(name="earnings", description="Upcoming earnings for a symbol or the watchlist")
     @app_commands.describe(symbol="Ticker (default: the watchlist)")
@@ -54,7 +54,7 @@ class NewsCog(FeatureCog):
         symbols, scope = await self._symbols(interaction, symbol)
         today = discord.utils.utcnow().astimezone(ET).date()
         answer = await self.runtime.news.earnings(symbols, today, today + timedelta(days=EARNINGS_DAYS))
-        await interaction.followup.send(embed=_embed(f"Earnings, next {EARNINGS_DAYS} days: {scope}",
+        await interaction.followup.send(embed=news_embed(f"Earnings, next {EARNINGS_DAYS} days: {scope}",
                                                      earnings_lines(answer, scope)))
 
     @news.autocomplete("symbol")

@@ -82,7 +82,7 @@ class OrderModal(discord.ui.Modal, title="Order preview"):
                           type=self.type.value, price=self.price.value or "")
         result = await runtime_of(interaction).orders.propose(actor_of(interaction), parse_order(body),
                                                               source="discord")
-        await send_preview(interaction, result.to_dict())
+        await send_preview(interaction, result)
 
     async def on_error(self, interaction: discord.Interaction[Any], error: Exception, /) -> None:  # type: ignore[override]
         await reply_error(interaction, error)
@@ -115,7 +115,7 @@ class OrdersCog(FeatureCog):
             if value is not None:
                 body[name] = value
         result = await self.runtime.orders.propose(actor(interaction), parse_order(body), source="discord")
-        await send_preview(interaction, result.to_dict())
+        await send_preview(interaction, result)
 
     @order.autocomplete("symbol")
     async def _order_symbols(self, interaction: discord.Interaction[Any],

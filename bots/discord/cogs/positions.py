@@ -21,7 +21,7 @@ class PositionsCog(FeatureCog):
     @app_commands.command(name="positions", description="Open positions with Trim / Close / Stop to BE buttons")
     async def positions(self, interaction: discord.Interaction[Any]) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)  # broker positions + quotes
-        items = await self.runtime.orders.positions()
+        items = await self.runtime.account.positions()
         if not items:
             await interaction.followup.send(embed=render.notice_embed("Positions", "No open positions."),
                                             ephemeral=True)
@@ -38,7 +38,7 @@ class PositionsCog(FeatureCog):
     @app_commands.command(name="orders", description="Today's orders at the broker, with Cancel on working ones")
     async def orders(self, interaction: discord.Interaction[Any]) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)  # a broker read
-        items = await self.runtime.orders.broker_orders()
+        items = await self.runtime.account.broker_orders()
         embed = render.broker_orders_embed(items)
         view = orders_view(items)
         if view is None:

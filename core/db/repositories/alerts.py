@@ -18,6 +18,7 @@ from sqlalchemy import Table, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db.models import AlertDelivery, AlertRow, AlertTrigger
+from core.db.repositories.news import NewsRepository
 from core.domain.alerts import (
     Alert,
     AlertSpec,
@@ -27,6 +28,7 @@ from core.domain.alerts import (
     Repeat,
     Timeframe,
 )
+from core.domain.news import news_alert
 
 DELETED = "deleted"
 LIVE = (AlertStatus.ACTIVE.value, AlertStatus.SNOOZED.value)
@@ -71,15 +73,17 @@ def state_columns(alert: Alert) -> dict[str, Any]:
 
 @dataclass(frozen=True, slots=True)
 class DueDelivery:
-    """An outbox row with what its notifier needs (the trigger's stored event and time)."""
+    """An outbox row with what its notifier needs: the trigger's stored event and time, or for a news item
+    (`news_id`) the stored item as `news_alert` shows it and the time it was queued."""
 
     id: str
     channel: str
     attempts: int
-    trigger_id: str
-    alert_id: str
+    trigger_id: str | None
+    alert_id: str | None
     triggered_at: datetime
     payload: dict[str, Any]
+    news_id: str | None = None
 
 
 class AlertRepository:
@@ -186,13 +190,21 @@ class DeliveryRepository:
 
     async def due(self, channel: str, now: datetime, limit: int = 50) -> list[DueDelivery]:
         query = (select(AlertDelivery, AlertTrigger)
-                 .join(AlertTrigger, AlertTrigger.id == AlertDelivery.trigger_id)
+                 .outerjoin(AlertTrigger, AlertTrigger.id == AlertDelivery.trigger_id)
                  .where(AlertDelivery.channel == channel, AlertDelivery.status == PENDING,
                         AlertDelivery.next_attempt_at <= now)
                  .order_by(AlertDelivery.next_attempt_at, AlertDelivery.id).limit(limit))
         rows = (await self.session.execute(query)).all()
-        return [DueDelivery(d.id, d.channel, d.attempts, t.id, t.alert_id, t.triggered_at, t.payload)
-                for d, t in rows]
+        news_ids = [d.news_id for d, _ in rows if d.news_id is not None]
+        news = {item.id: item for item in await NewsRepository(self.session).by_ids(news_ids)}
+        due = []
+        for d, t in rows:
+            if t is not None:
+                due.append(DueDelivery(d.id, d.channel, d.attempts, t.id, t.alert_id, t.triggered_at, t.payload))
+            elif d.news_id in news:
+                due.append(DueDelivery(d.id, d.channel, d.attempts, None, None, d.created_at,
+                                       news_alert(news[d.news_id]), news_id=d.news_id))
+        return due
 
     async def next_due(self, channel: str) -> datetime | None:
         """When the earliest pending row of ``channel`` becomes due."""

@@ -12,17 +12,18 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, or_, select, tuple_
+from sqlalchemy import Table, delete, insert, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from core.db.base import new_id
-from core.db.models import NewsRow, NewsSymbolRow
-from core.domain.news import NewsItem, Sentiment, SymbolSentiment
+from core.db.models import NewsRow, NewsSourceRow, NewsSymbolRow
+from core.domain.news import NewsItem, Sentiment, SourceStatus, SymbolSentiment
 
 Executor = AsyncSession | AsyncConnection
 
 _ITEMS = cast(Table, NewsRow.__table__)
 _SYMBOLS = cast(Table, NewsSymbolRow.__table__)
+_SOURCES = cast(Table, NewsSourceRow.__table__)
 _I, _S = _ITEMS.c, _SYMBOLS.c
 _COLUMNS = (_I.id, _I.source, _I.title, _I.url, _I.published_at, _I.publisher, _I.summary, _I.sentiment)
 
@@ -97,6 +98,11 @@ class NewsRepository:
             statement.order_by(_I.published_at.desc(), _I.id.desc()).limit(limit))).all()
         return await self._items(rows)
 
+    async def by_ids(self, ids: Sequence[str]) -> list[NewsItem]:
+        if not ids:
+            return []
+        return await self._items((await self.executor.execute(select(*_COLUMNS).where(_I.id.in_(list(ids))))).all())
+
     async def latest(self, symbol: str) -> NewsItem | None:
         rows = await self.page(symbols=[symbol], limit=1)
         return rows[0] if rows else None
@@ -113,3 +119,22 @@ class NewsRepository:
                          publisher=row.publisher, summary=row.summary, sentiment=_sentiment(row.sentiment),
                          symbols=tuple(tagged.get(row.id, ()))) for row in rows]
 
+
+
+class NewsSourceRepository:
+    """news_sources: the fetching process's source states, the same for every process that reads them."""
+
+    def __init__(self, executor: Executor) -> None:
+        self.executor = executor
+
+    async def replace(self, statuses: Sequence[SourceStatus], now: datetime) -> None:
+        """The states as of the last refresh: sources no longer configured are gone."""
+        await self.executor.execute(delete(_SOURCES))
+        if statuses:
+            await self.executor.execute(insert(_SOURCES), [
+                {"name": s.source, "state": s.state, "reason": s.reason, "how_to_enable": s.how_to_enable,
+                 "last_fetch_at": s.last_fetch_at, "updated_at": now} for s in statuses])
+
+    async def all(self) -> list[SourceStatus]:
+        rows = await self.executor.execute(select(_SOURCES).order_by(_SOURCES.c.name))
+        return [SourceStatus(row.name, row.state, row.reason, row.how_to_enable, row.last_fetch_at) for row in rows]

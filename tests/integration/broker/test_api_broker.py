@@ -5,12 +5,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import fields
 from typing import Any
 
 import httpx
 import pytest
 
 from api.app import create_app
+from core.domain.order_views import Intent, PositionItem, RiskDecision
+from core.domain.orders import PreviewView
+from core.services.orders import ProposeResult
 from core.settings import Settings
 from tests.conftest import API_KEY
 from tests.doubles.tradier import TradierDouble
@@ -216,3 +220,32 @@ async def test_broker_disabled_is_503_with_how_to_enable(make_settings: Callable
             response = await client.request(method, path, json=payload)
             assert response.status_code == 503, (path, response.text)
             assert "TRADIER_ACCESS_TOKEN" in response.json()["error"]["details"]["how_to_enable"]
+
+
+def _schema(document: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in node:
+        node = document["components"]["schemas"][node["$ref"].rsplit("/", 1)[-1]]
+    return node
+
+
+def _fields(document: dict[str, Any], node: dict[str, Any]) -> set[str]:
+    return set(_schema(document, node)["properties"])
+
+
+async def test_the_openapi_names_every_field_of_a_proposal_and_a_position(client: httpx.AsyncClient) -> None:
+    document = (await client.get("/openapi.json")).json()
+    paths = document["paths"]
+    created = paths["/api/v1/broker/orders"]["post"]["responses"]["201"]["content"]["application/json"]["schema"]
+    proposal = _schema(document, created)
+    assert set(proposal["properties"]) == {f.name for f in fields(ProposeResult)}
+    intent = next(_schema(document, option) for option in proposal["properties"]["intent"]["anyOf"]
+                  if "$ref" in option)
+    assert set(intent["properties"]) == {f.name for f in fields(Intent)}
+    assert _fields(document, proposal["properties"]["risk"]) == {f.name for f in fields(RiskDecision)}
+    preview = next(option for option in proposal["properties"]["preview"]["anyOf"] if "$ref" in option)
+    assert _fields(document, preview) == {f.name for f in fields(PreviewView)}
+    listed = paths["/api/v1/broker/positions"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    items = _schema(document, listed)["properties"]["items"]["items"]
+    assert _fields(document, items) == {f.name for f in fields(PositionItem)}
+    assert _schema(document, items)["properties"]["unrealized_pnl"]["anyOf"] == [{"type": "string"}, {"type": "null"}]
+    assert "403" in paths["/api/v1/broker/orders"]["post"]["responses"]  # risk denied, documented

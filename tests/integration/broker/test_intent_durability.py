@@ -68,12 +68,12 @@ async def test_leaving_pending_commits_durably_and_nothing_else_pays_for_it(rt: 
     fast, durable = (SQLITE_NORMAL, SQLITE_FULL) if log.sqlite else ("off", "on")
     proposal = await rt.orders.propose("api", buy_aapl(), rationale="durability", source="test")
     assert proposal.intent is not None and proposal.token is not None
-    result = await rt.orders.confirm(proposal.intent["id"], proposal.token, "api")
+    result = await rt.orders.confirm(proposal.intent.id, proposal.token, "api")
     assert result.outcome == "submitted" and len(placed(tradier)) == 1
     assert log.levels(intents=True) == [fast, durable, fast]  # PENDING, SUBMITTING (before sending), SUBMITTED
     withdrawn = await rt.orders.propose("api", buy_aapl(), rationale="durability", source="test")
     assert withdrawn.intent is not None
-    await rt.orders.cancel_intent(withdrawn.intent["id"], "api")
+    await rt.orders.cancel_intent(withdrawn.intent.id, "api")
     assert log.levels(intents=True)[3:] == [fast, durable]  # PENDING, CANCELLED
     async with rt.db.transaction() as conn:  # the connection went back to the pool at the fast level
         await conn.exec_driver_sql("CREATE TEMP TABLE probe (x INTEGER)")

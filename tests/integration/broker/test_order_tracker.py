@@ -11,6 +11,7 @@ from sqlalchemy import select
 from core.db.models import OrderRow
 from core.domain.events import OrdersEvent, PositionsEvent
 from core.domain.journal import JournalDraft
+from core.domain.order_views import BrokerOrderView, LinkedPlan
 from core.engines.orders import OrderTracker, changed_orders
 from core.runtime import Runtime
 from core.settings import Settings
@@ -33,7 +34,7 @@ async def test_orders_without_our_tag_are_manual_never_adopted(settings: Setting
     async with Runtime(settings, roles={"api"}) as rt:
         proposal = await rt.orders.propose("api", buy_aapl())
         assert proposal.intent is not None and proposal.token is not None
-        await rt.orders.confirm(proposal.intent["id"], proposal.token, "api")
+        await rt.orders.confirm(proposal.intent.id, proposal.token, "api")
         base = {"type": "limit", "symbol": "MSFT", "side": "buy", "quantity": 5.0, "status": "open",
                 "duration": "day", "price": 30.0, "avg_fill_price": 0.0, "exec_quantity": 0.0,
                 "remaining_quantity": 5.0, "create_date": "2024-06-03T14:30:11.123Z", "class": "equity"}
@@ -49,10 +50,10 @@ async def test_orders_without_our_tag_are_manual_never_adopted(settings: Setting
         assert rows["7001"].manual and rows["7002"].manual
         assert rows["7001"].intent_id is None and rows["7002"].intent_id is None
         ours = rows[str(placed(tradier)[0]["id"])]
-        assert not ours.manual and ours.intent_id == proposal.intent["id"] and ours.status == "open"
+        assert not ours.manual and ours.intent_id == proposal.intent.id and ours.status == "open"
         event = await asyncio.wait_for(anext(aiter(orders_events)), 5)
         assert isinstance(event, OrdersEvent)
-        manual = {item["id"]: item["manual"] for item in event.items if item["id"]}
+        manual = {item.id: item.manual for item in event.items if item.id}
         assert manual == {"7001": True, "7002": True, ours.id: False}
         await orders_events.close()
 
@@ -65,10 +66,10 @@ async def test_positions_published_with_pnl_and_only_on_change(settings: Setting
         event = await asyncio.wait_for(anext(aiter(positions)), 5)
         assert isinstance(event, PositionsEvent)
         (item,) = event.items
-        assert item["symbol"] == "AAPL" and item["last"] == str(AAPL_LAST)
-        assert Decimal(item["unrealized_pnl"]) == AAPL_LAST * 2 - 800
-        assert item["average_price"] == "400.00"
-        assert item["plan"] is None and item["r_multiple"] is None  # no plan linked: no R, never guessed
+        assert item.symbol == "AAPL" and item.last == AAPL_LAST
+        assert item.unrealized_pnl == AAPL_LAST * 2 - 800
+        assert str(item.average_price) == "400.00"
+        assert item.plan is None and item.r_multiple is None  # no plan linked: no R, never guessed
 
         await tracker.cycle()
         assert positions.depth == 0  # nothing changed: nothing published
@@ -77,9 +78,9 @@ async def test_positions_published_with_pnl_and_only_on_change(settings: Setting
         tradier.quotes["AAPL"] = {**tradier.quotes["AAPL"], "last": 440.0}
         await tracker.cycle()
         event = await asyncio.wait_for(anext(aiter(positions)), 5)
-        assert isinstance(event, PositionsEvent) and event.items[0]["unrealized_pnl"] == "80.00"
-        assert event.items[0]["plan"] == {"entry": "400", "stop": "390"}
-        assert event.items[0]["r_multiple"] == "4.00"  # (440 - 400) / (400 - 390)
+        assert isinstance(event, PositionsEvent) and event.items[0].unrealized_pnl == Decimal("80.00")
+        assert event.items[0].plan == LinkedPlan(Decimal(400), Decimal(390))
+        assert event.items[0].r_multiple == Decimal("4.00")  # (440 - 400) / (400 - 390)
         assert tracker.status()["cycles"] == 3
         await positions.close()
 
@@ -87,7 +88,7 @@ async def test_positions_published_with_pnl_and_only_on_change(settings: Setting
 def test_changed_orders_reports_only_new_or_different_echoes() -> None:
     from core.domain.orders import BrokerOrder, OrderSide, OrderType
 
-    seen: dict[str, dict[str, object]] = {}
+    seen: dict[str, BrokerOrderView] = {}
     order = BrokerOrder("1", "SPY", OrderSide.BUY, Decimal(1), OrderType.MARKET, "open")
     assert len(changed_orders(seen, [order])) == 1
     assert changed_orders(seen, [order]) == []

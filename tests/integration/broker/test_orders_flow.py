@@ -46,30 +46,30 @@ async def _propose(service: OrderService, **changes: Any) -> tuple[str, str]:
     result = await service.propose("api", buy_aapl(**changes), rationale="breakout over 438", source="test")
     assert not result.denied, result.risk
     assert result.intent is not None and result.token is not None
-    return result.intent["id"], result.token
+    return result.intent.id, result.token
 
 
 async def test_propose_then_confirm_places_one_tagged_order_and_audits_every_step(rt: Runtime,
                                                                                  tradier: TradierDouble) -> None:
     result = await rt.orders.propose("api", buy_aapl(), rationale="breakout over 438", source="test")
-    assert result.risk["decision"] == "approved"
-    assert result.preview is not None and result.preview["commission"] == "3.49"
+    assert result.risk.decision == "approved"
+    assert result.preview is not None and result.preview.commission == Decimal("3.49")
     assert result.mode == "PAPER"
     intent = result.intent
-    assert intent is not None and intent["status"] == "PENDING" and intent["reference_price"] is not None
-    assert Decimal(intent["reference_price"]) == AAPL_LAST
-    assert len(intent["order_hash"]) == 64
+    assert intent is not None and intent.status == "PENDING" and intent.reference_price is not None
+    assert intent.reference_price == AAPL_LAST
+    assert len(intent.order_hash) == 64
     assert place_posts(tradier) == []  # a proposal sends nothing but the preview
 
-    confirmed = await rt.orders.confirm(intent["id"], result.token or "", "api")
+    confirmed = await rt.orders.confirm(intent.id, result.token or "", "api")
     assert confirmed.outcome == "submitted"
     orders = placed(tradier)
-    assert len(orders) == 1 and orders[0]["tag"] == intent["id"]
-    row = await intent_row(rt, intent["id"])
+    assert len(orders) == 1 and orders[0]["tag"] == intent.id
+    row = await intent_row(rt, intent.id)
     assert row.status == "SUBMITTED" and row.broker_order_id == str(orders[0]["id"])
     async with rt.db.read() as session:
         echo = await session.get(OrderRow, row.broker_order_id)
-    assert echo is not None and echo.intent_id == intent["id"] and not echo.manual
+    assert echo is not None and echo.intent_id == intent.id and not echo.manual
     audit = await _journal(rt)
     assert [e.body.split(":")[0] for e in audit] == ["PENDING", "SUBMITTING", "SUBMITTED"]
     assert all(e.rationale == "breakout over 438" and e.actor == "api" for e in audit)
@@ -117,7 +117,7 @@ async def test_risk_halted_denies_and_sends_nothing(rt: Runtime, tradier: Tradie
                                                         "option_buying_power": 6363.86}}})
     result = await rt.orders.propose("api", buy_aapl())
     assert result.denied and result.intent is None and result.token is None
-    assert result.risk["code"] == "halted" and "daily loss" in result.risk["reason"]
+    assert result.risk.code == "halted" and "daily loss" in result.risk.reason
     assert tradier.requests_to("POST", "/orders") == []  # not even a preview
     async with rt.db.read() as session:
         assert (await session.scalars(select(OrderIntentRow))).all() == []
@@ -167,7 +167,7 @@ async def test_price_moved_beyond_slippage_aborts(rt: Runtime, tradier: TradierD
 
 async def test_cancel_intent_then_confirm_is_conflict(rt: Runtime, tradier: TradierDouble) -> None:
     intent_id, token = await _propose(rt.orders)
-    assert (await rt.orders.cancel_intent(intent_id, "api"))["status"] == "CANCELLED"
+    assert (await rt.orders.cancel_intent(intent_id, "api")).status == "CANCELLED"
     with pytest.raises(Conflict):
         await rt.orders.confirm(intent_id, token, "api")
     with pytest.raises(Conflict):
@@ -181,15 +181,15 @@ async def test_cancel_and_replace_go_through_intents(rt: Runtime, tradier: Tradi
     order_id = str(placed(tradier)[0]["id"])
 
     replace = await rt.orders.propose_replace("api", order_id, {"price": "431.5"})
-    assert replace.intent is not None and replace.intent["action"] == "replace" and replace.preview is None
+    assert replace.intent is not None and replace.intent.action == "replace" and replace.preview is None
     assert tradier.orders[order_id]["price"] == "430"  # nothing sent before the confirm
-    assert (await rt.orders.confirm(replace.intent["id"], replace.token or "", "api")).outcome == "submitted"
+    assert (await rt.orders.confirm(replace.intent.id, replace.token or "", "api")).outcome == "submitted"
     assert tradier.orders[order_id]["price"] == "431.5"
 
     cancel = await rt.orders.propose_cancel("api", order_id, rationale="setup failed")
-    assert cancel.intent is not None and cancel.intent["action"] == "cancel"
+    assert cancel.intent is not None and cancel.intent.action == "cancel"
     assert tradier.orders[order_id]["status"] == "open"
-    assert (await rt.orders.confirm(cancel.intent["id"], cancel.token or "", "api")).outcome == "submitted"
+    assert (await rt.orders.confirm(cancel.intent.id, cancel.token or "", "api")).outcome == "submitted"
     assert tradier.orders[order_id]["status"] == "canceled"
     assert len(placed(tradier)) == 1
     with pytest.raises(Conflict, match="only working orders"):

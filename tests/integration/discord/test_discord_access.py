@@ -12,6 +12,7 @@ from discord import AppCommandOptionType, app_commands
 from bots.discord import TradeBot
 from bots.discord.access import COMMAND_ACTIONS, TraderButton, trader_check
 from bots.discord.buttons import DYNAMIC_ITEMS
+from bots.discord.cogs.options import TakeContract
 from bots.discord.cogs.plans import TakeSetup
 from core.domain.access import needs_trader
 from core.runtime import Runtime
@@ -23,7 +24,7 @@ BUTTONS: dict[type[TraderButton], str] = {
     DYNAMIC_ITEMS[0]: "ord:ok:intent-1:token-1", DYNAMIC_ITEMS[1]: "ord:no:intent-1",
     DYNAMIC_ITEMS[2]: "alr:dismiss:alert-1", DYNAMIC_ITEMS[3]: "alr:chip:alert-1:trigger-1:chip-1",
     DYNAMIC_ITEMS[4]: "pos:close:AAPL", DYNAMIC_ITEMS[5]: "brk:cancel:123",
-    TakeSetup: "pln:take:long:MSFT:35.50:35.00"}
+    TakeSetup: "pln:take:long:MSFT:35.50:35.00", TakeContract: "opt:take:AAPL130607C00150000:2"}
 
 
 def leaf_commands(bot: TradeBot) -> list[app_commands.Command[Any, ..., Any]]:
@@ -78,7 +79,7 @@ async def test_a_non_trader_gets_only_the_public_commands(bot: TradeBot, rt: Run
 
 
 async def test_every_button_refuses_a_non_trader_before_it_runs(bot: TradeBot, api: DiscordApiDouble) -> None:
-    assert set(BUTTONS) == {*DYNAMIC_ITEMS, TakeSetup}
+    assert set(BUTTONS) == {*DYNAMIC_ITEMS, TakeSetup, TakeContract}
     for kind, custom_id in BUTTONS.items():
         assert needs_trader(kind.action)
         source = message(components=[{"type": 1, "components": [

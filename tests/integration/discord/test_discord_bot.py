@@ -48,6 +48,7 @@ from tests.integration.discord.rig import (
     running,
 )
 from tests.integration.orders_helpers import place_posts, placed
+from tests.integration.test_news_alerts import RECORDED, news_payload
 from tradeassist import cli
 
 # -- commands -------------------------------------------------------------------------------------------------
@@ -181,7 +182,7 @@ async def test_order_preview_confirm_places_exactly_one_order(bot: TradeBot, api
     assert sent["flags"] & EPHEMERAL
     embed = sent["embeds"][0]
     assert embed["title"] == "[PAPER] Confirm order?"
-    assert "BUY 1 AAPL market" in embed["fields"][0]["value"]
+    assert "buy 1 AAPL market" in embed["fields"][0]["value"]
     confirm, cancel = custom_ids(sent)
     assert confirm.startswith("ord:ok:") and cancel.startswith("ord:no:") and len(confirm) <= 100
     assert sent["components"][0]["components"][0]["style"] == 4  # danger
@@ -293,6 +294,18 @@ async def test_an_alert_is_posted_to_the_alert_channel_with_chip_buttons(bot: Tr
     chip = f"alr:chip:{'a' * 32}:{'b' * 32}"  # references only: the alert, the stored trigger and the chip
     assert custom_ids(post.json) == [f"{chip}:take", f"{chip}:snooze", f"{chip}:dismiss"]
     await notifier.deliver(alert_payload())  # the same trigger again (a retry): not posted twice
+    assert len(api.find("POST", rf"^/channels/{ALERT_CHANNEL_ID}/messages$")) == 1
+
+
+async def test_a_news_delivery_is_posted_as_the_items_own_line(bot: TradeBot, rt: Runtime,
+                                                              api: DiscordApiDouble) -> None:
+    await rt.delivery.notifiers["discord"].deliver(news_payload())
+    [post] = api.find("POST", rf"^/channels/{ALERT_CHANNEL_ID}/messages$")
+    embed = post.json["embeds"][0]
+    assert embed["title"] == "News: UBS" and not post.json.get("components")
+    assert f"]({RECORDED['article_url']})" in embed["description"]
+    assert "2024-06-24 18:33 UTC · polygon" in embed["description"]
+    await rt.delivery.notifiers["discord"].deliver(news_payload())  # a retry of the same item: not posted twice
     assert len(api.find("POST", rf"^/channels/{ALERT_CHANNEL_ID}/messages$")) == 1
 
 
@@ -413,7 +426,7 @@ async def test_trim_button_previews_then_confirm_sells_half(bot: TradeBot, api: 
     assert (await first_callback(api, click))["type"] == 5
     sent, preview = await first_followup(api, click)
     assert sent["flags"] & EPHEMERAL and sent["embeds"][0]["title"] == "[PAPER] Confirm order?"
-    assert "SELL 1 AAPL market" in sent["embeds"][0]["fields"][0]["value"]
+    assert "sell 1 AAPL market" in sent["embeds"][0]["fields"][0]["value"]
     confirm, cancel = custom_ids(sent)
     assert confirm.startswith("ord:ok:") and cancel.startswith("ord:no:")
     assert placed(tradier) == []
@@ -436,7 +449,7 @@ async def test_a_restarted_bot_still_routes_an_old_position_button(rt: Runtime, 
     async with logged_in(rt) as second:
         click = inject(second, button_click("pos:close:AAPL", message, user_id=TRADER))
         sent, _ = await first_followup(api, click)
-    assert "SELL 2 AAPL market" in sent["embeds"][0]["fields"][0]["value"]
+    assert "sell 2 AAPL market" in sent["embeds"][0]["fields"][0]["value"]
 
 
 async def test_orders_show_a_working_order_with_cancel(bot: TradeBot, api: DiscordApiDouble,

@@ -103,7 +103,7 @@ async def test_plan_card_shows_rr_bands_size_and_confidence_then_takes_the_setup
     assert (await first_callback(api, take))["type"] == 5
     sent, preview = await first_followup(api, take)
     assert sent["embeds"][0]["title"] == "[PAPER] Confirm order?"
-    assert "BUY 125 MSFT limit @ 35.50" in sent["embeds"][0]["fields"][0]["value"]
+    assert "buy 125 MSFT limit @ 35.50" in sent["embeds"][0]["fields"][0]["value"]
     shown = {f["name"]: f["value"] for f in sent["embeds"][0]["fields"]}
     assert {k: shown[k] for k in ("Entry", "Stop", "Target", "Quantity", "1R")} == {
         "Entry": "35.50", "Stop": "35.00", "Target": "36.50", "Quantity": "125", "1R": "$62.50"}
@@ -125,7 +125,7 @@ async def test_a_restarted_bot_still_routes_an_old_take_button(rt: Runtime, api:
     async with logged_in(rt) as second:  # registers the plan button again from its cog
         click = inject(second, button_click(take, card, user_id=TRADER))
         sent, _ = await first_followup(api, click)
-    assert "BUY 125 MSFT limit @ 35.50" in sent["embeds"][0]["fields"][0]["value"]
+    assert "buy 125 MSFT limit @ 35.50" in sent["embeds"][0]["fields"][0]["value"]
 
 
 async def test_a_plan_the_budget_cannot_buy_has_no_take_button(bot: TradeBot, api: DiscordApiDouble) -> None:
@@ -232,7 +232,7 @@ async def test_order_without_options_opens_the_form_and_its_submit_previews(bot:
     assert (await first_callback(api, submit))["type"] == 5
     sent, preview = await first_followup(api, submit)
     assert sent["flags"] & EPHEMERAL and sent["embeds"][0]["title"] == "[PAPER] Confirm order?"
-    assert "BUY 2 AAPL limit @ 430.25" in sent["embeds"][0]["fields"][0]["value"]
+    assert "buy 2 AAPL limit @ 430.25" in sent["embeds"][0]["fields"][0]["value"]
     assert placed(tradier) == []
     assert (await confirm_once(bot, api, sent, preview))["embeds"][0]["title"] == "Order sent"
     [order] = placed(tradier)
@@ -288,7 +288,7 @@ async def test_an_unanswered_preview_loses_its_buttons_when_it_expires(bot: Trad
     assert edit.path.endswith(f"/messages/{preview['id']}")  # the preview itself, through its interaction token
     assert edit.json["components"] == []
     assert edit.json["embeds"][0]["title"] == "Order preview expired: nothing was sent"
-    assert "BUY 1 AAPL market" in edit.json["embeds"][0]["description"]
+    assert "buy 1 AAPL market" in edit.json["embeds"][0]["description"]
     await asyncio.wait_for(timer, 2)
     assert len(bot.previews) == 0  # the finished timer forgot itself
     assert place_posts(tradier) == []
@@ -338,7 +338,7 @@ async def test_roll_previews_a_multileg_order_and_confirm_places_exactly_one(mak
             sent, preview = await first_followup(api, click)
             assert sent["embeds"][0]["title"] == "[PAPER] Confirm order?", sent["embeds"][0]
             what = sent["embeds"][0]["fields"][0]["value"]
-            assert f"SELL_TO_CLOSE 1 {OPTION}" in what and f"BUY_TO_OPEN 1 {ROLLED}" in what
+            assert f"sell_to_close 1 {OPTION}" in what and f"buy_to_open 1 {ROLLED}" in what
             assert pg.hits("/v3/snapshot/options/AAPL") and placed(tradier) == []
 
             edit = await confirm_once(bot, api, sent, preview)
@@ -390,3 +390,5 @@ async def test_options_chain_and_express_a_plan(bot: TradeBot, rt: Runtime, api:
     sent, _ = await first_followup(api, express)
     assert sent["flags"] & EPHEMERAL
     assert "+AAPL130607C00150000" in sent["content"] and "risk at stop $96.00" in sent["content"]
+    takes = [c["custom_id"] for row in sent.get("components") or [] for c in row["components"]]
+    assert takes and all(t.startswith("opt:take:AAPL130607C00150000:") for t in takes)  # contract + count only

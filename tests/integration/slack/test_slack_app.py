@@ -9,6 +9,7 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -23,6 +24,8 @@ from bots.slack.commands import parse_journal_text, parse_order_text
 from core.db.models import AlertRow, OrderIntentRow
 from core.domain.actions import SNOOZE, SNOOZE_SEC
 from core.domain.journal import JournalQuery
+from core.domain.order_views import AccountOrder, position_items
+from core.domain.orders import BrokerOrder, OrderSide, OrderType, Position
 from core.errors import ExternalTransient, Invalid
 from core.settings import Settings
 from tests.doubles.polygon import PolygonDouble
@@ -42,6 +45,7 @@ from tests.integration.slack.rig import (
     runtime_of,
     sign,
 )
+from tests.integration.test_news_alerts import RECORDED, news_payload
 
 # -- transport security ---------------------------------------------------------------------------------------------
 
@@ -207,6 +211,15 @@ def _alert_payload() -> dict[str, Any]:
                      "condition": "price_above", "actions": chips}}
 
 
+async def test_a_news_delivery_is_the_items_own_line(app: FastAPI, slack: SlackDouble) -> None:
+    await runtime_of(app).delivery.notifiers["slack"].deliver(news_payload())
+    [card] = await slack.wait_for("chat.postMessage")
+    text = json.dumps(card.body["blocks"])
+    assert card.body["blocks"][0]["text"]["text"] == "News: UBS"
+    assert f"<{RECORDED['article_url']}|" in text and "2024-06-24 18:33 UTC" in text and "polygon" in text
+    assert card.body["text"].startswith("Markets are underestimating Fed cuts")
+
+
 async def test_alert_notifier_posts_a_card_and_honours_429(app: FastAPI, slack: SlackDouble) -> None:
     notifier = runtime_of(app).delivery.notifiers["slack"]
     await notifier.deliver(_alert_payload())
@@ -343,13 +356,13 @@ async def test_journal_add_then_list(app: FastAPI, http: httpx.AsyncClient, slac
 
 
 def test_position_and_order_lists_respect_slack_limits() -> None:
-    positions = [{"symbol": f"S{n:03d}", "quantity": "2", "cost_basis": "20", "side": "long", "average_price": "10",
-                  "last": None, "unrealized_pnl": None, "r_multiple": None} for n in range(60)]
+    positions = position_items([Position(f"S{n:03d}", Decimal(2), Decimal(20)) for n in range(60)], {}, {})
     messages = bk.positions_blocks(positions)
     assert len(messages) == 3 and all(len(m) <= bk.MAX_BLOCKS for m in messages)
     assert sum(1 for m in messages for b in m if b["type"] == "actions") == 60
-    orders = [{"id": n, "symbol": "SPY", "side": "buy", "quantity": "1", "type": "market", "status": "open",
-               "working": True} for n in range(120)]
+    orders = [AccountOrder.listed(BrokerOrder(str(n), "SPY", OrderSide.BUY, Decimal(1), OrderType.MARKET, "open"),
+                                  set()) for n in range(120)]
+    assert all(order.working and order.manual for order in orders)
     assert all(len(m) <= bk.MAX_BLOCKS for m in bk.broker_orders_blocks(orders))
     assert parse_journal_text(["hi", "#a", "$spy"]) == {"kind": "note", "body": "hi #a $spy", "tags": ["a"],
                                                         "symbol": "SPY"}

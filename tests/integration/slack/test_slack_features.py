@@ -388,5 +388,8 @@ async def test_options_chain_and_express_a_plan(app: FastAPI, http: httpx.AsyncC
     express = await _reply(http, slack, "options express AAPL long 438.89 436.89 442.89", "op2")
     text = json.dumps(express["blocks"])
     assert "+AAPL130607C00150000" in text and "1 contracts" in text and "risk at stop $96.00" in text
+    takes = [e for block in express["blocks"] if block["type"] == "actions" for e in block["elements"]]
+    assert takes and all(e["value"].startswith("AAPL1306") and e["action_id"].startswith("option_take:")
+                         for e in takes)  # the contract and its count, never a price
     usage = await _reply(http, slack, "options express AAPL up 1 2", "op3")
     assert "options express takes SYM long|short" in usage["text"]
