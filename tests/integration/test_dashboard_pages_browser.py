@@ -352,11 +352,16 @@ async def test_health_page_shows_the_kpis_and_a_breach_reaches_the_risk_banner(
 async def test_orders_page_modify_and_cancel_open_the_confirm_dialog_in_words(
         desk: LiveServer, tradier_double: TradierDouble, browser: Any) -> None:
     tradier_double.orders["2001"] = tradier_order(2001, side="sell", type="stop", status="open", stop_price=395.5)
+    async with desk.rest() as rest:  # the position came from a plan: its tile shows the R at the last price
+        plan = {"side": "long", "entry": "400", "stop": "390", "targets": ["420"]}
+        assert (await rest.post("/api/v1/journal", json={"kind": "plan", "body": "AAPL base", "symbol": "AAPL",
+                                                         "plan": plan})).status_code == 201
     page = await new_page(browser, DESKTOP)
     await page.goto(f"{desk.url}/#key={API_KEY}")
     await goto(page, desk, "orders")
     tile = tid(page, "position-AAPL")
     await expect(tile).to_contain_text("2 @ 400.00")  # "2", never "2.000000"
+    await expect(tile.get_by_test_id("position-r")).to_have_text("+3.89R")  # (438.89 - 400) / (400 - 390)
     await expect(tid(page, "orders-mode")).to_have_text("PAPER")
     row = tid(page, "order-2001")
     await expect(row).to_contain_text("stop 395.50")
