@@ -118,6 +118,11 @@ export function lastEvent(type) {
   return latest.get(type);
 }
 
+/** The integrations as last reported: `status` events carry them; before the first one, /diag/config does. */
+export function integrations() {
+  return latest.get("status")?.integrations || latest.get("ui:config")?.integrations || {};
+}
+
 function safeCall(handler, event) {
   try {
     handler(event);

@@ -123,12 +123,8 @@ export function age(ms) {
   return `${Math.round(sec / 3600)}h ago`;
 }
 
-/** Any value as display text: null/undefined -> dash, everything else its string. */
-export function text(value) {
-  return value === null || value === undefined || value === "" ? DASH : String(value);
-}
-
 /** snake_case / kebab-case identifiers as words: "daily_loss" -> "daily loss". */
 export function words(value) {
-  return text(value).replace(/[_-]+/g, " ");
+  if (value === null || value === undefined || value === "") return DASH;
+  return String(value).replace(/[_-]+/g, " ");
 }

@@ -23,7 +23,7 @@ from tests.doubles.polygon import API_KEY as POLYGON_KEY
 from tests.doubles.polygon import PolygonDouble
 from tests.doubles.tradier import TradierDouble
 from tests.integration.actions_helpers import stored_fire
-from tests.integration.conftest import TIMEOUT_MS
+from tests.integration.conftest import TIMEOUT_MS, failed_in_dashboard
 from tests.integration.orders_helpers import broker_settings, small_account, unthrottled
 from tests.integration.test_alert_history import fire
 from tests.integration.test_api_chart import tradier_order
@@ -80,6 +80,7 @@ async def new_page(browser: Any, viewport: dict[str, int], *, bypass_csp: bool =
     page.set_default_timeout(TIMEOUT_MS)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda message: errors.append(message.text) if failed_in_dashboard(message) else None)
     page.errors = errors
     return page
 

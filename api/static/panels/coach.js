@@ -12,7 +12,7 @@
 // The conversation id is kept in localStorage so a reload continues the conversation (GET /coach/conversations).
 // Everything shown is text (textContent / text nodes), never HTML.
 
-import { api, emit, h, lastEvent, registerPanel, setChildren, useStyle } from "/static/app.js";
+import { api, emit, h, integrations, registerPanel, setChildren, useStyle } from "/static/app.js";
 import { share, time } from "/static/format.js";
 
 useStyle("/static/panels/coach.css");
@@ -164,7 +164,7 @@ registerPanel({
 
     /** Say the coach is off (and how to turn it on) before anyone types, from the integration state. */
     function showState() {
-      const coach = (lastEvent("status")?.integrations || lastEvent("ui:config")?.integrations || {}).coach;
+      const coach = integrations().coach;
       if (!coach) return;
       disabled.hidden = Boolean(coach.enabled);
       send.disabled = !coach.enabled;

@@ -33,7 +33,7 @@ function intervalMs() {
 }
 
 /** The usage list of a state: `[{name, used, limit, text}]` (an unknown state carries `{}`). */
-export function usageItems(state) {
+function usageItems(state) {
   return Array.isArray(state?.usage) ? state.usage : [];
 }
 
@@ -45,7 +45,7 @@ function ratio(item) {
 }
 
 /** One row per limit: name, a bar, and the server's own sentence. */
-export function usageRow(item) {
+function usageRow(item) {
   const share = ratio(item);
   const level = share >= 1 ? "over" : share >= 0.8 ? "near" : "ok";
   const fill = h("span", { class: "risk-usage-fill" });

@@ -4,7 +4,7 @@
 // their state and how to enable each (server settings, never editable here) and the trading mode (PAPER/LIVE is
 // chosen on the server; the browser can never switch to live). Text only, never HTML.
 
-import { api, emit, fieldErrors, lastEvent, registerPanel, scrollBox, useStyle } from "/static/app.js";
+import { api, emit, fieldErrors, integrations, registerPanel, scrollBox, useStyle } from "/static/app.js";
 import { words } from "/static/format.js";
 
 useStyle("/static/panels/settings.css");
@@ -183,8 +183,8 @@ registerPanel({
 });
 
 /** Integrations (state, reason, how to enable) and the trading mode: read-only server settings. */
-export function integrationList(h, integrations, prefix = "integration") {
-  const items = Object.entries(integrations || {}).map(([key, item]) => {
+export function integrationList(h, byName, prefix = "integration") {
+  const items = Object.entries(byName || {}).map(([key, item]) => {
     const name = String(item?.name ?? key);
     const enabled = Boolean(item?.enabled);
     return h("li", { class: `integration ${enabled ? "on" : "off"}`, testid: `${prefix}-${name}`,
@@ -199,11 +199,6 @@ export function integrationList(h, integrations, prefix = "integration") {
     items.length ? items : h("li", { class: "muted" }, "waiting for status…"));
 }
 
-/** `status` events carry the integrations; before the first one, /diag/config does. */
-export function currentIntegrations() {
-  return lastEvent("status")?.integrations || lastEvent("ui:config")?.integrations || {};
-}
-
 registerPanel({
   id: "integrations",
   title: "Integrations & trading mode",
@@ -216,11 +211,11 @@ registerPanel({
     setChildren(body, modeLine, list);
     let shown = "";
     const render = () => {
-      const integrations = currentIntegrations();
-      const signature = JSON.stringify(integrations);
+      const reported = integrations();
+      const signature = JSON.stringify(reported);
       if (signature === shown) return;  // status repeats every heartbeat; re-render only on change
       shown = signature;
-      setChildren(list, integrationList(h, integrations));
+      setChildren(list, integrationList(h, reported));
     };
     on("ui:settings", ({ settings }) => {
       const trading = settings?.trading_mode;
