@@ -35,6 +35,10 @@ def json_response(body: Any, status_code: int = 200) -> Response:
     return Response(orjson.dumps(body, default=_decimal), status_code=status_code, media_type="application/json")
 
 
+PROPOSAL_RESPONSES: dict[int | str, dict[str, Any]] = {
+    403: {"description": "risk denied the order (`risk_denied`, the decision in `details.risk`)"}}
+
+
 def proposal_response(result: ProposeResult, status: int) -> Response:
     """A proposal as the API answers it: the intent to confirm, or a 403 `risk_denied` with the decision."""
     if result.denied:

@@ -1,5 +1,6 @@
 """Broker endpoints: account reads, and orders through propose -> confirm intents (never placed in one call).
 
+    GET    /broker/account | positions | orders    the account as the broker has it (`runtime.account`)
     POST   /broker/orders                          propose: 201 {intent, preview, risk, token, mode}; risk denied: 403
     POST   /broker/orders/{intent_id}/confirm      {token}: 200 submitted, 202 outcome unknown, 409 already handled
                                                    or expired or price moved, 403 not a trader / not yours / bad token
@@ -21,6 +22,7 @@ from api.auth import API_ACTOR, require_api_key
 from api.deps import RuntimeDep
 from api.errors import error_response
 from api.schemas import (
+    PROPOSAL_RESPONSES,
     BlotterResponse,
     BrokerOrdersResponse,
     IntentResponse,
@@ -82,8 +84,6 @@ def _confirmed(result: ConfirmResult) -> Response:
                                                                            "reason_code": result.code})
 
 
-_PROPOSAL: dict[int | str, dict[str, Any]] = {
-    403: {"description": "risk denied the order (`risk_denied`, the decision in `details.risk`)"}}
 _CONFIRMED: dict[int | str, dict[str, Any]] = {
     202: {"model": ConfirmResult, "description": "the broker did not answer: looked up by tag, never resent"}}
 
@@ -103,7 +103,7 @@ async def get_orders(runtime: RuntimeDep) -> Response:
     return json_response({"items": await runtime.account.broker_orders(), "mode": runtime.account.mode})
 
 
-@router.post("/orders", status_code=201, response_model=ProposeResult, responses=_PROPOSAL)
+@router.post("/orders", status_code=201, response_model=ProposeResult, responses=PROPOSAL_RESPONSES)
 async def propose_order(body: OrderBody, runtime: RuntimeDep) -> Response:
     runtime.orders.require_broker()
     order = parse_order(body)
@@ -126,7 +126,7 @@ async def cancel_intent(intent_id: str, runtime: RuntimeDep) -> Response:
     return json_response({"intent": await runtime.orders.cancel_intent(intent_id, API_ACTOR)})
 
 
-@router.put("/orders/{order_id}", response_model=ProposeResult, responses=_PROPOSAL)
+@router.put("/orders/{order_id}", response_model=ProposeResult, responses=PROPOSAL_RESPONSES)
 async def replace_order(order_id: str, body: ReplaceBody, runtime: RuntimeDep) -> Response:
     runtime.orders.require_broker()
     changes = parse_replace(body.model_dump(include=set(ReplaceInput.model_fields), exclude_unset=True))
@@ -135,7 +135,7 @@ async def replace_order(order_id: str, body: ReplaceBody, runtime: RuntimeDep) -
     return proposal_response(result, 200)
 
 
-@router.delete("/orders/{order_id}", response_model=ProposeResult, responses=_PROPOSAL)
+@router.delete("/orders/{order_id}", response_model=ProposeResult, responses=PROPOSAL_RESPONSES)
 async def cancel_order(order_id: str, runtime: RuntimeDep) -> Response:
     result = await runtime.orders.propose_cancel(API_ACTOR, order_id, source="api")
     return proposal_response(result, 200)

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import API_ACTOR, require_api_key
 from api.deps import RuntimeDep
+from api.schemas import PROPOSAL_RESPONSES
 from api.schemas_options import (
     ChainResponse,
     ExpirationsResponse,
@@ -147,7 +148,7 @@ class HedgeRequest(BaseModel):
     min_dte: int = Field(default=30, ge=0, le=3650)
 
 
-@router.post("/hedge", status_code=201, response_model=HedgeResponse)
+@router.post("/hedge", status_code=201, response_model=HedgeResponse, responses=PROPOSAL_RESPONSES)
 async def post_hedge(body: HedgeRequest, runtime: RuntimeDep) -> Response:
     """Propose a protective put or a collar (one multileg order) for a long stock position; confirm it with
     POST /broker/orders/{id}/confirm."""

@@ -20,7 +20,7 @@ from pydantic import BaseModel
 
 from api.auth import API_ACTOR, require_api_key
 from api.deps import RuntimeDep
-from api.schemas import proposal_response
+from api.schemas import PROPOSAL_RESPONSES, proposal_response
 from core.domain.action_refs import ActionRef, Target
 from core.domain.picks import SetupStats
 from core.errors import IntegrationDisabled
@@ -142,7 +142,7 @@ async def alert_at_trigger(pick_id: str, runtime: RuntimeDep) -> dict[str, Any]:
     return outcome.alert
 
 
-@router.post("/{pick_id}/take", status_code=201, response_model=ProposeResult)
+@router.post("/{pick_id}/take", status_code=201, response_model=ProposeResult, responses=PROPOSAL_RESPONSES)
 async def take_setup(pick_id: str, runtime: RuntimeDep) -> Response:
     """A PENDING bracket intent; nothing is sent until it is confirmed (403 `risk_denied` when risk refuses).
     The same click as POST /actions (pick, take)."""

@@ -15,7 +15,7 @@ from typing import Any
 import discord
 
 from core.domain.market import Quote
-from core.domain.numbers import money_text
+from core.domain.numbers import fmt_signed_money, money_text, pnl_text
 from core.domain.order_text import document_line, intent_line, view_line
 from core.domain.order_views import AccountOrder, PositionItem
 from core.services.orders import ConfirmResult, ProposeResult
@@ -93,10 +93,6 @@ def make_embed(title: str, description: str | None = None, *, colour: int = BLUE
 
 
 
-def _num(value: Decimal | None, places: int = 2) -> str:
-    return "n/a" if value is None else f"{value:,.{places}f}"
-
-
 # -- market ---------------------------------------------------------------------------------------------------
 
 
@@ -107,11 +103,11 @@ def quote_embed(quote: Quote) -> discord.Embed:
     else:
         colour = GREEN if change > 0 else RED if change < 0 else GREY
         arrow = "▲" if change > 0 else "▼" if change < 0 else "■"
-        move = f" {arrow} {change:+,.2f} ({pct:+.2f}%)"
-    last = f"${_num(quote.last)}" if quote.last is not None else "no last price"
-    fields = [("Bid / Ask", f"{_num(quote.bid)} / {_num(quote.ask)}", True),
+        move = f" {arrow} {fmt_signed_money(change)} ({pct:+.2f}%)"
+    last = money_text(quote.last) if quote.last is not None else "no last price"
+    fields = [("Bid / Ask", f"{money_text(quote.bid)} / {money_text(quote.ask)}", True),
               ("Sizes", f"{quote.bid_size or 'n/a'} x {quote.ask_size or 'n/a'}", True),
-              ("Prev close", _num(quote.prev_close), True)]
+              ("Prev close", money_text(quote.prev_close), True)]
     return make_embed(f"{quote.symbol} · {last}{move}", colour=colour, fields=fields,
                       footer=f"Data: {quote.source}", timestamp=quote.ts)
 
@@ -289,7 +285,7 @@ def _pnl_colour(pnl: Decimal | None) -> int:
 def position_embed(item: PositionItem) -> discord.Embed:
     """One open position: size, average, last, unrealized P&L (and R with a linked plan)."""
     pct = item.unrealized_pct
-    pnl = money_text(item.unrealized_pnl) + (f" ({pct}%)" if pct is not None else "")
+    pnl = pnl_text(item.unrealized_pnl) + (f" ({pct}%)" if pct is not None else "")
     fields = [("Quantity", f"{item.quantity} ({item.side})", True),
               ("Average", money_text(item.average_price), True),
               ("Last", money_text(item.last), True),

@@ -25,7 +25,7 @@ from slack_sdk.models.blocks import (
 )
 
 from core.domain.market import Quote
-from core.domain.numbers import fmt_signed_money, money_text
+from core.domain.numbers import money_text, pnl_text
 from core.domain.order_text import document_line, intent_line, view_line
 from core.domain.order_views import AccountOrder, Intent, PositionItem
 from core.errors import CoreError, IntegrationDisabled, RiskDenied
@@ -241,11 +241,11 @@ parse_position_value = parse_pair_value
 def position_card(position: PositionItem) -> list[Block]:
     """A section with the position's numbers and an actions block with Trim 50% / Close / Stop to BE (/ Roll)."""
     symbol, pct, r = position.symbol, position.unrealized_pct, position.r_multiple
-    pnl = "n/a" if position.unrealized_pnl is None else fmt_signed_money(position.unrealized_pnl)
     fields = [
         MarkdownTextObject(text=f"*Avg price*\n{money_text(position.average_price)}"),
         MarkdownTextObject(text=f"*Last*\n{money_text(position.last)}"),
-        MarkdownTextObject(text=f"*Unrealized P&L*\n{pnl}" + (f" ({pct}%)" if pct is not None else "")),
+        MarkdownTextObject(text=f"*Unrealized P&L*\n{pnl_text(position.unrealized_pnl)}"
+                                + (f" ({pct}%)" if pct is not None else "")),
         MarkdownTextObject(text=f"*R multiple*\n{f'{r}R' if r is not None else 'no plan'}"),
     ]
     heading = f"*{clip(symbol, 100)}* · {position.side} {position.quantity}"

@@ -62,6 +62,11 @@ def fmt_signed_money(value: Decimal) -> str:
     return f"+{fmt_money(value)}" if value > ZERO else fmt_money(value)
 
 
+def pnl_text(value: Decimal | None) -> str:
+    """A gain or loss shown to a trader (`+$80.00`, `-$12.50`); "n/a" when it is not known."""
+    return "n/a" if value is None else fmt_signed_money(value)
+
+
 def money_text(value: object) -> str:
     """`fmt_money` for a value from a JSON payload (number, numeric string or None) shown to a trader: "n/a" when
     there is none, the text itself when it is not a number."""
@@ -74,12 +79,15 @@ def money_text(value: object) -> str:
 
 
 def decimal_or_none(value: object) -> Decimal | None:
-    """A number from a stored JSON document (string, number or None); None when it is not a finite number."""
-    if value is None or value == "" or isinstance(value, bool):
+    """A number from a stored JSON document (numeric string, number, Decimal or None); None when it is not a
+    finite number."""
+    if isinstance(value, Decimal):
+        return value if value.is_finite() else None
+    if value is None or isinstance(value, bool):
         return None
     try:
-        number = Decimal(str(value))
-    except (InvalidOperation, ValueError):
+        number = Decimal(value if isinstance(value, str | int) else str(value))
+    except (InvalidOperation, ValueError, TypeError):
         return None
     return number if number.is_finite() else None
 

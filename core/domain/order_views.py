@@ -94,17 +94,16 @@ class BrokerOrderView:
 
     @classmethod
     def of(cls, order: BrokerOrder) -> BrokerOrderView:
-        return cls(**echo_fields(order))
+        return cls(*echo_values(order))
 
 
-def echo_fields(order: BrokerOrder) -> dict[str, Any]:
-    return {"id": order.id, "symbol": order.symbol, "side": order.side.value, "quantity": order.quantity,
-            "type": order.type.value, "status": order.status,
-            "duration": order.duration.value if order.duration else None, "price": order.price, "stop": order.stop,
-            "avg_fill_price": order.avg_fill_price, "exec_quantity": order.exec_quantity,
-            "remaining_quantity": order.remaining_quantity, "tag": order.tag, "option_symbol": order.option_symbol,
-            "order_class": order.order_class, "reason": order.reason, "created_at": iso(order.created_at),
-            "updated_at": iso(order.updated_at), "legs": tuple(BrokerOrderView.of(leg) for leg in order.legs)}
+def echo_values(order: BrokerOrder) -> tuple[Any, ...]:
+    """The fields of `BrokerOrderView`, in order (positional: the tracker builds one per order per cycle)."""
+    return (order.id, order.symbol, order.side.value, order.quantity, order.type.value, order.status,
+            order.duration.value if order.duration else None, order.price, order.stop, order.avg_fill_price,
+            order.exec_quantity, order.remaining_quantity, order.tag, order.option_symbol, order.order_class,
+            order.reason, iso(order.created_at), iso(order.updated_at),
+            tuple(BrokerOrderView.of(leg) for leg in order.legs))
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,8 +117,7 @@ class AccountOrder(BrokerOrderView):
     @classmethod
     def listed(cls, order: BrokerOrder, our_intents: frozenset[str] | set[str]) -> AccountOrder:
         ours = order.tag is not None and order.tag in our_intents
-        return cls(**echo_fields(order), intent_id=order.tag if ours else None, manual=not ours,
-                   working=order.is_working)
+        return cls(*(*echo_values(order), order.tag if ours else None, not ours, order.is_working))
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +137,16 @@ class LinkedPlan:
 
     entry: Decimal
     stop: Decimal
+
+    @classmethod
+    def of_journal(cls, plan: Mapping[str, Any]) -> LinkedPlan | None:
+        """The entry and stop of a journal entry's plan; None when they are not two different numbers."""
+        entry, stop = decimal_or_none(plan.get("entry")), decimal_or_none(plan.get("stop"))
+        return None if entry is None or stop is None or entry == stop else cls(entry, stop)
+
+    def r_multiple(self, last: Decimal) -> Decimal:
+        """(last - entry) / (entry - stop): a long above its entry and a short below it are both positive."""
+        return ((last - self.entry) / (self.entry - self.stop)).quantize(Decimal("0.01"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,35 +173,24 @@ class PositionItem:
         return Position(self.symbol, self.quantity, self.cost_basis)
 
 
-def r_multiple(plan: Mapping[str, Any] | None, last: Decimal | None) -> tuple[LinkedPlan, Decimal] | None:
-    """A linked plan and the R at the last price: (last - entry) / (entry - stop), so a long above its entry and a
-    short below it are both positive. None without a usable plan or price."""
-    if plan is None or last is None:
-        return None
-    entry, stop = decimal_or_none(plan.get("entry")), decimal_or_none(plan.get("stop"))
-    if entry is None or stop is None or entry == stop:
-        return None
-    return LinkedPlan(entry, stop), ((last - entry) / (entry - stop)).quantize(Decimal("0.01"))
-
-
-def position_item(position: Position, last: Decimal | None, plan: Mapping[str, Any] | None = None) -> PositionItem:
+def position_item(position: Position, last: Decimal | None, plan: LinkedPlan | None = None) -> PositionItem:
     multiplier = contract_multiplier(position.symbol)
     value = pnl = pct = None
     if last is not None:
         value = cents(last * position.quantity * multiplier)
         pnl = cents(value - position.cost_basis)
         pct = cents(pnl / abs(position.cost_basis) * 100) if position.cost_basis else None
-    linked = r_multiple(plan, last)
+    r = None if plan is None or last is None else plan.r_multiple(last)
     return PositionItem(
         symbol=position.symbol, quantity=position.quantity, cost_basis=position.cost_basis,
         average_price=cents(position.average_price / multiplier), last=last, market_value=value,
         unrealized_pnl=pnl, unrealized_pct=pct, kind="option" if multiplier > 1 else "equity",
         side="long" if position.is_long else "short", opened_at=iso(position.opened_at),
-        plan=None if linked is None else linked[0], r_multiple=None if linked is None else linked[1])
+        plan=None if r is None else plan, r_multiple=r)
 
 
 def position_items(positions: Sequence[Position], prices: Mapping[str, Decimal],
-                   plans: Mapping[str, Mapping[str, Any]]) -> list[PositionItem]:
+                   plans: Mapping[str, LinkedPlan]) -> list[PositionItem]:
     """Open positions (zero quantities left out) by symbol, each valued and linked to its plan."""
     return [position_item(p, prices.get(p.symbol), plans.get(p.symbol))
             for p in sorted(positions, key=lambda p: p.symbol) if p.quantity]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
 
 import structlog
 
@@ -16,7 +15,7 @@ from core.db.base import utcnow
 from core.db.repositories.journal import JournalRepository
 from core.db.repositories.orders import OrderIntentRepository, OrderRepository
 from core.db.session import Database
-from core.domain.order_views import Account, AccountOrder, BlotterItem, PositionItem, position_items
+from core.domain.order_views import Account, AccountOrder, BlotterItem, LinkedPlan, PositionItem, position_items
 from core.domain.orders import TradingMode
 from core.errors import CoreError, IntegrationDisabled
 from core.ports import Broker
@@ -68,10 +67,12 @@ class AccountService:
         """The open position in `symbol`, valued like `positions()`; None when there is none."""
         return next((p for p in await self.positions() if p.symbol == symbol), None)
 
-    async def linked_plans(self, symbols: Sequence[str]) -> dict[str, dict[str, Any]]:
-        """The newest journal plan of each symbol: what links a position to the plan it was taken on."""
+    async def linked_plans(self, symbols: Sequence[str]) -> dict[str, LinkedPlan]:
+        """The entry and stop of each symbol's newest journal plan: what links a position to the plan it was taken
+        on (left out when that plan has no usable entry and stop)."""
         async with self.db.read() as session:
-            return await JournalRepository(session).latest_plans(symbols)
+            plans = await JournalRepository(session).latest_plans(symbols)
+        return {symbol: linked for symbol, plan in plans.items() if (linked := LinkedPlan.of_journal(plan))}
 
     async def broker_orders(self) -> list[AccountOrder]:
         """Today's orders as the broker has them; `manual` when the tag is not one of our intents."""

@@ -100,7 +100,8 @@ async def test_crossing_trade_fires_once_with_chips_trigger_and_delivered_outbox
             created["id"], "SPY", "500.25", "price_above", "crossed", False)
         chips = meta["actions"]
         assert [c["id"] for c in chips] == ["plan", "dismiss"]  # no broker: a plan, then always Dismiss
-        assert chips[0]["plan"] == {"symbol": "SPY", "side": "long", "entry": "500.25", "stop": "495.00"}
+        assert chips[0]["plan"] == {"symbol": "SPY", "side": "long", "entry": "500.25", "stop": "495.00",
+                                    "targets": ["510.75"]}  # the default 2R: 500.25 + 2 x 5.25
         assert all({"id", "label", "kind"} <= set(c) for c in chips)
 
         await wait_for(lambda: _trigger_count(rt, 1))  # the group commit follows the publish

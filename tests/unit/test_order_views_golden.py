@@ -23,7 +23,14 @@ from api.schemas import json_response
 from core.adapters.tradier.wire import decode, order_from, parse_balances, parse_positions, parse_preview
 from core.db.models import OrderIntentRow
 from core.domain.events import OrdersEvent, PositionsEvent, encode_event
-from core.domain.order_views import Account, AccountOrder, BrokerOrderView, RiskDecision, position_items
+from core.domain.order_views import (
+    Account,
+    AccountOrder,
+    BrokerOrderView,
+    LinkedPlan,
+    RiskDecision,
+    position_items,
+)
 from core.domain.orders import BrokerOrder
 from core.domain.risk import Approved, Denied
 from core.services.order_views import blotter, intent_view
@@ -88,7 +95,7 @@ def views() -> dict[str, Any]:
     """Every view under test, from the recorded responses and the documented order shapes."""
     positions = parse_positions(fixture("docs_positions_multi.json"))
     prices = {"AAPL": D("192.44"), "AMZN": D("1820.5"), "GE": D("9.1")}
-    plans = {"AAPL": {"entry": "190.00", "stop": "185.5"}, "AMZN": {"entry": "x"}}
+    plans = {"AAPL": LinkedPlan(D("190.00"), D("185.5"))}  # AMZN's journal plan has no usable entry: not linked
     preview = parse_preview(fixture("docs_order_preview_equity.json")).view()
     working = order("equity_limit_working")
     row = OrderIntentRow(

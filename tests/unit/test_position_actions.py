@@ -118,13 +118,16 @@ def test_occ_symbols_round_trip() -> None:
 
 
 def test_r_multiple_of_a_linked_plan_for_long_and_short() -> None:
-    from core.domain.order_views import LinkedPlan, r_multiple
+    from core.domain.order_views import LinkedPlan, position_item
 
-    assert r_multiple({"entry": "100", "stop": "95"}, Decimal("110")) == (LinkedPlan(Decimal(100), Decimal(95)),
-                                                                          Decimal("2.00"))
-    assert r_multiple({"entry": "100", "stop": "105"}, Decimal("90"))[1] == Decimal("2.00")  # type: ignore[index]
-    assert r_multiple({"entry": "100", "stop": "95"}, Decimal("97.5"))[1] == Decimal("-0.50")  # type: ignore[index]
-    assert r_multiple({"entry": "100", "stop": "100"}, Decimal("110")) is None
-    assert r_multiple({"entry": "x", "stop": "95"}, Decimal("110")) is None
-    assert r_multiple(None, Decimal("110")) is None
-    assert r_multiple({"entry": "100", "stop": "95"}, None) is None
+    long, short = LinkedPlan.of_journal({"entry": "100", "stop": "95"}), LinkedPlan.of_journal({"entry": 100,
+                                                                                                  "stop": "105"})
+    assert long == LinkedPlan(Decimal(100), Decimal(95)) and short is not None
+    assert long.r_multiple(Decimal("110")) == Decimal("2.00") and short.r_multiple(Decimal("90")) == Decimal("2.00")
+    assert long.r_multiple(Decimal("97.5")) == Decimal("-0.50")
+    assert LinkedPlan.of_journal({"entry": "100", "stop": "100"}) is None
+    assert LinkedPlan.of_journal({"entry": "x", "stop": "95"}) is None and LinkedPlan.of_journal({}) is None
+    held = Position("AAPL", Decimal(10), Decimal(1000))
+    unpriced = position_item(held, None, long)
+    assert unpriced.plan is None and unpriced.r_multiple is None  # no price: no R, never guessed
+    assert position_item(held, Decimal("110"), long).r_multiple == Decimal("2.00")
