@@ -11,7 +11,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON := $(PYTHON)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: install install-dev lock lock-check run test lint bench browser clean
+.PHONY: install install-dev lock lock-check run test lint bench browser vendor clean
 
 $(UV): requirements/uv.txt
 	$(PYTHON) -m venv $(TOOLS)
@@ -59,6 +59,12 @@ bench: install-dev
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
 	else echo "wrk is missing: HTTP benches use a slower httpx client (enable: sudo apt-get install wrk)"; fi
 	$(BIN)/python -m bench $(BENCH)
+
+# The browser libraries (lightweight-charts for the dashboard, axe-core for the accessibility test) come from the
+# npm registry at the versions and sha512 pinned in requirements/vendor-js.txt; the files are committed, so only
+# a version bump needs this (edit the pin, run it, commit api/static/vendor and tests/vendor). Needs npm + openssl.
+vendor:
+	tools/vendor_js.sh requirements/vendor-js.txt
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .mypy_cache .ruff_cache .pytest_cache

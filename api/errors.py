@@ -64,8 +64,9 @@ def _field(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
-async def _core_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _core_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, CoreError)
+    request.state.error_code = exc.code  # the metrics middleware labels the error with it
     return error_response(http_status(exc), exc.code, exc.message, exc.details)
 
 

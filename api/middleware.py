@@ -108,7 +108,8 @@ class RequestContextMiddleware:
             elapsed = time.perf_counter() - started
             REQUEST_LATENCY.labels(method=scope["method"], route=route).observe(elapsed)
             if status >= 400:
-                REQUEST_ERRORS.labels(route=route, status=str(status)).inc()
+                code = str(scope.get("state", {}).get("error_code", ""))  # set by api.errors for core errors
+                REQUEST_ERRORS.labels(route=route, status=str(status), code=code).inc()
             if _access.isEnabledFor(logging.INFO):
                 log.info("request", method=scope["method"], route=route, status=status, ms=round(elapsed * 1000, 2))
             structlog.contextvars.unbind_contextvars("request_id")

@@ -1,4 +1,4 @@
-// Trading Assistant dashboard. No build step, no external assets: one ES module.
+// Trading Assistant dashboard: the shell every page module builds on. No build step, no external assets.
 //
 // Layout of this file:
 //   1. dom      h(): builds elements; text is always a text node (never innerHTML)
@@ -6,25 +6,19 @@
 //   3. events   the event router: on(type, handler) / emit(event); last event per type is replayed
 //   4. api      fetch wrapper for /api/v1 with X-API-Key; errors become ApiError {status, code, details}
 //   5. socket   /ws connection with backoff reconnect and the wrong-key stop
-//   6. panels   registerPanel({id, title, column, order, mount(body, ctx)})
-//   7. built-in panels: risk, integrations, journal
-//   8. shell    key gate, status strip, boot
+//   6. panels   registerPanel({id, title, page, order, wide, mount(body, ctx)}): a panel lives on one page
+//   7. shell    key gate, status strip, trading mode, boot
 //
-// Adding a panel in a later issue (watchlist, alerts feed, positions/orders, plan calculator, coach):
+// Pages are the <section data-page> elements of index.html; router.js shows one at a time from the URL hash
+// (#/chart/SPY). A panel module registers itself:
 //
 //   import { registerPanel } from "/static/app.js";
-//   registerPanel({
-//     id: "alerts", title: "Alerts", column: "main", order: 10,
-//     mount(body, { on, api, h }) {
-//       on("alert", (event) => body.prepend(h("div", { class: "row" }, event.msg)));
-//     },
-//   });
+//   registerPanel({ id: "alerts-feed", title: "Live alerts", page: "dashboard", order: 10,
+//     mount(body, { on, api, h }) { on("alert", (event) => body.prepend(h("div", {}, event.msg))); } });
 //
-// and add `<script type="module" src="/static/alerts.js"></script>` to index.html. A panel registered after
-// boot is mounted at once, and on() replays the latest event of that type, so load order does not matter.
 // Server events arrive as {type, ts, seq, ...}. The dashboard itself emits, through the same router,
-// "ui:connection" ({state, detail}), "ui:config" (the /diag/config body) and "ui:session" (a key was entered
-// or restored: (re)load your REST data).
+// "ui:connection" ({state, detail}), "ui:config" (the /diag/config body), "ui:session" (a key was entered or
+// restored: (re)load your REST data) and "ui:route" ({page, params}: the page shown).
 
 // ---------------------------------------------------------------------------------------------- 1. dom
 
@@ -51,35 +45,18 @@ function append(el, children) {
   }
 }
 
+/** A table in a box that scrolls sideways on a narrow screen (focusable, so a keyboard can scroll it too). */
+export function scrollBox(label, table) {
+  return h("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": label }, table);
+}
+
 /** Replace an element's children (strings are text, never HTML). */
 export function setChildren(el, ...children) {
   el.replaceChildren();
   append(el, children);
 }
 
-const $ = (testid, root = document) => root.querySelector(`[data-testid="${testid}"]`);
-
-export function formatTime(iso) {
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return String(iso ?? "");
-  return date.toLocaleTimeString([], { hour12: false });
-}
-
-export function formatDateTime(iso) {
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return String(iso ?? "");
-  const today = new Date().toDateString() === date.toDateString();
-  return today ? formatTime(iso) : `${date.toLocaleDateString()} ${formatTime(iso)}`;
-}
-
-function formatAge(ms) {
-  if (!Number.isFinite(ms)) return "";
-  const sec = Math.max(0, ms / 1000);
-  if (sec < 1) return "just now";
-  if (sec < 90) return `${Math.round(sec)}s ago`;
-  if (sec < 5400) return `${Math.round(sec / 60)}m ago`;
-  return `${Math.round(sec / 3600)}h ago`;
-}
+export const $ = (testid, root = document) => root.querySelector(`[data-testid="${testid}"]`);
 
 // --------------------------------------------------------------------------------------------- 2. keys
 
@@ -139,6 +116,11 @@ function mergeStatus(event) {
 
 export function lastEvent(type) {
   return latest.get(type);
+}
+
+/** The integrations as last reported: `status` events carry them; before the first one, /diag/config does. */
+export function integrations() {
+  return latest.get("status")?.integrations || latest.get("ui:config")?.integrations || {};
 }
 
 function safeCall(handler, event) {
@@ -352,30 +334,31 @@ const panels = new Map();
 let booted = false;
 
 /**
- * Add a panel to the board. `mount(body, ctx)` builds its content into `body` (a <div>); ctx is
- * {on, emit, api, h, setChildren, lastEvent, eventAge, panel}. `column`: "side" | "main"; lower `order` first.
- * Returns the panel's <section> once mounted (or null before boot; it is mounted at boot).
+ * Add a panel to a page. `mount(body, ctx)` builds its content into `body` (a <div>); ctx is
+ * {on, emit, api, h, setChildren, lastEvent, eventAge, panel, actions}. `page`: the data-page it lives on;
+ * lower `order` first; `wide` spans the page's grid. Returns the panel's <section> once mounted (else null).
  */
 export function registerPanel(spec) {
   if (!spec || !spec.id || typeof spec.mount !== "function") throw new Error("registerPanel needs {id, mount}");
   if (panels.has(spec.id)) throw new Error(`panel "${spec.id}" is already registered`);
-  const panel = { column: "main", order: 100, title: spec.id, ...spec, section: null };
+  const panel = { page: "dashboard", order: 100, title: spec.id, wide: false, ...spec, section: null };
   panels.set(panel.id, panel);
   if (booted) mountPanel(panel);
   return panel.section;
 }
 
 function mountPanel(panel) {
-  const column = document.querySelector(`[data-column="${panel.column}"]`) || document.querySelector("[data-column]");
+  const slot = document.querySelector(`[data-page="${panel.page}"] [data-slot="main"]`)
+    || document.querySelector('[data-page="dashboard"] [data-slot="main"]');
   const titleId = `panel-${panel.id}-title`;
   const actions = h("div", { class: "panel-actions" });
   const body = h("div", { class: "panel-body" });
   const section = h("section", {
-    class: `panel panel-${panel.id}`, testid: `panel-${panel.id}`, "aria-labelledby": titleId,
-    dataset: { order: String(panel.order) },
+    class: `panel panel-${panel.id}${panel.wide ? " wide" : ""}`, testid: `panel-${panel.id}`,
+    "aria-labelledby": titleId, dataset: { order: String(panel.order) },
   }, h("header", { class: "panel-head" }, h("h2", { id: titleId }, panel.title), actions), body);
-  const next = [...column.children].find((el) => Number(el.dataset.order) > panel.order);
-  column.insertBefore(section, next || null);
+  const next = [...slot.children].find((el) => Number(el.dataset.order) > panel.order);
+  slot.insertBefore(section, next || null);
   panel.section = section;
   try {
     panel.mount(body, { on, emit, api, h, setChildren, lastEvent, eventAge, panel, actions });
@@ -390,285 +373,13 @@ function mountAll() {
   [...panels.values()].sort((a, b) => a.order - b.order).forEach(mountPanel);
 }
 
-// ------------------------------------------------------------------------------- 7. built-in panels
-
-const DEFAULT_RISK_EVAL_SEC = 5;
-
-/** Heartbeat interval: the server's RISK_EVAL_SEC when known, else what we measured, else 5 s. */
-const heartbeat = { configured: null, measured: null, lastTs: null, count: 0 };
-
-function heartbeatIntervalMs() {
-  const sec = heartbeat.configured ?? heartbeat.measured ?? DEFAULT_RISK_EVAL_SEC;
-  return sec * 1000;
+/** Load a panel's stylesheet once (the CSP allows same-origin <link>s only). */
+export function useStyle(href) {
+  if (document.querySelector(`link[href="${href}"]`)) return;
+  document.head.append(h("link", { rel: "stylesheet", href }));
 }
 
-on("ui:config", (config) => {
-  const value = Number(config?.settings?.risk_eval_sec);
-  if (Number.isFinite(value) && value > 0) heartbeat.configured = value;
-});
-
-registerPanel({
-  id: "risk",
-  title: "Risk",
-  column: "side",
-  order: 10,
-  mount(body, { on: listen }) {
-    const state = h("span", { class: "risk-state", testid: "risk-state", dataset: { state: "none" } }, "waiting…");
-    const last = h("span", { class: "muted", testid: "risk-last" }, "no heartbeat yet");
-    const stale = h("span", { class: "tag warn", testid: "risk-stale-inline", hidden: true }, "stale");
-    const reasons = h("ul", { class: "reasons", testid: "risk-reasons", "aria-label": "Reasons" });
-    const how = h("p", { class: "how", testid: "risk-how", hidden: true });
-    const usage = h("dl", { class: "usage", testid: "risk-usage", hidden: true });
-    setChildren(body,
-      h("div", { class: "risk-line" }, state, stale),
-      h("div", { class: "risk-meta" }, "last heartbeat: ", last),
-      reasons, how, usage);
-    const badge = $("risk-badge");
-    const staleBadge = $("risk-stale");
-
-    listen("risk", (event) => {
-      const risk = event.state || {};
-      const name = String(risk.state ?? "unknown");
-      if (heartbeat.lastTs) {
-        const gap = (Date.parse(event.ts) - Date.parse(heartbeat.lastTs)) / 1000;
-        if (Number.isFinite(gap) && gap > 0) heartbeat.measured = gap;
-      }
-      heartbeat.lastTs = event.ts;
-      heartbeat.count += 1;
-      state.textContent = name;
-      state.dataset.state = name;
-      badge.textContent = `risk: ${name}`;
-      badge.dataset.state = name;
-      last.dataset.count = String(heartbeat.count);
-      setChildren(reasons, (risk.reasons || []).map((reason) => h("li", {}, String(reason))));
-      how.hidden = !risk.how_to_enable;
-      setChildren(how, risk.how_to_enable ? [h("strong", {}, "How to enable: "), String(risk.how_to_enable)] : []);
-      const entries = Object.entries(risk.usage || {});
-      usage.hidden = entries.length === 0;
-      setChildren(usage, entries.map(([k, v]) => [h("dt", {}, k), h("dd", {}, typeof v === "object" ? JSON.stringify(v) : String(v))]));
-      refresh();
-    });
-
-    function refresh() {
-      if (!heartbeat.lastTs) return;
-      const age = eventAge(heartbeat.lastTs);
-      last.textContent = `${formatTime(heartbeat.lastTs)} (${formatAge(age)})`;
-      last.title = heartbeat.lastTs;
-      const isStale = age > 3 * heartbeatIntervalMs();
-      stale.hidden = !isStale;
-      staleBadge.hidden = !isStale;
-      body.closest(".panel")?.classList.toggle("is-stale", isStale);
-    }
-    setInterval(refresh, 250);
-  },
-});
-
-registerPanel({
-  id: "integrations",
-  title: "Integrations",
-  column: "side",
-  order: 20,
-  mount(body, { on: listen }) {
-    const list = h("ul", { class: "integrations", testid: "integrations", "aria-label": "Integrations" },
-      h("li", { class: "muted" }, "waiting for status…"));
-    const updated = h("p", { class: "muted small", testid: "integrations-updated" });
-    setChildren(body, list, updated);
-
-    let shown = "";
-    const render = (integrations, ts) => {
-      if (ts) updated.textContent = `updated ${formatTime(ts)}`;
-      const signature = JSON.stringify(integrations || {});
-      if (signature === shown) return;  // status repeats every heartbeat; re-render only on change
-      shown = signature;
-      const items = Object.entries(integrations || {}).map(([key, item]) => {
-        const name = String(item?.name ?? key);
-        const enabled = Boolean(item?.enabled);
-        return h("li", { class: `integration ${enabled ? "on" : "off"}`, testid: `integration-${name}`,
-          dataset: { enabled: String(enabled) } },
-        h("div", { class: "integration-head" },
-          h("span", { class: "integration-name" }, name),
-          h("span", { class: `tag ${enabled ? "ok" : "off"}` }, enabled ? "enabled" : "disabled")),
-        item?.reason ? h("div", { class: "reason" }, String(item.reason)) : null,
-        !enabled && item?.how_to_enable ? h("div", { class: "how" }, String(item.how_to_enable)) : null);
-      });
-      setChildren(list, items.length ? items : h("li", { class: "muted" }, "no integrations reported"));
-    };
-    listen("ui:config", (config) => { if (!lastEvent("status")) render(config.integrations, null); });
-    listen("status", (event) => render(event.integrations, event.ts));
-  },
-});
-
-const JOURNAL_KINDS = ["note", "trade", "plan", "order", "coach"];
-const JOURNAL_PAGE = 20;
-
-registerPanel({
-  id: "journal",
-  title: "Journal",
-  column: "main",
-  order: 10,
-  mount(body, { actions, on: listen }) {
-    // --- add form
-    const field = (name, label, control) => {
-      control.id = `journal-${name}`;
-      control.name = name;
-      control.dataset.testid = `journal-${name}`;
-      control.setAttribute("aria-describedby", `journal-error-${name}`);
-      const error = h("span", { class: "field-error", id: `journal-error-${name}`, testid: `journal-error-${name}`,
-        role: "alert", hidden: true });
-      return { wrap: h("div", { class: `field field-${name}` }, h("label", { for: control.id }, label), control, error),
-        control, error };
-    };
-    const kind = field("kind", "Kind", h("select", {}, JOURNAL_KINDS.map((k) => h("option", { value: k }, k))));
-    const symbol = field("symbol", "Symbol", h("input", { type: "text", autocomplete: "off", spellcheck: "false",
-      placeholder: "SPY", maxlength: "32" }));
-    const tags = field("tags", "Tags", h("input", { type: "text", autocomplete: "off", placeholder: "breakout, a+" }));
-    const text = field("body", "Entry", h("textarea", { rows: "3", placeholder: "What did you see, plan or do?" }));
-    const formError = h("p", { class: "field-error", testid: "journal-form-error", role: "alert", hidden: true });
-    const submit = h("button", { type: "submit", class: "btn primary", testid: "journal-submit" }, "Add entry");
-    const fields = { kind, symbol, tags, body: text };
-    const form = h("form", { class: "journal-form", testid: "journal-form", novalidate: true,
-      "aria-label": "Add a journal entry" },
-    h("div", { class: "form-row" }, kind.wrap, symbol.wrap, tags.wrap),
-    text.wrap,
-    h("div", { class: "form-row end" }, formError, submit));
-
-    // --- filters + list
-    const filterSymbol = h("input", { type: "text", id: "journal-filter-symbol", testid: "journal-filter-symbol",
-      placeholder: "all symbols", autocomplete: "off", spellcheck: "false" });
-    const filterKind = h("select", { id: "journal-filter-kind", testid: "journal-filter-kind" },
-      h("option", { value: "" }, "all kinds"), JOURNAL_KINDS.map((k) => h("option", { value: k }, k)));
-    const listError = h("p", { class: "field-error", testid: "journal-list-error", role: "alert", hidden: true });
-    const filters = h("form", { class: "journal-filters", testid: "journal-filters", "aria-label": "Filter journal" },
-      h("label", { for: filterSymbol.id }, "Filter symbol"), filterSymbol,
-      h("label", { for: filterKind.id }, "Filter kind"), filterKind,
-      h("button", { type: "submit", class: "btn" }, "Filter"), listError);
-    const list = h("ol", { class: "journal-list", testid: "journal-list", "aria-label": "Journal entries",
-      "aria-live": "polite" });
-    const empty = h("p", { class: "muted", testid: "journal-empty", hidden: true }, "No entries yet.");
-    const more = h("button", { type: "button", class: "btn", testid: "journal-more", hidden: true }, "Load more");
-    const refreshButton = h("button", { type: "button", class: "btn ghost small", testid: "journal-refresh",
-      title: "Reload the journal" }, "Refresh");
-    actions.append(refreshButton);
-    setChildren(body, form, filters, list, empty, h("div", { class: "more" }, more));
-
-    let cursor = null;
-    let loading = false;
-    let query = {};
-
-    function entryRow(entry) {
-      const remove = h("button", { type: "button", class: "btn ghost small danger", testid: "journal-delete",
-        "aria-label": `Delete entry from ${formatDateTime(entry.created_at)}` }, "×");
-      remove.addEventListener("click", async () => {
-        if (!confirm("Delete this journal entry?")) return;
-        try {
-          await api(`/journal/${encodeURIComponent(entry.id)}`, { method: "DELETE" });
-          row.remove();
-          empty.hidden = list.children.length > 0;
-        } catch (error) {
-          showListError(error);
-        }
-      });
-      const row = h("li", { class: "entry", testid: "journal-entry", dataset: { id: String(entry.id), kind: String(entry.kind) } },
-        h("div", { class: "entry-head" },
-          h("time", { class: "entry-time", datetime: String(entry.created_at), title: String(entry.created_at) },
-            formatDateTime(entry.created_at)),
-          h("span", { class: `tag kind kind-${entry.kind}`, testid: "journal-entry-kind" }, String(entry.kind)),
-          entry.symbol ? h("span", { class: "symbol", testid: "journal-entry-symbol" }, String(entry.symbol)) : null,
-          (entry.tags || []).map((tag) => h("span", { class: "tag", testid: "journal-entry-tag" }, `#${tag}`)),
-          entry.actor && entry.actor !== "api" ? h("span", { class: "muted small" }, `by ${entry.actor}`) : null,
-          h("span", { class: "spacer" }),
-          remove),
-        h("p", { class: "entry-body", testid: "journal-entry-body" }, String(entry.body ?? "")),
-        entry.rationale ? h("p", { class: "entry-rationale muted" }, String(entry.rationale)) : null);
-      return row;
-    }
-
-    function showListError(error) {
-      listError.hidden = !error;
-      listError.textContent = error ? error.message : "";
-    }
-
-    async function load({ reset }) {
-      if (loading) return;
-      loading = true;
-      more.disabled = true;
-      try {
-        const page = await api("/journal", { query: { ...query, limit: JOURNAL_PAGE, cursor: reset ? null : cursor } });
-        if (reset) list.replaceChildren();
-        for (const entry of page.items || []) list.append(entryRow(entry));
-        cursor = page.next_cursor || null;
-        more.hidden = !cursor;
-        empty.hidden = list.children.length > 0;
-        showListError(null);
-      } catch (error) {
-        showListError(error);
-      } finally {
-        loading = false;
-        more.disabled = false;
-      }
-    }
-
-    function clearErrors() {
-      for (const { error } of Object.values(fields)) { error.hidden = true; error.textContent = ""; }
-      formError.hidden = true;
-      formError.textContent = "";
-    }
-
-    form.addEventListener("submit", async (event) => {
-      event.preventDefault();
-      clearErrors();
-      const draft = {
-        kind: kind.control.value,
-        body: text.control.value,
-        tags: tags.control.value.split(",").map((t) => t.trim()).filter(Boolean),
-      };
-      if (symbol.control.value.trim()) draft.symbol = symbol.control.value.trim();
-      submit.disabled = true;
-      try {
-        const entry = await api("/journal", { method: "POST", body: draft });
-        const matches = (!query.kind || query.kind === entry.kind) && (!query.symbol || query.symbol === entry.symbol);
-        if (matches) list.prepend(entryRow(entry));
-        empty.hidden = list.children.length > 0;
-        text.control.value = "";
-        tags.control.value = "";
-        text.control.focus();
-      } catch (error) {
-        const byField = fieldErrors(error);
-        let shown = false;
-        for (const [name, message] of Object.entries(byField)) {
-          if (!fields[name]) continue;
-          fields[name].error.textContent = message;
-          fields[name].error.hidden = false;
-          fields[name].control.setAttribute("aria-invalid", "true");
-          shown = true;
-        }
-        if (!shown || Object.keys(byField).some((name) => !fields[name])) {
-          formError.textContent = error.message;
-          formError.hidden = false;
-        }
-      } finally {
-        submit.disabled = false;
-      }
-    });
-    for (const { control } of Object.values(fields)) {
-      control.addEventListener("input", () => control.removeAttribute("aria-invalid"));
-    }
-    text.control.addEventListener("keydown", (event) => {
-      if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) form.requestSubmit();
-    });
-
-    filters.addEventListener("submit", (event) => {
-      event.preventDefault();
-      query = { symbol: filterSymbol.value.trim().toUpperCase(), kind: filterKind.value };
-      load({ reset: true });
-    });
-    more.addEventListener("click", () => load({ reset: false }));
-    refreshButton.addEventListener("click", () => load({ reset: true }));
-    listen("ui:session", () => load({ reset: true }));
-  },
-});
-
-// -------------------------------------------------------------------------------------------- 8. shell
+// -------------------------------------------------------------------------------------------- 7. shell
 
 const CONNECTION_LABELS = {
   idle: "not connected",
@@ -706,6 +417,7 @@ export const shell = {
     this.wrongKeyShown = false;
     $("key-gate").hidden = true;
     $("board").hidden = false;
+    $("nav").hidden = false;
     $("forget-key").hidden = false;
     if (!booted) mountAll();
     emit({ type: "ui:session", started: new Date().toISOString() });
@@ -724,6 +436,21 @@ on("ui:connection", ({ state, detail }) => {
   pill.textContent = CONNECTION_LABELS[state] || state;
   pill.title = detail || "";
   $("conn-detail").textContent = state === "connected" ? "" : detail || "";
+});
+
+/** The trading mode (PAPER / LIVE) the server runs: shown, never switchable from the browser. */
+export function tradingMode(config) {
+  const tradier = config?.settings?.tradier;
+  if (!tradier || !config?.integrations?.broker?.enabled) return null;
+  return tradier.env === "sandbox" ? "PAPER" : "LIVE";
+}
+
+on("ui:config", (config) => {
+  const mode = tradingMode(config);
+  const badge = $("trading-mode");
+  badge.hidden = !mode;
+  badge.textContent = mode ? `${mode} trading` : "";
+  badge.dataset.mode = mode || "unknown";
 });
 
 function boot() {
@@ -754,5 +481,6 @@ function boot() {
 // Expose the hooks for scripts that are not modules (and for debugging in the console).
 window.tradeassist = { on, emit, api, h, setChildren, registerPanel, lastEvent, eventAge, connection, keyStore };
 
+// Every panel module is loaded (index.html lists them after this file, all deferred): boot once they ran.
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", boot);
 else boot();

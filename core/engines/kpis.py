@@ -110,6 +110,12 @@ def _count(now: Histograms, before: Histograms) -> float:
     return sum(window(b, before.get(labels))[-1][1] for labels, b in now.items())
 
 
+def _server_error(labels: Labels) -> bool:
+    """A 5xx that is not a disabled integration saying how to enable itself (that answer is by design)."""
+    found = dict(labels)
+    return found.get("status", "")[:1] == "5" and found.get("code") != "integration_disabled"
+
+
 def _sum(now: dict[Labels, float], before: dict[Labels, float], keep: Callable[[Labels], bool]) -> float:
     return sum(value - before.get(labels, 0.0) for labels, value in now.items() if keep(labels))
 
@@ -136,7 +142,7 @@ def compute(now: Reading, before: Reading, minutes: int) -> list[Kpi]:
     kpis.append(judge(PLAN_COMPUTE, _p95_ms(now.plan, before.plan),
                       f"a plan validated, request to result, {span}"))
     requests = _count(now.requests, before.requests)
-    failed = _sum(now.errors, before.errors, lambda labels: dict(labels).get("status", "")[:1] == "5")
+    failed = _sum(now.errors, before.errors, _server_error)
     kpis.append(judge(API_ERROR_RATE, ratio_pct(failed, requests),
                       f"{failed:.0f} server errors (5xx) in {requests:.0f} API requests, {span}"))
     return kpis

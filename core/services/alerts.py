@@ -322,6 +322,7 @@ class AlertService:
             rows = await repo.trigger_history(limit + 1, after)
         items = [FiredAlert(stored_alert_event(t), t.triggered_at) for t in rows[:limit]]
         return TriggerHistory(items, rows[limit - 1].id if len(rows) > limit else None)
+
     async def stored_fire(self, trigger_id: str) -> StoredFire:
         """The fire behind `trigger_id`; NotFound when the trigger or its alert is gone."""
         if not trigger_id or len(trigger_id) > 32:

@@ -61,6 +61,11 @@ async def browser() -> AsyncIterator[Any]:
             await chromium.close()
 
 
+def failed_in_dashboard(message: Any) -> bool:
+    """A handler or panel of the dashboard threw (app.js catches it so the others run, and logs it)."""
+    return bool(message.type == "error" and message.text.startswith("dashboard:"))
+
+
 @pytest_asyncio.fixture(loop_scope="module")
 async def page(browser: Any) -> AsyncIterator[Any]:
     context = await browser.new_context(viewport={"width": 1280, "height": 860})
@@ -68,6 +73,7 @@ async def page(browser: Any) -> AsyncIterator[Any]:
     page.set_default_timeout(TIMEOUT_MS)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda message: errors.append(message.text) if failed_in_dashboard(message) else None)
     try:
         yield page
     finally:

@@ -13,7 +13,7 @@ async def test_metrics_expose_request_latency_errors_and_bus_depths(client: http
     assert response.headers["content-type"].startswith("text/plain")
     text = response.text
     assert 'tradeassist_http_request_seconds_count{method="GET",route="/api/v1/journal"}' in text
-    assert 'tradeassist_http_errors_total{route="/api/v1/journal/{entry_id}",status="404"}' in text
+    assert 'tradeassist_http_errors_total{code="not_found",route="/api/v1/journal/{entry_id}",status="404"}' in text
     assert "tradeassist_ws_clients" in text
     assert 'tradeassist_bus_queue_depth{subscriber="ws-hub"}' in text
 

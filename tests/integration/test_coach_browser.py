@@ -16,6 +16,7 @@ from tests.integration.test_dashboard_browser import (
     LiveServer,
     enter_key,
     expect,
+    open_page,
     playwright_api,
     tid,
 )
@@ -43,6 +44,7 @@ async def test_coach_panel_renders_reply_cards_and_flags(
              answer("Long SPY at 512.40, stop 510.90: target 515.40 is 2R. <b>bold?</b> I guess 530.55 next."))
     await page.goto(server.url + "/")
     await enter_key(page, API_KEY)
+    await open_page(page, "Coach")
     await tid(page, "coach-input").fill("Is a long SPY at 512.40 with a stop at 510.90 good?")
     await tid(page, "coach-send").click()
     reply = tid(page, "coach-reply")

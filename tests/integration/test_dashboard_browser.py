@@ -90,6 +90,12 @@ async def wait_for_new_heartbeats(page: playwright_api.Page, count: int) -> None
         await expect(tid(page, "risk-last")).not_to_have_attribute("data-count", str(await heartbeats(page)))
 
 
+async def open_page(page: playwright_api.Page, name: str) -> None:
+    """Go to one page of the dashboard through its navigation link, as a trader would."""
+    await page.get_by_test_id("nav").get_by_role("link", name=name, exact=True).click()
+    await expect(page.get_by_test_id(f"page-{name.lower()}")).to_be_visible()
+
+
 async def enter_key(page: playwright_api.Page, key: str) -> None:
     await expect(tid(page, "key-gate")).to_be_visible()
     await page.get_by_label("API key").fill(key)
@@ -112,7 +118,8 @@ async def test_dashboard_connects_shows_heartbeat_and_adds_journal_entry(
     await wait_for_new_heartbeats(page, 2)
     await expect(tid(page, "risk-stale")).to_be_hidden()
 
-    # Each integration with its reason and how to enable it.
+    # Each integration with its reason and how to enable it, on the Settings page.
+    await open_page(page, "Settings")
     broker = tid(page, "integration-broker")
     await expect(broker).to_have_attribute("data-enabled", "false")
     await expect(broker).to_contain_text("TRADIER_ACCESS_TOKEN and TRADIER_ACCOUNT_ID not set")
@@ -120,13 +127,15 @@ async def test_dashboard_connects_shows_heartbeat_and_adds_journal_entry(
     for name in ("market_data", "coach", "discord", "discord_webhook", "slack"):
         await expect(tid(page, f"integration-{name}")).to_be_visible()
 
-    # Add a journal entry through the form; markup in the body stays text.
+    # Add a journal entry through the form on the Journal page; markup in the body stays text.
+    await open_page(page, "Journal")
+    journal = tid(page, "panel-journal")
     await expect(tid(page, "journal-empty")).to_be_visible()
-    await page.get_by_label("Kind", exact=True).select_option("plan")
-    await page.get_by_label("Symbol", exact=True).fill("spy")
-    await page.get_by_label("Tags", exact=True).fill("Breakout, A+")
+    await journal.get_by_label("Kind", exact=True).select_option("plan")
+    await journal.get_by_label("Symbol", exact=True).fill("spy")
+    await journal.get_by_label("Tags", exact=True).fill("Breakout, A+")
     body = "Long over 450 <b>not bold</b> & stop 447"
-    await page.get_by_label("Entry", exact=True).fill(body)
+    await journal.get_by_label("Entry", exact=True).fill(body)
     await tid(page, "journal-submit").click()
     first = tid(page, "journal-entry").first
     await expect(first.get_by_test_id("journal-entry-body")).to_have_text(body)
@@ -141,22 +150,23 @@ async def test_dashboard_connects_shows_heartbeat_and_adds_journal_entry(
     assert await first.get_attribute("data-id") == items[0]["id"]
 
     # An API validation error is shown next to the field it concerns; nothing is added.
-    await page.get_by_label("Symbol", exact=True).fill("not a symbol!")
-    await page.get_by_label("Entry", exact=True).fill("second")
+    await journal.get_by_label("Symbol", exact=True).fill("not a symbol!")
+    await journal.get_by_label("Entry", exact=True).fill("second")
     await tid(page, "journal-submit").click()
     await expect(tid(page, "journal-error-symbol")).to_contain_text("is not a valid symbol")
-    await expect(page.get_by_label("Symbol", exact=True)).to_have_attribute("aria-invalid", "true")
+    await expect(journal.get_by_label("Symbol", exact=True)).to_have_attribute("aria-invalid", "true")
     await expect(tid(page, "journal-entry")).to_have_count(1)
-    await page.get_by_label("Symbol", exact=True).fill("")
-    await page.get_by_label("Entry", exact=True).fill("")
+    await journal.get_by_label("Symbol", exact=True).fill("")
+    await journal.get_by_label("Entry", exact=True).fill("")
     await tid(page, "journal-submit").click()
     await expect(tid(page, "journal-error-body")).to_be_visible()
     await expect(tid(page, "journal-error-symbol")).to_be_hidden()
 
     await page.screenshot(path=str(SCREENSHOT), full_page=True)
 
-    # The key is remembered: a reload connects without asking.
+    # The key is remembered, and the route is in the URL: a reload opens the same page without asking.
     await page.reload()
+    await expect(tid(page, "page-journal")).to_be_visible()
     await expect(tid(page, "conn-state")).to_have_attribute("data-state", "connected")
     await expect(tid(page, "key-gate")).to_be_hidden()
     await expect(tid(page, "journal-entry")).to_have_count(1)
@@ -203,6 +213,7 @@ async def test_journal_load_more_and_stale_heartbeat(server: LiveServer, page: p
             response = await rest.post("/api/v1/journal", json={"body": f"entry {i}", "symbol": "QQQ"})
             assert response.status_code == 201
     await page.goto(f"{server.url}/#key={API_KEY}")
+    await open_page(page, "Journal")
     await expect(tid(page, "journal-entry")).to_have_count(20)
     await expect(tid(page, "journal-entry").first.get_by_test_id("journal-entry-body")).to_have_text("entry 24")
     await tid(page, "journal-more").click()

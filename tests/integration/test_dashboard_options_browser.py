@@ -15,7 +15,7 @@ from core.settings import Settings
 from tests.conftest import API_KEY
 from tests.doubles.tradier import TradierDouble
 from tests.integration.orders_helpers import broker_settings, placed, small_account, unthrottled
-from tests.integration.test_dashboard_browser import LiveServer, tid
+from tests.integration.test_dashboard_browser import LiveServer, open_page, tid
 
 SCREENSHOT = Path("/tmp/dashboard-options.png")
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="module")]
@@ -45,6 +45,7 @@ async def server(make_settings: Callable[..., Settings], tradier_double: Tradier
 async def test_chain_screen_and_take_an_express_candidate(server: LiveServer, tradier_double: TradierDouble,
                                                           page: playwright_api.Page) -> None:
     await page.goto(f"{server.url}/#key={API_KEY}")
+    await open_page(page, "Options")
     await expect(tid(page, "conn-state")).to_have_attribute("data-state", "connected")
     await tid(page, "opt-symbol").fill("aapl")
     await tid(page, "opt-load").click()

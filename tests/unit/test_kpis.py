@@ -72,7 +72,8 @@ def test_compute_reads_each_kpi_from_its_metric_over_the_window() -> None:
                   (("channel", "ws"),): [(1.0, 1.0), (INF, 1.0)]},
         plan={(): [(0.05, 20.0), (INF, 20.0)]},  # rank 19: 47.5 ms
         requests={(("method", "GET"), ("route", "/x")): [(0.1, 300.0), (INF, 300.0)]},  # 200 in the window
-        errors={(("route", "/x"), ("status", "500")): 4.0, (("route", "/x"), ("status", "422")): 50.0},
+        errors={(("route", "/x"), ("status", "500")): 4.0, (("route", "/x"), ("status", "422")): 50.0,
+                (("route", "/x"), ("status", "503"), ("code", "integration_disabled")): 30.0},
         feed_seconds={up: 1090.0, down: 10.0})  # 990 up of 1000 in the window
     kpis = by_name(compute(now, before, 15))
     assert kpis["ws_uptime"].value == 99.0 and kpis["ws_uptime"].status == "ok"
@@ -80,7 +81,8 @@ def test_compute_reads_each_kpi_from_its_metric_over_the_window() -> None:
     assert kpis["alert_delivery_p95:ws"].value == 1.0
     assert kpis["alert_delivery_p95:discord"].value == 9100.0 and kpis["alert_delivery_p95:discord"].status == "breach"
     assert kpis["plan_compute_p95"].value == 47.5
-    assert kpis["api_error_rate"].value == 0.5  # 1 new 5xx in 200 requests; the 422s are the caller's mistakes
+    # 1 new 5xx in 200 requests: the 422s are the caller's mistakes, a disabled integration's 503 is by design
+    assert kpis["api_error_rate"].value == 0.5
     assert kpis["api_error_rate"].detail == "1 server errors (5xx) in 200 API requests, last 15 min"
     assert list(kpis) == ["ws_uptime", "quote_latency_p95", "alert_delivery_p95:ws", "alert_delivery_p95:discord",
                           "plan_compute_p95", "api_error_rate"]

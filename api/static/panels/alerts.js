@@ -1,195 +1,170 @@
-// Alerts panel: the alert list (filter by status), a create/edit form, and the live feed of `alert` events
-// with their next-best-action chips.
+// Alerts: the live feed on the dashboard (seeded from the trigger history, so a reload keeps the cards and their
+// chips, then every `alert` event on /ws), and on the Alerts page the alert list (filter by status), the
+// create/edit form with expiry, and the whole trigger history, older pages on demand.
 //
-// REST: GET/POST /alerts, PATCH/DELETE /alerts/{id}, POST /alerts/{id}/snooze {minutes} and /dismiss.
-// Chips (alert.meta.actions): "snooze"/"dismiss" call the API; "order" shows the prefilled order and hands it to
-// the order confirm flow when the page has one (window.openOrderDraft(order), else a proposal through
-// POST /broker/orders then window.openOrderConfirm(intent)); it always dispatches a
-// `tradeassist:order-draft` CustomEvent {order, source, alert_id}. Nothing is ever placed from here.
-// "plan" chips show the plan. Everything shown is text (textContent / text nodes), never HTML.
+// REST: GET /alerts/history?limit=&before=, GET/POST /alerts, PATCH/DELETE /alerts/{id}. Text only, never HTML.
 
-import { api, fieldErrors, formatTime, registerPanel } from "/static/app.js";
+import { api, fieldErrors, registerPanel, scrollBox, useStyle } from "/static/app.js";
+import { alertCard, rationaleLine } from "/static/alert-card.js";
+import { dateTime, pct, price, words } from "/static/format.js";
+
+useStyle("/static/panels/alerts.css");
 
 const STATUSES = ["", "active", "snoozed", "triggered", "expired", "dismissed"];
 const FEED_MAX = 30;
+const HISTORY_PAGE = 50;
 const FIELDS = ["symbol", "condition", "level", "threshold_pct", "timeframe", "repeat", "cooldown_sec",
   "expires_at", "channels", "note"];
+const LABELS = { symbol: "Symbol", condition: "Condition", level: "Level", threshold_pct: "Approach %",
+  timeframe: "Timeframe", repeat: "Repeat", cooldown_sec: "Cooldown (s)", expires_at: "Expires",
+  channels: "Channels", note: "Note" };
 
-function orderText(order) {
-  if (!order) return "";
-  const price = order.price ? ` @ ${order.price}` : order.stop ? ` stop ${order.stop}` : "";
-  return `${order.side} ${order.quantity} ${order.symbol} ${order.type}${price} (${order.duration})`;
+/** An ISO timestamp as the browser-local "YYYY-MM-DDTHH:MM" a datetime-local input shows. */
+function localInput(iso) {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return "";
+  return new Date(date.getTime() - date.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
 }
 
-async function sendOrderToConfirm(order, alertId, status) {
-  window.dispatchEvent(new CustomEvent("tradeassist:order-draft", { detail: { order, source: "alert", alert_id: alertId } }));
-  if (typeof window.openOrderDraft === "function") {
-    window.openOrderDraft(order);
-    return;
-  }
-  if (typeof window.openOrderConfirm === "function") {
-    try {
-      const proposal = await api("/broker/orders", { method: "POST", body: order });
-      const intent = proposal.intent || {};
-      window.openOrderConfirm({ intent_id: intent.id ?? proposal.intent_id, token: intent.token ?? proposal.token,
-        order: proposal });
-    } catch (error) {
-      status.textContent = `Could not propose the order: ${error.message}`;
+/** Everything that changes alerts reloads the Alerts page list. */
+const listeners = new Set();
+function alertsChanged() {
+  for (const fn of listeners) fn();
+}
+
+registerPanel({
+  id: "alerts-feed",
+  title: "Live alerts",
+  page: "dashboard",
+  order: 1,
+  mount(body, { on, h, setChildren }) {
+    const feed = h("ol", { class: "alerts-feed", testid: "alerts-feed", "aria-label": "Fired alerts" });
+    const empty = h("p", { class: "muted small", testid: "alerts-feed-empty" }, "No alerts fired yet.");
+    const note = h("p", { class: "muted small", testid: "alerts-feed-note", role: "status" });
+    setChildren(body, empty, feed, note);
+    const live = [];  // events that arrived before the history answered
+
+    function show(event) {
+      const meta = event.meta || {};
+      if (meta.update === "rationale" && meta.trigger_id) {
+        const card = [...feed.children].find((li) => li.dataset.triggerId === String(meta.trigger_id));
+        if (card) {
+          card.querySelector('[data-testid="alert-rationale"]')?.remove();
+          card.querySelector(".alert-head").after(rationaleLine(meta));
+          return;
+        }
+      }
+      if (meta.trigger_id && [...feed.children].some((li) => li.dataset.triggerId === String(meta.trigger_id)
+          && meta.update !== "rationale")) return;
+      feed.prepend(alertCard(event));
+      while (feed.children.length > FEED_MAX) feed.lastChild.remove();
+      empty.hidden = true;
     }
-    return;
-  }
-  status.textContent = `Prefilled order: ${orderText(order)}. Confirm it from the orders panel or a bot; `
-    + "nothing was placed.";
-}
+
+    let seeded = false;
+    on("alert", (event) => {
+      if (seeded) show(event);
+      else live.push(event);
+      if (event.meta?.alert_id) alertsChanged();
+    }, { replay: false });
+
+    on("ui:session", async () => {
+      seeded = false;
+      try {
+        const page = await api("/alerts/history", { query: { limit: FEED_MAX } });
+        feed.replaceChildren();
+        for (const event of [...(page.items || [])].reverse()) show(event);
+        note.textContent = "";
+      } catch (error) {
+        note.textContent = `Earlier alerts could not be loaded: ${error.message}`;
+      }
+      seeded = true;
+      for (const event of live.splice(0)) show(event);
+      empty.hidden = feed.children.length > 0;
+    });
+  },
+});
 
 registerPanel({
   id: "alerts",
   title: "Alerts",
-  column: "main",
-  order: 10,
-  mount(body, { on: listen, h, setChildren, actions }) {
-    // --- live feed
-    const feed = h("ol", { class: "alerts-feed", testid: "alerts-feed", "aria-live": "polite" });
-    const feedEmpty = h("p", { class: "muted small", testid: "alerts-feed-empty" }, "No alerts fired yet.");
-
-    function chipButton(chip, meta, status, row) {
-      const label = chip.needs ? `${chip.label} (needs ${chip.needs})` : chip.label;
-      const button = h("button", { type: "button", class: `btn small chip chip-${chip.kind}`,
-        testid: `alert-chip-${chip.id}`, title: chip.order ? orderText(chip.order) : "" }, label);
-      button.addEventListener("click", async () => {
-        try {
-          if (chip.kind === "snooze") {
-            await api(`/alerts/${encodeURIComponent(meta.alert_id)}/snooze`, { method: "POST",
-              body: { minutes: Math.round((chip.snooze_sec || 900) / 60) } });
-            status.textContent = "Snoozed.";
-            loadList();
-          } else if (chip.kind === "dismiss") {
-            if (meta.alert_id) {
-              try {
-                await api(`/alerts/${encodeURIComponent(meta.alert_id)}/dismiss`, { method: "POST" });
-              } catch (error) {
-                if (error.status !== 409) throw error;  // a finished alert: dismissing only hides the card
-              }
-            }
-            row.remove();
-            if (!feed.children.length) feed.replaceWith(feedEmpty) ;
-            loadList();
-          } else if (chip.kind === "order") {
-            status.textContent = `Order: ${orderText(chip.order)}`;
-            await sendOrderToConfirm(chip.order, meta.alert_id, status);
-          } else if (chip.kind === "plan" && chip.plan) {
-            const p = chip.plan;
-            status.textContent = `Plan: ${p.side} ${p.symbol} entry ${p.entry} stop ${p.stop}`;
-            window.dispatchEvent(new CustomEvent("tradeassist:plan-draft", { detail: { plan: p, source: "alert" } }));
-          }
-        } catch (error) {
-          status.textContent = `Failed: ${error.message}`;
-        }
-      });
-      return button;
-    }
-
-    // A rationale update (meta.update === "rationale") joins the card of its trigger when that card is shown.
-    function attachRationale(meta) {
-      const card = [...feed.children].find((li) => li.dataset.triggerId === String(meta.trigger_id));
-      if (!card) return false;
-      card.querySelector(".alert-head").after(rationaleLine(meta));
-      return true;
-    }
-
-    function rationaleLine(meta) {
-      return h("div", { class: "muted small", testid: "alert-rationale" }, `Why: ${String(meta.rationale)}`);
-    }
-
-    listen("alert", (event) => {
-      const meta = event.meta || {};
-      if (meta.update === "rationale" && meta.trigger_id && attachRationale(meta)) return;
-      const status = h("div", { class: "muted small", testid: "alert-chip-status", role: "status" });
-      const row = h("li", { class: `alert-card level-${event.level}`, testid: "alert-card",
-        dataset: { alertId: String(meta.alert_id ?? ""), triggerId: String(meta.trigger_id ?? ""),
-          kind: String(meta.kind ?? "") } });
-      const when = event.ts ? formatTime(event.ts) : "";
-      const chips = h("div", { class: "chips" });
-      for (const chip of meta.actions || []) chips.append(chipButton(chip, meta, status, row));
-      row.append(
-        h("div", { class: "alert-head" },
-          h("span", { class: "tag" }, String(event.level)), " ",
-          h("strong", { testid: "alert-msg" }, String(event.msg)), " ",
-          h("span", { class: "muted small" }, when),
-          meta.late ? h("span", { class: "tag warn" }, " late") : null),
-        meta.rationale ? rationaleLine(meta) : null,
-        meta.note ? h("div", { class: "muted small" }, String(meta.note)) : null,
-        chips, status);
-      if (feedEmpty.isConnected) feedEmpty.replaceWith(feed);
-      feed.prepend(row);
-      while (feed.children.length > FEED_MAX) feed.lastChild.remove();
-      if (meta.alert_id) loadList();
-    }, { replay: false });
-
+  page: "alerts",
+  order: 1,
+  mount(body, { on, h, setChildren, actions }) {
     // --- list
-    const filter = h("select", { testid: "alerts-filter", "aria-label": "Filter by status" },
-      ...STATUSES.map((s) => h("option", { value: s }, s || "all")));
-    const list = h("table", { class: "alerts-list", testid: "alerts-list" });
-    const listStatus = h("p", { class: "muted small", testid: "alerts-list-status" });
+    const filter = h("select", { id: "alerts-filter", testid: "alerts-filter" },
+      STATUSES.map((s) => h("option", { value: s }, s || "all")));
+    const rows = h("tbody", { testid: "alerts-rows" });
+    const list = scrollBox("Alerts", h("table", { class: "grid alerts-list", testid: "alerts-list" },
+      h("caption", { class: "sr-only" }, "Alerts"),
+      h("thead", {}, h("tr", {}, ["Symbol", "Condition", "Level", "TF", "Expires", "Status", "Actions"]
+        .map((t) => h("th", { scope: "col" }, t)))), rows));
+    const listStatus = h("p", { class: "muted small", testid: "alerts-list-status", role: "status" });
     filter.addEventListener("change", () => loadList());
 
     async function loadList() {
       try {
         const { items } = await api("/alerts", { query: filter.value ? { status: filter.value } : {} });
         listStatus.textContent = items.length ? "" : "No alerts.";
-        setChildren(list, h("tr", {}, ...["Symbol", "Condition", "Level", "TF", "Status", ""].map((t) => h("th", {}, t))),
-          ...items.map(listRow));
+        setChildren(rows, items.map(listRow));
       } catch (error) {
         listStatus.textContent = `Could not load alerts: ${error.message}`;
       }
     }
+    listeners.add(loadList);
 
     function listRow(alert) {
-      const edit = h("button", { type: "button", class: "btn small", testid: "alert-edit" }, "Edit");
+      const edit = h("button", { type: "button", class: "btn small", testid: "alert-edit",
+        "aria-label": `Edit the ${alert.symbol} alert at ${price(alert.level)}` }, "Edit");
       edit.addEventListener("click", () => fillForm(alert));
-      const del = h("button", { type: "button", class: "btn small ghost", testid: "alert-delete" }, "Delete");
+      const del = h("button", { type: "button", class: "btn small ghost danger", testid: "alert-delete",
+        "aria-label": `Delete the ${alert.symbol} alert at ${price(alert.level)}` }, "Delete");
       del.addEventListener("click", async () => {
-        if (!confirm(`Delete the ${alert.symbol} alert at ${alert.level}?`)) return;
+        if (!confirm(`Delete the ${alert.symbol} alert at ${price(alert.level)}?`)) return;
         try { await api(`/alerts/${encodeURIComponent(alert.id)}`, { method: "DELETE" }); } catch (error) {
           listStatus.textContent = `Could not delete: ${error.message}`;
         }
         loadList();
       });
       const cond = alert.condition === "price_above" ? "above" : "below";
-      const extra = alert.threshold_pct ? ` (approach ${alert.threshold_pct}%)` : "";
+      const extra = alert.threshold_pct ? ` (approach ${pct(alert.threshold_pct)})` : "";
       return h("tr", { testid: "alert-row", dataset: { alertId: alert.id, status: alert.status } },
-        h("td", {}, alert.symbol), h("td", {}, `${cond}${extra}`), h("td", {}, alert.level),
-        h("td", {}, alert.timeframe), h("td", {}, alert.status + (alert.already_true ? " (already true)" : "")),
-        h("td", {}, edit, " ", del));
+        h("th", { scope: "row" }, alert.symbol), h("td", {}, `${cond}${extra}`), h("td", { class: "num" }, price(alert.level)),
+        h("td", {}, alert.timeframe), h("td", {}, alert.expires_at ? dateTime(alert.expires_at) : "never"),
+        h("td", {}, words(alert.status) + (alert.already_true ? " (already true)" : "")),
+        h("td", { class: "actions" }, edit, del));
     }
 
     // --- create / edit form
     const inputs = {
-      symbol: h("input", { name: "symbol", placeholder: "SPY", testid: "alert-symbol", autocomplete: "off" }),
-      condition: h("select", { name: "condition", testid: "alert-condition" },
-        h("option", { value: "price_above" }, "price above"), h("option", { value: "price_below" }, "price below")),
-      level: h("input", { name: "level", inputmode: "decimal", placeholder: "level", testid: "alert-level" }),
-      threshold_pct: h("input", { name: "threshold_pct", inputmode: "decimal", placeholder: "approach % (opt.)",
-        testid: "alert-threshold" }),
-      timeframe: h("select", { name: "timeframe", testid: "alert-timeframe" },
-        ...["tick", "minute", "day"].map((t) => h("option", { value: t }, t))),
-      repeat: h("select", { name: "repeat", testid: "alert-repeat" },
-        ...["once", "every"].map((t) => h("option", { value: t }, t))),
-      cooldown_sec: h("input", { name: "cooldown_sec", inputmode: "numeric", placeholder: "cooldown s",
-        testid: "alert-cooldown" }),
-      expires_at: h("input", { name: "expires_at", type: "datetime-local", testid: "alert-expires" }),
-      channels: h("input", { name: "channels", value: "ws", placeholder: "ws,discord_webhook",
-        testid: "alert-channels" }),
-      note: h("input", { name: "note", placeholder: "note", testid: "alert-note" }),
+      symbol: h("input", { placeholder: "SPY", autocomplete: "off", spellcheck: "false" }),
+      condition: h("select", {}, h("option", { value: "price_above" }, "price above"),
+        h("option", { value: "price_below" }, "price below")),
+      level: h("input", { inputmode: "decimal", placeholder: "450.00" }),
+      threshold_pct: h("input", { inputmode: "decimal", placeholder: "optional" }),
+      timeframe: h("select", {}, ["tick", "minute", "day"].map((t) => h("option", { value: t }, t))),
+      repeat: h("select", {}, ["once", "every"].map((t) => h("option", { value: t }, t))),
+      cooldown_sec: h("input", { inputmode: "numeric", placeholder: "optional" }),
+      expires_at: h("input", { type: "datetime-local" }),
+      channels: h("input", { value: "ws", placeholder: "ws, discord_webhook" }),
+      note: h("input", { placeholder: "optional" }),
     };
-    const errors = Object.fromEntries(FIELDS.map((f) => [f, h("span", { class: "field-error small",
-      testid: `alert-error-${f}` })]));
-    const formStatus = h("p", { class: "muted small", testid: "alert-form-status", role: "status" });
-    const submit = h("button", { type: "submit", class: "btn primary small", testid: "alert-submit" }, "Create alert");
-    const cancel = h("button", { type: "button", class: "btn small ghost", hidden: true }, "Cancel edit");
-    const form = h("form", { class: "alert-form", testid: "alert-form", novalidate: true },
-      ...FIELDS.map((f) => h("label", { class: "small" }, f.replace("_", " "), inputs[f], errors[f])),
-      submit, cancel, formStatus);
+    const errors = {};
+    const fields = FIELDS.map((f) => {
+      const control = inputs[f];
+      control.id = `alert-${f}`;
+      control.name = f;
+      control.dataset.testid = `alert-${f === "threshold_pct" ? "threshold" : f === "cooldown_sec" ? "cooldown"
+        : f === "expires_at" ? "expires" : f}`;
+      control.setAttribute("aria-describedby", `alert-error-${f}`);
+      errors[f] = h("span", { class: "field-error small", id: `alert-error-${f}`, testid: `alert-error-${f}` });
+      return h("div", { class: "field" }, h("label", { for: control.id }, LABELS[f]), control, errors[f]);
+    });
+    const formStatus = h("p", { class: "small", testid: "alert-form-status", role: "status" });
+    const submit = h("button", { type: "submit", class: "btn primary", testid: "alert-submit" }, "Create alert");
+    const cancel = h("button", { type: "button", class: "btn ghost", hidden: true }, "Cancel edit");
+    const form = h("form", { class: "alert-form form-grid", testid: "alert-form", novalidate: true,
+      "aria-label": "Create or edit an alert" }, fields, h("div", { class: "form-row end" }, formStatus, cancel, submit));
     let editing = null;
 
     function fillForm(alert) {
@@ -197,11 +172,12 @@ registerPanel({
       for (const f of FIELDS) {
         const value = alert[f];
         if (f === "channels") inputs[f].value = (value || []).join(",");
-        else if (f === "expires_at") inputs[f].value = value ? value.slice(0, 16) : "";
+        else if (f === "expires_at") inputs[f].value = value ? localInput(value) : "";
         else inputs[f].value = value ?? "";
       }
       submit.textContent = "Save alert";
       cancel.hidden = false;
+      inputs.symbol.focus();
     }
     function resetForm() {
       editing = null;
@@ -212,9 +188,16 @@ registerPanel({
     }
     cancel.addEventListener("click", resetForm);
 
+    /** Prefill from elsewhere (a plan's "Set alert"): symbol, condition, level. */
+    on("ui:alert-draft", ({ draft }) => {
+      resetForm();
+      for (const [f, value] of Object.entries(draft || {})) if (inputs[f]) inputs[f].value = String(value);
+      formStatus.textContent = "Prefilled from the plan: check it and create the alert.";
+    }, { replay: false });
+
     form.addEventListener("submit", async (e) => {
       e.preventDefault();
-      for (const f of FIELDS) errors[f].textContent = "";
+      for (const f of FIELDS) { errors[f].textContent = ""; inputs[f].removeAttribute("aria-invalid"); }
       const payload = {};
       for (const f of FIELDS) {
         const raw = inputs[f].value.trim();
@@ -236,7 +219,11 @@ registerPanel({
         loadList();
       } catch (error) {
         const byField = fieldErrors({ ...error, details: error.details?.errors ?? error.details });
-        for (const [f, message] of Object.entries(byField)) if (errors[f]) errors[f].textContent = message;
+        for (const [f, message] of Object.entries(byField)) {
+          if (!errors[f]) continue;
+          errors[f].textContent = message;
+          inputs[f].setAttribute("aria-invalid", "true");
+        }
         formStatus.textContent = error.message;
       }
     });
@@ -244,10 +231,42 @@ registerPanel({
     const refresh = h("button", { type: "button", class: "btn small ghost", testid: "alerts-refresh" }, "Refresh");
     refresh.addEventListener("click", () => loadList());
     actions.append(refresh);
-    setChildren(body, h("h3", { class: "small muted" }, "Live"), feedEmpty,
-      h("h3", { class: "small muted" }, "Alerts "), filter, list, listStatus,
-      h("h3", { class: "small muted" }, "New alert"), form);
-    listen("ui:session", () => loadList());
-    loadList();
+    setChildren(body, h("h3", {}, "New alert"), form,
+      h("div", { class: "inline-field" }, h("label", { for: "alerts-filter" }, "Show"), filter), list, listStatus);
+    on("ui:session", () => loadList());
+  },
+});
+
+registerPanel({
+  id: "alerts-history",
+  title: "Trigger history",
+  page: "alerts",
+  order: 2,
+  mount(body, { on, h, setChildren }) {
+    const list = h("ol", { class: "alerts-feed", testid: "alerts-history", "aria-label": "Trigger history" });
+    const status = h("p", { class: "muted small", testid: "alerts-history-status", role: "status" });
+    const more = h("button", { type: "button", class: "btn", testid: "alerts-history-more", hidden: true }, "Older");
+    setChildren(body, list, status, h("div", { class: "more" }, more));
+    let before = null;
+
+    async function load(reset) {
+      try {
+        const page = await api("/alerts/history", { query: { limit: HISTORY_PAGE, before: reset ? null : before } });
+        if (reset) list.replaceChildren();
+        for (const event of page.items || []) list.append(alertCard(event, "history-card"));
+        before = page.next_before || null;
+        more.hidden = !before;
+        status.textContent = list.children.length ? "" : "No alert has fired yet.";
+      } catch (error) {
+        status.textContent = `The trigger history could not be loaded: ${error.message}`;
+      }
+    }
+    more.addEventListener("click", () => load(false));
+    on("alert", (event) => {
+      if (event.meta?.update === "rationale") return;
+      list.prepend(alertCard(event, "history-card"));
+      status.textContent = "";
+    }, { replay: false });
+    on("ui:session", () => load(true));
   },
 });

@@ -12,18 +12,12 @@
 // The conversation id is kept in localStorage so a reload continues the conversation (GET /coach/conversations).
 // Everything shown is text (textContent / text nodes), never HTML.
 
-import { api, formatTime, h, registerPanel, setChildren } from "/static/app.js";
+import { api, emit, h, integrations, registerPanel, setChildren, useStyle } from "/static/app.js";
+import { share, time } from "/static/format.js";
 
-const STYLE_HREF = "/static/panels/coach.css";
+useStyle("/static/panels/coach.css");
 const CONVERSATION_KEY = "tradeassist.coachConversation";
 const MAX_CHARS = 4000;
-
-if (!document.querySelector(`link[href="${STYLE_HREF}"]`)) {
-  const link = document.createElement("link");
-  link.rel = "stylesheet";
-  link.href = STYLE_HREF;
-  document.head.append(link);
-}
 
 const store = {
   get() { try { return localStorage.getItem(CONVERSATION_KEY) || null; } catch { return null; } },
@@ -63,7 +57,7 @@ function confidenceView(confidence) {
     factors.length ? h("ul", { class: "coach-factors", testid: "coach-factors" },
       factors.map((f) => h("li", {},
         h("span", { class: "coach-factor-name" }, String(f.name).replace(/_/g, " ")),
-        h("span", { class: "coach-factor-value" }, `${pct(f.value)}%`),
+        h("span", { class: "coach-factor-value" }, share(f.value)),
         h("span", { class: "muted small" }, ` ${String(f.explanation ?? "")}`)))) : null,
     adjustment ? h("p", { class: "coach-adjustment small", testid: "coach-adjustment" }, String(adjustment.label)) : null);
 }
@@ -73,7 +67,7 @@ function sourcesView(sources) {
   return h("ul", { class: "coach-sources small", testid: "coach-sources", "aria-label": "Sources" },
     sources.map((s) => h("li", {},
       h("span", { class: "tag" }, String(s.tool)), " ", String(s.endpoint ?? ""),
-      s.as_of ? h("span", { class: "muted", title: String(s.as_of) }, ` as of ${formatTime(s.as_of)}`) : null)));
+      s.as_of ? h("span", { class: "muted", title: String(s.as_of) }, ` as of ${time(s.as_of)}`) : null)));
 }
 
 function actionView(action, status) {
@@ -150,8 +144,9 @@ function userView(text) {
 registerPanel({
   id: "coach",
   title: "Coach",
-  column: "main",
-  order: 30,
+  page: "coach",
+  order: 1,
+  wide: true,
   mount(body, { actions, on: listen }) {
     const log = h("ol", { class: "coach-log", testid: "coach-log", "aria-live": "polite", "aria-label": "Conversation" });
     const empty = h("p", { class: "muted", testid: "coach-empty" },
@@ -164,7 +159,19 @@ registerPanel({
       h("label", { for: "coach-input", class: "muted small" }, "Message"), input, h("div", { class: "form-row end" }, error, send));
     const reset = h("button", { type: "button", class: "btn ghost small", testid: "coach-new" }, "New conversation");
     actions.append(reset);
-    setChildren(body, empty, log, form);
+    const disabled = h("p", { class: "how", testid: "coach-disabled", role: "status", hidden: true });
+    setChildren(body, disabled, empty, log, form);
+
+    /** Say the coach is off (and how to turn it on) before anyone types, from the integration state. */
+    function showState() {
+      const coach = integrations().coach;
+      if (!coach) return;
+      disabled.hidden = Boolean(coach.enabled);
+      send.disabled = !coach.enabled;
+      input.disabled = !coach.enabled;
+      setChildren(disabled, coach.enabled ? [] : [h("strong", {}, "The coach is disabled: "), String(coach.reason ?? ""),
+        coach.how_to_enable ? `. How to enable: ${coach.how_to_enable}.` : ""]);
+    }
 
     let conversationId = store.get();
     let busy = false;
@@ -202,6 +209,7 @@ registerPanel({
         conversationId = reply.conversation_id;
         store.set(conversationId);
         pending.replaceWith(assistantView(reply));
+        emit({ type: "ui:coach-reply", content: reply.content, conversation_id: reply.conversation_id });
         input.value = "";
       } catch (err) {
         pending.remove();
@@ -210,6 +218,7 @@ registerPanel({
       } finally {
         busy = false;
         send.disabled = false;
+        showState();
         input.focus();
       }
     });
@@ -224,5 +233,7 @@ registerPanel({
       showError(null);
     });
     listen("ui:session", () => restore());
+    listen("ui:config", showState);
+    listen("status", showState);
   },
 });

@@ -5,20 +5,14 @@
 // First paint: GET /settings (the watchlist), GET /news?symbols=..., GET /earnings. Then each `news` event on a
 // watched symbol is put on top. Text only, never HTML.
 
-import { api, formatDateTime, on, registerPanel } from "/static/app.js";
+import { api, on, registerPanel, useStyle } from "/static/app.js";
+import { dateTime } from "/static/format.js";
 
-const STYLE_HREF = "/static/panels/news.css";
+useStyle("/static/panels/news.css");
 const MAX_ITEMS = 50;
 const MARKS = { positive: "▲", negative: "▼", neutral: "•" };
 const TIMES = { bmo: "before open", amc: "after close", unknown: "time n/a" };
 const STATES = { disabled: "off", not_entitled: "not in your plan", error: "failing" };
-
-if (!document.querySelector(`link[href="${STYLE_HREF}"]`)) {
-  const link = document.createElement("link");
-  link.rel = "stylesheet";
-  link.href = STYLE_HREF;
-  document.head.append(link);
-}
 
 /** http(s) links only: a feed could carry `javascript:` and must never get a clickable one. */
 function safeUrl(url) {
@@ -33,11 +27,12 @@ function safeUrl(url) {
 registerPanel({
   id: "news",
   title: "News",
-  column: "main",
-  order: 5,
+  page: "news",
+  order: 1,
+  wide: true,
   mount(body, { h, setChildren }) {
     const sources = h("ul", { class: "news-sources", testid: "news-sources", "aria-label": "Unavailable sources" });
-    const earnings = h("div", { class: "news-earnings", testid: "news-earnings", "aria-label": "Upcoming earnings" });
+    const earnings = h("div", { class: "news-earnings", testid: "news-earnings", role: "group", "aria-label": "Upcoming earnings" });
     const list = h("ol", { class: "news-list", testid: "news-list", "aria-live": "polite" });
     const empty = h("p", { class: "muted small", testid: "news-empty" }, "Loading news…");
     setChildren(body, sources, earnings, empty, list);
@@ -61,7 +56,7 @@ registerPanel({
       return h("li", { class: "news-item", testid: "news-item", dataset: { id: item.id, fresh: String(fresh) } },
         title,
         h("div", { class: "news-meta muted" },
-          h("time", { datetime: item.published_at }, formatDateTime(item.published_at)),
+          h("time", { datetime: item.published_at }, dateTime(item.published_at)),
           h("span", { testid: "news-source" }, item.source),
           (item.symbols || []).map((symbol) => h("span", { class: "news-chip", testid: "news-symbol" }, symbol)),
           sentimentChips(item)));

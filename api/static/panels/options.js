@@ -3,25 +3,20 @@
 // "Take" proposes a candidate's order (POST /broker/orders) and opens the orders panel's confirm dialog: nothing
 // is sent before the trader confirms there. Text only, never HTML.
 
-import { api, registerPanel } from "/static/app.js";
+import { api, registerPanel, scrollBox, useStyle } from "/static/app.js";
+import { openIntent } from "/static/confirm.js";
+import { fixed, money, num } from "/static/format.js";
 
-const STYLE_HREF = "/static/panels/options.css";
+useStyle("/static/panels/options.css");
 const STRIKES = 8;
 
-if (!document.querySelector(`link[href="${STYLE_HREF}"]`)) {
-  const link = document.createElement("link");
-  link.rel = "stylesheet";
-  link.href = STYLE_HREF;
-  document.head.append(link);
-}
-
-const fmt = (value, places = 2) => (value === null || value === undefined ? "—" : Number(value).toFixed(places));
 
 registerPanel({
   id: "options",
   title: "Options",
-  column: "main",
-  order: 6,
+  page: "options",
+  order: 1,
+  wide: true,
   mount(body, { h, setChildren }) {
     const input = (name, placeholder, size = "") => h("input", { type: "text", name, autocomplete: "off",
       spellcheck: "false", placeholder, testid: `opt-${name}`, "aria-label": name.replaceAll("_", " "), class: size });
@@ -58,7 +53,7 @@ registerPanel({
       h("form", { class: "opt-row", testid: "opt-load-form", novalidate: true, onsubmit: (e) => { e.preventDefault(); loadExpirations(); } },
         labelled("Symbol", symbol), h("button", { type: "submit", class: "btn", testid: "opt-load" }, "Load"),
         labelled("Expiration", expiration)),
-      status, chainTable,
+      status, scrollBox("Option chain", chainTable),
       h("h3", {}, "Screen"),
       h("form", { class: "opt-row", testid: "opt-screen-form", novalidate: true, onsubmit: (e) => { e.preventDefault(); runScreen(); } },
         Object.entries(screenFields).map(([name, control]) => labelled(name.replaceAll("_", " "), control)),
@@ -93,12 +88,12 @@ registerPanel({
     function chainRow(c) {
       const computed = c.greeks_source === "computed" ? "*" : "";
       return h("tr", { dataset: { type: c.type, greeks: c.greeks_source }, title: c.greeks_note || "" },
-        h("td", { class: "mono" }, fmt(c.strike)), h("td", {}, c.type), h("td", { class: "mono" }, fmt(c.bid)),
-        h("td", { class: "mono" }, fmt(c.ask)), h("td", { class: "mono" }, c.iv === null ? "—" : fmt(c.iv * 100, 1)),
-        h("td", { class: "mono", testid: "opt-delta" }, `${fmt(c.delta, 3)}${computed}`),
-        h("td", { class: "mono" }, fmt(c.gamma, 4)), h("td", { class: "mono" }, fmt(c.theta, 3)),
-        h("td", { class: "mono" }, fmt(c.vega, 3)), h("td", { class: "mono" }, c.open_interest ?? "—"),
-        h("td", { class: "mono" }, c.volume ?? "—"), h("td", { class: "mono" }, fmt(c.spread_pct, 1)));
+        h("td", { class: "mono" }, fixed(c.strike)), h("td", {}, c.type), h("td", { class: "mono" }, fixed(c.bid)),
+        h("td", { class: "mono" }, fixed(c.ask)), h("td", { class: "mono" }, c.iv === null ? "—" : fixed(c.iv * 100, 1)),
+        h("td", { class: "mono", testid: "opt-delta" }, `${fixed(c.delta, 3)}${computed}`),
+        h("td", { class: "mono" }, fixed(c.gamma, 4)), h("td", { class: "mono" }, fixed(c.theta, 3)),
+        h("td", { class: "mono" }, fixed(c.vega, 3)), h("td", { class: "mono" }, num(c.open_interest, 0)),
+        h("td", { class: "mono" }, num(c.volume, 0)), h("td", { class: "mono" }, fixed(c.spread_pct, 1)));
     }
 
     async function loadChain() {
@@ -131,7 +126,7 @@ registerPanel({
       try {
         const proposal = await api("/broker/orders", { method: "POST",
           body: { ...candidate.order, source: "options", rationale: `options express: ${candidate.sizing}` } });
-        if (window.openOrderConfirm) await window.openOrderConfirm({ intent_id: proposal.intent.id, token: proposal.token });
+        await openIntent({ intent_id: proposal.intent.id, token: proposal.token });
       } catch (error) {
         takeMessage.textContent = error.message;
         takeMessage.hidden = false;
@@ -145,9 +140,9 @@ registerPanel({
       return h("article", { class: "opt-candidate card", testid: "opt-candidate", dataset: { structure: c.structure } },
         h("header", {}, h("strong", {}, `${c.structure}: ${legs}`), " ", h("span", { class: "muted small" }, `${c.dte} DTE`)),
         h("p", { class: "mono", testid: "opt-candidate-numbers" },
-          `premium ${fmt(c.premium)} · ${c.contracts} contracts · risk at stop $${fmt(c.dollar_risk)} `
-          + `($${fmt(c.risk_per_contract)}/ct) · breakeven ${fmt(c.breakeven)}`),
-        c.targets.length ? h("p", { class: "mono small" }, c.targets.map((t) => `${t.target} → ${fmt(t.value)} (${t.pnl_per_contract >= 0 ? "+" : ""}${fmt(t.pnl_per_contract, 0)}/ct)`).join(" · ")) : null,
+          `premium ${fixed(c.premium)} · ${c.contracts} contracts · risk at stop ${money(c.dollar_risk)} `
+          + `(${money(c.risk_per_contract)}/ct) · breakeven ${fixed(c.breakeven)}`),
+        c.targets.length ? h("p", { class: "mono small" }, c.targets.map((t) => `${t.target} → ${fixed(t.value)} (${t.pnl_per_contract >= 0 ? "+" : ""}${fixed(t.pnl_per_contract, 0)}/ct)`).join(" · ")) : null,
         h("p", { class: "muted small" }, c.sizing),
         c.warnings.length ? h("ul", { class: "opt-warnings" }, c.warnings.map((w) => h("li", { class: "warn" }, w))) : null,
         button);
@@ -160,10 +155,10 @@ registerPanel({
       try {
         const hedge = await api("/options/hedge", { method: "POST", body: bodyJson });
         const e = hedge.effect;
-        hedgeResult.textContent = `${e.contracts} x ${e.put.option_symbol} at ${fmt(e.premium)}: costs $${fmt(e.cost)}, `
-          + `floor ${fmt(e.floor)}, max loss $${fmt(e.max_loss)} to ${hedge.expiration}`
+        hedgeResult.textContent = `${e.contracts} x ${e.put.option_symbol} at ${fixed(e.premium)}: costs ${money(e.cost)}, `
+          + `floor ${fixed(e.floor)}, max loss ${money(e.max_loss)} to ${hedge.expiration}`
           + (e.unhedged_shares ? ` (${e.unhedged_shares} shares not covered)` : "");
-        if (window.openOrderConfirm) await window.openOrderConfirm({ intent_id: hedge.intent.id, token: hedge.token });
+        await openIntent({ intent_id: hedge.intent.id, token: hedge.token });
       } catch (error) { hedgeResult.textContent = error.message; }
     }
 

@@ -1,45 +1,19 @@
-// Positions & orders panel: live tables with one-click next actions, each opening a confirm dialog.
+// Orders & positions: one tile per open position (quantity, average, last, unrealized P&L, the R when it came
+// from a plan) with Trim / Close / Stop to breakeven / Roll / Hedge, and today's orders with Modify and Cancel.
 //
-// First paint: GET /stream/positions and /stream/orders. Then `positions` / `orders` events replace the tables.
-// Trim 50% / Close / Stop to BE / Cancel never send an order: they PROPOSE one (POST /broker/orders, or
-// DELETE /broker/orders/{id} for a cancel), and the dialog shows the exact order, the broker's preview, the risk
-// decision and a PAPER/LIVE badge. Only Confirm (POST /broker/orders/{intent}/confirm {token}) sends it; closing
-// the dialog cancels the intent. Everything shown is text (text nodes / textContent), never HTML.
+// First paint: GET /stream/positions and /stream/orders; then `positions` / `orders` events replace them.
+// Nothing is sent from here: a tile button runs POST /actions {"target": "position", "id": symbol, "action"},
+// Modify proposes a replace (PUT /broker/orders/{id}) and Cancel a cancel (DELETE): each opens the confirm
+// dialog (confirm.js) with the order, the bracket or dollar effect, the broker's preview and the risk verdict.
+// Text only, never HTML.
 
-import { api, formatTime, registerPanel } from "/static/app.js";
+import { api, registerPanel, scrollBox, useStyle } from "/static/app.js";
+import { onConfirmOutcome, propose, runAction } from "/static/confirm.js";
+import { money, pct, price, qty, rMultiple, words } from "/static/format.js";
 
-const STYLE_HREF = "/static/panels/orders.css";
+useStyle("/static/panels/orders.css");
+
 const OCC = /^([A-Z]{1,6})(\d{6})([CP])(\d{8})$/;
-
-if (!document.querySelector(`link[href="${STYLE_HREF}"]`)) {
-  const link = document.createElement("link");
-  link.rel = "stylesheet";
-  link.href = STYLE_HREF;
-  document.head.append(link);
-}
-
-/** The order that exits `fraction` of a position (market), or protects all of it with a GTC stop. */
-export function exitOrder(position, { fraction = 1, stop = null } = {}) {
-  const size = Math.abs(Number(position.quantity));
-  const quantity = stop === null ? Math.floor(size * fraction) : size;
-  if (!(quantity >= 1)) throw new Error(`${Math.round(fraction * 100)}% of ${size} is less than one unit`);
-  const long = Number(position.quantity) > 0;
-  const occ = OCC.exec(position.symbol);
-  const order = { quantity, type: stop === null ? "market" : "stop", duration: stop === null ? "day" : "gtc" };
-  if (stop !== null) order.stop = String(stop);
-  if (occ) {
-    Object.assign(order, { symbol: occ[1], option_symbol: position.symbol, class: "option",
-      side: long ? "sell_to_close" : "buy_to_close" });
-  } else {
-    Object.assign(order, { symbol: position.symbol, class: "equity", side: long ? "sell" : "buy_to_cover" });
-  }
-  return order;
-}
-
-function money(value) {
-  if (value === null || value === undefined || value === "") return "—";
-  return String(value);
-}
 
 function pnlClass(value) {
   const n = Number(value);
@@ -47,155 +21,123 @@ function pnlClass(value) {
   return n > 0 ? "up" : "down";
 }
 
+/** The buttons of a position: options can be rolled, stock can be hedged. */
+function positionActions(symbol) {
+  const option = OCC.test(symbol);
+  return [["trim", "Trim 50%"], ["close", "Close"], ["breakeven", "Stop to BE"],
+    option ? ["roll", "Roll"] : ["hedge", "Hedge"]];
+}
+const TESTIDS = { trim: "trim", close: "close", breakeven: "stop-be", roll: "roll", hedge: "hedge" };
+
 registerPanel({
   id: "orders",
   title: "Positions & orders",
-  column: "main",
-  order: 8,
-  mount(body, { on: listen, h, setChildren }) {
+  page: "orders",
+  order: 1,
+  wide: true,
+  mount(body, { on, h, setChildren }) {
     const mode = h("span", { class: "tag mode-badge", testid: "orders-mode", dataset: { mode: "unknown" } }, "—");
     const notice = h("p", { class: "how", testid: "orders-notice", hidden: true });
-    const positionsBody = h("tbody", { testid: "positions-rows" });
+    const tiles = h("ul", { class: "position-tiles", testid: "positions", "aria-label": "Open positions" });
     const ordersBody = h("tbody", { testid: "orders-rows" });
-    const message = h("p", { class: "muted small", testid: "orders-message", role: "status", "aria-live": "polite" });
-    const table = (caption, heads, tbody, testid) => h("table", { class: "grid orders-table", testid },
-      h("caption", {}, caption), h("thead", {}, h("tr", {}, heads.map((x) => h("th", { scope: "col" }, x)))), tbody);
+    const message = h("p", { class: "small", testid: "orders-message", role: "status", "aria-live": "polite" });
+    const modify = h("form", { class: "modify-form", testid: "modify-form", novalidate: true, hidden: true,
+      "aria-label": "Modify order" });
     setChildren(body,
       h("div", { class: "orders-head" }, h("span", { class: "muted small" }, "account: "), mode),
-      notice,
-      table("Positions", ["Symbol", "Qty", "Avg", "Last", "Unrealized", "R", ""], positionsBody, "positions-table"),
-      table("Orders today", ["Symbol", "Side", "Qty", "Type", "Price", "Status", "Source", ""], ordersBody,
-        "orders-table"),
-      message);
+      notice, message,
+      h("h3", {}, "Positions"), tiles,
+      h("h3", {}, "Orders today"),
+      scrollBox("Orders today", h("table", { class: "grid orders-table", testid: "orders-table" },
+        h("caption", { class: "sr-only" }, "Orders today"),
+        h("thead", {}, h("tr", {}, ["Symbol", "Side", "Qty", "Type", "Price", "Status", "Source", "Actions"]
+          .map((x) => h("th", { scope: "col" }, x)))), ordersBody)),
+      modify);
+    onConfirmOutcome((text) => { message.textContent = text; });
 
-    // --- confirm dialog ---------------------------------------------------------------------------------
-    const dialog = h("dialog", { class: "confirm-dialog card", testid: "order-dialog", "aria-labelledby": "order-dialog-title" });
-    document.body.append(dialog);
-    let current = null;  // {intent, token}
-
-    const kv = (pairs) => h("dl", { class: "kv" }, pairs.filter(([, v]) => v !== null && v !== undefined && v !== "")
-      .map(([k, v]) => [h("dt", {}, k), h("dd", {}, typeof v === "object" ? JSON.stringify(v) : String(v))]));
-
-    function orderPairs(intent) {
-      const order = intent.action === "replace" ? { ...intent.order.result, changes: intent.order.changes } : intent.order;
-      const pairs = Object.entries(order || {}).filter(([k]) => !["legs", "original", "tag"].includes(k));
-      if (intent.action !== "place") pairs.unshift(["order id", intent.target_order_id]);
-      return pairs;
+    function tile(p) {
+      const buttons = positionActions(p.symbol).map(([action, label]) => {
+        const button = h("button", { type: "button", class: `btn ${action === "close" ? "danger" : ""}`,
+          testid: `${TESTIDS[action]}-${p.symbol}`, "aria-label": `${label} ${p.symbol}` }, label);
+        button.addEventListener("click", async () => {
+          button.disabled = true;
+          message.textContent = "";
+          const result = await runAction({ target: "position", id: p.symbol, action }, `${label} ${p.symbol}`);
+          message.textContent = result.message;
+          button.disabled = false;
+        });
+        return button;
+      });
+      const r = p.r_multiple === null || p.r_multiple === undefined ? null : p.r_multiple;
+      return h("li", { class: "position-tile", testid: `position-${p.symbol}`, dataset: { symbol: p.symbol } },
+        h("div", { class: "tile-head" },
+          h("strong", { class: "symbol" }, p.symbol),
+          h("span", { class: "mono" }, `${qty(p.quantity)} @ ${price(p.average_price)}`),
+          r === null ? null : h("span", { class: `tag r ${pnlClass(r)}`, testid: "position-r",
+            title: p.plan ? `plan entry ${price(p.plan.entry)}, stop ${price(p.plan.stop)}` : "" }, rMultiple(r))),
+        h("dl", { class: "kv tile-numbers" },
+          h("dt", {}, "Last"), h("dd", {}, price(p.last)),
+          h("dt", {}, "Unrealized"), h("dd", { class: pnlClass(p.unrealized_pnl) },
+            p.unrealized_pnl === null || p.unrealized_pnl === undefined ? "—"
+              : `${money(p.unrealized_pnl, { signed: true })}${p.unrealized_pct === null || p.unrealized_pct === undefined
+                ? "" : ` (${pct(p.unrealized_pct, { signed: true })})`}`),
+          h("dt", {}, "R"), h("dd", {}, r === null ? "no linked plan" : rMultiple(r))),
+        h("div", { class: "tile-actions", role: "group", "aria-label": `${p.symbol} actions` }, buttons));
     }
-
-    function openDialog(title, proposal, error) {
-      const intent = proposal?.intent || error?.details?.intent || null;
-      const risk = proposal?.risk || error?.details?.risk || null;
-      const badge = (proposal?.mode || error?.details?.mode || mode.dataset.mode || "").toUpperCase();
-      current = proposal?.token && intent ? { intent, token: proposal.token } : null;
-      const result = h("p", { class: "field-error", testid: "order-dialog-result", role: "alert", hidden: true });
-      const confirm = h("button", { type: "button", class: "btn primary", testid: "order-confirm",
-        disabled: !current, onclick: () => doConfirm(confirm, result) }, "Confirm");
-      const close = h("button", { type: "button", class: "btn", testid: "order-cancel",
-        onclick: () => closeDialog(true) }, current ? "Cancel" : "Close");
-      setChildren(dialog,
-        h("header", { class: "dialog-head" },
-          h("h2", { id: "order-dialog-title" }, title),
-          h("span", { class: `tag mode-badge`, testid: "order-dialog-mode", dataset: { mode: badge } }, badge || "?")),
-        intent ? [h("h3", {}, "Order"), kv(orderPairs(intent))] : null,
-        proposal?.preview ? [h("h3", {}, "Broker preview"), kv(Object.entries(proposal.preview))] : null,
-        risk ? [h("h3", {}, "Risk"), h("p", { class: `risk-decision ${risk.decision}`, testid: "order-dialog-risk" },
-          `${risk.decision}: ${risk.reason}`)] : null,
-        error && !risk ? h("p", { class: "field-error", testid: "order-dialog-error" }, error.message) : null,
-        intent?.expires_at ? h("p", { class: "muted small" }, `confirm before ${formatTime(intent.expires_at)}`) : null,
-        result,
-        h("div", { class: "dialog-actions" }, close, confirm));
-      if (!dialog.open) dialog.showModal();
-    }
-
-    async function closeDialog(cancelIntent) {
-      const pending = current;
-      current = null;
-      if (dialog.open) dialog.close();
-      if (cancelIntent && pending) {
-        try { await api(`/broker/orders/${encodeURIComponent(pending.intent.id)}/cancel-intent`, { method: "POST" }); }
-        catch { /* already handled or expired: nothing to undo */ }
-      }
-    }
-    dialog.addEventListener("cancel", (event) => { event.preventDefault(); closeDialog(true); });
-
-    // Alert chips and coach suggestions draft intents elsewhere; they open this same dialog to confirm them.
-    window.openOrderConfirm = async ({ intent_id: intentId, token }) => {
-      message.textContent = "";
-      try {
-        const intent = await api(`/broker/orders/intents/${encodeURIComponent(intentId)}`);
-        openDialog("Confirm order", { intent, token, preview: intent.preview, risk: intent.risk }, null);
-      } catch (error) {
-        openDialog("Confirm order", null, error);
-      }
-    };
-
-    async function doConfirm(button, result) {
-      if (!current) return;
-      const { intent, token } = current;
-      button.disabled = true;
-      try {
-        const done = await api(`/broker/orders/${encodeURIComponent(intent.id)}/confirm`, { method: "POST", body: { token } });
-        current = null;
-        const status = done?.intent?.status || done?.outcome;
-        message.textContent = status === "UNKNOWN"
-          ? "The broker did not answer; the order is being looked up, never resent. Check the orders table."
-          : `Order ${status?.toLowerCase() || "sent"}${done?.intent?.broker_order_id ? ` (#${done.intent.broker_order_id})` : ""}.`;
-        dialog.close();
-      } catch (error) {
-        result.hidden = false;
-        result.textContent = error.message;
-        current = null;
-      }
-    }
-
-    async function propose(title, request) {
-      message.textContent = "";
-      try {
-        openDialog(title, await request(), null);
-      } catch (error) {
-        openDialog(title, null, error);
-      }
-    }
-
-    // --- tables -----------------------------------------------------------------------------------------
-    const chip = (label, testid, handler) => h("button", { type: "button", class: "btn small", testid, onclick: handler }, label);
 
     function renderPositions(items) {
-      const rows = (items || []).map((p) => {
-        const act = (label, options) => propose(`${label} ${p.symbol}`, () => api("/broker/orders", {
-          method: "POST", body: { ...exitOrder(p, options), rationale: `${label} from the dashboard`, source: "dashboard" } }));
-        const guard = (label, options) => () => {
-          try { exitOrder(p, options); } catch (error) { message.textContent = error.message; return; }
-          act(label, options);
-        };
-        return h("tr", { dataset: { symbol: p.symbol }, testid: `position-${p.symbol}` },
-          h("td", {}, p.symbol), h("td", { class: "num" }, p.quantity), h("td", { class: "num" }, money(p.average_price)),
-          h("td", { class: "num" }, money(p.last)),
-          h("td", { class: `num ${pnlClass(p.unrealized_pnl)}` }, p.unrealized_pnl === null ? "—"
-            : `${p.unrealized_pnl}${p.unrealized_pct !== null ? ` (${p.unrealized_pct}%)` : ""}`),
-          h("td", { class: "num", title: p.plan ? `plan entry ${p.plan.entry}, stop ${p.plan.stop}` : "no linked plan" },
-            p.r_multiple === null || p.r_multiple === undefined ? "—" : `${p.r_multiple}R`),
-          h("td", { class: "actions" },
-            chip("Trim 50%", `trim-${p.symbol}`, guard("Trim 50%", { fraction: 0.5 })),
-            chip("Close", `close-${p.symbol}`, guard("Close", { fraction: 1 })),
-            chip("Stop to BE", `stop-be-${p.symbol}`, guard("Stop to BE", { stop: p.average_price }))));
-      });
-      setChildren(positionsBody, rows.length ? rows : h("tr", {}, h("td", { colspan: "7", class: "muted" }, "no open positions")));
+      setChildren(tiles, (items || []).length ? items.map(tile)
+        : h("li", { class: "muted", testid: "positions-empty" }, "No open positions."));
+    }
+
+    function openModify(o) {
+      const priceInput = h("input", { id: "modify-price", inputmode: "decimal", value: o.price ?? "" });
+      const stopInput = h("input", { id: "modify-stop", inputmode: "decimal", value: o.stop ?? "" });
+      const cancel = h("button", { type: "button", class: "btn ghost" }, "Close");
+      cancel.addEventListener("click", () => { modify.hidden = true; });
+      setChildren(modify, h("h3", {}, `Modify order #${o.id} (${o.symbol})`),
+        h("div", { class: "form-row" },
+          h("div", { class: "field" }, h("label", { for: "modify-price" }, "Limit price"), priceInput),
+          h("div", { class: "field" }, h("label", { for: "modify-stop" }, "Stop price"), stopInput)),
+        h("div", { class: "form-row end" }, cancel,
+          h("button", { type: "submit", class: "btn primary", testid: "modify-submit" }, "Review change")));
+      modify.onsubmit = (event) => {
+        event.preventDefault();
+        const changes = {};
+        if (priceInput.value.trim() && priceInput.value.trim() !== String(o.price ?? "")) changes.price = priceInput.value.trim();
+        if (stopInput.value.trim() && stopInput.value.trim() !== String(o.stop ?? "")) changes.stop = stopInput.value.trim();
+        if (!Object.keys(changes).length) { message.textContent = "Change the price or the stop first."; return; }
+        modify.hidden = true;
+        propose(`Modify order #${o.id}`, () => api(`/broker/orders/${encodeURIComponent(o.id)}`,
+          { method: "PUT", body: { ...changes, source: "dashboard" } }));
+      };
+      modify.hidden = false;
+      priceInput.focus();
     }
 
     function renderOrders(items) {
       const rows = (items || []).map((o) => {
-        const source = o.manual ? "manual" : o.intent_id ? (o.intent_status || "ours").toLowerCase() : "";
-        const price = [o.price ? `@ ${o.price}` : "", o.stop ? `stop ${o.stop}` : ""].filter(Boolean).join(" ");
+        const source = o.manual ? "manual" : o.intent_id ? words((o.intent_status || "ours").toLowerCase()) : "—";
+        const at = [o.price ? `@ ${price(o.price)}` : "", o.stop ? `stop ${price(o.stop)}` : ""].filter(Boolean).join(" ");
+        const buttons = [];
+        if (o.working && o.id) {
+          const edit = h("button", { type: "button", class: "btn small", testid: `modify-${o.id}`,
+            "aria-label": `Modify order ${o.id}` }, "Modify");
+          edit.addEventListener("click", () => openModify(o));
+          const cancel = h("button", { type: "button", class: "btn small danger", testid: `cancel-${o.id}`,
+            "aria-label": `Cancel order ${o.id}` }, "Cancel");
+          cancel.addEventListener("click", () => propose(`Cancel order #${o.id}`,
+            () => api(`/broker/orders/${encodeURIComponent(o.id)}`, { method: "DELETE" })));
+          buttons.push(edit, cancel);
+        }
         return h("tr", { dataset: { status: String(o.status || "") }, testid: `order-${o.id || o.intent_id}` },
-          h("td", {}, o.option_symbol || o.symbol || "—"), h("td", {}, o.side || ""), h("td", { class: "num" }, o.quantity ?? ""),
-          h("td", {}, o.type || ""), h("td", { class: "num" }, price), h("td", {}, o.status || ""),
+          h("th", { scope: "row" }, o.option_symbol || o.symbol || "—"), h("td", {}, words(o.side || "")),
+          h("td", { class: "num" }, qty(o.quantity)), h("td", {}, words(o.type || "")), h("td", { class: "num" }, at || "—"),
+          h("td", {}, words(o.status || "")),
           h("td", {}, o.manual ? h("span", { class: "tag warn", title: "placed outside this assistant" }, "manual") : source),
-          h("td", { class: "actions" }, o.working && o.id ? chip("Cancel", `cancel-${o.id}`, () => propose(
-            `Cancel order #${o.id}`, () => api(`/broker/orders/${encodeURIComponent(o.id)}`, { method: "DELETE" }))) : null));
+          h("td", { class: "actions" }, buttons));
       });
-      setChildren(ordersBody, rows.length ? rows : h("tr", {}, h("td", { colspan: "8", class: "muted" }, "no orders today")));
+      setChildren(ordersBody, rows.length ? rows : h("tr", {}, h("td", { colspan: "8", class: "muted" }, "No orders today.")));
     }
 
     function setMode(value) {
@@ -220,8 +162,8 @@ registerPanel({
       }
     }
 
-    listen("ui:session", firstPaint);
-    listen("positions", (event) => renderPositions(event.items));
-    listen("orders", (event) => renderOrders(event.items));
+    on("ui:session", firstPaint);
+    on("positions", (event) => renderPositions(event.items));
+    on("orders", (event) => renderOrders(event.items));
   },
 });

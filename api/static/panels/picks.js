@@ -3,20 +3,17 @@
 //
 // First paint: GET /picks?limit=. Then every `picks` event updates the cards it names (new, re-scored,
 // triggered, invalidated, expired) and the list is re-ranked by confidence. Take setup proposes a bracket intent
-// (POST /picks/{id}/take) and opens the orders panel's confirm dialog; nothing is placed from here. Text only.
+// (POST /actions {"target": "pick", "action": "take"}) and opens the confirm dialog; nothing is placed from here.
+// A pick whose symbol reports earnings soon carries an earnings badge (GET /earnings). Text only.
 
-import { api, formatTime, registerPanel } from "/static/app.js";
+import { api, registerPanel, useStyle } from "/static/app.js";
+import { runAction } from "/static/confirm.js";
+import { money, price, qty, time } from "/static/format.js";
 
-const STYLE_HREF = "/static/panels/picks.css";
+useStyle("/static/panels/picks.css");
+const TIMES = { bmo: "before open", amc: "after close", unknown: "time n/a" };
 const LIMIT = 8;
 const ACTIVE = new Set(["forming", "triggered"]);
-
-if (!document.querySelector(`link[href="${STYLE_HREF}"]`)) {
-  const link = document.createElement("link");
-  link.rel = "stylesheet";
-  link.href = STYLE_HREF;
-  document.head.append(link);
-}
 
 function factorText(factor) {
   return `${factor.name.replaceAll("_", " ")} ${Number(factor.value).toFixed(2)} (weight ${factor.weight}): `
@@ -26,10 +23,11 @@ function factorText(factor) {
 registerPanel({
   id: "picks",
   title: "Top picks",
-  column: "main",
-  order: 0,
+  page: "dashboard",
+  order: 3,
   mount(body, { on, h, setChildren }) {
     const picks = new Map();
+    let earnings = new Map();  // symbol -> next release
     const universe = h("p", { class: "muted small", testid: "picks-universe" }, "loading picks…");
     const list = h("ol", { class: "picks-list", testid: "picks-list", "aria-live": "polite" });
     const status = h("p", { class: "small", testid: "picks-status", role: "status" });
@@ -47,8 +45,9 @@ registerPanel({
         factors.classList.toggle("open", open);
         confidence.setAttribute("aria-expanded", String(open));
       });
-      const targets = pick.targets.map((t, i) => `${t} (${pick.r_multiples[i]}R)`).join(" · ");
-      const size = pick.size ? `${pick.size.quantity} sh · 1R $${pick.size.one_r_dollars}` : (pick.size_note || "");
+      const targets = pick.targets.map((t, i) => `${price(t)} (${pick.r_multiples[i]}R)`).join(" · ");
+      const size = pick.size ? `${qty(pick.size.quantity)} sh · 1R ${money(pick.size.one_r_dollars)}` : (pick.size_note || "");
+      const release = earnings.get(pick.symbol);
       const actions = h("div", { class: "pick-actions" });
       if (ACTIVE.has(pick.status)) {
         actions.append(
@@ -61,18 +60,21 @@ registerPanel({
       }
       return h("li", { class: "pick-card", testid: "pick-card", dataset: { status: pick.status, id: pick.id } },
         h("div", { class: "pick-head" },
-          h("strong", { class: "pick-symbol" }, pick.symbol),
+          h("a", { class: "pick-symbol", href: `#/chart/${encodeURIComponent(pick.symbol)}` }, pick.symbol),
+          release ? h("span", { class: "earnings-badge", testid: "pick-earnings",
+            title: `${pick.symbol} reports ${release.date} (${release.confirmed ? "confirmed" : "projected"})` },
+          `ER ${release.date.slice(5)} ${TIMES[release.time] || release.time}`) : null,
           h("span", { class: `pick-direction ${pick.direction}` }, pick.direction),
           h("span", { class: "pick-setup" }, pick.setup_label),
           h("span", { class: "pill pick-status", testid: "pick-status" }, pick.status),
           confidence),
         h("div", { class: "pick-levels mono" },
-          h("span", {}, `trigger ${pick.trigger}`), h("span", {}, `stop ${pick.stop}`),
+          h("span", {}, `trigger ${price(pick.trigger)}`), h("span", {}, `stop ${price(pick.stop)}`),
           h("span", {}, `targets ${targets}`)),
         h("p", { class: "pick-why small" }, pick.why),
         factors,
         h("p", { class: "muted small pick-meta" },
-          `${size}${size ? " · " : ""}as of ${formatTime(pick.as_of)} · expires ${formatTime(pick.expires_at)}`
+          `${size}${size ? " · " : ""}as of ${time(pick.as_of)} · expires ${time(pick.expires_at)}`
           + (pick.reason ? ` · ${pick.reason}` : "")),
         actions);
     }
@@ -85,20 +87,29 @@ registerPanel({
 
     async function act(pick, verb) {
       status.textContent = "";
-      try {
-        const result = await api(`/picks/${encodeURIComponent(pick.id)}/${verb}`, { method: "POST" });
-        if (verb === "alert") {
-          status.textContent = `Alert created: ${result.symbol} ${result.condition.replace("_", " ")} ${result.level}.`;
-        } else if (verb === "take") {
-          status.textContent = `Bracket intent drafted for ${pick.symbol}: confirm it to send; nothing was placed.`;
-          if (typeof window.openOrderConfirm === "function") {
-            window.openOrderConfirm({ intent_id: result.intent.id, token: result.token });
-          }
-        } else {
-          status.textContent = result.content;
+      if (verb === "explain") {
+        try {
+          status.textContent = (await api(`/picks/${encodeURIComponent(pick.id)}/explain`, { method: "POST" })).content;
+        } catch (error) {
+          status.textContent = `explain: ${error.message}`;
         }
-      } catch (error) {
-        status.textContent = `${verb}: ${error.message}`;
+        return;
+      }
+      const { message } = await runAction({ target: "pick", id: pick.id, action: verb },
+        `Take ${pick.direction} ${pick.symbol}`);
+      status.textContent = message;
+    }
+
+    async function loadEarnings() {
+      const symbols = [...new Set([...picks.values()].map((p) => p.symbol))];
+      if (!symbols.length) return;
+      try {
+        const answer = await api("/earnings", { query: { symbols: symbols.join(",") } });
+        earnings = new Map();
+        for (const release of answer.items || []) if (!earnings.has(release.symbol)) earnings.set(release.symbol, release);
+        render();
+      } catch {
+        /* no earnings source: the cards stay without badges (the News page says why) */
       }
     }
 
@@ -110,6 +121,7 @@ registerPanel({
         picks.clear();
         for (const pick of page.items) picks.set(pick.id, pick);
         render();
+        loadEarnings();
       } catch (error) {
         universe.textContent = error.details?.how_to_enable
           ? `${error.message}. How to enable: ${error.details.how_to_enable}` : error.message;

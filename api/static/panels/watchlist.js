@@ -7,9 +7,9 @@
 // Add/remove is PUT /settings {"watchlist": [...]}; the server resubscribes the Polygon socket live.
 // Everything shown is text (textContent / text nodes), never HTML.
 
-import { api, fieldErrors, formatTime, registerPanel } from "/static/app.js";
+import { api, fieldErrors, registerPanel, scrollBox, useStyle } from "/static/app.js";
+import { duration, pct, price, signed, time } from "/static/format.js";
 
-const STYLE_HREF = "/static/panels/watchlist.css";
 const SNAPSHOT_REFRESH_MS = 5000;
 const FEED_LABELS = {
   streaming: "streaming",
@@ -25,18 +25,7 @@ const FEED_LABELS = {
   idle: "starting",
 };
 
-if (!document.querySelector(`link[href="${STYLE_HREF}"]`)) {
-  const link = document.createElement("link");
-  link.rel = "stylesheet";
-  link.href = STYLE_HREF;
-  document.head.append(link);
-}
-
-function signed(text) {
-  if (text === null || text === undefined || text === "") return "";
-  const value = String(text);
-  return value.startsWith("-") || value.startsWith("+") || Number(value) === 0 ? value : `+${value}`;
-}
+useStyle("/static/panels/watchlist.css");
 
 function direction(text) {
   const value = Number(text);
@@ -44,17 +33,11 @@ function direction(text) {
   return value > 0 ? "up" : "down";
 }
 
-function ms(value) {
-  const n = Number(value);
-  if (!Number.isFinite(n)) return "—";
-  return n >= 1000 ? `${(n / 1000).toFixed(1)} s` : `${Math.round(n)} ms`;
-}
-
 registerPanel({
   id: "watchlist",
   title: "Watchlist",
-  column: "main",
-  order: 5,
+  page: "dashboard",
+  order: 2,
   mount(body, { on: listen, h, setChildren, actions }) {
     // --- feed status strip
     const feedState = h("span", { class: "tag", testid: "watchlist-feed-state", dataset: { state: "unknown" } },
@@ -71,8 +54,9 @@ registerPanel({
         h("th", { scope: "col" }, "Symbol"), h("th", { scope: "col", class: "num" }, "Last"),
         h("th", { scope: "col", class: "num" }, "Change"), h("th", { scope: "col", class: "num" }, "Bid"),
         h("th", { scope: "col", class: "num" }, "Ask"), h("th", { scope: "col" }, "As of"),
-        h("th", { scope: "col" }, h("span", { class: "visually-hidden" }, "Remove")))),
+        h("th", { scope: "col" }, h("span", { class: "sr-only" }, "Remove")))),
       rows);
+    const tableWrap = scrollBox("Watchlist prices", table);
     const empty = h("p", { class: "muted", testid: "watchlist-empty", hidden: true },
       "The watchlist is empty. Add a symbol below.");
 
@@ -93,7 +77,7 @@ registerPanel({
 
     setChildren(body,
       h("div", { class: "watch-status" }, feedState, market, lag, feedReason),
-      disabled, table, empty, form, errorLine);
+      disabled, tableWrap, empty, form, errorLine);
 
     // --- state
     let watchlist = [];
@@ -119,7 +103,8 @@ registerPanel({
         "aria-label": `Remove ${symbol} from the watchlist` }, "×");
       remove.addEventListener("click", () => save(watchlist.filter((s) => s !== symbol)));
       const row = h("tr", { class: "watch-row", testid: "watch-row", dataset: { symbol, stale: "true" } },
-        h("th", { scope: "row", class: "symbol" }, symbol, " ", stale),
+        h("th", { scope: "row", class: "symbol" },
+          h("a", { href: `#/chart/${encodeURIComponent(symbol)}`, title: `Chart ${symbol}` }, symbol), " ", stale),
         cells.last, cells.change, cells.bid, cells.ask, cells.asOf, h("td", { class: "act" }, remove));
       return { row, cells, stale, data: {} };
     }
@@ -129,18 +114,18 @@ registerPanel({
       if (!item) return;
       const d = item.data;
       const known = d.last !== null && d.last !== undefined;
-      item.cells.last.textContent = known ? String(d.last) : "—";
-      item.cells.bid.textContent = d.bid ?? "—";
-      item.cells.ask.textContent = d.ask ?? "—";
+      item.cells.last.textContent = price(d.last);
+      item.cells.bid.textContent = price(d.bid);
+      item.cells.ask.textContent = price(d.ask);
       if (d.change !== null && d.change !== undefined) {
-        const pct = d.change_pct !== null && d.change_pct !== undefined ? ` (${signed(d.change_pct)}%)` : "";
-        item.cells.change.textContent = `${signed(d.change)}${pct}`;
+        const share = d.change_pct !== null && d.change_pct !== undefined ? ` (${pct(d.change_pct, { dp: 2, signed: true })})` : "";
+        item.cells.change.textContent = `${signed(d.change)}${share}`;
         item.cells.change.dataset.dir = direction(d.change);
       } else {
         item.cells.change.textContent = "—";
         item.cells.change.dataset.dir = "flat";
       }
-      item.cells.asOf.textContent = d.as_of ? formatTime(d.as_of) : "";
+      item.cells.asOf.textContent = d.as_of ? time(d.as_of) : "";
       item.cells.asOf.title = d.as_of || "";
       const isStale = !known || (staleSet ? staleSet.has(symbol) : Boolean(d.stale));
       item.row.dataset.stale = String(isStale);
@@ -240,7 +225,7 @@ registerPanel({
       market.hidden = !enabled || !status.market;
       market.textContent = status.market ? `market ${status.market}` : "";
       const feedLag = status.feed_lag_ms;
-      lag.textContent = enabled && feedLag ? `lag p50 ${ms(feedLag.p50)} · p95 ${ms(feedLag.p95)}` : "";
+      lag.textContent = enabled && feedLag ? `lag p50 ${duration(feedLag.p50)} · p95 ${duration(feedLag.p95)}` : "";
       if (Array.isArray(status.stale)) staleSet = new Set(status.stale.map(String));
       for (const symbol of view.keys()) paint(symbol);
     }
@@ -255,6 +240,12 @@ registerPanel({
       paint(event.symbol);
     });
     listen("ui:session", load);
+    listen("ui:settings", ({ settings }) => {  // saved on the Settings page
+      if (!Array.isArray(settings?.watchlist)) return;
+      watchlist = settings.watchlist.map(String);
+      renderRows();
+      loadSnapshot();
+    }, { replay: false });
     setInterval(() => { if (watchlist.length && !document.hidden) loadSnapshot(); }, SNAPSHOT_REFRESH_MS);
   },
 });
