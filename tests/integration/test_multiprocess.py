@@ -61,11 +61,13 @@ async def eventually(probe: Callable[[], Awaitable[bool]], what: str, within: fl
         await asyncio.sleep(0.1)
 
 
-def alert_ids_in(bodies: list[Any], wanted: set[str]) -> Counter[str]:
-    """How many of `bodies` (the JSON a channel received) name each alert of `wanted`, one count per body."""
+def alert_ids_in(bodies: list[Any], names: dict[str, set[str]]) -> Counter[str]:
+    """How many of `bodies` (the JSON a channel received) name each alert of `names` (by its id or one of its
+    fires' trigger ids: a Slack card's buttons carry only the trigger id), one count per body."""
     counts: Counter[str] = Counter()
     for body in bodies:
-        counts.update(wanted.intersection(_HEX_ID.findall(orjson.dumps(body).decode())))
+        found = set(_HEX_ID.findall(orjson.dumps(body).decode()))
+        counts.update(alert_id for alert_id, ids in names.items() if ids & found)
     return counts
 
 
@@ -155,11 +157,15 @@ class Deployment:
 
     def received(self, alert_ids: set[str]) -> dict[str, Counter[str]]:
         """Per channel, how many cards named each alert."""
+        names = {alert_id: {alert_id} for alert_id in alert_ids}
+        for event in self.ws_alerts:
+            if event["meta"].get("alert_id") in names and event["meta"].get("trigger_id"):
+                names[event["meta"]["alert_id"]].add(event["meta"]["trigger_id"])
         return {
             "discord": alert_ids_in([c.json for c in self.discord.find("POST", rf"/channels/{ALERT_CHANNEL_ID}/"
-                                                                               r"messages$")], alert_ids),
-            "slack": alert_ids_in([c.body for c in self.slack.calls_to("chat.postMessage")], alert_ids),
-            "discord_webhook": alert_ids_in([c.json for c in self.hook.accepted], alert_ids),
+                                                                               r"messages$")], names),
+            "slack": alert_ids_in([c.body for c in self.slack.calls_to("chat.postMessage")], names),
+            "discord_webhook": alert_ids_in([c.json for c in self.hook.accepted], names),
             "ws": Counter(e["meta"]["alert_id"] for e in self.ws_alerts if e["meta"].get("alert_id") in alert_ids),
         }
 
