@@ -14,6 +14,7 @@ from typing import Any
 
 import discord
 
+from core.domain.journal import JournalEntryView
 from core.domain.market import Quote
 from core.domain.numbers import fmt_signed_money, money_text, pnl_text
 from core.domain.order_text import document_line, intent_line, view_line
@@ -315,20 +316,20 @@ def broker_orders_embed(orders: Sequence[AccountOrder]) -> discord.Embed:
 # -- journal --------------------------------------------------------------------------------------------------
 
 
-def journal_line(entry: dict[str, Any]) -> str:
-    head = f"`{entry.get('id')}` {str(entry.get('created_at') or '')[:16].replace('T', ' ')} · {entry.get('kind')}"
-    if entry.get("symbol"):
-        head += f" · **{entry['symbol']}**"
-    if entry.get("tags"):
-        head += " · " + " ".join(f"#{t}" for t in entry["tags"])
-    return f"{head}\n{clip(str(entry.get('body') or ''), 300)}"
+def journal_line(entry: JournalEntryView) -> str:
+    head = f"`{entry.id}` {entry.created_at[:16].replace('T', ' ')} · {entry.kind}"
+    if entry.symbol:
+        head += f" · **{entry.symbol}**"
+    if entry.tags:
+        head += " · " + " ".join(f"#{t}" for t in entry.tags)
+    return f"{head}\n{clip(entry.body, 300)}"
 
 
-def journal_added_embed(entry: dict[str, Any]) -> discord.Embed:
+def journal_added_embed(entry: JournalEntryView) -> discord.Embed:
     return make_embed("Journal entry added", journal_line(entry), colour=GREEN)
 
 
-def journal_list_embed(entries: Sequence[dict[str, Any]]) -> discord.Embed:
+def journal_list_embed(entries: Sequence[JournalEntryView]) -> discord.Embed:
     if not entries:
         return make_embed("Journal", "No entries: write one with /journal add.")
     text = ""

@@ -24,6 +24,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from core.domain.journal import JournalEntryView
 from core.domain.market import Quote
 from core.domain.numbers import money_text, pnl_text
 from core.domain.order_text import document_line, intent_line, view_line
@@ -308,15 +309,14 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def journal_line(entry: dict[str, Any]) -> str:
-    body = " ".join(str(entry.get("body") or "").split())
-    parts = [f"`{str(entry.get('id'))[:8]}`", slack_time(entry.get("created_at")), str(entry.get("kind") or "note")]
-    if entry.get("symbol"):
-        parts.append(f"*{entry['symbol']}*")
+def journal_line(entry: JournalEntryView) -> str:
+    body = " ".join(entry.body.split())
+    parts = [f"`{entry.id[:8]}`", slack_time(entry.created_at), entry.kind]
+    if entry.symbol:
+        parts.append(f"*{entry.symbol}*")
     line = " · ".join(parts) + f"\n{escape(clip(body, LIST_BODY_LIMIT))}"
-    tags = entry.get("tags") or []
-    if tags:
-        line += "\n_" + " ".join(f"#{tag}" for tag in tags) + "_"
+    if entry.tags:
+        line += "\n_" + " ".join(f"#{tag}" for tag in entry.tags) + "_"
     return line
 
 

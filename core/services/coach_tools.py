@@ -553,7 +553,7 @@ class CoachTools:
             raise ToolError("refused: journal notes are added only when the trader asks for one in this turn")
         entry = await self._journal.add(JournalDraft(kind="coach", body=args.body, symbol=args.symbol,
                                                      tags=args.tags), actor="coach")
-        return ({"journal_entry_id": entry["id"], "status": "saved"},
+        return ({"journal_entry_id": entry.id, "status": "saved"},
                 (Source("journal_add", "journal:add", ctx.now),))
 
 
