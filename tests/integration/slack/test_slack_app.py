@@ -344,12 +344,12 @@ async def test_journal_add_then_list(app: FastAPI, http: httpx.AsyncClient, slac
     assert "Journal entry added" in json.dumps(added.body)
     page = await runtime_of(app).journal.list(JournalQuery())
     [entry] = page.items
-    assert (entry["symbol"], entry["tags"], entry["actor"]) == ("AAPL", ["discipline", "patience"],
+    assert (entry.symbol, entry.tags, entry.actor) == ("AAPL", ("discipline", "patience"),
                                                                 f"slack:{TEAM_ID}:{TRADER}")
     await post(http, command(slack, "journal list", "j2"))
     [listed] = await slack.wait_for("response_url:j2", timeout=5)
     text = json.dumps(listed.body["blocks"])
-    assert entry["id"][:8] in text and "&lt;b&gt;reclaim" in text and "#discipline" in text
+    assert entry.id[:8] in text and "&lt;b&gt;reclaim" in text and "#discipline" in text
     await post(http, command(slack, "journal add $AAPL $MSFT two symbols", "j3"))
     [error] = await slack.wait_for("response_url:j3", timeout=5)
     assert "one $SYMBOL" in error.body["text"]
