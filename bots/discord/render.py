@@ -19,6 +19,7 @@ from core.domain.market import Quote
 from core.domain.numbers import fmt_signed_money, money_text, pnl_text
 from core.domain.order_text import document_line, intent_line, view_line
 from core.domain.order_views import AccountOrder, PositionItem
+from core.domain.risk_view import RiskStateView
 from core.services.orders import ConfirmResult, ProposeResult
 
 CONTENT_MAX = 2000
@@ -214,24 +215,19 @@ def alert_event_embed(payload: dict[str, Any]) -> discord.Embed:
 RISK_COLOURS = {"ACTIVE": GREEN, "REDUCE_ONLY": AMBER, "HALTED": RED}
 
 
-def risk_embed(state: dict[str, Any]) -> discord.Embed:
-    status = str(state.get("status") or state.get("state") or "unknown")
+def risk_embed(state: RiskStateView) -> discord.Embed:
     fields: list[tuple[str, str, bool]] = []
-    if state.get("equity") is not None:
-        fields.append(("Equity", money_text(state["equity"]), True))
-    if state.get("day_pnl") is not None:
-        fields.append(("Day P&L", money_text(state["day_pnl"]), True))
-    usage = state.get("usage") or []
-    for item in usage if isinstance(usage, list) else []:
-        fields.append((str(item.get("name")), str(item.get("text") or f"{item.get('used')} / {item.get('limit')}"),
-                       True))
-    reasons = state.get("reasons") or []
-    description = "\n".join(f"• {r}" for r in reasons) if reasons else None
-    if state.get("how_to_enable"):
-        description = (description or "") + f"\nTo fix: {state['how_to_enable']}"
-    for warning in state.get("warnings") or []:
-        fields.append(("Warning", str(warning), False))
-    return make_embed(f"Risk: {status}", description, colour=RISK_COLOURS.get(status.upper(), GREY), fields=fields)
+    if state.equity is not None:
+        fields.append(("Equity", money_text(state.equity), True))
+    if state.day_pnl is not None:
+        fields.append(("Day P&L", money_text(state.day_pnl), True))
+    fields += [(usage.name, usage.text, True) for usage in state.usage]
+    description = "\n".join(f"• {r}" for r in state.reasons) if state.reasons else None
+    if state.how_to_enable:
+        description = (description or "") + f"\nTo fix: {state.how_to_enable}"
+    fields += [("Warning", warning, False) for warning in state.warnings]
+    return make_embed(f"Risk: {state.status}", description, colour=RISK_COLOURS.get(state.status.upper(), GREY),
+                      fields=fields)
 
 
 # -- orders ---------------------------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from core.domain.market import Quote
 from core.domain.numbers import money_text, pnl_text
 from core.domain.order_text import document_line, intent_line, view_line
 from core.domain.order_views import AccountOrder, Intent, PositionItem
+from core.domain.risk_view import RiskStateView
 from core.errors import CoreError, IntegrationDisabled, RiskDenied
 from core.services.orders import ProposeResult
 from core.services.position_orders import POSITION_ACTION_LABELS, PositionAction, actions_for
@@ -374,16 +375,13 @@ def alert_line(alert: dict[str, Any]) -> str:
     return f"`{alert.get('id')}` {alert.get('symbol')} {condition} {alert.get('level')} · {alert.get('status')}"
 
 
-def risk_blocks(state: dict[str, Any]) -> Blocks:
-    status = str(state.get("state") or state.get("status") or "unknown")
-    icon = {"ACTIVE": "🟢", "REDUCE_ONLY": "🟠", "HALTED": "🔴"}.get(status.upper(), "⚪")
-    reasons = state.get("reasons") or ([state["reason"]] if state.get("reason") else [])
-    text = f"{icon} *Risk: {status}*"
-    if reasons:
-        text += "\n" + "\n".join(f"• {reason}" for reason in reasons)
-    how = state.get("how_to_fix") or state.get("how_to_enable")
-    if how:
-        text += f"\n_{how}_"
+def risk_blocks(state: RiskStateView) -> Blocks:
+    icon = {"ACTIVE": "🟢", "REDUCE_ONLY": "🟠", "HALTED": "🔴"}.get(state.status, "⚪")
+    text = f"{icon} *Risk: {state.status}*"
+    if state.reasons:
+        text += "\n" + "\n".join(f"• {reason}" for reason in state.reasons)
+    if state.how_to_enable:
+        text += f"\n_{state.how_to_enable}_"
     return dump([SectionBlock(text=MarkdownTextObject(text=clip(text, SECTION_LIMIT)))])
 
 
