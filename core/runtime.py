@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from types import TracebackType
 from typing import Any, Literal
 
+import msgspec
 import structlog
 from sqlalchemy.engine import make_url
 
@@ -390,7 +391,8 @@ class Runtime:
     def integrations(self) -> dict[str, Any]:
         """Each integration: enabled, reason, how to enable, and live state (feed, freshness) where known."""
         statuses = {name: status.to_dict() for name, status in self.settings.integrations().items()}
-        live = {key: value for key, value in self.market.status().items() if value not in ("", None)}
+        live = {key: value for key, value in msgspec.to_builtins(self.market.status()).items()
+                if value not in ("", None)}
         statuses["market_data"] = {**statuses["market_data"], **live}
         return statuses
 

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Response
 
 from api.auth import require_api_key
 from api.routers.plan import RuntimeDep
+from api.schemas import struct_json
 from api.struct_schema import struct_response
 from core.domain.risk_view import RiskStateView
 from core.services.risk_now import risk_state_now
@@ -22,5 +23,4 @@ class RiskResponse(msgspec.Struct, frozen=True):
 async def get_risk(runtime: RuntimeDep) -> Response:
     """`{"state": {...}}`: the same object a `risk` event carries. Evaluated on demand when the last evaluation
     is older than RISK_EVAL_SEC (e.g. in an API-only process); `unknown` with the reason when it cannot be."""
-    body = RiskResponse(await risk_state_now(runtime.risk))
-    return Response(msgspec.json.encode(body), media_type="application/json")
+    return struct_json(RiskResponse(await risk_state_now(runtime.risk)))

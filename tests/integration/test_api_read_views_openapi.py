@@ -1,4 +1,5 @@
-"""The OpenAPI names every field of a journal entry (and a page of them) and of the risk state."""
+"""The OpenAPI names every field of a journal entry (and a page of them), of the risk state, of a headline, a watched
+price and the market-data status."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 import httpx
 
 from core.domain.journal import JournalEntryView, JournalPage
+from core.domain.market_views import FeedStatus, Headline, MarketDataStatus, WatchedPrice
 from core.domain.risk import LimitUsage
 from core.domain.risk_view import RiskStateView
 
@@ -50,3 +52,18 @@ async def test_the_openapi_names_every_field_of_the_risk_state(client: httpx.Asy
     assert set(state["required"]) == {"status", "reasons", "usage", "cooldown_until", "warnings", "state"}
     usage = _schema(document, state["properties"]["usage"]["items"])
     assert set(usage["properties"]) == {f.name for f in fields(LimitUsage)} == {"name", "used", "limit", "text"}
+
+
+async def test_the_openapi_names_every_field_of_the_market_reads(client: httpx.AsyncClient) -> None:
+    document = (await client.get("/openapi.json")).json()
+    news = _answer(document, "/api/v1/market/news", "get")
+    headline = _schema(document, news["properties"]["items"]["items"])
+    assert set(headline["properties"]) == set(Headline.__struct_fields__)
+    assert not headline.get("required")  # Polygon may leave any key out
+    prices = _answer(document, "/api/v1/stream/prices", "get")
+    row = _schema(document, prices["properties"]["items"]["items"])
+    assert set(row["properties"]) == {f.name for f in fields(WatchedPrice)}
+    status = _schema(document, prices["properties"]["market_data"])
+    assert set(status["properties"]) == set(MarketDataStatus.__struct_fields__)
+    assert set(status["required"]) == {"enabled", "state", "reason"}
+    assert set(_schema(document, status["properties"]["feed"])["properties"]) == set(FeedStatus.__struct_fields__)
