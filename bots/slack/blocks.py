@@ -378,8 +378,11 @@ def alert_line(alert: dict[str, Any]) -> str:
 def risk_blocks(state: RiskStateView) -> Blocks:
     icon = {"ACTIVE": "🟢", "REDUCE_ONLY": "🟠", "HALTED": "🔴"}.get(state.status, "⚪")
     text = f"{icon} *Risk: {state.status}*"
-    if state.reasons:
-        text += "\n" + "\n".join(f"• {reason}" for reason in state.reasons)
+    if state.equity is not None and state.day_pnl is not None:
+        text += f"\nEquity {money_text(state.equity)} · day P&L {money_text(state.day_pnl)}"
+    lines = [*state.reasons, *(usage.text for usage in state.usage), *state.warnings]
+    if lines:
+        text += "\n" + "\n".join(f"• {line}" for line in lines)
     if state.how_to_enable:
         text += f"\n_{state.how_to_enable}_"
     return dump([SectionBlock(text=MarkdownTextObject(text=clip(text, SECTION_LIMIT)))])

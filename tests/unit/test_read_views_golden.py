@@ -2,9 +2,10 @@
 
 GOLDEN holds those earlier bytes, pinned: REST (`json_response`, orjson, or msgspec for the risk route) and the
 `/ws` `risk` event (`encode_event`). Where the typed value differs, the difference is declared here and nowhere
-else (`CHANGES`): an `unknown` risk state (no broker, a failed read) now has every key of a computed one, in the
-same order, with `usage` an empty list like every other state's (it was an empty object), and the heartbeat's
-unknown state gains the `status` key the risk engine's always had.
+else (`CHANGES`): an `unknown` risk state (no broker, a failed read) has its keys in a computed state's order,
+`usage` is an empty list like every other state's (it was an empty object), `cooldown_until` (null) and `warnings`
+(empty) are added, and the heartbeat's unknown state gains the `status` key the risk engine's always had. What an
+unknown state cannot know (equity, day P&L, evaluation time) stays out, as before.
 """
 
 from __future__ import annotations

@@ -116,7 +116,9 @@ async def test_status_and_risk(http: httpx.AsyncClient, slack: SlackDouble) -> N
     [status] = await slack.wait_for("response_url:s1")
     [risk] = await slack.wait_for("response_url:s2")
     assert "slack" in json.dumps(status.body) and "broker" in json.dumps(status.body)
-    assert "Risk" in json.dumps(risk.body)
+    shown = json.dumps(risk.body)
+    assert "Risk: " in shown and "Risk: unknown" not in shown  # evaluated on demand, as Discord /risk is
+    assert "daily loss" in shown and "positions" in shown  # the limits used, one line each
 
 
 # -- orders ---------------------------------------------------------------------------------------------------------
