@@ -10,11 +10,13 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
+import msgspec
 import orjson
 from fastapi import Response
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from core.domain.market import Bar, MarketStatus, Quote
+from core.domain.market_views import Headline, MarketDataStatus, WatchedPrice
 from core.domain.order_views import AccountOrder, BlotterItem, Intent, PositionItem, document
 from core.errors import RiskDenied
 from core.services.orders import ProposeResult
@@ -70,19 +72,6 @@ def money(value: Decimal | None) -> str | None:
 def utc(value: datetime | None) -> str | None:
     """Aware datetime -> ISO-8601 in UTC; None stays None."""
     return None if value is None else value.astimezone(UTC).isoformat()
-
-
-def plain(value: Any) -> Any:
-    """Vendor JSON (decoded with Decimal floats) made JSON-safe: Decimals as strings, datetimes as ISO-8601."""
-    if isinstance(value, Decimal):
-        return money(value)
-    if isinstance(value, datetime):
-        return utc(value)
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    return value
 
 
 class QuoteResponse(BaseModel):
@@ -150,38 +139,22 @@ class MarketStatusResponse(BaseModel):
                    exchanges=dict(status.exchanges), source=status.source)
 
 
-class NewsResponse(BaseModel):
+class NewsResponse(msgspec.Struct, frozen=True):
     symbol: str | None
-    items: list[dict[str, Any]]
-
-    @classmethod
-    def of(cls, symbol: str | None, items: list[dict[str, Any]]) -> NewsResponse:
-        return cls(symbol=symbol, items=[plain(item) for item in items])
+    items: list[Headline]
 
 
-class PriceRow(BaseModel):
-    """One watched symbol as `GET /stream/prices` shows it (the same fields as a `price` event, plus age)."""
-
-    symbol: str
-    last: str | None
-    bid: str | None
-    ask: str | None
-    change: str | None
-    change_pct: str | None
-    as_of: str | None
-    age_s: float | None
-    stale: bool
-
-
-class PricesResponse(BaseModel):
+class PricesResponse(msgspec.Struct, frozen=True):
     """The first paint of the watchlist: every watched symbol, and the market-data integration's status."""
 
-    items: list[PriceRow]
-    market_data: dict[str, Any]
+    items: list[WatchedPrice]
+    market_data: MarketDataStatus
 
-    @classmethod
-    def of(cls, rows: list[dict[str, Any]], status: dict[str, Any]) -> PricesResponse:
-        return cls(items=[PriceRow(**row) for row in rows], market_data=plain(status))
+
+def struct_json(body: Any, status_code: int = 200) -> Response:
+    """A msgspec value (Struct, dataclass) encoded once with msgspec; its route documents it with
+    `api.struct_schema.struct_response`."""
+    return Response(msgspec.json.encode(body), status_code=status_code, media_type="application/json")
 
 
 class PositionsResponse(BaseModel):

@@ -13,6 +13,7 @@ from core.domain.alerts import Alert
 from core.domain.coach import ChatMessage, LLMReply, ToolSpec
 from core.domain.events import Event, EventType
 from core.domain.market import Bar, MarketHoliday, MarketStatus, OptionContract, Quote, Trade
+from core.domain.market_views import FeedStatus, Headline, StreamStats
 from core.domain.news import EarningsDate, FeedFetch, NewsItem
 from core.domain.orders import (
     Balances,
@@ -98,7 +99,7 @@ class MarketData(Protocol):
 
     async def upcoming_holidays(self) -> list[MarketHoliday]: ...
 
-    async def news(self, symbol: str | None, *, limit: int = 10) -> list[dict[str, Any]]: ...
+    async def news(self, symbol: str | None, *, limit: int = 10) -> list[Headline]: ...
 
     async def options_chain(self, underlying: str, *, expiration: date | None = None,
                             contract_type: Literal["call", "put"] | None = None,
@@ -114,7 +115,7 @@ class MarketFeed(Protocol):
     async def set_symbols(self, symbols: set[str]) -> None: ...
 
     @property
-    def status(self) -> dict[str, Any]: ...
+    def status(self) -> FeedStatus: ...
 
 
 class Broker(Protocol):
@@ -225,7 +226,7 @@ class PriceStream(Protocol):
 
     def quote(self, symbol: str) -> Quote | None: ...
 
-    def stats(self) -> dict[str, Any]: ...
+    def stats(self) -> StreamStats: ...
 
 
 class LivePicks(Protocol):

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from types import TracebackType
 from typing import Any, Literal
 
+import msgspec
 import structlog
 from sqlalchemy.engine import make_url
 
@@ -27,10 +28,11 @@ from core.db.migrate import upgrade_to_head
 from core.db.session import Database
 from core.domain.confidence import Factor
 from core.domain.risk import RiskState
+from core.domain.risk_view import RiskStateView
 from core.engines.alert_events import RiskCacheContext
 from core.engines.alerts import AlertEngine
 from core.engines.delivery import BusNotifier, DeliveryEngine
-from core.engines.heartbeat import run_heartbeat, unknown_risk_state
+from core.engines.heartbeat import run_heartbeat
 from core.engines.kpis import KpiMonitor
 from core.engines.news import NewsEngine
 from core.engines.orders import OrderTracker
@@ -389,14 +391,15 @@ class Runtime:
     def integrations(self) -> dict[str, Any]:
         """Each integration: enabled, reason, how to enable, and live state (feed, freshness) where known."""
         statuses = {name: status.to_dict() for name, status in self.settings.integrations().items()}
-        live = {key: value for key, value in self.market.status().items() if value not in ("", None)}
+        live = {key: value for key, value in msgspec.to_builtins(self.market.status()).items()
+                if value not in ("", None)}
         statuses["market_data"] = {**statuses["market_data"], **live}
         return statuses
 
-    def risk_state(self) -> dict[str, Any] | None:
+    def risk_state(self) -> RiskStateView | None:
         if "engine" in self.roles and self.risk.enabled:
             return None  # the risk engine (core/engines/risk.py) publishes `risk`
         broker = self.settings.integrations()["broker"]
         if not broker.enabled:
-            return unknown_risk_state(f"broker not configured: {broker.reason}", broker.how_to_enable)
-        return unknown_risk_state("risk engine not running yet", "the risk engine starts with the broker")
+            return RiskStateView.unknown(f"broker not configured: {broker.reason}", broker.how_to_enable)
+        return RiskStateView.unknown("risk engine not running yet", "the risk engine starts with the broker")

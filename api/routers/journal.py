@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from api.auth import require_api_key
 from api.deps import runtime_of
 from api.schemas import json_response
-from core.domain.journal import JournalDraft, JournalPatch, JournalQuery
+from core.domain.journal import JournalDraft, JournalEntryView, JournalPage, JournalPatch, JournalQuery
 from core.services.validation import parse
 
 router = APIRouter(prefix="/journal", tags=["journal"], dependencies=[Depends(require_api_key)])
@@ -41,15 +41,14 @@ async def journal_query(request: Request) -> JournalQuery:
 QueryDep = Annotated[JournalQuery, Depends(journal_query)]
 
 
-@router.post("", status_code=201, response_model=dict[str, Any])
+@router.post("", status_code=201, response_model=JournalEntryView)
 async def add_entry(draft: JournalDraft, request: Request) -> Response:
     return json_response(await runtime_of(request).journal.add(draft, actor="api"), status_code=201)
 
 
-@router.get("", response_model=dict[str, Any], openapi_extra=QUERY_DOCS)
+@router.get("", response_model=JournalPage, openapi_extra=QUERY_DOCS)
 async def list_entries(query: QueryDep, request: Request) -> Response:
-    page = await runtime_of(request).journal.list(query)
-    return json_response({"items": page.items, "next_cursor": page.next_cursor})
+    return json_response(await runtime_of(request).journal.list(query))
 
 
 @router.get("/export", openapi_extra=QUERY_DOCS)
@@ -59,12 +58,12 @@ async def export_entries(query: QueryDep, request: Request, format: str = Query(
     return Response(body, media_type=media_type, headers={"content-disposition": f'attachment; filename="{filename}"'})
 
 
-@router.get("/{entry_id}", response_model=dict[str, Any])
+@router.get("/{entry_id}", response_model=JournalEntryView)
 async def get_entry(entry_id: str, request: Request) -> Response:
     return json_response(await runtime_of(request).journal.get(entry_id))
 
 
-@router.patch("/{entry_id}", response_model=dict[str, Any])
+@router.patch("/{entry_id}", response_model=JournalEntryView)
 async def patch_entry(entry_id: str, patch: JournalPatch, request: Request) -> Response:
     return json_response(await runtime_of(request).journal.update(entry_id, patch))
 

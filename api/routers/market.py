@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 
 from api.auth import require_api_key
 from api.deps import RuntimeDep
-from api.schemas import BarsResponse, MarketStatusResponse, NewsResponse, QuoteResponse
+from api.schemas import BarsResponse, MarketStatusResponse, NewsResponse, QuoteResponse, struct_json
+from api.struct_schema import struct_response
 from core.domain.market import normalize_symbol
 from core.errors import Invalid
 
@@ -34,11 +35,11 @@ async def get_market_status(runtime: RuntimeDep) -> MarketStatusResponse:
     return MarketStatusResponse.of(await runtime.market.market_status())
 
 
-@router.get("/news")
+@router.get("/news", responses=struct_response(NewsResponse))
 async def get_news(runtime: RuntimeDep, symbol: str | None = None,
-                   limit: Annotated[int, Query(ge=1, le=100)] = 10) -> NewsResponse:
+                   limit: Annotated[int, Query(ge=1, le=100)] = 10) -> Response:
     items = await runtime.market.news(symbol or None, limit=limit)
-    return NewsResponse.of(normalize_symbol(symbol) if symbol else None, items)
+    return struct_json(NewsResponse(normalize_symbol(symbol) if symbol else None, items))
 
 
 @router.get("/quote/", include_in_schema=False)

@@ -14,10 +14,12 @@ from typing import Any
 
 import discord
 
+from core.domain.journal import JournalEntryView
 from core.domain.market import Quote
 from core.domain.numbers import fmt_signed_money, money_text, pnl_text
 from core.domain.order_text import document_line, intent_line, view_line
 from core.domain.order_views import AccountOrder, PositionItem
+from core.domain.risk_view import RiskStateView
 from core.services.orders import ConfirmResult, ProposeResult
 
 CONTENT_MAX = 2000
@@ -213,24 +215,19 @@ def alert_event_embed(payload: dict[str, Any]) -> discord.Embed:
 RISK_COLOURS = {"ACTIVE": GREEN, "REDUCE_ONLY": AMBER, "HALTED": RED}
 
 
-def risk_embed(state: dict[str, Any]) -> discord.Embed:
-    status = str(state.get("status") or state.get("state") or "unknown")
+def risk_embed(state: RiskStateView) -> discord.Embed:
     fields: list[tuple[str, str, bool]] = []
-    if state.get("equity") is not None:
-        fields.append(("Equity", money_text(state["equity"]), True))
-    if state.get("day_pnl") is not None:
-        fields.append(("Day P&L", money_text(state["day_pnl"]), True))
-    usage = state.get("usage") or []
-    for item in usage if isinstance(usage, list) else []:
-        fields.append((str(item.get("name")), str(item.get("text") or f"{item.get('used')} / {item.get('limit')}"),
-                       True))
-    reasons = state.get("reasons") or []
-    description = "\n".join(f"• {r}" for r in reasons) if reasons else None
-    if state.get("how_to_enable"):
-        description = (description or "") + f"\nTo fix: {state['how_to_enable']}"
-    for warning in state.get("warnings") or []:
-        fields.append(("Warning", str(warning), False))
-    return make_embed(f"Risk: {status}", description, colour=RISK_COLOURS.get(status.upper(), GREY), fields=fields)
+    if state.equity is not None:
+        fields.append(("Equity", money_text(state.equity), True))
+    if state.day_pnl is not None:
+        fields.append(("Day P&L", money_text(state.day_pnl), True))
+    fields += [(usage.name, usage.text, True) for usage in state.usage]
+    description = "\n".join(f"• {r}" for r in state.reasons) if state.reasons else None
+    if state.how_to_enable:
+        description = (description or "") + f"\nTo fix: {state.how_to_enable}"
+    fields += [("Warning", warning, False) for warning in state.warnings]
+    return make_embed(f"Risk: {state.status}", description, colour=RISK_COLOURS.get(state.status.upper(), GREY),
+                      fields=fields)
 
 
 # -- orders ---------------------------------------------------------------------------------------------------
@@ -315,20 +312,20 @@ def broker_orders_embed(orders: Sequence[AccountOrder]) -> discord.Embed:
 # -- journal --------------------------------------------------------------------------------------------------
 
 
-def journal_line(entry: dict[str, Any]) -> str:
-    head = f"`{entry.get('id')}` {str(entry.get('created_at') or '')[:16].replace('T', ' ')} · {entry.get('kind')}"
-    if entry.get("symbol"):
-        head += f" · **{entry['symbol']}**"
-    if entry.get("tags"):
-        head += " · " + " ".join(f"#{t}" for t in entry["tags"])
-    return f"{head}\n{clip(str(entry.get('body') or ''), 300)}"
+def journal_line(entry: JournalEntryView) -> str:
+    head = f"`{entry.id}` {entry.created_at[:16].replace('T', ' ')} · {entry.kind}"
+    if entry.symbol:
+        head += f" · **{entry.symbol}**"
+    if entry.tags:
+        head += " · " + " ".join(f"#{t}" for t in entry.tags)
+    return f"{head}\n{clip(entry.body, 300)}"
 
 
-def journal_added_embed(entry: dict[str, Any]) -> discord.Embed:
+def journal_added_embed(entry: JournalEntryView) -> discord.Embed:
     return make_embed("Journal entry added", journal_line(entry), colour=GREEN)
 
 
-def journal_list_embed(entries: Sequence[dict[str, Any]]) -> discord.Embed:
+def journal_list_embed(entries: Sequence[JournalEntryView]) -> discord.Embed:
     if not entries:
         return make_embed("Journal", "No entries: write one with /journal add.")
     text = ""

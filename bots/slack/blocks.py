@@ -24,10 +24,12 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from core.domain.journal import JournalEntryView
 from core.domain.market import Quote
 from core.domain.numbers import money_text, pnl_text
 from core.domain.order_text import document_line, intent_line, view_line
 from core.domain.order_views import AccountOrder, Intent, PositionItem
+from core.domain.risk_view import RiskStateView
 from core.errors import CoreError, IntegrationDisabled, RiskDenied
 from core.services.orders import ProposeResult
 from core.services.position_orders import POSITION_ACTION_LABELS, PositionAction, actions_for
@@ -308,15 +310,14 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def journal_line(entry: dict[str, Any]) -> str:
-    body = " ".join(str(entry.get("body") or "").split())
-    parts = [f"`{str(entry.get('id'))[:8]}`", slack_time(entry.get("created_at")), str(entry.get("kind") or "note")]
-    if entry.get("symbol"):
-        parts.append(f"*{entry['symbol']}*")
+def journal_line(entry: JournalEntryView) -> str:
+    body = " ".join(entry.body.split())
+    parts = [f"`{entry.id[:8]}`", slack_time(entry.created_at), entry.kind]
+    if entry.symbol:
+        parts.append(f"*{entry.symbol}*")
     line = " · ".join(parts) + f"\n{escape(clip(body, LIST_BODY_LIMIT))}"
-    tags = entry.get("tags") or []
-    if tags:
-        line += "\n_" + " ".join(f"#{tag}" for tag in tags) + "_"
+    if entry.tags:
+        line += "\n_" + " ".join(f"#{tag}" for tag in entry.tags) + "_"
     return line
 
 
@@ -374,16 +375,16 @@ def alert_line(alert: dict[str, Any]) -> str:
     return f"`{alert.get('id')}` {alert.get('symbol')} {condition} {alert.get('level')} · {alert.get('status')}"
 
 
-def risk_blocks(state: dict[str, Any]) -> Blocks:
-    status = str(state.get("state") or state.get("status") or "unknown")
-    icon = {"ACTIVE": "🟢", "REDUCE_ONLY": "🟠", "HALTED": "🔴"}.get(status.upper(), "⚪")
-    reasons = state.get("reasons") or ([state["reason"]] if state.get("reason") else [])
-    text = f"{icon} *Risk: {status}*"
-    if reasons:
-        text += "\n" + "\n".join(f"• {reason}" for reason in reasons)
-    how = state.get("how_to_fix") or state.get("how_to_enable")
-    if how:
-        text += f"\n_{how}_"
+def risk_blocks(state: RiskStateView) -> Blocks:
+    icon = {"ACTIVE": "🟢", "REDUCE_ONLY": "🟠", "HALTED": "🔴"}.get(state.status, "⚪")
+    text = f"{icon} *Risk: {state.status}*"
+    if state.equity is not None and state.day_pnl is not None:
+        text += f"\nEquity {money_text(state.equity)} · day P&L {money_text(state.day_pnl)}"
+    lines = [*state.reasons, *(usage.text for usage in state.usage), *state.warnings]
+    if lines:
+        text += "\n" + "\n".join(f"• {line}" for line in lines)
+    if state.how_to_enable:
+        text += f"\n_{state.how_to_enable}_"
     return dump([SectionBlock(text=MarkdownTextObject(text=clip(text, SECTION_LIMIT)))])
 
 

@@ -28,6 +28,7 @@ from core.runtime import Runtime
 from core.services.action_outcome import ActionOutcome
 from core.services.orders import ProposeResult
 from core.services.plans import invalid_from_issues
+from core.services.risk_now import risk_state_now
 from core.services.validation import parse
 
 HELP = ("Usage: `/ta quote SPY` · `/ta watch add|remove SYM` · `/ta watch list` · "
@@ -196,7 +197,7 @@ class SlashCommands:
         raise _usage("alert takes add SYM above|below LEVEL, list, remove ID or snooze ID [MINUTES]")
 
     async def do_risk(self, actor: str, args: list[str]) -> Reply:
-        return Reply([bk.risk_blocks(self.rt.risk.snapshot())], "Risk state")
+        return Reply([bk.risk_blocks(await risk_state_now(self.rt.risk))], "Risk state")
 
     async def do_status(self, actor: str, args: list[str]) -> Reply:
         return Reply([bk.status_blocks(self.rt.integrations())], "Status")

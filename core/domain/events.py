@@ -12,10 +12,11 @@ from typing import Any, Literal
 import msgspec
 
 from core.domain.order_views import BlotterItem, PositionItem
+from core.domain.risk_view import RiskStateView
 
 
 class RiskEvent(msgspec.Struct, frozen=True, tag="risk", tag_field="type"):
-    state: dict[str, Any]
+    state: RiskStateView
 
 
 class AlertEvent(msgspec.Struct, frozen=True, tag="alert", tag_field="type"):

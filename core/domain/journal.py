@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
@@ -12,6 +14,38 @@ from core.errors import Invalid
 
 JournalKind = Literal["note", "trade", "plan", "order", "coach"]
 MAX_BODY = 20_000
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEntryView:
+    """One entry as every surface shows it; times are ISO-8601 text, `plan` is the trader's own JSON."""
+
+    id: str
+    kind: JournalKind
+    body: str
+    symbol: str | None
+    tags: tuple[str, ...]
+    plan: dict[str, Any] | None
+    rationale: str | None
+    order_id: str | None
+    actor: str | None
+    created_at: str
+    updated_at: str
+
+    @classmethod
+    def of(cls, row: Sequence[Any]) -> JournalEntryView:
+        """From a row in `core.db.repositories.journal.COLUMNS` order (the order of these fields)."""
+        (entry_id, kind, body, symbol, tags, plan, rationale, order_id, actor, created_at, updated_at) = row
+        return cls(entry_id, kind, body, symbol, tuple(tags or ()), plan, rationale, order_id, actor,
+                   created_at.isoformat(), updated_at.isoformat())
+
+
+@dataclass(frozen=True, slots=True)
+class JournalPage:
+    """Entries newest first; `next_cursor` fetches the page after this one (None on the last page)."""
+
+    items: tuple[JournalEntryView, ...]
+    next_cursor: str | None
 
 
 def _clean_symbol(value: str | None) -> str | None:

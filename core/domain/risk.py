@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
 
 from core.domain.orders import (
     OPTION_MULTIPLIER,
@@ -104,20 +103,6 @@ class RiskState:
     evaluated_at: datetime
     cooldown_until: datetime | None = None
     warnings: tuple[str, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready (Decimals as strings): the `state` of a `risk` event and of `GET /stream/risk`."""
-        return {
-            "status": self.status.value,
-            "reasons": list(self.reasons),
-            "usage": [{"name": u.name, "used": str(u.used), "limit": str(u.limit), "text": u.text}
-                      for u in self.usage],
-            "equity": str(self.equity),
-            "day_pnl": str(self.day_pnl),
-            "evaluated_at": self.evaluated_at.isoformat(),
-            "cooldown_until": self.cooldown_until.isoformat() if self.cooldown_until else None,
-            "warnings": list(self.warnings),
-        }
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,7 +43,7 @@ class AlertPoller:
         """One poller round; returns the number of fires it queued."""
         now_ms = epoch_ms(datetime.now(UTC))
         self.index.expire_due(now_ms)
-        if self.market.status().get("enabled") is False:
+        if not self.market.status().enabled:
             return 0
         fires = 0
         engine = self.market.engine

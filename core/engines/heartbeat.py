@@ -11,15 +11,12 @@ from collections.abc import Callable
 from typing import Any
 
 from core.domain.events import RiskEvent, StatusEvent
+from core.domain.risk_view import RiskStateView
 from core.ports import EventBus
 
 
-def unknown_risk_state(reason: str, how_to_enable: str) -> dict[str, Any]:
-    return {"state": "unknown", "reasons": [reason], "how_to_enable": how_to_enable, "usage": {}}
-
-
 async def run_heartbeat(bus: EventBus, interval: float, *, status: Callable[[], dict[str, Any]],
-                        risk_state: Callable[[], dict[str, Any] | None]) -> None:
+                        risk_state: Callable[[], RiskStateView | None]) -> None:
     """`risk_state()` returning None means another engine owns the risk event; only status is sent then."""
     while True:
         state = risk_state()

@@ -35,6 +35,7 @@ from core.domain.kpis import (
     ratio_pct,
     window,
 )
+from core.domain.market_views import FeedStatus
 from core.engines.alerts import ENGINE_LATENCY
 from core.engines.delivery import DELIVERY_LATENCY
 from core.engines.stream import ENGINE_LAG, FEED_LAG
@@ -187,9 +188,9 @@ class KpiMonitor:
 
     def _count_feed(self, now: float) -> None:
         elapsed, self._last_step = now - self._last_step, now
-        feed = self.market.status().get("feed")
-        if elapsed > 0 and isinstance(feed, dict) and feed.get("state") != "rest_only" and self.market.market_open():
-            FEED_SECONDS.labels(state="up" if feed.get("state") == "streaming" else "down").inc(elapsed)
+        feed = self.market.status().feed
+        if elapsed > 0 and isinstance(feed, FeedStatus) and feed.state != "rest_only" and self.market.market_open():
+            FEED_SECONDS.labels(state="up" if feed.state == "streaming" else "down").inc(elapsed)
 
     async def run(self) -> None:
         while True:

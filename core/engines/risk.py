@@ -20,9 +20,10 @@ from prometheus_client import Histogram
 
 from core.domain.events import AlertEvent, RiskEvent
 from core.domain.risk import RiskState, TradingStatus
+from core.domain.risk_view import RiskStateView
 from core.errors import CoreError, IntegrationDisabled
 from core.ports import EventBus
-from core.services.risk import RiskService, state_payload
+from core.services.risk import RiskService
 
 log = structlog.get_logger("engine.risk")
 
@@ -70,14 +71,14 @@ class RiskEngine:
             await self.cycle()
             await asyncio.sleep(max(0.0, self.interval - (time.monotonic() - started)))
 
-    async def cycle(self) -> dict[str, Any]:
+    async def cycle(self) -> RiskStateView:
         """One evaluation: publish `risk` (and a transition alert). Never raises except on cancellation."""
         self.cycles += 1
         started = time.perf_counter()
         state: RiskState | None = None
         try:
             state = await self.service.evaluate()
-            payload = state_payload(state)
+            payload = RiskStateView.of(state)
         except IntegrationDisabled as exc:
             payload = self._failed(f"broker unavailable: {exc.message}", exc.how_to_enable, exc)
         except CoreError as exc:
@@ -98,7 +99,7 @@ class RiskEngine:
             self.last_known = state.status
         return payload
 
-    def _failed(self, reason: str, how: str, exc: BaseException) -> dict[str, Any]:
+    def _failed(self, reason: str, how: str, exc: BaseException) -> RiskStateView:
         self.failures += 1
         log.warning("risk.unknown", reason=reason, error_type=type(exc).__name__)
         return self.service.mark_unknown(reason, how)

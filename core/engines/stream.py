@@ -15,13 +15,13 @@ from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
 
 import structlog
 from prometheus_client import Histogram
 
 from core.domain.market import Bar, BarTick, QuoteTick, TradeTick, epoch_ms, us_equity_hours, utc_from_epoch
 from core.domain.market import Quote as QuoteValue
+from core.domain.market_views import Percentiles, StreamStats
 from core.domain.prices import SymbolState, TickHook, price_event
 from core.ports import EventBus
 
@@ -35,11 +35,11 @@ ENGINE_LAG = Histogram("market_engine_price_lag_seconds", "Frame receive time to
 _MIN_STALE_MS = 2_000
 
 
-def _percentiles(samples: deque[float]) -> dict[str, float] | None:
+def _percentiles(samples: deque[float]) -> Percentiles | None:
     if len(samples) < 2:
         return None
     cuts = statistics.quantiles(samples, n=100, method="inclusive")
-    return {"p50": round(cuts[49], 3), "p95": round(cuts[94], 3), "p99": round(cuts[98], 3)}
+    return Percentiles(round(cuts[49], 3), round(cuts[94], 3), round(cuts[98], 3))
 
 
 class StreamEngine:
@@ -198,11 +198,11 @@ class StreamEngine:
                     low=Decimal(repr(b.low)), close=Decimal(repr(b.close)), volume=int(b.volume),
                     start=utc_from_epoch(b.start_ms, "ms"), timespan=span) for b in ring]
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> StreamStats:
         now_ms = epoch_ms(datetime.now(UTC))
-        return {"symbols": len(self._states), "published": self.published, "duplicate_bars": self.duplicates,
-                "feed_lag_ms": _percentiles(self._feed_lag), "engine_lag_ms": _percentiles(self._engine_lag),
-                "stale": sorted(s.symbol for s in self._states.values() if self.is_stale(s, now_ms))}
+        return StreamStats(symbols=len(self._states), published=self.published, duplicate_bars=self.duplicates,
+                           feed_lag_ms=_percentiles(self._feed_lag), engine_lag_ms=_percentiles(self._engine_lag),
+                           stale=tuple(sorted(s.symbol for s in self._states.values() if self.is_stale(s, now_ms))))
 
 
 def _dec(value: float | None) -> Decimal | None:

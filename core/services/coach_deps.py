@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol, runtime_checkable
 
-from core.domain.journal import JournalDraft
+from core.domain.journal import JournalDraft, JournalEntryView
 from core.domain.market import Quote
 from core.domain.options_express import ExpressPrefs, StockPlan
 from core.domain.options_types import OptionChain
@@ -43,7 +43,7 @@ class TunablesReader(Protocol):
 
 
 class JournalWriter(Protocol):
-    async def add(self, draft: JournalDraft, actor: str | None = None) -> dict[str, Any]: ...
+    async def add(self, draft: JournalDraft, actor: str | None = None) -> JournalEntryView: ...
 
 
 @runtime_checkable

@@ -45,6 +45,7 @@ from core.domain.orders import (
 )
 from core.domain.plans import MarketContext, PlanResult, fmt_num, validate_plan
 from core.domain.risk import RiskLimits, RiskState
+from core.domain.risk_view import RiskStateView
 from core.domain.sizing import SizingResult, suggest_size
 from core.domain.valuation import worst_case_price
 from core.errors import CoreError, IntegrationDisabled
@@ -438,7 +439,7 @@ class CoachTools:
             return ({"error": f"risk is disabled: {reason}; {how}", "limits": limits_view},
                     (Source("risk_state", "settings:risk_limits", ctx.now),))
         state, source = await self._risk_of(ctx)
-        return {**state.to_dict(), "limits": limits_view}, (source,)
+        return {**document(RiskStateView.of(state)), "limits": limits_view}, (source,)
 
     async def _positions(self, args: NoArgs, ctx: TurnContext) -> tuple[dict[str, Any], tuple[Source, ...]]:
         if self._account is None:
@@ -553,7 +554,7 @@ class CoachTools:
             raise ToolError("refused: journal notes are added only when the trader asks for one in this turn")
         entry = await self._journal.add(JournalDraft(kind="coach", body=args.body, symbol=args.symbol,
                                                      tags=args.tags), actor="coach")
-        return ({"journal_entry_id": entry["id"], "status": "saved"},
+        return ({"journal_entry_id": entry.id, "status": "saved"},
                 (Source("journal_add", "journal:add", ctx.now),))
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import base64
 import csv
 import io
-from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any, Literal
 
@@ -17,7 +16,7 @@ from core.db.base import new_id, utcnow
 from core.db.repositories import JournalRepository
 from core.db.repositories.journal import COLUMNS
 from core.db.session import Database
-from core.domain.journal import JournalDraft, JournalPatch, JournalQuery
+from core.domain.journal import JournalDraft, JournalEntryView, JournalPage, JournalPatch, JournalQuery
 from core.errors import Invalid, NotFound
 
 ExportFormat = Literal["csv", "json"]
@@ -25,18 +24,9 @@ EXPORT_FIELDS = ("id", "created_at", "updated_at", "kind", "symbol", "body", "ta
 INLINE_READ_ROWS = 100  # a page this small is read on the event loop (core.db.sqlite_driver); exports page at 500
 
 
-def entry_to_dict(row: Sequence[Any]) -> dict[str, Any]:
-    """A row in `COLUMNS` order -> the API's JSON object (same keys, same order)."""
-    item = dict(zip(COLUMNS, row, strict=True))
-    item["tags"] = item["tags"] or []
-    item["created_at"] = item["created_at"].isoformat()
-    item["updated_at"] = item["updated_at"].isoformat()
-    return item
-
-
-def encode_cursor(item: dict[str, Any]) -> str:
-    """From an `entry_to_dict` item: its ISO `created_at` and id."""
-    raw = f"{item['created_at']}|{item['id']}".encode()
+def encode_cursor(entry: JournalEntryView) -> str:
+    """An entry's ISO `created_at` and id."""
+    raw = f"{entry.created_at}|{entry.id}".encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
@@ -60,29 +50,23 @@ def _csv_safe(value: Any) -> Any:
     return value
 
 
-@dataclass(frozen=True, slots=True)
-class JournalPage:
-    items: list[dict[str, Any]]
-    next_cursor: str | None
-
-
 class JournalService:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def add(self, draft: JournalDraft, actor: str | None = None) -> dict[str, Any]:
+    async def add(self, draft: JournalDraft, actor: str | None = None) -> JournalEntryView:
         """Inserts every column, made here, and answers with what was inserted (nothing to read back)."""
         now = utcnow()
         values = {"id": new_id(), **draft.model_dump(), "actor": actor, "created_at": now, "updated_at": now}
         async with self.db.transaction() as conn:
             await JournalRepository(conn).insert(values)
-        return entry_to_dict([values[name] for name in COLUMNS])
+        return JournalEntryView.of([values[name] for name in COLUMNS])
 
-    async def get(self, entry_id: str) -> dict[str, Any]:
+    async def get(self, entry_id: str) -> JournalEntryView:
         async with self.db.connect(inline_reads=True) as conn:
-            return entry_to_dict(await self._require(JournalRepository(conn), entry_id))
+            return JournalEntryView.of(await self._require(JournalRepository(conn), entry_id))
 
-    async def update(self, entry_id: str, patch: JournalPatch) -> dict[str, Any]:
+    async def update(self, entry_id: str, patch: JournalPatch) -> JournalEntryView:
         changes = patch.model_dump(exclude_unset=True)
         if not changes:
             raise Invalid("send at least one field to change", details=[{"field": "body", "message": "empty"}])
@@ -93,7 +77,7 @@ class JournalService:
             if changed:  # a no-op patch leaves the row, and its updated_at, alone
                 changed["updated_at"] = utcnow()
                 await repo.update(entry_id, changed)
-        return entry_to_dict([{**current, **changed}[name] for name in COLUMNS])
+        return JournalEntryView.of([{**current, **changed}[name] for name in COLUMNS])
 
     async def delete(self, entry_id: str) -> None:
         async with self.db.transaction() as conn:
@@ -105,7 +89,7 @@ class JournalService:
         async with self.db.connect(inline_reads=query.limit <= INLINE_READ_ROWS) as conn:
             rows = await JournalRepository(conn).page(
                 symbol=query.symbol, kind=query.kind, since=query.since, after=after, limit=query.limit + 1)
-        items = [entry_to_dict(row) for row in rows[: query.limit]]
+        items = tuple(JournalEntryView.of(row) for row in rows[: query.limit])
         next_cursor = encode_cursor(items[-1]) if len(rows) > query.limit else None
         return JournalPage(items, next_cursor)
 
@@ -114,7 +98,7 @@ class JournalService:
         if fmt not in ("csv", "json"):
             raise Invalid(f"export format '{fmt}' is not supported; use csv or json",
                           details=[{"field": "format", "message": "expected csv or json"}])
-        items: list[dict[str, Any]] = []
+        items: list[JournalEntryView] = []
         cursor_query = query.model_copy(update={"limit": 500, "cursor": None})
         while True:
             page = await self.list(cursor_query)
@@ -128,7 +112,8 @@ class JournalService:
         writer = csv.DictWriter(buffer, fieldnames=EXPORT_FIELDS, extrasaction="ignore")
         writer.writeheader()
         for item in items:
-            writer.writerow({key: _csv_safe(value) for key, value in {**item, "tags": " ".join(item["tags"])}.items()})
+            row = {**asdict(item), "tags": " ".join(item.tags)}
+            writer.writerow({key: _csv_safe(value) for key, value in row.items()})
         return buffer.getvalue().encode(), "text/csv"
 
     @staticmethod

@@ -8,8 +8,9 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Literal
+from typing import Literal
 
+import msgspec
 import structlog
 from prometheus_client import Gauge
 
@@ -23,6 +24,7 @@ from core.domain.market import (
     epoch_ms,
     normalize_symbol,
 )
+from core.domain.market_views import REST_ONLY, Headline, MarketDataStatus, WatchedPrice
 from core.domain.prices import price_event
 from core.errors import CoreError, IntegrationDisabled, Invalid
 from core.ports import EventBus, MarketData, MarketFeed, PriceStream
@@ -58,7 +60,7 @@ class MarketService:
         self._status_interval, self._market_ttl = status_interval, market_status_ttl
         self._market: MarketStatus | None = None
         self._market_at = 0.0
-        self._published: dict[str, Any] | None = None
+        self._published: tuple[object, ...] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._prev_slots = asyncio.Semaphore(8)
 
@@ -137,7 +139,7 @@ class MarketService:
         return await self._require().bars(normalize_symbol(symbol), multiplier=multiplier, timespan=timespan,
                                           start=epoch_ms(start), end=epoch_ms(end), limit=50_000)
 
-    async def news(self, symbol: str | None = None, *, limit: int = 10) -> list[dict[str, Any]]:
+    async def news(self, symbol: str | None = None, *, limit: int = 10) -> list[Headline]:
         if not 1 <= limit <= 100:
             raise Invalid("limit must be 1-100", details={"limit": limit})
         return await self._require().news(normalize_symbol(symbol) if symbol else None, limit=limit)
@@ -162,7 +164,7 @@ class MarketService:
     def market_open(self) -> bool:
         return self._engine.is_market_hours()
 
-    def snapshot(self) -> list[dict[str, Any]]:
+    def snapshot(self) -> list[WatchedPrice]:
         """Every watched symbol for `GET /stream/prices`: last/bid/ask/change as strings, ts, age and stale flag."""
         now_ms = epoch_ms(datetime.now(UTC))
         rows = []
@@ -170,15 +172,14 @@ class MarketService:
             state = self._engine.state(symbol)
             if state is None:
                 continue
-            row: dict[str, Any] = {"symbol": symbol, "last": None, "bid": None, "ask": None, "change": None,
-                                   "change_pct": None, "as_of": None}
-            if state.last is not None:
-                event = price_event(state)
-                row.update(last=event.last, bid=event.bid, ask=event.ask, change=event.change,
-                           change_pct=event.change_pct, as_of=event.as_of)
-            row["age_s"] = round((now_ms - state.seen_ms) / 1000, 3) if state.seen_ms else None
-            row["stale"] = self._engine.is_stale(state, now_ms)
-            rows.append(row)
+            event = price_event(state) if state.last is not None else None
+            age = round((now_ms - state.seen_ms) / 1000, 3) if state.seen_ms else None
+            stale = self._engine.is_stale(state, now_ms)
+            if event is None:
+                rows.append(WatchedPrice(symbol, None, None, None, None, None, None, age, stale))
+            else:
+                rows.append(WatchedPrice(symbol, event.last, event.bid, event.ask, event.change, event.change_pct,
+                                         event.as_of, age, stale))
         return rows
 
     def freshness(self) -> list[Freshness]:
@@ -196,15 +197,13 @@ class MarketService:
             rows.append(Freshness(symbol, age, "stale" if self._engine.is_stale(state, now_ms) else "fresh"))
         return rows
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> MarketDataStatus:
         """The market-data integration as `/diag/config` and `status` events show it."""
         if self._data is None:
-            return {"enabled": False, "state": "disabled", "reason": self._disabled_reason,
-                    "how_to_enable": _HOW_TO_ENABLE}
-        feed = self._feed.status if self._feed is not None else {"state": "rest_only", "reason": ""}
-        return {"enabled": True, "state": feed["state"], "reason": feed["reason"],
-                "market": self._market.session.value if self._market else None, "feed": feed,
-                **self._engine.stats()}
+            return MarketDataStatus.disabled(self._disabled_reason, _HOW_TO_ENABLE)
+        feed = self._feed.status if self._feed is not None else REST_ONLY
+        return MarketDataStatus.running(feed, self._market.session.value if self._market else None,
+                                        self._engine.stats())
 
     # -- background --------------------------------------------------------------------------------------------
 
@@ -216,8 +215,8 @@ class MarketService:
                 except CoreError as exc:
                     log.warning("market_status_failed", error=exc.message)
             current = self.status()
-            key = {k: current.get(k) for k in ("enabled", "state", "reason", "market", "stale")}
+            key = (current.enabled, current.state, current.reason, current.market, current.stale)
             if key != self._published:
                 self._published = key
-                await self._bus.publish(StatusEvent(integrations={"market_data": current}))
+                await self._bus.publish(StatusEvent(integrations={"market_data": msgspec.to_builtins(current)}))
             await asyncio.sleep(self._status_interval)

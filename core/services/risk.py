@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 import structlog
 
@@ -26,6 +26,7 @@ from core.domain.day_trades import day_trades
 from core.domain.market import Quote
 from core.domain.orders import Balances, OrderRequest, Position
 from core.domain.risk import AccountSnapshot, Decision, Denied, RiskLimits, RiskState, check_order, evaluate_risk
+from core.domain.risk_view import RiskStateView
 from core.domain.valuation import DEFAULT_COLLAR_PCT
 from core.errors import CoreError, IntegrationDisabled
 from core.ports import Broker
@@ -46,19 +47,6 @@ class BatchQuotes(Protocol):
 
 def limits_from(tunables: Tunables) -> RiskLimits:
     return RiskLimits(**tunables.risk.model_dump(), default_rr=tunables.default_rr)
-
-
-def unknown_state(reason: str, how_to_fix: str) -> dict[str, Any]:
-    """The `risk` event state when it cannot be computed (same shape as the heartbeat's, plus `status`)."""
-    return {"state": "unknown", "status": "unknown", "reasons": [reason], "how_to_enable": how_to_fix,
-            "usage": {}}
-
-
-def state_payload(state: RiskState) -> dict[str, Any]:
-    """`RiskState.to_dict()` plus `state` (= status), the key the heartbeat's unknown state and the dashboard use."""
-    payload = state.to_dict()
-    payload["state"] = payload["status"]
-    return payload
 
 
 # -- the service ------------------------------------------------------------------------------------------------
@@ -82,7 +70,7 @@ class RiskService:
         self._clock = clock
         self.latest: RiskState | None = None
         self.account: AccountSnapshot | None = None
-        self.error: dict[str, Any] | None = None
+        self.error: RiskStateView | None = None
         self._evaluated_at = 0.0
         self._balances_at = 0.0
         self._balances_read_at = clock()
@@ -163,20 +151,20 @@ class RiskService:
         self._evaluated_at = time.monotonic()
         return state
 
-    def mark_unknown(self, reason: str, how_to_fix: str) -> dict[str, Any]:
-        self.error = unknown_state(reason, how_to_fix)
+    def mark_unknown(self, reason: str, how_to_fix: str) -> RiskStateView:
+        self.error = RiskStateView.unknown(reason, how_to_fix)
         return self.error
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self) -> RiskStateView:
         """The latest state as the `risk` event carries it: the error when the last cycle failed, `unknown`
         before the first evaluation or without a broker."""
         if self.broker is None:
-            return unknown_state(f"broker not configured: {self.disabled_reason}", self.how_to_enable)
+            return RiskStateView.unknown(f"broker not configured: {self.disabled_reason}", self.how_to_enable)
         if self.error is not None:
             return self.error
         if self.latest is None:
-            return unknown_state("risk not evaluated yet", "the risk engine evaluates every RISK_EVAL_SEC")
-        return state_payload(self.latest)
+            return RiskStateView.unknown("risk not evaluated yet", "the risk engine evaluates every RISK_EVAL_SEC")
+        return RiskStateView.of(self.latest)
 
     @property
     def age(self) -> float:

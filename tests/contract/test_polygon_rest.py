@@ -85,7 +85,7 @@ async def test_last_trade_and_nbbo_nanoseconds_are_exact(md: PolygonMarketData) 
 
 async def test_news_market_status_and_holidays(md: PolygonMarketData) -> None:
     news = await md.news("UBS", limit=5)
-    assert news[0]["publisher"] == "Investing.com" and news[0]["insights"][0]["sentiment"] == "positive"
+    assert news[0].publisher == "Investing.com" and news[0].insights and news[0].insights[0].sentiment == "positive"
     status = await md.market_status()
     assert status.session is MarketSession.OPEN and status.is_open and status.exchanges["nyse"] == "open"
     assert status.server_time is not None and status.server_time.utcoffset() is not None
@@ -204,7 +204,8 @@ MALFORMED: dict[str, list[object]] = {
     "movers": [{"status": "OK", "tickers": None}, {"status": "OK", "tickers": ["AAPL"]}],
     "last_trade": [{"status": "OK", "results": {"s": 5}}, {"status": "OK", "results": {"p": "x", "t": 1}}],
     "last_quote": [{"status": "OK", "results": {}}, {"status": "OK", "results": {"p": 1, "P": 2}}],
-    "news": [{"status": "OK"}, {"status": "OK", "results": ["headline"]}],
+    "news": [{"status": "OK"}, {"status": "OK", "results": ["headline"]},
+             {"status": "OK", "results": [{"title": "x", "tickers": "AAPL"}]}],
     "market_status": [{"market": "maybe"}, {"market": "open", "exchanges": "all"}, []],
     "upcoming_holidays": [{"status": "OK"}, [{"name": "Thanksgiving"}], [{"date": "26/11/2020"}]],
     "options_chain": [{"status": "OK", "results": {}}, {"status": "OK", "results": [{"details": {}}]}],

@@ -70,7 +70,7 @@ async def running(pg: PolygonDouble, sink: Sink, symbols: set[str] | None = None
 
 
 def state_is(feed: PolygonFeed, state: str) -> Callable[[], bool]:
-    return lambda: feed.status["state"] == state
+    return lambda: feed.status.state == state
 
 
 async def test_handshake_subscribe_and_mixed_frames(pg: PolygonDouble) -> None:
@@ -87,7 +87,7 @@ async def test_handshake_subscribe_and_mixed_frames(pg: PolygonDouble) -> None:
         assert sink.quotes == [("MSFT", 114.125, 114.128)]
         assert sink.bars == [("GTE", 60, 1610144640000, False), ("SPCE", 1, 1610144868000, False)]
         status = feed.status
-        assert status["state"] == "streaming" and status["counters"]["events"] == 5
+        assert status.state == "streaming" and status.counters["events"] == 5
         assert API_KEY not in repr(status)
 
 
@@ -128,7 +128,7 @@ async def test_plan_without_websocket_falls_back_to_polling(pg: PolygonDouble) -
     async with running(pg, sink, {"AAPL", "MSFT"}, poll_interval=0.1) as feed:
         await pg.wait_until(lambda: len(sink.trades) >= 4)
         status = feed.status
-        assert status["state"] == "polling" and status["reason"].startswith("polling, not streaming")
+        assert status.state == "polling" and status.reason.startswith("polling, not streaming")
         assert {t[0] for t in sink.trades} == {"AAPL", "MSFT"} and sink.quotes
         assert pg.hits("/v2/snapshot/locale/us/markets/stocks/tickers")[0].query["tickers"] == "AAPL,MSFT"
 
@@ -153,8 +153,8 @@ async def test_malformed_frames_are_counted_never_fatal(pg: PolygonDouble) -> No
         await pg.push([{"ev": "T", "sym": "MSFT"}, *good])  # the good event of a bad frame survives
         await pg.push(good * 5000)  # a ~1 MB frame of real events decodes
         await pg.wait_until(lambda: len(sink.trades) == 5001)
-        assert feed.status["counters"]["malformed"] == len(MALFORMED) + 1
-        assert feed.status["state"] == "streaming" and pg.ws_connects == 1
+        assert feed.status.counters["malformed"] == len(MALFORMED) + 1
+        assert feed.status.state == "streaming" and pg.ws_connects == 1
 
 
 async def test_a_long_outage_is_back_filled_with_minute_bars_marked_late(pg: PolygonDouble) -> None:
@@ -235,12 +235,12 @@ async def test_a_feed_sending_binary_control_frames_never_authenticates(
     await feed.set_symbols({"MSFT"})
     task = asyncio.create_task(feed.run())
     try:
-        await pg.wait_until(lambda: feed.status["state"] == "auth_timeout")
+        await pg.wait_until(lambda: feed.status.state == "auth_timeout")
         status = feed.status
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
-    assert status["reason"] == AUTH_TIMEOUT[0]["message"] and API_KEY not in repr(status)
+    assert status.reason == AUTH_TIMEOUT[0]["message"] and API_KEY not in repr(status)
     assert pg.ws_messages == [] and pg.subscriptions == set()
 
 
@@ -250,7 +250,7 @@ async def test_our_feed_sends_text_frames_and_streams(pg: PolygonDouble) -> None
     task = asyncio.create_task(feed.run())
     try:
         await pg.wait_until(lambda: len(pg.subscriptions) == 4)
-        assert feed.status["state"] == "streaming"
+        assert feed.status.state == "streaming"
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+import msgspec
 import pytest
 from structlog.testing import capture_logs
 
@@ -61,7 +62,7 @@ async def fired_once(rt: Runtime, sub: Any, symbol: str = "SPY") -> AlertEvent:
 
 def feed(rt: Runtime) -> dict[str, Any]:
     """The feed as /diag/config and the dashboard's status bar show it."""
-    status: dict[str, Any] = rt.market.status()["feed"]
+    status: dict[str, Any] = msgspec.to_builtins(rt.market.status())["feed"]
     return status
 
 
@@ -113,7 +114,7 @@ async def test_fault_3_auth_failed_or_max_connections_backs_off_a_minute_and_say
         status = feed(rt)
         assert pg.ws_connects == 1
         assert status["retry_in_s"] >= 55 and status["reason"]
-        assert rt.market.status()["state"] == refusal  # what the status event and /diag/config carry
+        assert rt.market.status().state == refusal  # what the status event and /diag/config carry
 
 
 async def test_fault_4_slow_consumer_fills_the_bounded_queue_drops_are_counted_and_the_feed_keeps_streaming(
@@ -131,11 +132,11 @@ async def test_fault_4_slow_consumer_fills_the_bounded_queue_drops_are_counted_a
             await pg.wait_until(lambda: len(pg.subscriptions) == 4)
             for _ in range(30):
                 await pg.push(frame("ws_stocks_T_trade.json"))
-            await pg.wait_until(lambda: polygon.status["counters"]["frames"] >= 31)
+            await pg.wait_until(lambda: polygon.status.counters["frames"] >= 31)
             await asyncio.sleep(0.3)
-            counters = polygon.status["counters"]
+            counters = polygon.status.counters
             assert counters["dropped"] > 0 and len(sink.trades) + counters["dropped"] == 30
-            assert polygon.status["state"] == "streaming" and pg.ws_connects == 1
+            assert polygon.status.state == "streaming" and pg.ws_connects == 1
     assert any(log["event"] == "polygon_feed_backpressure" for log in logs)
 
 

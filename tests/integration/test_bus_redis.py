@@ -32,6 +32,7 @@ from core.domain.events import (
 )
 from core.domain.order_views import BlotterItem, position_item
 from core.domain.orders import Position
+from core.domain.risk_view import RiskStateView
 from core.errors import ExternalTransient
 
 pytestmark = pytest.mark.redis
@@ -45,7 +46,8 @@ def alert(n: int) -> AlertEvent:
 
 
 def one_of_each(n: int) -> list[Event]:
-    return [alert(n), PriceEvent(symbol="QQQ", last=f"{n}.25"), RiskEvent(state={"n": n}),
+    return [alert(n), PriceEvent(symbol="QQQ", last=f"{n}.25"),
+            RiskEvent(state=RiskStateView.unknown(f"reason {n}", "fix")),
             PositionsEvent(items=[position_item(Position("SPY", Decimal(n + 1), Decimal("100.5")), Decimal("101"))]),
             OrdersEvent(items=[blotter_row(str(n))]), StatusEvent(integrations={"n": n})]
 
@@ -122,8 +124,8 @@ async def test_a_type_first_subscribed_after_start_gets_what_is_published_next(m
     await publisher.publish(alert(-1))  # before the receiver started: not delivered
     await receiver.start()
     risk = receiver.subscribe(["risk"])
-    await publisher.publish(RiskEvent(state={"n": 1}))
-    assert await take(risk, 1) == [RiskEvent(state={"n": 1})]
+    await publisher.publish(RiskEvent(state=RiskStateView.unknown("reason 1", "fix")))
+    assert await take(risk, 1) == [RiskEvent(state=RiskStateView.unknown("reason 1", "fix"))]
     alerts = receiver.subscribe(["alert"])
     await publisher.publish(alert(1))
     assert await take(alerts, 1) == [alert(1)]

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 import pytest_asyncio
 
@@ -142,7 +143,7 @@ async def test_disabled_market_data_says_how_to_enable(disabled: LiveServer, pag
     # A status event that carries only market_data updates that entry and keeps the others (merged, not replaced).
     runtime = disabled.app.state.runtime
     await runtime.bus.publish(StatusEvent(integrations={"market_data": {
-        **runtime.market.status(), "reason": "injected reason"}}))
+        **msgspec.to_builtins(runtime.market.status()), "reason": "injected reason"}}))
     await expect(banner).to_contain_text("injected reason")
     await expect(tid(page, "integration-market_data")).to_contain_text("injected reason")
     await expect(tid(page, "integration-broker")).to_be_attached()

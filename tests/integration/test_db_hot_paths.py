@@ -53,9 +53,9 @@ async def test_small_journal_reads_take_no_hop_and_other_reads_one(sqlite_db: Da
     journal = JournalService(sqlite_db)
     entry = await journal.add(JournalDraft(body="first", symbol="SPY"))
     hops.clear()
-    assert (await journal.get(entry["id"]))["body"] == "first"
+    assert (await journal.get(entry.id)).body == "first"
     page = await journal.list(JournalQuery(limit=20))
-    assert [item["body"] for item in page.items] == ["first"]
+    assert [item.body for item in page.items] == ["first"]
     assert hops == []  # run inline: no cursor, fetch, close, BEGIN or reset-ROLLBACK hops either
     async with sqlite_db.read() as session:  # any other read: one hop, the SELECT
         await session.scalar(select(JournalEntry.body))
@@ -76,7 +76,7 @@ async def test_only_small_reads_run_on_the_loop_thread(sqlite_db: Database, monk
     monkeypatch.setattr(sqlite_driver, "_run", recorded)
     journal = JournalService(sqlite_db)
     entry = await journal.add(JournalDraft(body="x"))
-    await journal.get(entry["id"])
+    await journal.get(entry.id)
     await journal.export(JournalQuery(), "csv")
     await journal.list(JournalQuery(limit=200))
     assert threads == [("INSERT", False), ("SELECT", True), ("SELECT", False), ("SELECT", False)]
@@ -87,10 +87,10 @@ async def test_a_sqlite_read_does_not_wait_for_an_open_write(sqlite_db: Database
     journal = JournalService(sqlite_db)
     kept = await journal.add(JournalDraft(body="committed"))
     async with sqlite_db.transaction() as conn:
-        await conn.execute(text("UPDATE journal_entries SET body = 'pending' WHERE id = :id"), {"id": kept["id"]})
-        read = await asyncio.wait_for(journal.get(kept["id"]), timeout=1)
-        assert read["body"] == "committed"
-    assert (await journal.get(kept["id"]))["body"] == "pending"
+        await conn.execute(text("UPDATE journal_entries SET body = 'pending' WHERE id = :id"), {"id": kept.id})
+        read = await asyncio.wait_for(journal.get(kept.id), timeout=1)
+        assert read.body == "committed"
+    assert (await journal.get(kept.id)).body == "pending"
 
 
 async def test_a_sqlite_write_takes_the_statement_and_the_commit(sqlite_db: Database, hops: list[str]) -> None:
@@ -103,11 +103,11 @@ async def test_a_failed_core_write_rolls_back(db: Database) -> None:
     first = await journal.add(JournalDraft(body="first"))
     with pytest.raises(IntegrityError):
         async with db.transaction() as conn:
-            await conn.execute(text("UPDATE journal_entries SET body = 'changed' WHERE id = :id"), {"id": first["id"]})
+            await conn.execute(text("UPDATE journal_entries SET body = 'changed' WHERE id = :id"), {"id": first.id})
             await conn.execute(text("INSERT INTO journal_entries (id, kind, body, tags, created_at, updated_at) "
                                     "VALUES (:id, 'note', 'dup', '[]', :now, :now)"),
-                               {"id": first["id"], "now": utcnow()})
-    assert await journal.get(first["id"]) == first  # the update before the failure was rolled back
+                               {"id": first.id, "now": utcnow()})
+    assert await journal.get(first.id) == first  # the update before the failure was rolled back
     assert await journal.add(JournalDraft(body="after")) != first  # and the writer lock was released
 
 
@@ -169,5 +169,5 @@ async def test_a_write_that_waits_too_long_for_the_sqlite_writer_is_refused(sqli
     async with sqlite_db.transaction():
         with pytest.raises(ExternalTransient, match="busy"):
             await journal.add(JournalDraft(body="queued too long"))
-    assert (await journal.add(JournalDraft(body="after")))["body"] == "after"  # the lock is free again
-    assert [item["body"] for item in (await journal.list(JournalQuery())).items] == ["after"]
+    assert (await journal.add(JournalDraft(body="after"))).body == "after"  # the lock is free again
+    assert [item.body for item in (await journal.list(JournalQuery())).items] == ["after"]

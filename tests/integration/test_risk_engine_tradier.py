@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
+from decimal import Decimal as D
 from typing import Any
 
 import httpx
@@ -62,7 +63,7 @@ async def _next(sub: Subscription, predicate: Callable[[Event], bool], timeout: 
 
 
 def _status(event: Event) -> str | None:
-    return event.state.get("status") if isinstance(event, RiskEvent) else None
+    return event.state.status if isinstance(event, RiskEvent) else None
 
 
 async def test_engine_publishes_usage_and_a_halted_alert_when_the_day_loss_passes_the_limit(
@@ -73,10 +74,10 @@ async def test_engine_publishes_usage_and_a_halted_alert_when_the_day_loss_passe
         first = await _next(sub, lambda e: isinstance(e, RiskEvent))
         assert isinstance(first, RiskEvent)
         state = first.state
-        assert state["status"] == "ACTIVE" and state["state"] == "ACTIVE"
+        assert state.status == "ACTIVE" and state.state == "ACTIVE"
         # day P&L: -120 realized + (4388.90 - 4400) + (106.41 - 110) = -134.69; limit min($500, 2% of $50,000)
-        assert state["day_pnl"] == "-134.69"
-        texts = [usage["text"] for usage in state["usage"]]
+        assert state.day_pnl == D("-134.69")
+        texts = [usage.text for usage in state.usage]
         assert "$134.69 of $500.00 daily loss" in texts
         assert "2/10 trades" in texts and "2/5 positions" in texts
 
@@ -88,7 +89,7 @@ async def test_engine_publishes_usage_and_a_halted_alert_when_the_day_loss_passe
         assert alert.meta is not None and alert.meta["previous"] == "ACTIVE"
         halted = await _next(sub, lambda e: _status(e) == "HALTED")
         assert isinstance(halted, RiskEvent) and "$614.69 of $500.00 daily loss" in [
-            u["text"] for u in halted.state["usage"]]
+            u.text for u in halted.state.usage]
         await sub.close()
     assert tradier.requests_to("GET", "/orders") and tradier.requests_to("GET", "/markets/quotes")
 
@@ -100,9 +101,9 @@ async def test_a_broker_that_refuses_the_token_gives_unknown_with_the_reason(
         sub = rt.bus.subscribe(["risk"], name="test")
         first = await _next(sub, lambda e: isinstance(e, RiskEvent))
         assert isinstance(first, RiskEvent)
-        assert first.state["state"] == "unknown"
-        assert "Tradier refused the credentials (401)" in first.state["reasons"][0]
-        assert "TRADIER_ACCESS_TOKEN" in first.state["how_to_enable"]
+        assert first.state.state == "unknown"
+        assert "Tradier refused the credentials (401)" in first.state.reasons[0]
+        assert "TRADIER_ACCESS_TOKEN" in (first.state.how_to_enable or "")
         tradier.token = TOKEN  # the loop is still alive and recovers
         recovered = await _next(sub, lambda e: _status(e) == "ACTIVE")
         assert isinstance(recovered, RiskEvent)

@@ -8,6 +8,7 @@ import pytest
 
 from core.bus import InProcessBus, QueueSubscription, RedisBus, create_bus
 from core.domain.events import AlertEvent, Event, OrdersEvent, PriceEvent, RiskEvent, StatusEvent
+from core.domain.risk_view import RiskStateView
 from core.errors import Invalid
 from core.ports import EventBus
 
@@ -42,7 +43,8 @@ async def settle() -> None:
 async def test_every_subscriber_receives_every_event_in_order() -> None:
     bus = InProcessBus()
     subs = [bus.subscribe() for _ in range(3)]
-    events: list[Event] = [alert(1), price(1), RiskEvent(state={"s": "ACTIVE"}), OrdersEvent(items=[]), price(2)]
+    unknown = RiskEvent(state=RiskStateView.unknown("not evaluated", "wait"))
+    events: list[Event] = [alert(1), price(1), unknown, OrdersEvent(items=[]), price(2)]
     for event in events:
         await bus.publish(event)
     for sub in subs:

@@ -16,6 +16,7 @@ from core.adapters.polygon.wire import Quote as WireQuote
 from core.adapters.polygon.wire import Trade as WireTrade
 from core.domain.events import Event, EventType, PriceEvent, StatusEvent
 from core.domain.market import Bar, MarketSession, MarketStatus, Quote
+from core.domain.market_views import FeedStatus, Headline
 from core.engines.stream import StreamEngine
 from core.errors import IntegrationDisabled, Invalid
 from core.services.market import MarketService
@@ -67,9 +68,9 @@ class FakeData:
         self.calls.append(("status", None))
         return MarketStatus(self.session, None, "polygon")
 
-    async def news(self, symbol: str | None, *, limit: int = 10) -> list[dict[str, Any]]:
+    async def news(self, symbol: str | None, *, limit: int = 10) -> list[Headline]:
         self.calls.append(("news", symbol))
-        return [{"title": "x"}]
+        return [Headline(title="x")]
 
 
 class FakeFeed:
@@ -84,8 +85,8 @@ class FakeFeed:
         self.symbols = set(symbols)
 
     @property
-    def status(self) -> dict[str, Any]:
-        return {"state": self.state, "reason": ""}
+    def status(self) -> FeedStatus:
+        return FeedStatus(state=self.state, reason="")
 
 
 def now_ms() -> int:
@@ -131,7 +132,8 @@ async def test_price_events_are_conflated_with_change_vs_prev_close(engine: Stre
     assert (event.symbol, event.last, event.bid, event.ask) == ("AAPL", "101.2", "101.1", "101.3")
     assert (event.change, event.change_pct) == ("1.2", "1.20")
     assert event.as_of is not None and event.as_of.endswith("+00:00")
-    assert engine.stats()["engine_lag_ms"] is None or engine.stats()["engine_lag_ms"]["p95"] >= 0
+    lag = engine.stats().engine_lag_ms
+    assert lag is None or lag.p95 >= 0
 
 
 async def test_no_change_without_prev_close_and_no_event_without_a_price(engine: StreamEngine,
@@ -217,7 +219,7 @@ async def test_disabled_service_says_why(engine: StreamEngine, bus: FakeBus) -> 
     with pytest.raises(IntegrationDisabled) as err:
         await service.market_status()
     assert "POLYGON_API_KEY" in err.value.how_to_enable
-    assert service.status()["state"] == "disabled"
+    assert service.status().state == "disabled"
 
 
 async def test_bars_latest_n_oldest_first(engine: StreamEngine, bus: FakeBus) -> None:
@@ -251,6 +253,6 @@ async def test_status_events_on_change_and_market_open_from_polygon(engine: Stre
 async def test_snapshot_lists_every_watched_symbol(engine: StreamEngine, bus: FakeBus) -> None:
     service = MarketService(bus, engine, data=FakeData())  # type: ignore[arg-type]
     engine.on_trade(trade("AAPL", 2.5), time.time_ns())
-    rows = {r["symbol"]: r for r in service.snapshot()}
-    assert rows["AAPL"]["last"] == "2.5" and rows["AAPL"]["stale"] is False
-    assert rows["MSFT"]["last"] is None and rows["MSFT"]["stale"] is True
+    rows = {r.symbol: r for r in service.snapshot()}
+    assert rows["AAPL"].last == "2.5" and rows["AAPL"].stale is False
+    assert rows["MSFT"].last is None and rows["MSFT"].stale is True

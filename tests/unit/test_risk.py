@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from core.domain.order_views import document
 from core.domain.orders import (
     Balances,
     OrderClass,
@@ -30,6 +31,7 @@ from core.domain.risk import (
     evaluate_risk,
     reduces_exposure,
 )
+from core.domain.risk_view import RiskStateView
 
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 LIMITS = RiskLimits()  # $500 or 2% daily loss, 5 positions, 25%, 10 trades, $25,000 per order, 3 losses -> 30 min
@@ -94,7 +96,7 @@ def test_usage_texts_and_event_payload() -> None:
         "$140.00 of $500.00 daily loss", "2/10 trades", "1/5 positions", "1/3 losses in a row",
         "largest position 19.00% of equity (limit 25.00%)"]
     assert [round(u.ratio, 2) for u in state.usage] == [0.28, 0.2, 0.2, 0.33, 0.76]
-    payload = state.to_dict()
+    payload = document(RiskStateView.of(state))
     assert payload["status"] == "ACTIVE" and payload["day_pnl"] == "-140.00"
     assert payload["usage"][0] == {"name": "daily_loss", "used": "140.00", "limit": "500", "text": state.usage[0].text}
     assert payload["evaluated_at"] == "2026-03-02T15:00:00+00:00" and payload["cooldown_until"] is None

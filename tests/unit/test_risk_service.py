@@ -115,7 +115,7 @@ async def test_evaluate_reads_the_account_and_prices_positions_through_the_broke
     assert "1/5 positions" in texts and "0/10 trades" in texts
     assert broker.calls["quotes"] == 1 and "quote_price" not in broker.calls  # one batched call, flat skipped
     payload = risk.snapshot()
-    assert payload["status"] == payload["state"] == "ACTIVE"
+    assert payload.status == payload.state == "ACTIVE"
 
 
 async def test_prices_fall_back_one_by_one_and_a_quote_failure_is_a_warning_not_a_failure() -> None:
@@ -152,7 +152,7 @@ async def test_engine_publishes_each_cycle_and_alerts_on_restrictive_transitions
     broker.orders_value = []
     await engine.cycle()  # back to ACTIVE (info)
 
-    statuses = [e.state["status"] for e in bus.of(RiskEvent)]
+    statuses = [e.state.status for e in bus.of(RiskEvent)]
     assert statuses == ["ACTIVE", "REDUCE_ONLY", "REDUCE_ONLY", "HALTED", "ACTIVE"]
     alerts = bus.of(AlertEvent)
     assert [a.level for a in alerts] == ["warning", "critical", "info"]
@@ -172,7 +172,7 @@ async def test_first_cycle_already_halted_alerts_and_an_unknown_blip_does_not_re
     await engine.cycle()
     broker.fail_with = None
     await engine.cycle()
-    assert [e.state["status"] for e in bus.of(RiskEvent)] == ["HALTED", "unknown", "HALTED"]
+    assert [e.state.status for e in bus.of(RiskEvent)] == ["HALTED", "unknown", "HALTED"]
     assert [a.level for a in bus.of(AlertEvent)] == ["critical"]
 
 
@@ -189,15 +189,15 @@ async def test_broker_errors_make_the_state_unknown_with_the_reason_and_the_loop
             await asyncio.sleep(0.01)
         broker.fail_with = None
         for _ in range(200):
-            if bus.of(RiskEvent)[-1].state["status"] == "ACTIVE":
+            if bus.of(RiskEvent)[-1].state.status == "ACTIVE":
                 break
             await asyncio.sleep(0.01)
     finally:
         task.cancel()
     first = bus.of(RiskEvent)[0].state
-    assert first["state"] == "unknown" and first["status"] == "unknown"
-    assert first["reasons"] == ["broker read failed: Tradier GET balances: server error 500"]
-    assert bus.of(RiskEvent)[-1].state["status"] == "ACTIVE"
+    assert first.state == "unknown" and first.status == "unknown"
+    assert first.reasons == ("broker read failed: Tradier GET balances: server error 500",)
+    assert bus.of(RiskEvent)[-1].state.status == "ACTIVE"
     assert engine.failures >= 2
     assert risk.error is None  # a good cycle clears the error
 
@@ -207,7 +207,7 @@ async def test_an_unexpected_exception_does_not_kill_the_engine() -> None:
     bus = ListBus()
     engine = RiskEngine(service(broker), bus, interval=0.01)  # type: ignore[arg-type]
     payload = await engine.cycle()
-    assert payload["state"] == "unknown" and "ZeroDivisionError" in payload["reasons"][0]
+    assert payload.state == "unknown" and "ZeroDivisionError" in payload.reasons[0]
 
 
 # -- the gate ---------------------------------------------------------------------------------------------------
@@ -252,7 +252,7 @@ async def test_check_denies_without_a_broker_or_when_the_account_cannot_be_read(
     assert isinstance(decision, Denied) and decision.code == "broker_disabled"
     decision = await service(FakeBroker(fail_with=ExternalTransient("timeout"))).check(buy("AAPL", 1))
     assert isinstance(decision, Denied) and decision.code == "risk_unknown" and "timeout" in decision.reason
-    assert service(None).snapshot()["state"] == "unknown"
+    assert service(None).snapshot().state == "unknown"
 
 
 async def test_balances_reuse_the_last_evaluation_when_fresh() -> None:

@@ -32,7 +32,7 @@ function intervalMs() {
   return (heartbeat.configured ?? heartbeat.measured ?? DEFAULT_RISK_EVAL_SEC) * 1000;
 }
 
-/** The usage list of a state: `[{name, used, limit, text}]` (an unknown state carries `{}`). */
+/** The usage list of a state: `[{name, used, limit, text}]` (empty when the state is unknown). */
 function usageItems(state) {
   return Array.isArray(state?.usage) ? state.usage : [];
 }

@@ -35,6 +35,7 @@ from core.domain.market import (
     Trade,
     utc_from_epoch,
 )
+from core.domain.market_views import Headline
 from core.domain.news import EarningsDate, EarningsTime, NewsItem, Sentiment, SymbolSentiment
 from core.domain.picks_universe import SnapshotRow
 from core.errors import (
@@ -301,13 +302,16 @@ class PolygonMarketData:
                      bid_size=_int(r.get("s")), ask_size=_int(r.get("S")), prev_close=None,
                      ts=_ts_ns(r.get("t")), source="polygon:nbbo")
 
-    async def news(self, symbol: str | None, *, limit: int = 10) -> list[dict[str, Any]]:
+    async def news(self, symbol: str | None, *, limit: int = 10) -> list[Headline]:
         params: dict[str, Any] = {"limit": max(1, min(limit, 1000)), "order": "desc", "sort": "published_utc"}
         if symbol:
             params["ticker"] = symbol
         path = "/v2/reference/news"
         body = _enveloped(await self._get(path, params), path)
-        return [_news_item(item) for item in _objects(body, path, "results")[:limit]]
+        try:
+            return [_headline(item) for item in _objects(body, path, "results")[:limit]]
+        except msgspec.ValidationError as exc:
+            raise _malformed(f"GET {path}", body, f"articles with text fields ({exc})") from exc
 
     async def news_items(self, symbol: str | None, *, since: datetime | None = None,
                          max_items: int = 100) -> list[NewsItem]:
@@ -432,10 +436,10 @@ def _snapshot_row(ticker: dict[str, Any], path: str) -> SnapshotRow:
                        day_volume=_dec(day.get("v")), prev_volume=_dec(prev.get("v")), prev_vwap=_dec(prev.get("vw")))
 
 
-def _news_item(item: dict[str, Any]) -> dict[str, Any]:
-    keep = ("id", "title", "author", "published_utc", "article_url", "tickers", "description", "keywords",
-            "insights", "image_url")
-    return {**{k: item[k] for k in keep if k in item}, "publisher": _dict(item.get("publisher")).get("name")}
+def _headline(item: dict[str, Any]) -> Headline:
+    """An article as sent; a key Polygon left out stays out. Other keys (amp_url, the publisher's logos) are not
+    shown anywhere."""
+    return msgspec.convert({**item, "publisher": _dict(item.get("publisher")).get("name")}, Headline)
 
 
 def _news(item: dict[str, Any]) -> NewsItem | None:

@@ -21,7 +21,6 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from typing import Any
 
 import structlog
 from pydantic import SecretStr
@@ -31,6 +30,7 @@ from websockets.exceptions import ConnectionClosed, WebSocketException
 from core.adapters.polygon.rest import PolygonMarketData
 from core.adapters.polygon.wire import FrameDecoder, Message, MinuteAgg, Quote, SecondAgg, Status, Trade, encode_action
 from core.domain.market import FeedSink, epoch_ms, us_equity_hours
+from core.domain.market_views import FeedStatus, UnverifiedGap
 from core.errors import CoreError
 
 log = structlog.get_logger("polygon.stream")
@@ -94,24 +94,24 @@ class PolygonFeed:
         self._tasks: set[asyncio.Task[None]] = set()
         self._counters = dict.fromkeys(("frames", "events", "dropped", "reconnects", "gap_filled", "polls",
                                         "gap_fill_failed"), 0)
-        self._unverified: deque[dict[str, Any]] = deque(maxlen=UNVERIFIED_GAPS_KEPT)
+        self._unverified: deque[UnverifiedGap] = deque(maxlen=UNVERIFIED_GAPS_KEPT)
         self._state, self._reason, self._since, self._retry_at = "idle", "", time.time(), 0.0
 
     # -- public ------------------------------------------------------------------------------------------------
 
     @property
-    def status(self) -> dict[str, Any]:
+    def status(self) -> FeedStatus:
         """State (idle/connecting/streaming/backoff/auth_failed/max_connections/polling), reason, counters, and the
         unverified gaps: outages whose back-fill failed, so a level crossed inside them may not have fired."""
         now = time.time()
-        return {"state": self._state, "reason": self._reason,
-                "since": datetime.fromtimestamp(self._since, UTC).isoformat(),
-                "retry_in_s": round(max(0.0, self._retry_at - now), 3) if self._retry_at > now else None,
-                "url": self._url, "symbols": sorted(self._desired), "channels": len(self._subscribed),
-                "queue_depth": self._queue.qsize(),
-                "last_message_age_s": round(time.monotonic() - self._last_msg, 3),
-                "unverified_gaps": list(self._unverified),
-                "counters": {**self._counters, "malformed": self._frames.malformed}}
+        return FeedStatus(state=self._state, reason=self._reason,
+                          since=datetime.fromtimestamp(self._since, UTC).isoformat(),
+                          retry_in_s=round(max(0.0, self._retry_at - now), 3) if self._retry_at > now else None,
+                          url=self._url, symbols=tuple(sorted(self._desired)), channels=len(self._subscribed),
+                          queue_depth=self._queue.qsize(),
+                          last_message_age_s=round(time.monotonic() - self._last_msg, 3),
+                          unverified_gaps=tuple(self._unverified),
+                          counters={**self._counters, "malformed": self._frames.malformed})
 
     async def set_symbols(self, symbols: set[str]) -> None:
         """Change the watched set; an open connection is (un)subscribed by difference, never reconnected."""
@@ -329,8 +329,8 @@ class PolygonFeed:
             except CoreError as exc:  # the client already retried with jitter: what the stream missed is unknown
                 log.warning("polygon_gap_fill_failed", symbol=symbol, timespan=timespan, error=exc.message)
                 self._counters["gap_fill_failed"] += 1
-                self._unverified.append({"symbol": symbol, "from": _iso_ms(start_ms), "to": _iso_ms(end_ms),
-                                         "error": exc.message})
+                self._unverified.append(UnverifiedGap(symbol=symbol, from_=_iso_ms(start_ms), to=_iso_ms(end_ms),
+                                                      error=exc.message))
                 return
         recv_ns, width = time.time_ns(), span * _SECOND_MS
         for bar in bars:

@@ -480,13 +480,13 @@ async def test_journal_add_list_export(bot: TradeBot, rt: Runtime, api: DiscordA
     sent, _ = await first_followup(api, added)
     assert sent["flags"] & EPHEMERAL and sent["embeds"][0]["title"] == "Journal entry added"
     [entry] = (await rt.journal.list(JournalQuery())).items
-    assert (entry["symbol"], entry["tags"]) == ("AAPL", ["discipline", "patience"])
-    assert entry["actor"] == f"discord:{TRADER}"
+    assert (entry.symbol, entry.tags) == ("AAPL", ("discipline", "patience"))
+    assert entry.actor == f"discord:{TRADER}"
 
     listed = inject(bot, slash("journal", sub="list"))
     sent, _ = await first_followup(api, listed)
     description = sent["embeds"][0]["description"]
-    assert entry["id"] in description and "Waited for the retest" in description and "#patience" in description
+    assert entry.id in description and "Waited for the retest" in description and "#patience" in description
 
     exported = inject(bot, slash("journal", {"format": "json"}, sub="export"))
     sent, _ = await first_followup(api, exported)

@@ -116,7 +116,9 @@ async def test_status_and_risk(http: httpx.AsyncClient, slack: SlackDouble) -> N
     [status] = await slack.wait_for("response_url:s1")
     [risk] = await slack.wait_for("response_url:s2")
     assert "slack" in json.dumps(status.body) and "broker" in json.dumps(status.body)
-    assert "Risk" in json.dumps(risk.body)
+    shown = json.dumps(risk.body)
+    assert "Risk: " in shown and "Risk: unknown" not in shown  # evaluated on demand, as Discord /risk is
+    assert "daily loss" in shown and "positions" in shown  # the limits used, one line each
 
 
 # -- orders ---------------------------------------------------------------------------------------------------------
@@ -344,12 +346,12 @@ async def test_journal_add_then_list(app: FastAPI, http: httpx.AsyncClient, slac
     assert "Journal entry added" in json.dumps(added.body)
     page = await runtime_of(app).journal.list(JournalQuery())
     [entry] = page.items
-    assert (entry["symbol"], entry["tags"], entry["actor"]) == ("AAPL", ["discipline", "patience"],
+    assert (entry.symbol, entry.tags, entry.actor) == ("AAPL", ("discipline", "patience"),
                                                                 f"slack:{TEAM_ID}:{TRADER}")
     await post(http, command(slack, "journal list", "j2"))
     [listed] = await slack.wait_for("response_url:j2", timeout=5)
     text = json.dumps(listed.body["blocks"])
-    assert entry["id"][:8] in text and "&lt;b&gt;reclaim" in text and "#discipline" in text
+    assert entry.id[:8] in text and "&lt;b&gt;reclaim" in text and "#discipline" in text
     await post(http, command(slack, "journal add $AAPL $MSFT two symbols", "j3"))
     [error] = await slack.wait_for("response_url:j3", timeout=5)
     assert "one $SYMBOL" in error.body["text"]
