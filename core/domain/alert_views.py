@@ -7,8 +7,8 @@ ISO-8601 UTC; an unknown value is null.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, fields
+from typing import Any, TypeVar
 
 from core.domain.actions import AlertChip
 
@@ -56,6 +56,14 @@ class AlertCreated(AlertView):
 
     duplicate: bool
     warnings: tuple[str, ...]
+
+
+Extended = TypeVar("Extended", AlertCreated, AlertEdited)
+
+
+def extended(view: AlertView, kind: type[Extended], **extra: Any) -> Extended:
+    """`view` as one of its extensions: the same fields, then `extra`."""
+    return kind(**{f.name: getattr(view, f.name) for f in fields(AlertView)}, **extra)
 
 
 @dataclass(frozen=True, slots=True)

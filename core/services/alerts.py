@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
 import structlog
 
@@ -27,7 +27,7 @@ from core.db.models import AlertDelivery, AlertRow, AlertTrigger
 from core.db.repositories.alerts import DELETED, AlertRepository, row_to_alert, spec_columns, state_columns
 from core.db.session import Database
 from core.domain.actions import AlertChip, stored_chips
-from core.domain.alert_views import AlertCreated, AlertEdited, AlertView, DeliveryView, TriggerView
+from core.domain.alert_views import AlertCreated, AlertEdited, AlertView, DeliveryView, TriggerView, extended
 from core.domain.alerts import (
     FIRE_LEVELS,
     Alert,
@@ -53,7 +53,6 @@ log = structlog.get_logger("service.alerts")
 MAX_SNOOZE_MINUTES = 7 * 24 * 60
 HISTORY_MAX = 500
 DRAFT_FIELDS = frozenset(f.name for f in fields(AlertDraft))
-_V = TypeVar("_V", AlertCreated, AlertEdited)
 
 
 def _str(value: Decimal | None) -> str | None:
@@ -81,11 +80,6 @@ def alert_view(alert: Alert, row: AlertRow) -> AlertView:
         last_triggered_at=_iso(alert.last_triggered_at), last_approached_at=_iso(alert.last_approached_at),
         already_true=row.already_true, created_by=row.created_by, created_at=_iso(row.created_at),
         updated_at=_iso(row.updated_at))
-
-
-def _with(view: AlertView, kind: type[_V], **extra: Any) -> _V:
-    """`view` as one of its subclasses (the same fields, then `extra`)."""
-    return kind(**{f.name: getattr(view, f.name) for f in fields(AlertView)}, **extra)
 
 
 def delivery_view(delivery: AlertDelivery) -> DeliveryView:
@@ -220,7 +214,7 @@ class AlertService:
             repo = AlertRepository(session)
             for row in await repo.live_of(spec.symbol):
                 if row_to_alert(row).spec == spec:
-                    return _with(alert_view(self._state(row), row), AlertCreated, duplicate=True, warnings=())
+                    return extended(alert_view(self._state(row), row), AlertCreated, duplicate=True, warnings=())
             active = await repo.count_live()
         if active >= self.max_active:
             raise Conflict(f"too many active alerts: the limit is {self.max_active} (MAX_ACTIVE_ALERTS); "
@@ -235,7 +229,7 @@ class AlertService:
                 await AlertRepository(session).add(row)
             await self._after_write(alert, alert.id)
         log.info("alert.created", alert_id=alert.id, symbol=spec.symbol, already_true=created.already_true)
-        return _with(alert_view(alert, row), AlertCreated, duplicate=False, warnings=tuple(warnings))
+        return extended(alert_view(alert, row), AlertCreated, duplicate=False, warnings=tuple(warnings))
 
     async def list(self, status: str | None = None) -> list[AlertView]:
         if status is not None and status not in {s.value for s in AlertStatus}:
@@ -275,7 +269,7 @@ class AlertService:
                                     "already_true": result.already_true, "updated_at": now}.items():
                     setattr(row, name, value)
             await self._after_write(result.alert, alert_id)
-        return _with(alert_view(result.alert, row), AlertEdited, warnings=tuple(warnings))
+        return extended(alert_view(result.alert, row), AlertEdited, warnings=tuple(warnings))
 
     async def delete(self, alert_id: str) -> None:
         async with self._locked():

@@ -20,10 +20,10 @@ from api.struct_schema import struct_json
 from core.db.models import AlertRow, AlertTrigger
 from core.db.repositories.alerts import spec_columns, state_columns
 from core.domain.actions import ActionContext, ActionKind, actions_json, next_actions, stored_chips
-from core.domain.alert_views import AlertCreated, AlertEdited, AlertView
+from core.domain.alert_views import AlertCreated, AlertEdited, AlertView, extended
 from core.domain.alerts import Alert, AlertSpec, AlertStatus, Channel, Condition, Fired, FireKind, Repeat, Timeframe
 from core.domain.orders import Position
-from core.services.alerts import _with, alert_view, delivery_view, trigger_view
+from core.services.alerts import alert_view, delivery_view, trigger_view
 
 T0 = datetime(2024, 6, 3, 14, 30, 11, 123000, tzinfo=UTC)
 T1 = datetime(2024, 6, 3, 14, 31, tzinfo=UTC)
@@ -191,9 +191,9 @@ def views(name: str) -> dict[str, object]:
     alert = ALERTS[name]
     view = alert_view(alert, row(alert, already_true=name == "full", created_by="api" if name == "full" else None))
     warnings = ("market data is disabled",) if name == "full" else ()
-    return {f"alert/{name}": view, f"created/{name}": _with(view, AlertCreated, duplicate=name == "bare",
+    return {f"alert/{name}": view, f"created/{name}": extended(view, AlertCreated, duplicate=name == "bare",
                                                             warnings=warnings),
-            f"edited/{name}": _with(view, AlertEdited, warnings=())}
+            f"edited/{name}": extended(view, AlertEdited, warnings=())}
 
 
 def all_views() -> dict[str, object]:

@@ -100,7 +100,7 @@ async def test_alert_and_watch_commands(app: FastAPI, http: httpx.AsyncClient, s
     assert [(a.symbol, a.channels) for a in alerts] == [("SPY", ("slack",))]
     await post(http, command(slack, "alert list", "a2"))
     [listed] = await slack.wait_for("response_url:a2")
-    assert alerts[0]["id"] in json.dumps(listed.body)
+    assert alerts[0].id in json.dumps(listed.body)
     await post(http, command(slack, "watch add nvda", "w1"))
     [watch] = await slack.wait_for("response_url:w1")
     assert "NVDA" in json.dumps(watch.body)
