@@ -96,7 +96,7 @@ async def test_alert_is_published_while_the_writer_is_blocked_then_committed_wit
 
 async def test_fired_state_waits_for_its_trigger_and_one_commit_carries_every_published_fire(rig: Rig) -> None:
     ids = [(await rig.alerts.create({"symbol": "SPY", "condition": "price_above", "level": level,
-                                     "repeat": "every"}))["id"] for level in ("500", "501", "502")]
+                                     "repeat": "every"})).id for level in ("500", "501", "502")]
     rig.engine.on_tick("SPY", 503.0, 503.0, 503.0, now_ms())  # three fires, queued, not published yet
     assert await rig.engine.commit() == []  # nothing published: the fired states are held back
     for alert_id in ids:
