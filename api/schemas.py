@@ -151,12 +151,6 @@ class PricesResponse(msgspec.Struct, frozen=True):
     market_data: MarketDataStatus
 
 
-def struct_json(body: Any, status_code: int = 200) -> Response:
-    """A msgspec value (Struct, dataclass) encoded once with msgspec; its route documents it with
-    `api.struct_schema.struct_response`."""
-    return Response(msgspec.json.encode(body), status_code=status_code, media_type="application/json")
-
-
 class PositionsResponse(BaseModel):
     """Open positions, valued at the last price; `as_of` (streams only) is when the tracker last read them."""
 

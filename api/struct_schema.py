@@ -8,6 +8,7 @@ from typing import Any
 
 import msgspec
 import msgspec.inspect as mi
+from fastapi import Response
 
 REF_TEMPLATE = "#/components/schemas/{name}"
 _COMPONENTS: dict[str, Any] = {}
@@ -15,9 +16,9 @@ _DATACLASSES: dict[str, type] = {}
 
 
 def _dataclasses(info: mi.Type, found: dict[str, type]) -> None:
-    """Every stdlib dataclass reachable from a type: FastAPI documents those too when a route declares one as its
-    response model, under the same name."""
-    if isinstance(info, mi.DataclassType) and info.cls.__name__ not in found:
+    """Every stdlib dataclass and Enum reachable from a type: FastAPI documents those too when a route's response
+    model or body uses one, under the same name."""
+    if isinstance(info, mi.DataclassType | mi.EnumType) and info.cls.__name__ not in found:
         found[info.cls.__name__] = info.cls
     for name in ("fields", "types"):
         for child in getattr(info, name, ()):
@@ -27,6 +28,11 @@ def _dataclasses(info: mi.Type, found: dict[str, type]) -> None:
             _dataclasses(child, found)
 
 
+def struct_json(body: Any, status: int = 200) -> Response:
+    """`body` (a Struct or dataclass) encoded once with msgspec; the route documents it with `struct_response`."""
+    return Response(msgspec.json.encode(body), status_code=status, media_type="application/json")
+
+
 def struct_response(kind: Any, status: int = 200) -> dict[int | str, dict[str, Any]]:
     """The `responses=` of a route answering `kind` with `status`."""
     (schema,), components = msgspec.json.schema_components([kind], ref_template=REF_TEMPLATE)
@@ -34,14 +40,14 @@ def struct_response(kind: Any, status: int = 200) -> dict[int | str, dict[str, A
     _dataclasses(mi.type_info(kind), found)
     for name, cls in found.items():
         if _DATACLASSES.setdefault(name, cls) is not cls:
-            raise ValueError(f"two dataclasses named {name} in the OpenAPI; rename one of them")
+            raise ValueError(f"two types named {name} in the OpenAPI; rename one of them")
     _COMPONENTS.update(components)
     return {status: {"description": "Successful Response", "content": {"application/json": {"schema": schema}}}}
 
 
 def add_struct_components(spec: dict[str, Any]) -> None:
-    """Put the components of every `struct_response` type into an OpenAPI document. A dataclass that FastAPI
-    documented already (as some route's response model) keeps FastAPI's schema: both describe the one Python type.
+    """Put the components of every `struct_response` type into an OpenAPI document. A dataclass or Enum that FastAPI
+    documented already (in some route's model) keeps FastAPI's schema: both describe the one Python type.
     Any other name the document already uses for another schema is refused (a pydantic model and a Struct of one
     name would shadow each other)."""
     schemas = spec.setdefault("components", {}).setdefault("schemas", {})

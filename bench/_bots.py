@@ -62,7 +62,7 @@ async def alert_post_latency(rt: Runtime, channel: str, posts: Posts, *, fires: 
     for symbol in _symbols(fires):
         created = await rt.alerts.create({"symbol": symbol, "condition": "price_above", "level": str(LEVEL),
                                           "channels": ["ws", channel]})
-        ids[symbol] = created["id"]
+        ids[symbol] = created.id
     wanted = set(ids.values())
     published: dict[str, float] = {}
     sub = rt.bus.subscribe(["alert"], name="bench")

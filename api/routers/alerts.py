@@ -12,6 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import require_api_key
 from api.deps import RuntimeDep
+from api.struct_schema import struct_json, struct_response
+from core.domain.alert_views import AlertCreated, AlertEdited, AlertList, AlertView, TriggerList
 from core.domain.events import event_time
 from core.services.alerts import HISTORY_MAX
 
@@ -59,17 +61,16 @@ class SnoozeRequest(BaseModel):
     until: datetime | None = None
 
 
-@router.post("", status_code=201)
-async def create_alert(body: AlertCreateRequest, runtime: RuntimeDep, response: Response) -> dict[str, Any]:
+@router.post("", status_code=201, responses={**struct_response(AlertCreated, 201), **struct_response(AlertCreated)})
+async def create_alert(body: AlertCreateRequest, runtime: RuntimeDep) -> Response:
+    """201 with the new alert; 200 with the live alert it duplicates (``duplicate: true``)."""
     created = await runtime.alerts.create(body.model_dump(exclude_unset=True), actor="api")
-    if created["duplicate"]:
-        response.status_code = 200
-    return created
+    return struct_json(created, 200 if created.duplicate else 201)
 
 
-@router.get("")
-async def list_alerts(runtime: RuntimeDep, status: str | None = Query(None)) -> dict[str, Any]:
-    return {"items": await runtime.alerts.list(status or None)}
+@router.get("", responses=struct_response(AlertList))
+async def list_alerts(runtime: RuntimeDep, status: str | None = Query(None)) -> Response:
+    return struct_json(AlertList(tuple(await runtime.alerts.list(status or None))))
 
 
 class ActionChip(BaseModel):
@@ -126,14 +127,14 @@ async def alert_history(runtime: RuntimeDep, limit: int = Query(50, ge=1, le=HIS
     return {"items": items, "next_before": page.next_before}
 
 
-@router.get("/{alert_id}")
-async def get_alert(alert_id: str, runtime: RuntimeDep) -> dict[str, Any]:
-    return await runtime.alerts.get(alert_id)
+@router.get("/{alert_id}", responses=struct_response(AlertView))
+async def get_alert(alert_id: str, runtime: RuntimeDep) -> Response:
+    return struct_json(await runtime.alerts.get(alert_id))
 
 
-@router.patch("/{alert_id}")
-async def patch_alert(alert_id: str, body: AlertPatchRequest, runtime: RuntimeDep) -> dict[str, Any]:
-    return await runtime.alerts.update(alert_id, body.model_dump(exclude_unset=True))
+@router.patch("/{alert_id}", responses=struct_response(AlertEdited))
+async def patch_alert(alert_id: str, body: AlertPatchRequest, runtime: RuntimeDep) -> Response:
+    return struct_json(await runtime.alerts.update(alert_id, body.model_dump(exclude_unset=True)))
 
 
 @router.delete("/{alert_id}", status_code=204)
@@ -142,17 +143,17 @@ async def delete_alert(alert_id: str, runtime: RuntimeDep) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/{alert_id}/triggers")
+@router.get("/{alert_id}/triggers", responses=struct_response(TriggerList))
 async def alert_triggers(alert_id: str, runtime: RuntimeDep,
-                         limit: int = Query(200, ge=1, le=1000)) -> dict[str, Any]:
-    return {"items": await runtime.alerts.triggers(alert_id, limit=limit)}
+                         limit: int = Query(200, ge=1, le=1000)) -> Response:
+    return struct_json(TriggerList(tuple(await runtime.alerts.triggers(alert_id, limit=limit))))
 
 
-@router.post("/{alert_id}/snooze")
-async def snooze_alert(alert_id: str, body: SnoozeRequest, runtime: RuntimeDep) -> dict[str, Any]:
-    return await runtime.alerts.snooze(alert_id, minutes=body.minutes, until=body.until)
+@router.post("/{alert_id}/snooze", responses=struct_response(AlertView))
+async def snooze_alert(alert_id: str, body: SnoozeRequest, runtime: RuntimeDep) -> Response:
+    return struct_json(await runtime.alerts.snooze(alert_id, minutes=body.minutes, until=body.until))
 
 
-@router.post("/{alert_id}/dismiss")
-async def dismiss_alert(alert_id: str, runtime: RuntimeDep) -> dict[str, Any]:
-    return await runtime.alerts.dismiss(alert_id)
+@router.post("/{alert_id}/dismiss", responses=struct_response(AlertView))
+async def dismiss_alert(alert_id: str, runtime: RuntimeDep) -> Response:
+    return struct_json(await runtime.alerts.dismiss(alert_id))

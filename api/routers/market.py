@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from api.auth import require_api_key
 from api.deps import RuntimeDep
-from api.schemas import BarsResponse, MarketStatusResponse, NewsResponse, QuoteResponse, struct_json
-from api.struct_schema import struct_response
+from api.schemas import BarsResponse, MarketStatusResponse, NewsResponse, QuoteResponse
+from api.struct_schema import struct_json, struct_response
 from core.domain.market import normalize_symbol
 from core.errors import Invalid
 

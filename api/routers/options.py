@@ -24,7 +24,7 @@ from api.schemas_options import (
     OptionPicksResponse,
     ScreenResponse,
 )
-from api.struct_schema import struct_response
+from api.struct_schema import struct_json, struct_response
 from core.domain.access import check_account_read
 from core.domain.market import normalize_symbol
 from core.domain.options_express import ExpressPrefs, StockPlan
@@ -36,14 +36,10 @@ from core.runtime import Runtime
 router = APIRouter(prefix="/options", tags=["options"], dependencies=[Depends(require_api_key)])
 
 
-def _json(body: Any) -> Response:
-    return Response(msgspec.json.encode(body), media_type="application/json")
-
-
 @router.get("/expirations/{symbol}", responses=struct_response(ExpirationsResponse))
 async def get_expirations(symbol: str, runtime: RuntimeDep) -> Response:
     source, dates = await runtime.options.expirations(symbol)
-    return _json(ExpirationsResponse(symbol=normalize_symbol(symbol), source=source, expirations=list(dates)))
+    return struct_json(ExpirationsResponse(symbol=normalize_symbol(symbol), source=source, expirations=list(dates)))
 
 
 @router.get("/chain/{symbol}", responses=struct_response(OptionChain))
@@ -53,7 +49,7 @@ async def get_chain(symbol: str, runtime: RuntimeDep, expiration: date | None = 
     chain = await runtime.options.chain(symbol, expiration)
     if strikes is not None:
         chain = msgspec.structs.replace(chain, contracts=around_the_money(chain, strikes))
-    return _json(chain)
+    return struct_json(chain)
 
 
 MIN_PRICE, MAX_PRICE = 0.0001, 10_000_000.0  # a tick below a dollar; the order validation's ceiling
@@ -83,7 +79,7 @@ async def post_price(body: PriceRequest, runtime: RuntimeDep) -> Response:
     result = runtime.options.price(underlying=body.underlying, strike=body.strike, years=years,
                                    option_type=body.type, rate=body.rate, dividend_yield=body.dividend_yield,
                                    iv=body.iv, price=body.price)
-    return _json(result)
+    return struct_json(result)
 
 
 @router.get("/screen", responses=struct_response(ScreenResponse))
@@ -101,7 +97,7 @@ async def get_screen(runtime: RuntimeDep, symbol: Annotated[str, Query(min_lengt
                         max_spread_pct=max_spread_pct, min_open_interest=min_open_interest, min_volume=min_volume,
                         limit=limit)
     hits, chains = await runtime.options.screen(symbol, spec)
-    return _json(ScreenResponse(symbol=normalize_symbol(symbol), source=chains[0].source,
+    return struct_json(ScreenResponse(symbol=normalize_symbol(symbol), source=chains[0].source,
                                 expirations=[c.expiration for c in chains],
                                 results=list(hits)))
 
@@ -134,7 +130,7 @@ async def post_express(body: ExpressRequest, runtime: RuntimeDep) -> Response:
     result = await runtime.options.express(
         body.symbol, plan, prefs, equity=None if body.equity is None else str(body.equity),
         confidence=None if body.confidence is None else str(body.confidence))
-    return _json(ExpressResponse(symbol=result.symbol, underlying_price=result.underlying_price,
+    return struct_json(ExpressResponse(symbol=result.symbol, underlying_price=result.underlying_price,
                                  source=result.source, as_of=result.as_of, candidates=result.candidates,
                                  notes=result.notes))
 
@@ -174,7 +170,7 @@ async def get_option_picks(runtime: RuntimeDep, limit: int = Query(5, ge=1, le=1
     page = await runtime.picks.top(limit=limit, sized=False)
     items = [await _option_pick(runtime, pick, dte_max, equity) for pick in page.items
              if pick["status"] in ("forming", "triggered")]
-    return _json(OptionPicksResponse(items=items, as_of=page.as_of))
+    return struct_json(OptionPicksResponse(items=items, as_of=page.as_of))
 
 
 async def _option_pick(runtime: Runtime, pick: dict[str, Any], dte_max: int, equity: float | None) -> OptionPick:

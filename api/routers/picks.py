@@ -21,7 +21,9 @@ from pydantic import BaseModel
 from api.auth import API_ACTOR, require_api_key
 from api.deps import RuntimeDep
 from api.schemas import PROPOSAL_RESPONSES, proposal_response
+from api.struct_schema import struct_json, struct_response
 from core.domain.action_refs import ActionRef, Target
+from core.domain.alert_views import AlertCreated
 from core.domain.picks import SetupStats
 from core.errors import IntegrationDisabled
 from core.runtime import Runtime
@@ -133,13 +135,13 @@ async def get_pick(pick_id: str, runtime: RuntimeDep) -> dict[str, Any]:
     return await _picks(runtime).get(pick_id, sized=API_ACTOR in runtime.settings.traders)
 
 
-@router.post("/{pick_id}/alert", status_code=201)
-async def alert_at_trigger(pick_id: str, runtime: RuntimeDep) -> dict[str, Any]:
+@router.post("/{pick_id}/alert", status_code=201, responses=struct_response(AlertCreated, 201))
+async def alert_at_trigger(pick_id: str, runtime: RuntimeDep) -> Response:
     """The created alert (as `POST /alerts` returns it); the same click as POST /actions (pick, alert)."""
     _picks(runtime)
     outcome = await runtime.actions.execute(API_ACTOR, ActionRef(Target.PICK, "alert", pick_id), source="api")
     assert outcome.alert is not None
-    return outcome.alert
+    return struct_json(outcome.alert, 201)
 
 
 @router.post("/{pick_id}/take", status_code=201, response_model=ProposeResult, responses=PROPOSAL_RESPONSES)

@@ -7,8 +7,7 @@ from fastapi import APIRouter, Depends, Response
 
 from api.auth import require_api_key
 from api.routers.plan import RuntimeDep
-from api.schemas import struct_json
-from api.struct_schema import struct_response
+from api.struct_schema import struct_json, struct_response
 from core.domain.risk_view import RiskStateView
 from core.services.risk_now import risk_state_now
 

@@ -6,8 +6,8 @@ from fastapi import APIRouter, Depends, Response
 
 from api.auth import require_api_key
 from api.deps import RuntimeDep
-from api.schemas import PricesResponse, struct_json
-from api.struct_schema import struct_response
+from api.schemas import PricesResponse
+from api.struct_schema import struct_json, struct_response
 
 router = APIRouter(prefix="/stream", tags=["stream"], dependencies=[Depends(require_api_key)])
 

@@ -26,7 +26,7 @@ from bots.discord.access import TraderButton
 from bots.discord.render_actions import outcome_embed
 from core.domain.access import Action
 from core.domain.action_refs import ActionRef, Target
-from core.domain.actions import SNOOZE_SEC
+from core.domain.actions import SNOOZE_SEC, ActionKind, stored_chips
 from core.domain.order_views import AccountOrder, PositionItem
 from core.errors import Conflict, Expired
 from core.services.action_outcome import ActionOutcome
@@ -128,7 +128,7 @@ class AlertAction(TraderButton, template=r"alr:(?P<verb>snooze|dismiss):(?P<id>[
         alerts = runtime_of(interaction).alerts
         if self.verb == "snooze":
             alert = await alerts.snooze(self.alert_id, minutes=SNOOZE_SEC // 60)  # the chip's duration
-            text = f"Snoozed until {alert.get('snoozed_until')}: {render.alert_line(alert)}"
+            text = f"Snoozed until {alert.snoozed_until}: {render.alert_line(alert)}"
         else:
             alert = await alerts.dismiss(self.alert_id)
             text = f"Dismissed: {render.alert_line(alert)}"
@@ -245,14 +245,13 @@ def alert_view(payload: dict[str, Any]) -> discord.ui.View | None:
     if not alert_id:
         return None
     items: list[discord.ui.Item[Any]] = []
-    for chip in meta.get("actions") or []:
-        kind, label = chip.get("kind"), str(chip.get("label") or chip.get("id"))
-        custom_id = f"alr:chip:{alert_id}:{trigger_id}:{chip.get('id')}"
+    for chip in stored_chips(meta.get("actions")):
+        custom_id = f"alr:chip:{alert_id}:{trigger_id}:{chip.id}"
         if trigger_id and len(custom_id) <= CUSTOM_ID_MAX and \
                 AlertChip.__discord_ui_compiled_template__.fullmatch(custom_id):
-            items.append(AlertChip(alert_id, trigger_id, str(chip["id"]), label))
-        elif kind in ("snooze", "dismiss"):  # no stored trigger to execute the chip by: the alert itself
-            items.append(AlertAction(kind, alert_id, label))
+            items.append(AlertChip(alert_id, trigger_id, chip.id, chip.label))
+        elif chip.kind in (ActionKind.SNOOZE, ActionKind.DISMISS):  # no stored trigger to run the chip by: the alert
+            items.append(AlertAction(chip.kind.value, alert_id, chip.label))
     return render.button_view(items) if items else None
 
 

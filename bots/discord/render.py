@@ -14,6 +14,7 @@ from typing import Any
 
 import discord
 
+from core.domain.alert_views import AlertCreated, AlertView
 from core.domain.journal import JournalEntryView
 from core.domain.market import Quote
 from core.domain.numbers import fmt_signed_money, money_text, pnl_text
@@ -140,22 +141,21 @@ CONDITION_TEXT = {"price_above": "above", "price_below": "below"}
 LEVEL_COLOURS = {"critical": RED, "warning": AMBER, "warn": AMBER, "info": BLUE, "success": GREEN}
 
 
-def alert_line(alert: dict[str, Any]) -> str:
-    cond = CONDITION_TEXT.get(str(alert.get("condition")), alert.get("condition"))
-    text = f"`{alert.get('id')}` **{alert.get('symbol')}** {cond} {alert.get('level')} ({alert.get('status')})"
-    if alert.get("note"):
-        text += f" · {alert['note']}"
+def alert_line(alert: AlertView) -> str:
+    cond = CONDITION_TEXT.get(alert.condition, alert.condition)
+    text = f"`{alert.id}` **{alert.symbol}** {cond} {alert.level} ({alert.status})"
+    if alert.note:
+        text += f" · {alert.note}"
     return text
 
 
-def alert_created_embed(alert: dict[str, Any]) -> discord.Embed:
-    title = "Alert exists already" if alert.get("duplicate") else "Alert created"
-    description = alert_line(alert)
-    warnings = alert.get("warnings") or []
-    if alert.get("already_true"):
-        warnings = [*warnings, "the condition is already true: it fires after price moves back and crosses again"]
-    return make_embed(title, description, colour=AMBER if warnings else GREEN,
-                      fields=[("Warning", str(w), False) for w in warnings])
+def alert_created_embed(alert: AlertCreated) -> discord.Embed:
+    title = "Alert exists already" if alert.duplicate else "Alert created"
+    warnings = list(alert.warnings)
+    if alert.already_true:
+        warnings.append("the condition is already true: it fires after price moves back and crosses again")
+    return make_embed(title, alert_line(alert), colour=AMBER if warnings else GREEN,
+                      fields=[("Warning", w, False) for w in warnings])
 
 
 def fit_lines(lines: Sequence[str]) -> str:
@@ -171,7 +171,7 @@ def fit_lines(lines: Sequence[str]) -> str:
     return text
 
 
-def alerts_list_embed(alerts: Sequence[dict[str, Any]]) -> discord.Embed:
+def alerts_list_embed(alerts: Sequence[AlertView]) -> discord.Embed:
     if not alerts:
         return make_embed("Alerts", "No alerts: create one with /alert add.")
     return make_embed(f"Alerts ({len(alerts)})", fit_lines([alert_line(a) for a in alerts]))

@@ -24,6 +24,8 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from core.domain.actions import ActionKind, stored_chips
+from core.domain.alert_views import AlertView
 from core.domain.journal import JournalEntryView
 from core.domain.market import Quote
 from core.domain.numbers import money_text, pnl_text
@@ -324,9 +326,9 @@ def journal_line(entry: JournalEntryView) -> str:
 # -- alerts --------------------------------------------------------------------------------------------------------
 
 
-def chip_value(trigger_id: str, chip: dict[str, Any]) -> str:
+def chip_value(trigger_id: str, chip_id: str) -> str:
     """What a chip button carries: the trigger id and the chip id (the click rebuilds the order from them)."""
-    return pair_value(trigger_id, str(chip.get("id") or ""))
+    return pair_value(trigger_id, chip_id)
 
 
 parse_chip_value = parse_pair_value
@@ -350,12 +352,12 @@ def alert_card(payload: dict[str, Any]) -> Blocks:
     blocks.append(ContextBlock(elements=[MarkdownTextObject(
         text=f"Triggered {slack_time(payload.get('triggered_at'))} · source: {meta.get('source', 'alert engine')}")]))
     trigger_id = str(payload.get("trigger_id") or meta.get("trigger_id") or "")
-    chips = [chip for chip in meta.get("actions") or [] if isinstance(chip, dict)][:5]
+    chips = stored_chips(meta.get("actions"))[:5]
     if chips and trigger_id:
         blocks.append(ActionsBlock(block_id="alert_chips", elements=[
-            ButtonElement(text=clip(str(chip.get("label") or chip.get("kind")), 75), action_id=f"{CHIP_ACTION}:{n}",
-                          value=chip_value(trigger_id, chip),
-                          style="primary" if chip.get("kind") == "order" else None)
+            ButtonElement(text=clip(chip.label, 75), action_id=f"{CHIP_ACTION}:{n}",
+                          value=chip_value(trigger_id, chip.id),
+                          style="primary" if chip.kind is ActionKind.ORDER else None)
             for n, chip in enumerate(chips)]))
     return dump(blocks)
 
@@ -370,9 +372,9 @@ def lines_blocks(title: str, lines: Sequence[str], empty: str) -> list[Blocks]:
     return [message for group in messages for message in split_messages(group)]
 
 
-def alert_line(alert: dict[str, Any]) -> str:
-    condition = str(alert.get("condition", "")).replace("price_", "")
-    return f"`{alert.get('id')}` {alert.get('symbol')} {condition} {alert.get('level')} · {alert.get('status')}"
+def alert_line(alert: AlertView) -> str:
+    condition = alert.condition.replace("price_", "")
+    return f"`{alert.id}` {alert.symbol} {condition} {alert.level} · {alert.status}"
 
 
 def risk_blocks(state: RiskStateView) -> Blocks:

@@ -181,8 +181,8 @@ class SlashCommands:
             body = {"symbol": args[1].upper(), "condition": f"price_{args[2].lower()}", "level": args[3],
                     "channels": ["slack"]}
             alert = await self.rt.alerts.create(body, actor=actor)
-            notes = [bk.alert_line(alert), *alert.get("warnings", [])]
-            title = "Alert exists already" if alert.get("duplicate") else "Alert created"
+            notes = [bk.alert_line(alert), *alert.warnings]
+            title = "Alert exists already" if alert.duplicate else "Alert created"
             return Reply(bk.lines_blocks(title, notes, ""), title)
         if verb == "remove" and len(args) == 2:
             await self.rt.alerts.delete(args[1])
@@ -191,8 +191,8 @@ class SlashCommands:
             if len(args) == 3 and not args[2].isdigit():
                 raise _usage(f"snooze minutes must be a whole number, got {args[2]!r}")
             minutes = int(args[2]) if len(args) == 3 else SNOOZE_MINUTES
-            alert = await self.rt.alerts.snooze(args[1], minutes=minutes)
-            return Reply(bk.lines_blocks(f"Alert snoozed for {minutes} min", [bk.alert_line(alert)], ""),
+            snoozed = await self.rt.alerts.snooze(args[1], minutes=minutes)
+            return Reply(bk.lines_blocks(f"Alert snoozed for {minutes} min", [bk.alert_line(snoozed)], ""),
                          "Alert snoozed")
         raise _usage("alert takes add SYM above|below LEVEL, list, remove ID or snooze ID [MINUTES]")
 
@@ -345,7 +345,7 @@ class SlashCommands:
     async def create_alert(self, actor: str, draft: dict[str, Any]) -> Reply:
         """A coach alert draft's button: the alert, delivered to Slack (AlertService validates the draft)."""
         alert = await self.rt.alerts.create({**draft, "channels": ["slack"]}, actor=actor)
-        title = "Alert exists already" if alert.get("duplicate") else "Alert created"
+        title = "Alert exists already" if alert.duplicate else "Alert created"
         return Reply(bk.lines_blocks(title, [bk.alert_line(alert)], ""), title)
 
     async def cancel_order(self, actor: str, order_id: str) -> Reply:

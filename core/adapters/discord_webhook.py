@@ -20,6 +20,7 @@ import orjson
 import structlog
 
 from core.adapters.error_map import SERVER_ERROR, ErrorTable, Fault, core_error
+from core.domain.actions import AlertChip, stored_chips
 from core.errors import ExternalPermanent, ExternalTransient
 
 log = structlog.get_logger("adapter.discord_webhook")
@@ -41,20 +42,16 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _chip_line(chip: dict[str, Any], link: str) -> str:
-    label = str(chip.get("label", chip.get("id", "")))
-    order = chip.get("order")
-    detail = ""
-    if isinstance(order, dict):
-        price = f" @ {order['price']}" if order.get("price") else ""
-        price = price or (f" stop {order['stop']}" if order.get("stop") else "")
-        detail = f": {order.get('side', '')} {order.get('quantity', '')} {order.get('symbol', '')} " \
-                 f"{order.get('type', '')}{price}".rstrip()
-    elif isinstance(chip.get("plan"), dict):
-        plan = chip["plan"]
-        detail = f": {plan.get('side', '')} entry {plan.get('entry', '')} stop {plan.get('stop', '')}"
-    needs = f" (needs {chip['needs']})" if chip.get("needs") else ""
-    return f"• [{label}]({link}&action={chip.get('id', '')}){detail}{needs}"
+def _chip_line(chip: AlertChip, link: str) -> str:
+    order, detail = chip.order, ""
+    if order is not None:
+        price = f" @ {order.price}" if order.price else ""
+        price = price or (f" stop {order.stop}" if order.stop else "")
+        detail = f": {order.side} {order.quantity} {order.symbol} {order.type}{price}"
+    elif chip.plan is not None:
+        detail = f": {chip.plan.side} entry {chip.plan.entry} stop {chip.plan.stop}"
+    needs = f" (needs {chip.needs})" if chip.needs else ""
+    return f"• [{chip.label}]({link}&action={chip.id}){detail}{needs}"
 
 
 def news_message(meta: dict[str, Any]) -> dict[str, Any]:
@@ -93,7 +90,7 @@ def build_message(payload: dict[str, Any], dashboard_url: str) -> dict[str, Any]
         fields.append({"name": "Late", "value": "delivered late: the data arrived after the fact", "inline": True})
     if meta.get("note"):
         fields.append({"name": "Note", "value": _cut(str(meta["note"]), _FIELD), "inline": False})
-    chips = [_chip_line(chip, link) for chip in meta.get("actions") or [] if isinstance(chip, dict)]
+    chips = [_chip_line(chip, link) for chip in stored_chips(meta.get("actions"))]
     description = "\n".join(chips) if chips else f"[Open the dashboard]({link})"
     embed: dict[str, Any] = {
         "title": _cut(str(payload.get("msg", "Alert")), _TITLE),

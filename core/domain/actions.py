@@ -18,15 +18,18 @@ At most `MAX_CHIPS` chips, then always "Dismiss". Nothing here is executed: an o
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+import msgspec
+
+from core.domain.action_refs import PlanDraft
 from core.domain.alerts import Condition, Fired, FireKind
 from core.domain.brackets import bracket_order, default_target
-from core.domain.orders import OrderDuration, OrderRequest, OrderType, Position
+from core.domain.orders import OrderClass, OrderDuration, OrderLeg, OrderRequest, OrderSide, OrderType, Position
 from core.domain.plans import Side, cents
 from core.domain.position_actions import close, stop_at_breakeven, trim
 from core.domain.risk import RiskLimits, TradingStatus
@@ -36,6 +39,7 @@ from core.errors import Invalid
 MAX_CHIPS = 3
 SNOOZE_SEC = 15 * 60
 HALF = Decimal(50)
+_CHIPS_JSON = msgspec.json.Decoder(list[dict[str, Any]])
 
 Sizer = Callable[[Decimal, Decimal], Decimal]
 """(entry, stop) -> whole shares to trade, 0 when the risk budget buys none (e.g. `risk_sizer`)."""
@@ -61,31 +65,72 @@ class ActionKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class NextAction:
-    """One chip. ``plan`` is a `POST /plan/validate` body; ``needs`` names what must be configured first;
+    """One chip. ``plan`` is the setup as the planner takes it; ``needs`` names what must be configured first;
     ``percent`` is how much of the position a trim exits."""
 
     id: str
     label: str
     kind: ActionKind
     order: OrderRequest | None = None
-    plan: dict[str, Any] | None = None
+    plan: PlanDraft | None = None
     snooze_sec: int | None = None
     needs: str | None = None
     percent: Decimal | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"id": self.id, "label": self.label, "kind": self.kind.value}
-        if self.order is not None:
-            body["order"] = self.order.to_dict()
-        if self.plan is not None:
-            body["plan"] = dict(self.plan)
-        if self.snooze_sec is not None:
-            body["snooze_sec"] = self.snooze_sec
-        if self.percent is not None:
-            body["percent"] = str(self.percent)
-        if self.needs is not None:
-            body["needs"] = self.needs
-        return body
+    def chip(self) -> AlertChip:
+        return AlertChip(self.id, self.label, self.kind, order=None if self.order is None else ChipOrder.of(self.order),
+                         plan=self.plan, snooze_sec=self.snooze_sec,
+                         percent=self.percent, needs=self.needs)
+
+
+class ChipOrder(msgspec.Struct, frozen=True, omit_defaults=True):
+    """A chip's prefilled order in the REST order shape (`OrderRequest.to_dict`), for display only: executing a
+    chip rebuilds its order from the stored fire and the live account."""
+
+    symbol: str
+    side: OrderSide
+    quantity: Decimal
+    type: OrderType
+    duration: OrderDuration
+    order_class: OrderClass = msgspec.field(name="class")
+    price: Decimal | None = None
+    stop: Decimal | None = None
+    take_profit: Decimal | None = None
+    stop_loss: Decimal | None = None
+    option_symbol: str | None = None
+    legs: tuple[OrderLeg, ...] = ()
+
+    @classmethod
+    def of(cls, order: OrderRequest) -> ChipOrder:
+        return cls(order.symbol, order.side, order.quantity, order.type, order.duration, order.order_class,
+                   price=order.price, stop=order.stop, take_profit=order.take_profit, stop_loss=order.stop_loss,
+                   option_symbol=order.option_symbol, legs=order.legs)
+
+
+class AlertChip(msgspec.Struct, frozen=True, omit_defaults=True):
+    """A chip as the trader was shown it: one entry of ``alert.meta.actions`` (absent fields are left out, so
+    the JSON is the chip's own)."""
+
+    id: str
+    label: str
+    kind: ActionKind
+    order: ChipOrder | None = None
+    plan: PlanDraft | None = None
+    snooze_sec: int | None = None
+    percent: Decimal | None = None
+    needs: str | None = None
+
+
+def stored_chips(actions: Iterable[Any] | None) -> tuple[AlertChip, ...]:
+    """The chips of a stored or received ``alert.meta.actions``: every surface reads chips through here; an
+    entry that is not a chip (unknown kind, missing id or label) is skipped."""
+    chips = []
+    for raw in actions or ():
+        try:
+            chips.append(msgspec.convert(raw, AlertChip))
+        except msgspec.ValidationError:
+            continue
+    return tuple(chips)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,8 +180,7 @@ def _setup(fired: Fired, ctx: ActionContext) -> NextAction:
     entry = cents(fired.price) if fired.kind is FireKind.CROSSED else spec.level
     stop = cents(spec.level * (1 - ctx.stop_buffer_pct / 100 if long else 1 + ctx.stop_buffer_pct / 100))
     target = default_target(entry, stop, ctx.reward_risk)
-    plan = {"symbol": spec.symbol, "side": (Side.LONG if long else Side.SHORT).value,
-            "entry": str(entry), "stop": str(stop), "targets": [str(target)]}
+    plan = PlanDraft(spec.symbol, (Side.LONG if long else Side.SHORT).value, str(entry), str(stop), (str(target),))
     chip_id, label = ("setup", "Take setup (1R)") if fired.kind is FireKind.CROSSED else ("limit", "Set limit at level")
     quantity = ctx.size(entry, stop) if ctx.size is not None else Decimal(0)
     if quantity < 1:
@@ -164,5 +208,6 @@ def next_actions(fired: Fired, ctx: ActionContext) -> tuple[NextAction, ...]:
 
 
 def actions_json(actions: tuple[NextAction, ...]) -> list[dict[str, Any]]:
-    """The chips as ``alert.meta.actions``."""
-    return [action.to_dict() for action in actions]
+    """The chips as ``alert.meta.actions``: the JSON values the event's meta is stored and published as."""
+    return list(_CHIPS_JSON.decode(msgspec.json.encode([action.chip() for action in actions])))
+

@@ -23,6 +23,7 @@ import structlog
 
 from core.db.repositories.alerts import AlertRepository
 from core.db.session import Database
+from core.domain.actions import stored_chips
 from core.domain.coach import ChatMessage
 from core.domain.events import AlertEvent
 from core.ports import LLM, EventBus
@@ -52,7 +53,7 @@ def _facts(event: AlertEvent) -> str:
     keys = ("symbol", "condition", "level", "price", "kind", "timeframe", "late", "note")
     facts: dict[str, Any] = {key: meta.get(key) for key in keys if meta.get(key) is not None}
     facts["alert"] = event.msg
-    facts["suggested_actions"] = [chip.get("label") for chip in meta.get("actions") or ()]
+    facts["suggested_actions"] = [chip.label for chip in stored_chips(meta.get("actions"))]
     return json.dumps(facts)
 
 

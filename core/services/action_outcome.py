@@ -10,6 +10,7 @@ from typing import Any
 
 from core.domain.action_effects import Effect
 from core.domain.action_refs import ActionRef, PlanDraft, Target
+from core.domain.alert_views import AlertCreated
 from core.domain.brackets import Bracket
 from core.domain.numbers import fmt_money
 from core.domain.order_text import document_line
@@ -40,7 +41,7 @@ class ActionOutcome:
     effect: Effect | None = None
     snoozed_until: datetime | None = None
     plan: PlanDraft | None = None
-    alert: dict[str, Any] | None = None
+    alert: AlertCreated | None = None
 
     @classmethod
     def proposed(cls, ref: ActionRef, order: OrderRequest, proposal: ProposeResult, *,

@@ -61,26 +61,25 @@ class ActionService:
         stored = await self._alerts.stored_fire(ref.id)
         chip = stored.chip(ref.action)
         if chip is None:
-            offered = ", ".join(str(c.get("id")) for c in stored.chips) or "nothing"
+            offered = ", ".join(c.id for c in stored.chips) or "nothing"
             raise Invalid(f"alert trigger {ref.id} has no {ref.action[:40]!r} action; it offers {offered}",
                           details={"field": "action"})
         alert_id = stored.fired.alert.id
-        kind = chip.get("kind")
-        if kind == ActionKind.SNOOZE:
-            seconds = chip.get("snooze_sec")
-            minutes = max(1, int(seconds) // 60) if isinstance(seconds, int) and seconds > 0 else 1
+        if chip.kind is ActionKind.SNOOZE:
+            seconds = chip.snooze_sec
+            minutes = max(1, seconds // 60) if seconds is not None and seconds > 0 else 1
             alert = await self._alerts.snooze(alert_id, minutes=minutes)
-            until = datetime.fromisoformat(str(alert["snoozed_until"]))
+            assert alert.snoozed_until is not None
             return ActionOutcome(ref.target, ref.action, OutcomeKind.SNOOZED,
                                  f"{stored.fired.alert.spec.symbol} alert snoozed for {minutes} minutes.",
-                                 snoozed_until=until)
-        if kind == ActionKind.DISMISS:
+                                 snoozed_until=datetime.fromisoformat(alert.snoozed_until))
+        if chip.kind is ActionKind.DISMISS:
             await self._alerts.dismiss(alert_id)
             return ActionOutcome(ref.target, ref.action, OutcomeKind.DISMISSED,
                                  f"{stored.fired.alert.spec.symbol} alert dismissed.")
-        if kind == ActionKind.PLAN:
-            return _plan_outcome(ref, PlanDraft.of(chip.get("plan") or {}), "Open the planner with this setup.")
-        return await self._chip_order(actor, ref, stored, str(chip.get("label") or ref.action), source)
+        if chip.kind is ActionKind.PLAN and chip.plan is not None:
+            return _plan_outcome(ref, chip.plan, "Open the planner with this setup.")
+        return await self._chip_order(actor, ref, stored, chip.label, source)
 
     async def _chip_order(self, actor: str, ref: ActionRef, stored: StoredFire, label: str,
                           source: str) -> ActionOutcome:
@@ -99,7 +98,7 @@ class ActionService:
         if rebuilt is None or rebuilt.order is None:
             planned = next((c for c in chips if c.kind is ActionKind.PLAN and c.plan is not None), None)
             if planned is not None and planned.plan is not None:
-                return _plan_outcome(ref, PlanDraft.of(planned.plan),
+                return _plan_outcome(ref, planned.plan,
                                      "The risk budget buys nothing at this entry and stop right now: open the "
                                      "planner with this setup.")
             raise Conflict(f"'{label}' no longer applies to this {symbol} alert: the position or the risk state "
@@ -118,7 +117,7 @@ class ActionService:
                                                "level": pick["trigger"], "note": note}, actor=actor)
             where = "above" if condition == "price_above" else "below"
             return ActionOutcome(ref.target, ref.action, OutcomeKind.ALERT_CREATED,
-                                 f"Alert created: {pick['symbol']} {where} {alert['level']} (alert {alert['id']}).",
+                                 f"Alert created: {pick['symbol']} {where} {alert.level} (alert {alert.id}).",
                                  alert=alert)
         return await self._take_pick(actor, ref, pick, source)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -23,9 +23,11 @@ from typing import Any
 import structlog
 
 from core.db.base import new_id
-from core.db.models import AlertRow, AlertTrigger
+from core.db.models import AlertDelivery, AlertRow, AlertTrigger
 from core.db.repositories.alerts import DELETED, AlertRepository, row_to_alert, spec_columns, state_columns
 from core.db.session import Database
+from core.domain.actions import AlertChip, stored_chips
+from core.domain.alert_views import AlertCreated, AlertEdited, AlertView, DeliveryView, TriggerView, extended
 from core.domain.alerts import (
     FIRE_LEVELS,
     Alert,
@@ -66,42 +68,46 @@ def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.astimezone(UTC).isoformat()
 
 
-def alert_to_dict(alert: Alert, row: AlertRow) -> dict[str, Any]:
-    """JSON-ready alert: prices as strings, times ISO-8601 UTC."""
+def alert_view(alert: Alert, row: AlertRow) -> AlertView:
     spec = alert.spec
-    return {
-        "id": alert.id, "symbol": spec.symbol, "condition": spec.condition.value, "level": _str(spec.level),
-        "threshold_pct": _pct(spec.threshold_pct), "approach_level": _str(spec.approach_level),
-        "timeframe": spec.timeframe.value, "repeat": spec.repeat.value, "cooldown_sec": spec.cooldown_sec,
-        "expires_at": _iso(spec.expires_at), "channels": [c.value for c in spec.channels], "note": spec.note,
-        "status": alert.status.value, "armed": alert.armed, "approach_armed": alert.approach_armed,
-        "snoozed_until": _iso(alert.snoozed_until), "first_triggered_at": _iso(alert.first_triggered_at),
-        "last_triggered_at": _iso(alert.last_triggered_at), "last_approached_at": _iso(alert.last_approached_at),
-        "already_true": row.already_true, "created_by": row.created_by,
-        "created_at": _iso(row.created_at), "updated_at": _iso(row.updated_at),
-    }
+    return AlertView(
+        id=alert.id, symbol=spec.symbol, condition=spec.condition.value, level=fmt_num(spec.level),
+        threshold_pct=_pct(spec.threshold_pct), approach_level=_str(spec.approach_level),
+        timeframe=spec.timeframe.value, repeat=spec.repeat.value, cooldown_sec=spec.cooldown_sec,
+        expires_at=_iso(spec.expires_at), channels=tuple(c.value for c in spec.channels), note=spec.note,
+        status=alert.status.value, armed=alert.armed, approach_armed=alert.approach_armed,
+        snoozed_until=_iso(alert.snoozed_until), first_triggered_at=_iso(alert.first_triggered_at),
+        last_triggered_at=_iso(alert.last_triggered_at), last_approached_at=_iso(alert.last_approached_at),
+        already_true=row.already_true, created_by=row.created_by, created_at=_iso(row.created_at),
+        updated_at=_iso(row.updated_at))
 
 
-def trigger_to_dict(trigger: AlertTrigger, deliveries: list[dict[str, Any]]) -> dict[str, Any]:
+def delivery_view(delivery: AlertDelivery) -> DeliveryView:
+    return DeliveryView(channel=delivery.channel, status=delivery.status, attempts=delivery.attempts,
+                        delivered_at=_iso(delivery.delivered_at), latency_ms=delivery.latency_ms,
+                        last_error=delivery.last_error)
+
+
+def trigger_view(trigger: AlertTrigger, deliveries: tuple[DeliveryView, ...]) -> TriggerView:
     payload = trigger.payload or {}
     meta = payload.get("meta") or {}
-    return {"id": trigger.id, "alert_id": trigger.alert_id, "kind": trigger.kind, "price": _str(trigger.price),
-            "late": trigger.late, "triggered_at": _iso(trigger.triggered_at), "level": payload.get("level"),
-            "msg": payload.get("msg"), "fired_at": meta.get("fired_at"), "actions": meta.get("actions", []),
-            "meta": meta, "rationale": trigger.rationale, "deliveries": deliveries}
+    return TriggerView(id=trigger.id, alert_id=trigger.alert_id, kind=trigger.kind, price=fmt_num(trigger.price),
+                       late=trigger.late, triggered_at=_iso(trigger.triggered_at), level=payload.get("level"),
+                       msg=payload.get("msg"), fired_at=meta.get("fired_at"),
+                       actions=stored_chips(meta.get("actions")), meta=meta, rationale=trigger.rationale,
+                       deliveries=deliveries)
 
 
 @dataclass(frozen=True, slots=True)
 class StoredFire:
-    """A fire as its trigger row keeps it (the alert in its current state), and the chips the trader was shown
-    (``alert.meta.actions``, JSON as published)."""
+    """A fire as its trigger row keeps it (the alert in its current state), and the chips the trader was shown."""
 
     trigger_id: str
     fired: Fired
-    chips: tuple[dict[str, Any], ...]
+    chips: tuple[AlertChip, ...]
 
-    def chip(self, chip_id: str) -> dict[str, Any] | None:
-        return next((chip for chip in self.chips if chip.get("id") == chip_id), None)
+    def chip(self, chip_id: str) -> AlertChip | None:
+        return next((chip for chip in self.chips if chip.id == chip_id), None)
 
 
 def stored_alert_event(trigger: AlertTrigger) -> AlertEvent:
@@ -201,14 +207,14 @@ class AlertService:
 
     # -- use cases ---------------------------------------------------------------------------------------------
 
-    async def create(self, body: dict[str, Any], *, actor: str | None = None) -> dict[str, Any]:
+    async def create(self, body: dict[str, Any], *, actor: str | None = None) -> AlertCreated:
         now = datetime.now(UTC)
         spec = validate(self._draft(body), now=now)
         async with self.db.read() as session:
             repo = AlertRepository(session)
             for row in await repo.live_of(spec.symbol):
                 if row_to_alert(row).spec == spec:
-                    return {**alert_to_dict(self._state(row), row), "duplicate": True, "warnings": []}
+                    return extended(alert_view(self._state(row), row), AlertCreated, duplicate=True, warnings=())
             active = await repo.count_live()
         if active >= self.max_active:
             raise Conflict(f"too many active alerts: the limit is {self.max_active} (MAX_ACTIVE_ALERTS); "
@@ -223,16 +229,16 @@ class AlertService:
                 await AlertRepository(session).add(row)
             await self._after_write(alert, alert.id)
         log.info("alert.created", alert_id=alert.id, symbol=spec.symbol, already_true=created.already_true)
-        return {**alert_to_dict(alert, row), "duplicate": False, "warnings": warnings}
+        return extended(alert_view(alert, row), AlertCreated, duplicate=False, warnings=tuple(warnings))
 
-    async def list(self, status: str | None = None) -> list[dict[str, Any]]:
+    async def list(self, status: str | None = None) -> list[AlertView]:
         if status is not None and status not in {s.value for s in AlertStatus}:
             raise Invalid(f"status must be one of {', '.join(s.value for s in AlertStatus)}",
                           details={"errors": [{"code": "invalid_choice", "field": "status",
                                                "message": f"unknown status {status!r}"}]})
         async with self.db.read() as session:
             rows = await AlertRepository(session).list(status)
-        return [alert_to_dict(self._state(row), row) for row in rows]
+        return [alert_view(self._state(row), row) for row in rows]
 
     async def _require(self, repo: AlertRepository, alert_id: str, *, for_update: bool = False) -> AlertRow:
         row = await repo.get(alert_id, for_update=for_update)
@@ -240,12 +246,12 @@ class AlertService:
             raise NotFound(f"alert {alert_id} not found", details={"alert_id": alert_id})
         return row
 
-    async def get(self, alert_id: str) -> dict[str, Any]:
+    async def get(self, alert_id: str) -> AlertView:
         async with self.db.read() as session:
             row = await self._require(AlertRepository(session), alert_id)
-        return alert_to_dict(self._state(row), row)
+        return alert_view(self._state(row), row)
 
-    async def update(self, alert_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    async def update(self, alert_id: str, body: dict[str, Any]) -> AlertEdited:
         if not body:
             raise Invalid("send at least one field to change", details={"errors": [
                 {"code": "empty", "message": "no field to change", "field": "body"}]})
@@ -263,7 +269,7 @@ class AlertService:
                                     "already_true": result.already_true, "updated_at": now}.items():
                     setattr(row, name, value)
             await self._after_write(result.alert, alert_id)
-        return {**alert_to_dict(result.alert, row), "warnings": warnings}
+        return extended(alert_view(result.alert, row), AlertEdited, warnings=tuple(warnings))
 
     async def delete(self, alert_id: str) -> None:
         async with self._locked():
@@ -274,7 +280,7 @@ class AlertService:
         log.info("alert.deleted", alert_id=alert_id)
 
     async def snooze(self, alert_id: str, *, minutes: int | None = None,
-                     until: datetime | None = None) -> dict[str, Any]:
+                     until: datetime | None = None) -> AlertView:
         now = datetime.now(UTC)
         if (minutes is None) == (until is None):
             raise Invalid("send either minutes or until", details={"errors": [
@@ -290,10 +296,10 @@ class AlertService:
                 {"code": "out_of_range", "message": "must be in the future (UTC)", "field": "until"}]})
         return await self._transition(alert_id, lambda alert: snooze(alert, until))
 
-    async def dismiss(self, alert_id: str) -> dict[str, Any]:
+    async def dismiss(self, alert_id: str) -> AlertView:
         return await self._transition(alert_id, dismiss)
 
-    async def _transition(self, alert_id: str, change: Any) -> dict[str, Any]:
+    async def _transition(self, alert_id: str, change: Callable[[Alert], Alert]) -> AlertView:
         async with self._locked():
             async with self.db.uow() as session:
                 row = await self._require(AlertRepository(session), alert_id, for_update=True)
@@ -304,7 +310,7 @@ class AlertService:
                 for name, value in {**state_columns(alert), "updated_at": datetime.now(UTC)}.items():
                     setattr(row, name, value)
             await self._after_write(alert, alert_id)
-        return alert_to_dict(alert, row)
+        return alert_view(alert, row)
 
     async def history(self, *, limit: int = 50, before: str | None = None) -> TriggerHistory:
         """The fires of every alert (deleted ones' included), newest first, ``limit`` per page; ``before`` is the
@@ -340,19 +346,15 @@ class AlertService:
         fired = Fired(self._state(row), FireKind(trigger.kind), Decimal(trigger.price),
                       datetime.fromisoformat(fired_at) if isinstance(fired_at, str) else trigger.triggered_at,
                       bool(trigger.late))
-        chips = tuple(chip for chip in meta.get("actions") or [] if isinstance(chip, dict))
-        return StoredFire(trigger.id, fired, chips)
+        return StoredFire(trigger.id, fired, stored_chips(meta.get("actions")))
 
-    async def triggers(self, alert_id: str, *, limit: int = 200) -> builtins.list[dict[str, Any]]:
+    async def triggers(self, alert_id: str, *, limit: int = 200) -> builtins.list[TriggerView]:
         async with self.db.read() as session:
             repo = AlertRepository(session)
             await self._require(repo, alert_id)
             triggers = await repo.triggers(alert_id, limit=limit)
             deliveries = await repo.deliveries_of([t.id for t in triggers])
-        by_trigger: dict[str, list[dict[str, Any]]] = {}
+        by_trigger: dict[str, builtins.list[DeliveryView]] = {}
         for d in deliveries:
-            by_trigger.setdefault(str(d.trigger_id), []).append({
-                "channel": d.channel, "status": d.status, "attempts": d.attempts,
-                "delivered_at": _iso(d.delivered_at), "latency_ms": d.latency_ms, "last_error": d.last_error})
-        return [trigger_to_dict(t, by_trigger.get(t.id, [])) for t in triggers]
-
+            by_trigger.setdefault(str(d.trigger_id), []).append(delivery_view(d))
+        return [trigger_view(t, tuple(by_trigger.get(t.id, ()))) for t in triggers]

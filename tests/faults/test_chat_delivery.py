@@ -69,7 +69,7 @@ async def test_fault_12_discord_and_slack_429_and_5xx_on_delivery_each_alert_rea
                 for symbol in ("SPY", "QQQ"):
                     created = await rt.alerts.create({"symbol": symbol, "condition": "price_above",
                                                       "level": "500", "channels": channels})
-                    ids[symbol] = created["id"]
+                    ids[symbol] = created.id
                 await pg.wait_until(lambda: {"T.SPY", "T.QQQ"} <= pg.subscriptions)
                 await pg.push([trade("SPY", 499.0), trade("SPY", 500.5)])
                 await pg.push([trade("QQQ", 499.0), trade("QQQ", 500.5)])
@@ -79,8 +79,8 @@ async def test_fault_12_discord_and_slack_429_and_5xx_on_delivery_each_alert_rea
 
                 async def delivered() -> bool:
                     rows = [d for alert_id in alert_ids for t in await rt.alerts.triggers(alert_id)
-                            for d in t["deliveries"]]
-                    return len(rows) == 2 * len(channels) and all(d["status"] == "delivered" for d in rows)
+                            for d in t.deliveries]
+                    return len(rows) == 2 * len(channels) and all(d.status == "delivered" for d in rows)
 
                 for _ in range(300):
                     if await delivered():

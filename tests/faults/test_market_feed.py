@@ -37,7 +37,7 @@ async def armed(make: Callable[..., Settings], pg: PolygonDouble, symbols: tuple
         sub = rt.bus.subscribe(["alert"], name="trader")
         for symbol in symbols:
             created = await rt.alerts.create({"symbol": symbol, "condition": "price_above", "level": LEVEL})
-            assert created["armed"] is True
+            assert created.armed is True
         await pg.wait_until(lambda: {f"T.{s}" for s in symbols} <= pg.subscriptions)
         try:
             yield rt, sub
@@ -165,7 +165,7 @@ async def test_fault_5_burst_at_the_open_fires_every_crossed_alert_exactly_once(
                 break
             await asyncio.sleep(0.05)
         assert sorted(t.alert_id for t in await triggers(rt)) == sorted(
-            a["id"] for a in await rt.alerts.list())
+            a.id for a in await rt.alerts.list())
 
 
 async def test_fault_6_duplicate_out_of_order_and_late_events_fire_the_alert_once(

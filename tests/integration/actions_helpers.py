@@ -20,7 +20,7 @@ async def stored_fire(rt: Runtime, symbol: str, condition: str, level: str, pric
     account, as the engine builds them): the payload with `trigger_id` and `alert_id`, as the outbox delivers."""
     alert = await rt.alerts.create({"symbol": symbol, "condition": condition, "level": level})
     async with rt.db.read() as session:
-        row = await AlertRepository(session).get(alert["id"])
+        row = await AlertRepository(session).get(alert.id)
     assert row is not None
     await rt.risk.evaluate()
     now = datetime.now(UTC)
@@ -30,9 +30,9 @@ async def stored_fire(rt: Runtime, symbol: str, condition: str, level: str, pric
                         context=RiskCacheContext(rt.risk), late_after=timedelta(minutes=5))
     payload = {"level": event.level, "msg": event.msg, "meta": event.meta}
     async with rt.db.uow() as session:
-        session.add(AlertTrigger(id=trigger_id, alert_id=alert["id"], dedupe_key=trigger_id, kind=kind.value,
+        session.add(AlertTrigger(id=trigger_id, alert_id=alert.id, dedupe_key=trigger_id, kind=kind.value,
                                  price=Decimal(price), payload=payload, triggered_at=now))
-    return {**payload, "trigger_id": trigger_id, "alert_id": alert["id"], "triggered_at": now.isoformat()}
+    return {**payload, "trigger_id": trigger_id, "alert_id": alert.id, "triggered_at": now.isoformat()}
 
 
 def chip_ids(payload: dict[str, Any]) -> list[str]:

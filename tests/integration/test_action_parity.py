@@ -123,17 +123,17 @@ async def intent(rt: Runtime, actor: str, context: dict[str, Any]) -> Any:
 
 async def snoozed_minutes(rt: Runtime, actor: str, context: dict[str, Any]) -> Any:
     alert = await rt.alerts.get(context["alert_id"])
-    until = datetime.fromisoformat(alert["snoozed_until"])
-    return alert["status"], round((until - datetime.now(UTC)).total_seconds() / 60)
+    until = datetime.fromisoformat(alert.snoozed_until)
+    return alert.status, round((until - datetime.now(UTC)).total_seconds() / 60)
 
 
 async def alert_status(rt: Runtime, actor: str, context: dict[str, Any]) -> Any:
-    return (await rt.alerts.get(context["alert_id"]))["status"]
+    return (await rt.alerts.get(context["alert_id"])).status
 
 
 async def created_alert(rt: Runtime, actor: str, context: dict[str, Any]) -> Any:
-    [alert] = [a for a in await rt.alerts.list() if a["note"] and context["pick_id"] in a["note"]]
-    return alert["symbol"], alert["condition"], alert["level"]
+    [alert] = [a for a in await rt.alerts.list() if a.note and context["pick_id"] in a.note]
+    return alert.symbol, alert.condition, alert.level
 
 
 async def planned(rt: Runtime, actor: str, context: dict[str, Any]) -> Any:
@@ -194,7 +194,7 @@ async def click_slack(s: Surfaces, c: Click, key: str, user: str = SLACK_TRADER)
 def chip_click(context: dict[str, Any], chip: str) -> Click:
     trigger, alert = context["trigger_id"], context["alert_id"]
     return Click({"target": "alert", "id": trigger, "action": chip}, f"alr:chip:{alert}:{trigger}:{chip}",
-                 (f"{bk.CHIP_ACTION}:0", bk.chip_value(trigger, {"id": chip})))
+                 (f"{bk.CHIP_ACTION}:0", bk.chip_value(trigger, chip)))
 
 
 DISCORD_VERBS = {"breakeven": "be"}

@@ -73,9 +73,9 @@ async def test_alert_is_published_while_the_writer_is_blocked_then_committed_wit
             rig.engine.on_tick("SPY", 500.5, 500.5, 500.5, now_ms())
             event = await asyncio.wait_for(anext(aiter(sub)), 2)
             assert isinstance(event, AlertEvent) and event.meta is not None
-            assert event.meta["alert_id"] == created["id"]
+            assert event.meta["alert_id"] == created.id
             assert await rows(rig.db, AlertTrigger) == []
-            row = await alert_row(rig.db, created["id"])
+            row = await alert_row(rig.db, created.id)
             assert (row.status, row.armed) == ("active", True)
         deadline = time.monotonic() + 5
         while not await rows(rig.db, AlertTrigger):
@@ -85,7 +85,7 @@ async def test_alert_is_published_while_the_writer_is_blocked_then_committed_wit
         assert trigger.id == event.meta["trigger_id"]
         [delivery] = await rows(rig.db, AlertDelivery)
         assert (delivery.channel, delivery.status, delivery.attempts) == ("ws", "delivered", 1)
-        row = await alert_row(rig.db, created["id"])
+        row = await alert_row(rig.db, created.id)
         assert (row.status, row.armed) == ("triggered", False)
         assert rig.engine.published == 1 and len(rig.engine.latency_ns) == 1
     finally:
@@ -96,7 +96,7 @@ async def test_alert_is_published_while_the_writer_is_blocked_then_committed_wit
 
 async def test_fired_state_waits_for_its_trigger_and_one_commit_carries_every_published_fire(rig: Rig) -> None:
     ids = [(await rig.alerts.create({"symbol": "SPY", "condition": "price_above", "level": level,
-                                     "repeat": "every"}))["id"] for level in ("500", "501", "502")]
+                                     "repeat": "every"})).id for level in ("500", "501", "502")]
     rig.engine.on_tick("SPY", 503.0, 503.0, 503.0, now_ms())  # three fires, queued, not published yet
     assert await rig.engine.commit() == []  # nothing published: the fired states are held back
     for alert_id in ids:
@@ -136,7 +136,7 @@ async def test_a_failed_commit_keeps_the_fires_and_the_retry_writes_them_once(ri
         await rig.engine.drain()
     assert await rows(rig.db, AlertTrigger) == []
     written = await rig.engine.commit()
-    assert [item.fire.alert.id for item in written] == [created["id"]]
+    assert [item.fire.alert.id for item in written] == [created.id]
     assert await rig.engine.commit() == []
     assert len(await rows(rig.db, AlertTrigger)) == 1 and len(await rows(rig.db, AlertDelivery)) == 1
-    assert (await alert_row(rig.db, created["id"])).armed is False
+    assert (await alert_row(rig.db, created.id)).armed is False

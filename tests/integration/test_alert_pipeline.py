@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from core.bus import InProcessBus
 from core.db.models import AlertDelivery, AlertTrigger
 from core.db.repositories.alerts import AlertRepository
+from core.domain.alert_views import AlertView
 from core.domain.alerts import Alert, AlertSpec, AlertStatus, Condition, Fired, FireKind
 from core.domain.events import AlertEvent
 from core.engines.alerts import AlertEngine
@@ -88,7 +89,7 @@ async def test_crossing_trade_fires_once_with_chips_trigger_and_delivered_outbox
     async with Runtime(make(), roles=ROLES) as rt:
         sub = rt.bus.subscribe(["alert"], name="test")
         created = await rt.alerts.create({"symbol": "SPY", "condition": "price_above", "level": "500"})
-        assert created["armed"] is True  # the double's last price is 14.2284
+        assert created.armed is True  # the double's last price is 14.2284
         await pg.wait_until(lambda: "T.SPY" in pg.subscriptions)
         await pg.push([trade("SPY", 499.0)])
         await pg.push([trade("SPY", 500.25)])
@@ -97,7 +98,7 @@ async def test_crossing_trade_fires_once_with_chips_trigger_and_delivered_outbox
         meta = event.meta
         assert meta is not None
         assert (meta["alert_id"], meta["symbol"], meta["price"], meta["condition"], meta["kind"], meta["late"]) == (
-            created["id"], "SPY", "500.25", "price_above", "crossed", False)
+            created.id, "SPY", "500.25", "price_above", "crossed", False)
         chips = meta["actions"]
         assert [c["id"] for c in chips] == ["plan", "dismiss"]  # no broker: a plan, then always Dismiss
         assert chips[0]["plan"] == {"symbol": "SPY", "side": "long", "entry": "500.25", "stop": "495.00",
@@ -110,16 +111,16 @@ async def test_crossing_trade_fires_once_with_chips_trigger_and_delivered_outbox
         await wait_for(lambda: all_delivered(rt, 1))
         [row] = await deliveries(rt)
         assert row.channel == "ws" and row.attempts == 1 and row.latency_ms is not None and row.latency_ms >= 0
-        alert = await rt.alerts.get(created["id"])
-        assert alert["status"] == "triggered" and alert["first_triggered_at"] is not None
-        api_triggers = await rt.alerts.triggers(created["id"])
-        assert api_triggers[0]["deliveries"][0]["status"] == "delivered"
-        assert api_triggers[0]["rationale"] is None  # no LLM configured
+        alert = await rt.alerts.get(created.id)
+        assert alert.status == "triggered" and alert.first_triggered_at is not None
+        api_triggers = await rt.alerts.triggers(created.id)
+        assert api_triggers[0].deliveries[0].status == "delivered"
+        assert api_triggers[0].rationale is None  # no LLM configured
 
         # the same fire replayed in this process: not published again
         engine = rt.alert_engine
         assert engine is not None
-        replay = Fired(_alert_of(alert, created["id"]), FireKind.CROSSED, Decimal("500.25"),
+        replay = Fired(_alert_of(alert, created.id), FireKind.CROSSED, Decimal("500.25"),
                        datetime.fromisoformat(meta["fired_at"]))
         assert await engine.publish(replay, time.perf_counter_ns()) is None
         # ... and by a fresh engine (a restart re-reading the same tick): no second trigger, no second delivery
@@ -138,9 +139,9 @@ async def _trigger_count(rt: Runtime, n: int) -> bool:
     return len(await triggers(rt)) == n
 
 
-def _alert_of(body: dict[str, Any], alert_id: str) -> Alert:
-    return Alert(alert_id, AlertSpec(body["symbol"], Condition(body["condition"]), Decimal(body["level"])),
-                 status=AlertStatus(body["status"]), armed=False)
+def _alert_of(view: AlertView, alert_id: str) -> Alert:
+    return Alert(alert_id, AlertSpec(view.symbol, Condition(view.condition), Decimal(view.level)),
+                 status=AlertStatus(view.status), armed=False)
 
 
 def second_bar(t: int, o: float, h: float, low: float, c: float) -> dict[str, Any]:
@@ -163,7 +164,7 @@ async def test_a_level_crossed_during_a_three_second_disconnect_fires_once_marke
         await pg.outage(3.0)
         event = await next_alert(sub, within=20)
         meta = event.meta
-        assert meta is not None and (meta["alert_id"], meta["price"], meta["late"]) == (created["id"], "500.4", True)
+        assert meta is not None and (meta["alert_id"], meta["price"], meta["late"]) == (created.id, "500.4", True)
         assert datetime.fromisoformat(meta["fired_at"]) == datetime.fromtimestamp((crossed + 1000) / 1000, UTC)
         assert pg.hits("/v2/aggs/ticker/SPY/range/1/second/")
 
@@ -197,11 +198,11 @@ async def test_failed_publish_is_delivered_from_the_outbox_and_a_restart_deliver
         created = await rt.alerts.create({"symbol": "SPY", "condition": "price_below", "level": "100",
                                           "channels": ["ws", "discord_webhook"]})
         await pg.wait_until(lambda: "T.SPY" in pg.subscriptions)
-        assert created["already_true"] is True  # the double's last price 14.2284 is below: re-arm first
+        assert created.already_true is True  # the double's last price 14.2284 is below: re-arm first
         await pg.push([trade("SPY", 101.0)])
         await pg.push([trade("SPY", 99.5)])
         event = await next_alert(sub)  # the ws row was written pending: the delivery engine published it
-        assert event.meta is not None and event.meta["alert_id"] == created["id"]
+        assert event.meta is not None and event.meta["alert_id"] == created.id
         assert event.meta["redelivered"] is True
         await wait_for(lambda: _count(rt, 2))
         await wait_for(lambda: _statuses(rt, {"discord_webhook": "pending", "ws": "delivered"}))
@@ -238,15 +239,15 @@ async def test_crash_between_publish_and_commit_fires_again_after_restart_and_de
         await pg.wait_until(lambda: "T.SPY" in pg.subscriptions)
         await pg.push([trade("SPY", 500.5)])
         first = await next_alert(sub)  # published although nothing can be committed
-        assert first.meta is not None and first.meta["alert_id"] == created["id"]
+        assert first.meta is not None and first.meta["alert_id"] == created.id
         await asyncio.sleep(0.3)
         assert await triggers(rt) == [] and await deliveries(rt) == []
         await sub.close()
     monkeypatch.setattr(AlertRepository, "add_triggers", add_triggers)
 
     async with Runtime(make(webhook=hook.url), roles=ROLES) as rt:
-        alert = await rt.alerts.get(created["id"])
-        assert (alert["status"], alert["armed"], alert["first_triggered_at"]) == ("active", True, None)
+        alert = await rt.alerts.get(created.id)
+        assert (alert.status, alert.armed, alert.first_triggered_at) == ("active", True, None)
         sub = rt.bus.subscribe(["alert"], name="test")
         await pg.wait_until(lambda: "T.SPY" in pg.subscriptions)
         await pg.push([trade("SPY", 500.75)])
@@ -298,7 +299,7 @@ async def test_discord_webhook_429_then_204_delivers_once_with_the_embed(
     fields = {f["name"]: f["value"] for f in embed["fields"]}
     assert fields["Symbol"] == "SPY" and fields["Price"] == "496.0" and fields["Condition"].startswith("above 500")
     assert fields["Note"] == "@everyone breakout" and fields["Time"]
-    assert f"alert={created['id']}" in embed["url"]
+    assert f"alert={created.id}" in embed["url"]
     assert "Set limit at level" in embed["description"] or "Plan this setup" in embed["description"]
     assert "Snooze 15m" in embed["description"] and "Dismiss" in embed["description"]
     assert TOKEN not in capsys.readouterr().out
@@ -330,16 +331,16 @@ async def test_poller_fires_minute_day_and_tick_alerts_without_websocket(
             event = await next_alert(sub, within=10)
             assert event.meta is not None
             seen[event.meta["alert_id"]] = event.meta
-        assert seen[minute["id"]]["price"] == "101.0" and seen[minute["id"]]["timeframe"] == "minute"
-        assert seen[day["id"]]["price"] == "99.0"
-        assert seen[tick["id"]]["price"] == "103.0"  # the bar's high: a spike between polls still fires
+        assert seen[minute.id]["price"] == "101.0" and seen[minute.id]["timeframe"] == "minute"
+        assert seen[day.id]["price"] == "99.0"
+        assert seen[tick.id]["price"] == "103.0"  # the bar's high: a spike between polls still fires
         await wait_for(lambda: all_delivered(rt, 3))
         with pytest.raises(TimeoutError):  # later polls see the same bars: nothing fires twice
             await next_alert(sub, within=1.0)
         assert len(await triggers(rt)) == 3
         await sub.close()
         rows = await rt.alerts.list("triggered")
-        assert {r["id"] for r in rows} == {minute["id"], day["id"], tick["id"]}
+        assert {r.id for r in rows} == {minute.id, day.id, tick.id}
     assert pg.hits("/v2/aggs/ticker/SPY/range/1/minute")
 
 
@@ -350,15 +351,15 @@ async def test_expired_alert_is_marked_and_reported_once(make: Callable[..., Set
         created = await rt.alerts.create({"symbol": "SPY", "condition": "price_above", "level": "500",
                                           "expires_at": expires})
         event = await next_alert(sub, within=5)
-        assert event.meta is not None and event.meta["kind"] == "expired" and event.meta["alert_id"] == created["id"]
-        await wait_for(lambda: _status(rt, created["id"], "expired"))
+        assert event.meta is not None and event.meta["kind"] == "expired" and event.meta["alert_id"] == created.id
+        await wait_for(lambda: _status(rt, created.id, "expired"))
         with pytest.raises(TimeoutError):
             await next_alert(sub, within=0.8)
         await sub.close()
 
 
 async def _status(rt: Runtime, alert_id: str, status: str) -> bool:
-    return (await rt.alerts.get(alert_id))["status"] == status
+    return (await rt.alerts.get(alert_id)).status == status
 
 
 async def test_unregistered_channel_rows_stay_pending(make: Callable[..., Settings], pg: PolygonDouble) -> None:

@@ -41,7 +41,7 @@ async def fire(rt: Runtime, pg: PolygonDouble) -> tuple[str, Any]:
     created = await rt.alerts.create({"symbol": "SPY", "condition": "price_above", "level": "500"})
     await pg.wait_until(lambda: "T.SPY" in pg.subscriptions)
     await pg.push([trade("SPY", 500.25)])
-    return created["id"], sub
+    return created.id, sub
 
 
 async def test_rationale_follows_the_first_alert_as_an_update_and_is_stored(
@@ -63,7 +63,7 @@ async def test_rationale_follows_the_first_alert_as_an_update_and_is_stored(
 
         async def stored() -> bool:
             items = await rt.alerts.triggers(alert_id)
-            return bool(items) and items[0]["rationale"] == RATIONALE
+            return bool(items) and items[0].rationale == RATIONALE
 
         await wait_for(stored)
         await sub.close()
@@ -85,6 +85,6 @@ async def test_slow_or_failing_model_is_ignored(settings: Settings, pg: PolygonD
         with pytest.raises(TimeoutError):
             await next_alert(sub, within=1.0)
         [trigger] = await rt.alerts.triggers(alert_id)
-        assert trigger["rationale"] is None and trigger["deliveries"][0]["status"] == "delivered"
+        assert trigger.rationale is None and trigger.deliveries[0].status == "delivered"
         assert len(llm.requests) == 1
         await sub.close()

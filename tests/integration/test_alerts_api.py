@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -10,6 +11,8 @@ import httpx
 import pytest
 
 from api.app import create_app
+from core.domain.actions import ActionKind, AlertChip
+from core.domain.alert_views import AlertView, DeliveryView, TriggerView
 from core.settings import PolygonSettings, Settings
 from tests.conftest import serving
 from tests.doubles.polygon import API_KEY as POLYGON_KEY
@@ -198,3 +201,42 @@ async def test_already_true_is_computed_from_the_last_price(market: httpx.AsyncC
     below = ok(await market.post("/api/v1/alerts", json={"symbol": "AAPL", "condition": "price_above",
                                                          "level": "20"}), 201)
     assert below["already_true"] is False and below["armed"] is True
+
+
+def _schema(document: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in node:
+        node = document["components"]["schemas"][node["$ref"].rsplit("/", 1)[-1]]
+    return node
+
+
+def _answer(document: dict[str, Any], path: str, method: str, status: str = "200") -> dict[str, Any]:
+    return _schema(document, document["paths"][path][method]["responses"][status]["content"]["application/json"]
+                   ["schema"])
+
+
+async def test_the_openapi_names_every_field_of_an_alert_a_fire_and_its_chips(client: httpx.AsyncClient) -> None:
+    document = (await client.get("/openapi.json")).json()
+    alert = {f.name for f in fields(AlertView)}
+    one = "/api/v1/alerts/{alert_id}"
+    for path, method in ((one, "get"), (f"{one}/snooze", "post"), (f"{one}/dismiss", "post")):
+        assert set(_answer(document, path, method)["properties"]) == alert, path
+    assert set(_answer(document, one, "patch")["properties"]) == alert | {"warnings"}
+    for status in ("201", "200"):  # created, or the live alert it duplicates
+        assert set(_answer(document, "/api/v1/alerts", "post", status)["properties"]) == alert | {"duplicate",
+                                                                                                   "warnings"}
+    listed = _answer(document, "/api/v1/alerts", "get")["properties"]["items"]["items"]
+    assert set(_schema(document, listed)["properties"]) == alert
+    picked = _answer(document, "/api/v1/picks/{pick_id}/alert", "post", "201")
+    assert set(picked["properties"]) == alert | {"duplicate", "warnings"}
+
+    fire = _schema(document, _answer(document, f"{one}/triggers", "get")["properties"]["items"]["items"])
+    assert set(fire["properties"]) == {f.name for f in fields(TriggerView)}
+    assert set(_schema(document, fire["properties"]["deliveries"]["items"])["properties"]) == {
+        f.name for f in fields(DeliveryView)}
+    chip = _schema(document, fire["properties"]["actions"]["items"])
+    assert set(chip["properties"]) == set(AlertChip.__struct_fields__) and set(chip["required"]) == {
+        "id", "label", "kind"}
+    assert set(_schema(document, chip["properties"]["kind"])["enum"]) == {k.value for k in ActionKind}
+    order = next(_schema(document, o) for o in chip["properties"]["order"]["anyOf"] if "$ref" in o)
+    assert {"symbol", "side", "quantity", "type", "duration", "class", "take_profit", "stop_loss"} <= set(
+        order["properties"])

@@ -84,10 +84,10 @@ async def test_snooze_uses_the_chips_own_duration_and_dismiss_dismisses(actions_
     fire = await stored_fire(rt, "MSFT", "price_above", "35.00", "35.47")
     outcome = await act(http, {"target": "alert", "id": fire["trigger_id"], "action": "snooze"})
     alert = await rt.alerts.get(fire["alert_id"])
-    assert outcome["kind"] == "snoozed" and outcome["snoozed_until"] == alert["snoozed_until"]
+    assert outcome["kind"] == "snoozed" and outcome["snoozed_until"] == alert.snoozed_until
     assert "15 minutes" in outcome["message"]
     outcome = await act(http, {"target": "alert", "id": fire["trigger_id"], "action": "dismiss"})
-    assert outcome["kind"] == "dismissed" and (await rt.alerts.get(fire["alert_id"]))["status"] == "dismissed"
+    assert outcome["kind"] == "dismissed" and (await rt.alerts.get(fire["alert_id"])).status == "dismissed"
 
 
 async def test_position_chips_and_buttons_reduce_the_live_position(actions_app: ActionsApp) -> None:

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from core.domain.action_refs import PlanDraft
 from core.domain.actions import ActionContext, ActionKind, NextAction, actions_json, next_actions
 from core.domain.alerts import AlertSpec, Condition, Fired, FireKind, Observation, Repeat, create, evaluate
 from core.domain.orders import OrderClass, OrderDuration, OrderSide, OrderType, Position
@@ -78,7 +79,7 @@ def test_no_position_breakout_takes_the_setup_sized_by_the_sizer() -> None:
     assert ids(actions) == ["setup", "dismiss"]
     chip = actions[0]
     assert chip.label == "Take setup (1R)" and chip.kind is ActionKind.ORDER
-    assert chip.plan == {"symbol": "SPY", "side": "long", "entry": "100.40", "stop": "99.00", "targets": ["103.20"]}
+    assert chip.plan == PlanDraft("SPY", "long", "100.40", "99.00", ("103.20",))
     assert chip.order is not None
     assert (chip.order.side, chip.order.quantity, chip.order.type, chip.order.price) == (
         OrderSide.BUY, D(71), OrderType.LIMIT, D("100.40"))
@@ -99,14 +100,14 @@ def test_the_setup_target_follows_the_traders_reward_risk_setting() -> None:
 def test_no_position_breakdown_sets_up_a_short() -> None:
     chip = next_actions(fire(Condition.PRICE_BELOW, "99.50"), ActionContext(size=fixed_size))[0]
     assert chip.order is not None and chip.order.side is OrderSide.SELL_SHORT
-    assert chip.plan is not None and (chip.plan["side"], chip.plan["stop"]) == ("short", "101.00")
+    assert chip.plan is not None and (chip.plan.side, chip.plan.stop) == ("short", "101.00")
 
 
 @pytest.mark.parametrize("sizer", [None, lambda entry, stop: D(0)])
 def test_unsized_setup_becomes_a_plan_chip(sizer: object) -> None:
     chip = next_actions(fire(), ActionContext(size=sizer))[0]  # type: ignore[arg-type]
     assert (chip.id, chip.kind, chip.order) == ("plan", ActionKind.PLAN, None)
-    assert chip.plan is not None and chip.plan["entry"] == "100.40"
+    assert chip.plan is not None and chip.plan.entry == "100.40"
 
 
 def test_approaching_sets_a_limit_at_the_level_and_offers_snooze() -> None:

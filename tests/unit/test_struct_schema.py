@@ -61,5 +61,5 @@ def test_a_dataclass_fastapi_documented_keeps_its_schema(monkeypatch: pytest.Mon
 def test_two_dataclasses_of_one_name_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(struct_schema, "_COMPONENTS", {})
     monkeypatch.setattr(struct_schema, "_DATACLASSES", {"Shared": Shadow})
-    with pytest.raises(ValueError, match="two dataclasses named Shared"):
+    with pytest.raises(ValueError, match="two types named Shared"):
         struct_response(Carrier)

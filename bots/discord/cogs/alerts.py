@@ -56,7 +56,7 @@ class AlertsCog(FeatureCog):
     @alert.command(name="list", description="Your alerts")
     async def list_(self, interaction: discord.Interaction[Any]) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        alerts = [a for a in await self.runtime.alerts.list() if a.get("status") != "deleted"]
+        alerts = [a for a in await self.runtime.alerts.list() if a.status != "deleted"]
         await interaction.followup.send(embed=render.alerts_list_embed(alerts), ephemeral=True)
 
     @alert.command(name="remove", description="Delete an alert")
@@ -73,5 +73,5 @@ class AlertsCog(FeatureCog):
                      minutes: app_commands.Choice[int]) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         alert = await self.runtime.alerts.snooze(alert_id.strip(), minutes=minutes.value)
-        text = f"Snoozed for {minutes.name} (until {alert.get('snoozed_until')}): {render.alert_line(alert)}"
+        text = f"Snoozed for {minutes.name} (until {alert.snoozed_until}): {render.alert_line(alert)}"
         await interaction.followup.send(render.clip(text, render.CONTENT_MAX), ephemeral=True)

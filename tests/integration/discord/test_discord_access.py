@@ -72,9 +72,9 @@ async def test_a_non_trader_gets_only_the_public_commands(bot: TradeBot, rt: Run
             served.append(command.qualified_name)
     assert {"watch add", "alert remove", "positions", "journal export", "order", "coach"} <= set(refused)
     assert set(served) == {"quote", "status", "plan", "size", "news", "earnings", "options chain", "picks"}
-    removal = inject(bot, slash("alert", {"alert_id": alert["id"]}, sub="remove", user_id=OTHER))
+    removal = inject(bot, slash("alert", {"alert_id": alert.id}, sub="remove", user_id=OTHER))
     assert REFUSAL in (await first_callback(api, removal))["data"]["content"]
-    assert (await rt.alerts.get(alert["id"]))["status"] != "deleted"
+    assert (await rt.alerts.get(alert.id)).status != "deleted"
     assert (await rt.settings_service.get()).watchlist == watchlist
 
 

@@ -145,11 +145,11 @@ async def test_alert_add_list_remove(bot: TradeBot, rt: Runtime, api: DiscordApi
     sent, _ = await first_followup(api, created)
     assert sent["embeds"][0]["title"] == "Alert created"
     [alert] = await rt.alerts.list()
-    assert alert["channels"] == ["ws", "discord"] and Decimal(alert["level"]) == Decimal("450.5")
+    assert alert.channels == ("ws", "discord") and Decimal(alert.level) == Decimal("450.5")
     listed = inject(bot, slash("alert", sub="list"))
     sent, _ = await first_followup(api, listed)
-    assert alert["id"] in sent["embeds"][0]["description"]
-    removed = inject(bot, slash("alert", {"alert_id": alert["id"]}, sub="remove"))
+    assert alert.id in sent["embeds"][0]["description"]
+    removed = inject(bot, slash("alert", {"alert_id": alert.id}, sub="remove"))
     sent, _ = await first_followup(api, removed)
     assert "deleted" in sent["content"]
     unknown = inject(bot, slash("alert", {"alert_id": "nope"}, sub="remove"))
@@ -334,7 +334,7 @@ async def test_an_outbox_row_is_delivered_and_its_chips_work(bot: TradeBot, rt: 
     click = inject(bot, button_click(snooze, post.answer, user_id=TRADER))
     sent, _ = await first_followup(api, click)
     assert sent["embeds"][0]["title"] == "Alert snoozed" and "15 minutes" in sent["embeds"][0]["description"]
-    assert (await rt.alerts.get(fire["alert_id"]))["status"] == "snoozed"
+    assert (await rt.alerts.get(fire["alert_id"])).status == "snoozed"
 
     refused = inject(bot, button_click(snooze, post.answer, user_id=OTHER))
     assert "TRADERS" in (await first_callback(api, refused))["data"]["content"]

@@ -58,12 +58,12 @@ async def confirm_once(bot: TradeBot, api: DiscordApiDouble, sent: dict[str, Any
 async def test_alert_snooze_silences_the_alert_for_the_chosen_minutes(bot: TradeBot, rt: Runtime,
                                                                       api: DiscordApiDouble) -> None:
     alert = await rt.alerts.create({"symbol": "AAPL", "condition": "price_above", "level": "450"})
-    snoozed = inject(bot, slash("alert", {"alert_id": alert["id"], "minutes": 60}, sub="snooze"))
+    snoozed = inject(bot, slash("alert", {"alert_id": alert.id, "minutes": 60}, sub="snooze"))
     assert (await first_callback(api, snoozed))["type"] == 5
     sent, _ = await first_followup(api, snoozed)
     assert sent["flags"] & EPHEMERAL and sent["content"].startswith("Snoozed for 1 hour")
-    stored = await rt.alerts.get(alert["id"])
-    assert stored["status"] == "snoozed" and stored["snoozed_until"] in sent["content"]
+    stored = await rt.alerts.get(alert.id)
+    assert stored.status == "snoozed" and stored.snoozed_until in sent["content"]
 
     unknown = inject(bot, slash("alert", {"alert_id": "nope", "minutes": 15}, sub="snooze"))
     sent, _ = await first_followup(api, unknown)

@@ -89,9 +89,9 @@ async def test_a_non_trader_cannot_remove_an_alert_or_click_any_button(app: Fast
                                                                        slack: SlackDouble) -> None:
     rt = runtime_of(app)
     alert = await rt.alerts.create({"symbol": "SPY", "condition": "price_above", "level": "999"})
-    response = await post(http, command(slack, f"alert remove {alert['id']}", "r1", user=STRANGER))
+    response = await post(http, command(slack, f"alert remove {alert.id}", "r1", user=STRANGER))
     assert REFUSAL in response.json()["text"]
-    assert (await rt.alerts.get(alert["id"]))["status"] != "deleted"
+    assert (await rt.alerts.get(alert.id)).status != "deleted"
     for n, key in enumerate(BLOCK_ACTIONS):
         await post(http, click(slack, f"{key}:x" if n % 2 else key, "x|y", f"b{n}", user=STRANGER))
         [answer] = await slack.wait_for(f"response_url:b{n}", timeout=5)

@@ -22,7 +22,7 @@ from bots.slack import blocks as bk
 from bots.slack.app import build_slack_app
 from bots.slack.commands import parse_journal_text, parse_order_text
 from core.db.models import AlertRow, OrderIntentRow
-from core.domain.actions import SNOOZE, SNOOZE_SEC
+from core.domain.actions import SNOOZE, SNOOZE_SEC, actions_json
 from core.domain.journal import JournalQuery
 from core.domain.order_views import AccountOrder, position_items
 from core.domain.orders import BrokerOrder, OrderSide, OrderType, Position
@@ -97,10 +97,10 @@ async def test_alert_and_watch_commands(app: FastAPI, http: httpx.AsyncClient, s
     [created] = await slack.wait_for("response_url:a1")
     assert "Alert created" in json.dumps(created.body)
     alerts = await runtime_of(app).alerts.list()
-    assert [(a["symbol"], a["channels"]) for a in alerts] == [("SPY", ["slack"])]
+    assert [(a.symbol, a.channels) for a in alerts] == [("SPY", ("slack",))]
     await post(http, command(slack, "alert list", "a2"))
     [listed] = await slack.wait_for("response_url:a2")
-    assert alerts[0]["id"] in json.dumps(listed.body)
+    assert alerts[0].id in json.dumps(listed.body)
     await post(http, command(slack, "watch add nvda", "w1"))
     [watch] = await slack.wait_for("response_url:w1")
     assert "NVDA" in json.dumps(watch.body)
@@ -205,8 +205,9 @@ async def test_retried_event_is_handled_once(http: httpx.AsyncClient, slack: Sla
 
 def _alert_payload() -> dict[str, Any]:
     chips = [{"id": "setup", "label": "Take setup (1R)", "kind": "order",
-              "order": {"symbol": "SPY", "side": "buy", "quantity": "1", "type": "market", "duration": "day"}},
-             SNOOZE.to_dict()]
+              "order": {"symbol": "SPY", "side": "buy", "quantity": "1", "type": "market", "duration": "day",
+                        "class": "equity"}},
+             *actions_json((SNOOZE,))]
     return {"level": "warning", "msg": "SPY crossed above 500.00 (last 500.12)", "trigger_id": "t1",
             "alert_id": "a1", "triggered_at": "2026-01-05T15:30:00+00:00", "attempt": 1,
             "meta": {"alert_id": "a1", "trigger_id": "t1", "symbol": "SPY", "price": "500.12",
@@ -386,9 +387,9 @@ async def test_a_snooze_chip_snoozes_for_the_chips_own_duration(app: FastAPI, ht
                                                                 slack: SlackDouble) -> None:
     """The core's "Snooze 15m" chip snoozes 15 minutes here as on the dashboard and Discord."""
     fire = await stored_fire(runtime_of(app), "SPY", "price_above", "999", "999.50")
-    value = bk.chip_value(fire["trigger_id"], SNOOZE.to_dict())
+    value = bk.chip_value(fire["trigger_id"], SNOOZE.id)
     await post(http, click(slack, f"{bk.CHIP_ACTION}:snooze", value, "z1"))
     [reply] = await slack.wait_for("response_url:z1")
     assert f"snoozed for {SNOOZE_SEC // 60} minutes" in json.dumps(reply.body)
-    until = datetime.fromisoformat((await runtime_of(app).alerts.get(fire["alert_id"]))["snoozed_until"])
+    until = datetime.fromisoformat((await runtime_of(app).alerts.get(fire["alert_id"])).snoozed_until)
     assert timedelta(minutes=14) < until - datetime.now(UTC) <= timedelta(minutes=15)

@@ -225,7 +225,7 @@ async def test_coach_alert_draft_button_creates_the_alert_for_slack(settings: Se
             [created] = await slack.wait_for("response_url:al2", timeout=5)
             assert "Alert created" in json.dumps(created.body)
             [alert] = await runtime_of(app).alerts.list()
-    assert (alert["symbol"], alert["channels"], alert["note"]) == ("SPY", ["slack"], "breakout watch")
+    assert (alert.symbol, alert.channels, alert.note) == ("SPY", ("slack",), "breakout watch")
 
 
 def test_coach_reply_rendering_respects_slack_limits() -> None:
@@ -302,10 +302,10 @@ async def test_settings_show_and_set_for_traders_only(app: FastAPI, http: httpx.
 async def test_alert_snooze(app: FastAPI, http: httpx.AsyncClient, slack: SlackDouble) -> None:
     await _reply(http, slack, "alert add SPY above 9999", "sn1")
     [alert] = await runtime_of(app).alerts.list()
-    snoozed = await _reply(http, slack, f"alert snooze {alert['id']} 15", "sn2")
+    snoozed = await _reply(http, slack, f"alert snooze {alert.id} 15", "sn2")
     assert "snoozed for 15 min" in json.dumps(snoozed["blocks"])
-    assert (await runtime_of(app).alerts.get(alert["id"]))["status"] == "snoozed"
-    bad = await _reply(http, slack, f"alert snooze {alert['id']} soon", "sn3")
+    assert (await runtime_of(app).alerts.get(alert.id)).status == "snoozed"
+    bad = await _reply(http, slack, f"alert snooze {alert.id} soon", "sn3")
     assert "whole number" in bad["text"]
     missing = await _reply(http, slack, "alert snooze nope", "sn4")
     assert missing["text"].startswith(":warning:")
