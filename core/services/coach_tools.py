@@ -29,6 +29,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+import msgspec
 import structlog
 
 from core.domain.coach import Source, ToolCall, ToolSpec
@@ -461,8 +462,7 @@ class CoachTools:
         if self._picks is None:
             raise self._disabled("picks")
         picks = await self._picks.picks(limit=args.limit)
-        rows = [p.to_dict() if hasattr(p, "to_dict") else dict(p) for p in picks]
-        return {"picks": rows}, (Source("picks", "picks:latest", ctx.now),)
+        return {"picks": msgspec.to_builtins(picks)}, (Source("picks", "picks:latest", ctx.now),)
 
     async def _options_chain(self, args: OptionsChainArgs, ctx: TurnContext) -> tuple[dict[str, Any],
                                                                                     tuple[Source, ...]]:
