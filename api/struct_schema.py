@@ -15,9 +15,9 @@ _DATACLASSES: dict[str, type] = {}
 
 
 def _dataclasses(info: mi.Type, found: dict[str, type]) -> None:
-    """Every stdlib dataclass reachable from a type: FastAPI documents those too when a route declares one as its
-    response model, under the same name."""
-    if isinstance(info, mi.DataclassType) and info.cls.__name__ not in found:
+    """Every stdlib dataclass (and enum) reachable from a type: FastAPI documents those too when a route declares
+    one as its response model, under the same name."""
+    if isinstance(info, mi.DataclassType | mi.EnumType) and info.cls.__name__ not in found:
         found[info.cls.__name__] = info.cls
     for name in ("fields", "types"):
         for child in getattr(info, name, ()):

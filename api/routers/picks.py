@@ -22,6 +22,7 @@ from api.auth import API_ACTOR, require_api_key
 from api.deps import RuntimeDep
 from api.schemas import PROPOSAL_RESPONSES, json_response, proposal_response
 from core.domain.action_refs import ActionRef, Target
+from core.domain.coach_replies import CoachReply
 from core.domain.pick_views import PickView
 from core.domain.picks import SetupStats
 from core.errors import IntegrationDisabled
@@ -84,9 +85,7 @@ async def take_setup(pick_id: str, runtime: RuntimeDep) -> Response:
     return proposal_response(outcome.proposal, 201)
 
 
-@router.post("/{pick_id}/explain")
-async def explain_pick(pick_id: str, runtime: RuntimeDep) -> dict[str, Any]:
+@router.post("/{pick_id}/explain", response_model=CoachReply)
+async def explain_pick(pick_id: str, runtime: RuntimeDep) -> Response:
     """A coach reply (as `POST /coach/chat` returns it) that starts from the pick."""
-    reply = await _picks(runtime).explain(pick_id, actor=API_ACTOR)
-    result: dict[str, Any] = reply.to_dict()
-    return result
+    return json_response(await _picks(runtime).explain(pick_id, actor=API_ACTOR))

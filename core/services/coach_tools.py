@@ -32,7 +32,7 @@ from typing import Any
 import msgspec
 import structlog
 
-from core.domain.coach import Source, ToolCall, ToolSpec
+from core.domain.coach import AlertDraft, DraftedIntent, Source, ToolCall, ToolSpec
 from core.domain.journal import JournalDraft
 from core.domain.market import Quote
 from core.domain.order_views import document
@@ -120,8 +120,8 @@ class TurnContext:
     plans: list[tuple[PlanResult, tuple[Source, ...]]] = field(default_factory=list)
     sizings: list[tuple[SizingResult, tuple[Source, ...]]] = field(default_factory=list)
     risk: tuple[RiskState, Source] | None = None
-    intents: list[dict[str, Any]] = field(default_factory=list)
-    alert_drafts: list[dict[str, Any]] = field(default_factory=list)
+    intents: list[DraftedIntent] = field(default_factory=list)
+    alert_drafts: list[AlertDraft] = field(default_factory=list)
     disabled: dict[str, str] = field(default_factory=dict)  # integration -> "reason; how to enable"
     refused_orders: int = 0
     tunables: asyncio.Future[Any] | None = None  # read once per turn, shared by concurrent tools
@@ -479,14 +479,10 @@ class CoachTools:
     # -- drafts (a human acts on them) ---------------------------------------------------------------------
 
     async def _create_alert(self, args: AlertArgs, ctx: TurnContext) -> tuple[dict[str, Any], tuple[Source, ...]]:
-        draft = {"symbol": args.symbol, "condition": args.condition, "level": _s(args.level),
-                 "timeframe": args.timeframe, "repeat": args.repeat, "channels": ["ws"]}
-        if args.threshold_pct is not None:
-            draft["threshold_pct"] = _s(args.threshold_pct)
-        if args.note:
-            draft["note"] = args.note
+        draft = AlertDraft(args.symbol, args.condition, fmt_num(args.level), args.timeframe, args.repeat,
+                           threshold_pct=_s(args.threshold_pct), note=args.note)
         ctx.alert_drafts.append(draft)
-        return ({"status": "draft: not active until the trader presses Create alert", "draft": draft},
+        return ({"status": "draft: not active until the trader presses Create alert", "draft": draft.payload()},
                 (Source("create_alert", "coach:alert_draft", ctx.now),))
 
     def _require_trade_request(self, ctx: TurnContext, symbol: str | None, *, cancel: bool = False) -> None:
@@ -527,7 +523,7 @@ class CoachTools:
         if proposal.denied or proposal.intent is None:
             raise ToolError(f"risk denied: {proposal.risk.reason or 'denied by the risk engine'}; nothing was drafted")
         intent = {"intent_id": proposal.intent.id, "order": request.to_dict(), "rationale": args.rationale}
-        ctx.intents.append({**intent, "token": proposal.token})
+        ctx.intents.append(DraftedIntent(proposal.intent.id, args.rationale, proposal.token, order=request))
         sources = (Source("draft_order", "orders:propose", ctx.now),) + ((valued[1],) if valued else ())
         body = {**intent, "status": "pending_confirmation", "risk": document(proposal.risk),
                 "preview": document(proposal.preview),
@@ -543,7 +539,8 @@ class CoachTools:
         if proposal.intent is None:
             raise ToolError(proposal.risk.reason or "the order service returned no intent; nothing to confirm")
         intent = {"intent_id": proposal.intent.id, "cancel_order_id": args.order_id, "rationale": args.rationale}
-        ctx.intents.append({**intent, "token": proposal.token})
+        ctx.intents.append(DraftedIntent(proposal.intent.id, args.rationale, proposal.token,
+                                         cancel_order_id=args.order_id))
         return ({**intent, "status": "pending_confirmation",
                  "note": "Nothing was cancelled yet. The trader must confirm this intent themselves."},
                 (Source("draft_cancel", "orders:propose_cancel", ctx.now),))

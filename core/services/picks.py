@@ -21,6 +21,7 @@ import msgspec
 from core.db.repositories import PicksRepository
 from core.db.session import Database
 from core.domain.coach import ToolCall
+from core.domain.coach_replies import CoachReply
 from core.domain.pick_views import PickSize, PickView
 from core.domain.picks import Pick, SetupStats, scorecard
 from core.domain.picks_universe import Universe
@@ -39,7 +40,8 @@ class Explainer(Protocol):
     """The coach: one turn that starts from the given tool results."""
 
     async def chat(self, message: str, conversation_id: str | None = None, *, actor: str = "api",
-                   external_ref: str | None = None, seed: Sequence[tuple[ToolCall, dict[str, Any]]] = ()) -> Any: ...
+                   external_ref: str | None = None, seed: Sequence[tuple[ToolCall, dict[str, Any]]] = ()
+                   ) -> CoachReply: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +155,7 @@ class PicksService:
                            "or triggered pick can be acted on")
         return pick
 
-    async def explain(self, pick_id: str, *, actor: str) -> Any:
+    async def explain(self, pick_id: str, *, actor: str) -> CoachReply:
         """A coach turn about this pick; the pick (with its factors) is given to the coach as a tool result."""
         coach = self._coach()
         if coach is None:

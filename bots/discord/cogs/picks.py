@@ -53,7 +53,7 @@ class PickAction(TraderButton, template=r"pck:(?P<verb>alert|take|why):(?P<id>[A
             ref = ActionRef(Target.PICK, self.verb, self.pick_id)
             await send_outcome(interaction, await runtime.actions.execute(actor, ref, source="discord"))
         else:
-            reply = (await runtime.picks.explain(self.pick_id, actor=actor)).to_dict()
+            reply = await runtime.picks.explain(self.pick_id, actor=actor)
             texts, embeds = render.coach_messages(reply)
             await interaction.followup.send(texts[0] if texts else "The coach had nothing to add.",
                                             embeds=embeds[:10], ephemeral=True)
