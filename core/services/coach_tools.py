@@ -33,6 +33,7 @@ import msgspec
 import structlog
 
 from core.domain.coach import AlertDraft, DraftedIntent, Source, ToolCall, ToolSpec
+from core.domain.coach_replies import json_ready
 from core.domain.journal import JournalDraft
 from core.domain.market import Quote
 from core.domain.order_views import document
@@ -148,13 +149,27 @@ def _s(value: Decimal | None) -> str | None:
     return None if value is None else fmt_num(value)
 
 
-def quote_dict(quote: Quote, now: datetime) -> dict[str, Any]:
-    age = (now - quote.ts).total_seconds() if quote.ts else None
-    return {"symbol": quote.symbol, "last": _s(quote.last), "bid": _s(quote.bid), "ask": _s(quote.ask),
-            "prev_close": _s(quote.prev_close), "change_pct": _s(quote.change_pct.quantize(Decimal("0.01")))
-            if quote.change_pct is not None else None,
-            "as_of": quote.ts.isoformat() if quote.ts else None,
-            "age_s": round(age, 1) if age is not None else None, "source": quote.source}
+@dataclass(frozen=True, slots=True)
+class QuoteFact:
+    """A quote as the model reads it: prices in the product's notation, its time, its age at the turn's start."""
+
+    symbol: str
+    last: str | None
+    bid: str | None
+    ask: str | None
+    prev_close: str | None
+    change_pct: str | None
+    as_of: datetime | None
+    age_s: float | None
+    source: str
+
+    @classmethod
+    def of(cls, quote: Quote, now: datetime) -> QuoteFact:
+        age = (now - quote.ts).total_seconds() if quote.ts else None
+        change = quote.change_pct
+        return cls(quote.symbol, _s(quote.last), _s(quote.bid), _s(quote.ask), _s(quote.prev_close),
+                   None if change is None else _s(change.quantize(Decimal("0.01"))), quote.ts,
+                   None if age is None else round(age, 1), quote.source)
 
 
 def _limits(tunables: Any) -> RiskLimits:
@@ -315,7 +330,7 @@ class CoachTools:
 
     async def _quote(self, args: QuoteArgs, ctx: TurnContext) -> tuple[dict[str, Any], tuple[Source, ...]]:
         quote, source = await self.quote_of(args.symbol, ctx)
-        return quote_dict(quote, ctx.now), (source,)
+        return json_ready(QuoteFact.of(quote, ctx.now)), (source,)
 
     async def _bars(self, args: BarsArgs, ctx: TurnContext) -> tuple[dict[str, Any], tuple[Source, ...]]:
         bars = await self._market.bars(args.symbol, timespan=args.timespan, limit=args.limit)

@@ -1,7 +1,8 @@
 """Golden JSON: a coach reply as the typed `CoachReply` serializes to the bytes its `to_dict` sent (REST, through
 `api.schemas.json_response`), its assistant message stores the same `payload` column, and a conversation read back
 (`CoachConversationView`: a user message without the reply's keys, an assistant message with them) answers the
-bytes the dict view did. The pinned bytes were produced by the dict views; nothing changed.
+bytes the dict view did. The pinned bytes were produced by the dict views; nothing changed. The drafts' button
+payloads and the quote tool's result (the model's wire format) keep their shapes too.
 """
 
 from __future__ import annotations
@@ -29,10 +30,13 @@ from core.domain.coach_replies import (
     CoachReply,
     ToolUse,
     conversation_json,
+    json_ready,
     stored_turn,
 )
 from core.domain.confidence import Adjustment, Confidence, Factor
+from core.domain.market import Quote
 from core.domain.orders import OrderClass, OrderDuration, OrderRequest, OrderSide, OrderType
+from core.services.coach_tools import QuoteFact
 
 AS_OF = datetime(2024, 6, 21, 14, 30, 5, 250000, tzinfo=UTC)
 QUOTE = Source("quote", "polygon:snapshot", AS_OF)
@@ -143,3 +147,10 @@ def test_drafts_carry_the_payloads_their_buttons_always_carried() -> None:
     assert AlertDraft("SPY", "price_below", "500", "day", "every", threshold_pct="0.5", note="n").payload() == {
         "symbol": "SPY", "condition": "price_below", "level": "500", "timeframe": "day", "repeat": "every",
         "channels": ["ws"], "threshold_pct": "0.5", "note": "n"}
+
+
+def test_the_quote_tool_result_keeps_the_shape_the_model_read() -> None:
+    quote = Quote("SPY", Decimal("512.3"), Decimal("512.29"), None, 1, 2, Decimal("500"), AS_OF, "polygon:snapshot")
+    assert orjson.dumps(json_ready(QuoteFact.of(quote, AS_OF + timedelta(seconds=5)))) == (
+        b'{"symbol":"SPY","last":"512.30","bid":"512.29","ask":null,"prev_close":"500.00","change_pct":"2.46",'
+        b'"as_of":"2024-06-21T14:30:05.250000+00:00","age_s":5.0,"source":"polygon:snapshot"}')
