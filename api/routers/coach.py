@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import require_api_key
 from api.deps import RuntimeDep
+from api.schemas import json_response
+from api.struct_schema import struct_response
+from core.domain.coach_replies import CoachConversationView, CoachReply, conversation_json
 from core.errors import IntegrationDisabled
 from core.runtime import Runtime
 from core.services.coach import MAX_MESSAGE_CHARS, CoachService
@@ -35,14 +36,14 @@ def _coach(runtime: Runtime) -> CoachService:
     return coach
 
 
-@router.post("/chat")
-async def chat(body: ChatRequest, runtime: RuntimeDep) -> dict[str, Any]:
-    """`{conversation_id, content, suggestions[], sources[], unverified_numbers[], checklist, tools[], notes[]}`;
-    503 when the coach is disabled (with how to enable it) or the model did not answer in time."""
-    reply = await _coach(runtime).chat(body.message, body.conversation_id, actor="api")
-    return reply.to_dict()
+@router.post("/chat", response_model=CoachReply)
+async def chat(body: ChatRequest, runtime: RuntimeDep) -> Response:
+    """One turn; 503 when the coach is disabled (with how to enable it) or the model did not answer in time."""
+    return json_response(await _coach(runtime).chat(body.message, body.conversation_id, actor="api"))
 
 
-@router.get("/conversations/{conversation_id}")
-async def conversation(conversation_id: str, runtime: RuntimeDep) -> dict[str, Any]:
-    return await _coach(runtime).conversation(conversation_id[:32])
+@router.get("/conversations/{conversation_id}", responses=struct_response(CoachConversationView))
+async def conversation(conversation_id: str, runtime: RuntimeDep) -> Response:
+    """The messages oldest first; an assistant message carries its turn's suggestions, sources and checklist."""
+    found = await _coach(runtime).conversation(conversation_id[:32])
+    return Response(conversation_json(found), media_type="application/json")

@@ -30,6 +30,7 @@ from core.domain.market import normalize_symbol
 from core.domain.options_express import ExpressPrefs, StockPlan
 from core.domain.options_types import OptionChain, PriceResult, ScreenFilter, around_the_money
 from core.domain.order_views import document
+from core.domain.pick_views import PickView
 from core.errors import CoreError, Invalid, RiskDenied
 from core.runtime import Runtime
 
@@ -169,17 +170,18 @@ async def get_option_picks(runtime: RuntimeDep, limit: int = Query(5, ge=1, le=1
     budget like POST /express (a trader's: the picks' sizes come from the account)."""
     page = await runtime.picks.top(limit=limit, sized=False)
     items = [await _option_pick(runtime, pick, dte_max, equity) for pick in page.items
-             if pick["status"] in ("forming", "triggered")]
+             if pick.active]
     return struct_json(OptionPicksResponse(items=items, as_of=page.as_of))
 
 
-async def _option_pick(runtime: Runtime, pick: dict[str, Any], dte_max: int, equity: float | None) -> OptionPick:
-    plan = StockPlan(side="long" if pick["direction"] == "long" else "short", entry=float(pick["trigger"]),
-                     stop=float(pick["stop"]), targets=tuple(float(t) for t in pick["targets"]))
-    shown = {key: pick[key] for key in ("symbol", "setup", "direction", "trigger", "stop", "targets", "status")}
-    shown["pick_id"] = pick["id"]
+async def _option_pick(runtime: Runtime, pick: PickView, dte_max: int, equity: float | None) -> OptionPick:
+    plan = StockPlan(side="long" if pick.direction == "long" else "short", entry=float(pick.trigger),
+                     stop=float(pick.stop), targets=tuple(float(t) for t in pick.targets))
+    shown: dict[str, Any] = {"pick_id": pick.id, "symbol": pick.symbol, "setup": pick.setup,
+                             "direction": pick.direction.value, "trigger": pick.trigger, "stop": pick.stop,
+                             "targets": list(pick.targets), "status": pick.status.value}
     try:
-        result = await runtime.options.express(pick["symbol"], plan, ExpressPrefs(dte_max=dte_max, candidates=1),
+        result = await runtime.options.express(pick.symbol, plan, ExpressPrefs(dte_max=dte_max, candidates=1),
                                                equity=None if equity is None else str(equity))
     except CoreError as exc:  # this pick has no contract to show; the others still do
         return OptionPick(**shown, candidate=None, note=exc.message)

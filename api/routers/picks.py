@@ -20,88 +20,22 @@ from pydantic import BaseModel
 
 from api.auth import API_ACTOR, require_api_key
 from api.deps import RuntimeDep
-from api.schemas import PROPOSAL_RESPONSES, proposal_response
+from api.schemas import PROPOSAL_RESPONSES, json_response, proposal_response
 from api.struct_schema import struct_json, struct_response
 from core.domain.action_refs import ActionRef, Target
 from core.domain.alert_views import AlertCreated
+from core.domain.coach_replies import CoachReply
+from core.domain.pick_views import PickView
 from core.domain.picks import SetupStats
 from core.errors import IntegrationDisabled
 from core.runtime import Runtime
 from core.services.orders import ProposeResult
-from core.services.picks import MAX_LIMIT, PicksService
+from core.services.picks import MAX_LIMIT, PicksPage, PicksService
 
 STATS_NOTE = ("hit rate: triggered picks that reached 1R before their stop (a bar through both counts as the stop); "
               "avg_r: +1 at 1R, -1 at the stop, else the mark at the session's end, in R")
 
 router = APIRouter(prefix="/picks", tags=["picks"], dependencies=[Depends(require_api_key)])
-
-
-class FactorOut(BaseModel):
-    name: str
-    value: float
-    weight: float
-    explanation: str
-
-
-class ConfidenceOut(BaseModel):
-    score: float
-    base: float
-    factors: list[FactorOut]
-    adjustment: dict[str, Any] | None = None
-
-
-class SizeOut(BaseModel):
-    quantity: int
-    one_r_dollars: str
-    limited_by: str
-    summary: str
-
-
-class OutcomeOut(BaseModel):
-    mfe_r: float
-    mae_r: float
-    reached_1r: bool | None
-    result_r: float | None
-
-
-class PickOut(BaseModel):
-    id: str
-    symbol: str
-    setup: str
-    setup_label: str
-    direction: str
-    trigger: str
-    stop: str
-    stop_basis: str
-    invalidation: str
-    targets: list[str]
-    r_multiples: list[float]
-    size: SizeOut | None
-    size_note: str | None
-    confidence: ConfidenceOut
-    why: str
-    status: str
-    reason: str
-    last: str
-    as_of: str | None
-    freshness_s: float
-    created_at: str | None
-    expires_at: str | None
-    triggered_at: str | None
-    closed_at: str | None
-    outcome: OutcomeOut
-
-
-class UniverseOut(BaseModel):
-    symbols: list[str]
-    source: str
-    reason: str | None = None
-
-
-class PicksOut(BaseModel):
-    items: list[PickOut]
-    universe: UniverseOut
-    as_of: str
 
 
 class StatsOut(BaseModel):
@@ -116,12 +50,11 @@ def _picks(runtime: Runtime) -> PicksService:
     return service
 
 
-@router.get("", response_model=PicksOut)
+@router.get("", response_model=PicksPage)
 async def list_picks(runtime: RuntimeDep, limit: int = Query(20, ge=1, le=MAX_LIMIT), setup: str | None = None,
-                     symbol: str | None = None) -> dict[str, Any]:
-    page = await _picks(runtime).top(limit=limit, setup=setup, symbol=symbol,
-                                     sized=API_ACTOR in runtime.settings.traders)
-    return {"items": page.items, "universe": page.universe, "as_of": page.as_of}
+                     symbol: str | None = None) -> Response:
+    return json_response(await _picks(runtime).top(limit=limit, setup=setup, symbol=symbol,
+                                                   sized=API_ACTOR in runtime.settings.traders))
 
 
 @router.get("/stats", response_model=StatsOut)
@@ -130,9 +63,9 @@ async def pick_stats(runtime: RuntimeDep) -> dict[str, Any]:
     return {"setups": [asdict(s) for s in stats], "note": STATS_NOTE}
 
 
-@router.get("/{pick_id}", response_model=PickOut)
-async def get_pick(pick_id: str, runtime: RuntimeDep) -> dict[str, Any]:
-    return await _picks(runtime).get(pick_id, sized=API_ACTOR in runtime.settings.traders)
+@router.get("/{pick_id}", response_model=PickView)
+async def get_pick(pick_id: str, runtime: RuntimeDep) -> Response:
+    return json_response(await _picks(runtime).get(pick_id, sized=API_ACTOR in runtime.settings.traders))
 
 
 @router.post("/{pick_id}/alert", status_code=201, responses=struct_response(AlertCreated, 201))
@@ -154,9 +87,7 @@ async def take_setup(pick_id: str, runtime: RuntimeDep) -> Response:
     return proposal_response(outcome.proposal, 201)
 
 
-@router.post("/{pick_id}/explain")
-async def explain_pick(pick_id: str, runtime: RuntimeDep) -> dict[str, Any]:
+@router.post("/{pick_id}/explain", response_model=CoachReply)
+async def explain_pick(pick_id: str, runtime: RuntimeDep) -> Response:
     """A coach reply (as `POST /coach/chat` returns it) that starts from the pick."""
-    reply = await _picks(runtime).explain(pick_id, actor=API_ACTOR)
-    result: dict[str, Any] = reply.to_dict()
-    return result
+    return json_response(await _picks(runtime).explain(pick_id, actor=API_ACTOR))

@@ -15,6 +15,8 @@ from typing import Any
 import discord
 
 from core.domain.alert_views import AlertCreated, AlertView
+from core.domain.coach import Suggestion
+from core.domain.coach_replies import CoachReply
 from core.domain.journal import JournalEntryView
 from core.domain.market import Quote
 from core.domain.numbers import fmt_signed_money, money_text, pnl_text
@@ -364,27 +366,23 @@ def rows_view(rows: Sequence[Sequence[discord.ui.Item[Any]]]) -> discord.ui.View
 EMBEDS_PER_MESSAGE = 10
 
 
-def suggestion_embed(suggestion: dict[str, Any]) -> discord.Embed:
-    confidence = suggestion.get("confidence") or {}
-    score = confidence.get("score")
-    factors = ", ".join(f"{f.get('name')} {f.get('value')}" for f in confidence.get("factors") or [])
-    sources = "\n".join(f"{s.get('tool')} · {s.get('endpoint')} · {s.get('as_of') or 'n/a'}"
-                        for s in suggestion.get("sources") or [])
-    fields = [("Confidence", f"{score:.0%}" if isinstance(score, int | float) else "n/a", True),
-              ("Kind", str(suggestion.get("kind") or ""), True)]
+def suggestion_embed(suggestion: Suggestion) -> discord.Embed:
+    confidence = suggestion.confidence
+    factors = ", ".join(f"{f.name} {f.value}" for f in confidence.factors)
+    sources = "\n".join(f"{s.tool} · {s.endpoint} · {s.as_of.isoformat() if s.as_of else 'n/a'}"
+                        for s in suggestion.sources)
+    fields = [("Confidence", f"{confidence.score:.0%}", True), ("Kind", suggestion.kind.value, True)]
     if factors:
         fields.append(("Factors", factors, False))
     if sources:
         fields.append(("Sources", sources, False))
-    return make_embed(str(suggestion.get("text") or "Suggestion"), str(suggestion.get("rationale") or ""),
-                      colour=BLUE, fields=fields)
+    return make_embed(suggestion.text or "Suggestion", suggestion.rationale, colour=BLUE, fields=fields)
 
 
-def coach_messages(reply: dict[str, Any]) -> tuple[list[str], list[discord.Embed]]:
+def coach_messages(reply: CoachReply) -> tuple[list[str], list[discord.Embed]]:
     """The reply text split into message-sized chunks, and at most 10 suggestion embeds (the last message's)."""
-    text = str(reply.get("content") or "")
-    unverified = reply.get("unverified_numbers") or []
-    if unverified:
-        text += f"\n\n⚠ Not verified against this turn's data: {', '.join(map(str, unverified))}"
-    embeds = [suggestion_embed(s) for s in (reply.get("suggestions") or [])[:EMBEDS_PER_MESSAGE]]
+    text = reply.content
+    if reply.unverified_numbers:
+        text += f"\n\n⚠ Not verified against this turn's data: {', '.join(reply.unverified_numbers)}"
+    embeds = [suggestion_embed(s) for s in reply.suggestions[:EMBEDS_PER_MESSAGE]]
     return split_content(text or "(no answer)"), embeds

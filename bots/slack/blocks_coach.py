@@ -1,4 +1,4 @@
-"""Pure rendering of a coach reply (`CoachReply.to_dict()`) for its Slack thread.
+"""Pure rendering of a coach reply (`CoachReply`) for its Slack thread.
 
 The answer text as markdown sections, then one card per suggestion: its text, confidence and rationale, a
 context line with the sources (tool · endpoint · as-of), and a button when it has an action. A drafted order's
@@ -9,7 +9,7 @@ button (`Create alert`) carries the draft as compact JSON.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 
 import orjson
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextBlock, MarkdownTextObject, SectionBlock
@@ -27,6 +27,8 @@ from bots.slack.blocks import (
     slack_time,
     split_messages,
 )
+from core.domain.coach import Source, Suggestion
+from core.domain.coach_replies import CoachReply
 
 COACH_ORDER = "coach_order"  # value: `<intent id>|<token>`
 COACH_ALERT = "coach_alert"  # value: the alert draft as JSON
@@ -34,54 +36,53 @@ KIND_ICONS = {"plan": ":clipboard:", "order": ":money_with_wings:", "alert": ":b
 MAX_SOURCES = 5
 
 
-def _sources(sources: list[dict[str, Any]]) -> str:
-    shown = [f"{s.get('tool')} · {s.get('endpoint')}" + (f" · {slack_time(s['as_of'])}" if s.get("as_of") else "")
+def _sources(sources: Sequence[Source]) -> str:
+    shown = [f"{s.tool} · {s.endpoint}" + (f" · {slack_time(s.as_of)}" if s.as_of else "")
              for s in sources[:MAX_SOURCES]]
     more = len(sources) - MAX_SOURCES
     return "Sources: " + ("; ".join(shown) if shown else "none") + (f" (+{more} more)" if more > 0 else "")
 
 
-def _button(suggestion: dict[str, Any], n: int) -> ButtonElement | None:
-    action = suggestion.get("action") or {}
-    payload = action.get("payload") or {}
-    if action.get("kind") == "order_intent" and action.get("ref") and payload.get("token"):
+def _button(suggestion: Suggestion, n: int) -> ButtonElement | None:
+    action = suggestion.action
+    if action is None:
+        return None
+    if (confirm := action.confirm) is not None:
         return ButtonElement(text="Review order", action_id=f"{COACH_ORDER}:{n}", style="primary",
-                             value=order_value(str(action["ref"]), str(payload["token"])))
-    if action.get("kind") == "alert_draft":
-        value = orjson.dumps(payload).decode()
+                             value=order_value(*confirm))
+    if action.kind == "alert_draft":
+        value = orjson.dumps(dict(action.payload)).decode()
         if len(value) <= VALUE_LIMIT:
             return ButtonElement(text="Create alert", action_id=f"{COACH_ALERT}:{n}", value=value)
     return None
 
 
-def suggestion_card(suggestion: dict[str, Any], n: int) -> list[Block]:
+def suggestion_card(suggestion: Suggestion, n: int) -> list[Block]:
     """Kind and confidence first (never clipped), then the suggestion and its rationale."""
-    kind = str(suggestion.get("kind") or "info")
-    confidence = (suggestion.get("confidence") or {}).get("score")
+    kind = suggestion.kind.value
     text = f"{KIND_ICONS.get(kind, ':bulb:')} *{kind.capitalize()}*"
-    if confidence is not None:
-        text += f" · *confidence {round(float(confidence) * 100)}%*"
-    text += f"\n{escape(str(suggestion.get('text') or ''))}"
-    if suggestion.get("rationale"):
-        text += f"\n_{escape(str(suggestion['rationale']))}_"
+    text += f" · *confidence {round(suggestion.confidence.score * 100)}%*"
+    text += f"\n{escape(suggestion.text)}"
+    if suggestion.rationale:
+        text += f"\n_{escape(suggestion.rationale)}_"
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=clip(text, SECTION_LIMIT))),
                            ContextBlock(elements=[MarkdownTextObject(
-                               text=clip(_sources(suggestion.get("sources") or []), SECTION_LIMIT))])]
+                               text=clip(_sources(suggestion.sources), SECTION_LIMIT))])]
     button = _button(suggestion, n)
     if button is not None:
         blocks.append(ActionsBlock(block_id=f"coach_suggestion_{n}", elements=[button]))
     return blocks
 
 
-def coach_messages(reply: dict[str, Any]) -> list[Blocks]:
+def coach_messages(reply: CoachReply) -> list[Blocks]:
     """The whole reply as one or more messages of at most 50 blocks (answer first, then the suggestions)."""
-    text = escape(str(reply.get("content") or "(no answer)"))
-    if reply.get("unverified_numbers"):
-        text += "\n_Not from a tool result, check before use: " + ", ".join(reply["unverified_numbers"]) + "_"
+    text = escape(reply.content or "(no answer)")
+    if reply.unverified_numbers:
+        text += "\n_Not from a tool result, check before use: " + ", ".join(reply.unverified_numbers) + "_"
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=piece)) for piece in chunks(text)]
-    for n, suggestion in enumerate(reply.get("suggestions") or []):
+    for n, suggestion in enumerate(reply.suggestions):
         blocks += suggestion_card(suggestion, n)
-    notes = [escape(str(note)) for note in reply.get("notes") or []]
+    notes = [escape(note) for note in reply.notes]
     if notes:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=clip(" · ".join(notes), SECTION_LIMIT))]))
     return split_messages(_dump_all(blocks), MAX_BLOCKS)
@@ -92,5 +93,5 @@ def _dump_all(blocks: list[Block]) -> Blocks:
     return [block for start in range(0, len(blocks), MAX_BLOCKS) for block in dump(blocks[start:start + MAX_BLOCKS])]
 
 
-def coach_title(reply: dict[str, Any]) -> str:
-    return clip(" ".join(str(reply.get("content") or "Coach").split()), 150)
+def coach_title(reply: CoachReply) -> str:
+    return clip(" ".join((reply.content or "Coach").split()), 150)

@@ -99,7 +99,7 @@ class SlackCoach:
                 return
             if not is_allowed(Action.COACH, actor, self.rt.settings.traders):
                 raise Forbidden(refusal(Action.COACH, actor))
-            reply = (await service.chat(text, actor=actor, external_ref=thread_ref(channel, thread_ts))).to_dict()
+            reply = await service.chat(text, actor=actor, external_ref=thread_ref(channel, thread_ts))
         except CoreError as exc:
             await self._post_error(channel, thread_ts, exc)
             return

@@ -321,8 +321,8 @@ class SlashCommands:
         take the setup (a bracket preview), or explain (a coach turn about the pick)."""
         if verb in ("take", "alert"):
             return await self.action(actor, ActionRef(Target.PICK, verb, pick_id))
-        reply = (await self.rt.picks.explain(pick_id, actor=actor)).to_dict()
-        return Reply(bk.text_blocks(str(reply.get("content") or "(no answer)")), "Coach on this pick")
+        reply = await self.rt.picks.explain(pick_id, actor=actor)
+        return Reply(bk.text_blocks(reply.content or "(no answer)"), "Coach on this pick")
 
 
     # -- button clicks (same shape: one proposal, answered with the order preview) ----------------------------

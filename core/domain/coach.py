@@ -19,6 +19,7 @@ from typing import Any, Literal
 import orjson
 
 from core.domain.confidence import Confidence
+from core.domain.orders import OrderRequest
 
 Role = Literal["system", "user", "assistant", "tool"]
 
@@ -134,10 +135,6 @@ class Source:
     endpoint: str
     as_of: datetime | None
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"tool": self.tool, "endpoint": self.endpoint,
-                "as_of": self.as_of.isoformat() if self.as_of else None}
-
 
 @dataclass(frozen=True, slots=True)
 class SuggestionAction:
@@ -148,8 +145,13 @@ class SuggestionAction:
     ref: str | None = None
     payload: Mapping[str, Any] = field(default_factory=dict)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "ref": self.ref, "payload": dict(self.payload)}
+    @property
+    def confirm(self) -> tuple[str, str] | None:
+        """(intent id, confirm token) of a drafted order intent: what its Confirm button carries."""
+        token = self.payload.get("token")
+        if self.kind != "order_intent" or not self.ref or not token:
+            return None
+        return self.ref, str(token)
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,10 +165,53 @@ class Suggestion:
     sources: tuple[Source, ...] = ()
     action: SuggestionAction | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"text": self.text, "kind": self.kind.value, "confidence": self.confidence.to_dict(),
-                "rationale": self.rationale, "sources": [source.to_dict() for source in self.sources],
-                "action": self.action.to_dict() if self.action else None}
+
+@dataclass(frozen=True, slots=True)
+class DraftedIntent:
+    """An order (or, with `cancel_order_id`, a cancel) the coach drafted through the order service: pending until
+    the trader confirms it with `token`."""
+
+    intent_id: str
+    rationale: str
+    token: str | None
+    order: OrderRequest | None = None
+    cancel_order_id: str | None = None
+
+    def what(self) -> str:
+        """What the intent would do, e.g. "buy 100 TSLA limit at 250" or "cancel order 123"."""
+        if self.order is None:
+            return f"cancel order {self.cancel_order_id}"
+        order = self.order
+        price = f" at {order.price}" if order.price else ""
+        return f"{order.side.value} {order.quantity} {order.symbol} {order.type.value}{price}"
+
+    def payload(self) -> dict[str, Any]:
+        """What its suggestion's button carries: the order in the REST shape, and the confirm token."""
+        return {**(self.order.to_dict() if self.order is not None else {}), "token": self.token}
+
+
+@dataclass(frozen=True, slots=True)
+class AlertDraft:
+    """An alert the coach drafted: not active until the trader creates it."""
+
+    symbol: str
+    condition: Literal["price_above", "price_below"]
+    level: str
+    timeframe: str
+    repeat: str
+    channels: tuple[str, ...] = ("ws",)
+    threshold_pct: str | None = None
+    note: str | None = None
+
+    def payload(self) -> dict[str, Any]:
+        """The draft as `POST /alerts` takes it (unset optional fields left out)."""
+        body: dict[str, Any] = {"symbol": self.symbol, "condition": self.condition, "level": self.level,
+                                "timeframe": self.timeframe, "repeat": self.repeat, "channels": list(self.channels)}
+        if self.threshold_pct is not None:
+            body["threshold_pct"] = self.threshold_pct
+        if self.note:
+            body["note"] = self.note
+        return body
 
 
 class ChecklistStage(StrEnum):
@@ -193,9 +238,6 @@ class ChecklistStep:
     stage: ChecklistStage
     text: str
     status: Literal["done", "todo", "blocked"] = "todo"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"stage": self.stage.value, "text": self.text, "status": self.status}
 
 
 def execution_checklist(known: Mapping[ChecklistStage, ChecklistStep] | None = None) -> tuple[ChecklistStep, ...]:

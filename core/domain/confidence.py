@@ -12,7 +12,6 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Any
 
 from core.domain.plans import STALE_AFTER_SEC, PlanResult, Side, fmt_num
 from core.domain.risk import RiskState, TradingStatus
@@ -47,17 +46,6 @@ class Confidence:
     base: float
     factors: tuple[Factor, ...]
     adjustment: Adjustment | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "score": self.score,
-            "base": self.base,
-            "factors": [{"name": f.name, "value": f.value, "weight": f.weight, "explanation": f.explanation}
-                        for f in self.factors],
-            "adjustment": None if self.adjustment is None else {
-                "requested": self.adjustment.requested, "applied": self.adjustment.applied,
-                "reason": self.adjustment.reason, "label": self.adjustment.label},
-        }
 
 
 def _unit(value: float) -> float:

@@ -12,6 +12,7 @@ from typing import Any, Literal
 import msgspec
 
 from core.domain.order_views import BlotterItem, PositionItem
+from core.domain.pick_views import PickView
 from core.domain.risk_view import RiskStateView
 
 
@@ -46,7 +47,7 @@ class PriceEvent(msgspec.Struct, frozen=True, tag="price", tag_field="type"):
 class PicksEvent(msgspec.Struct, frozen=True, tag="picks", tag_field="type"):
     """Picks that changed (new, re-scored, triggered, invalidated, expired), each a full pick."""
 
-    items: list[dict[str, Any]]
+    items: list[PickView]
 
 
 class StatusEvent(msgspec.Struct, frozen=True, tag="status", tag_field="type"):

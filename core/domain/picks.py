@@ -10,13 +10,12 @@ reached 1R before the stop (a bar that spans both counts as the stop first), and
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
-from typing import Any
 
 from core.domain.confidence import Confidence, Factor, freshness, risk_headroom, score_confidence
+from core.domain.pick_views import PickOutcome, PickStatus, PickView
 from core.domain.risk import RiskState
 from core.domain.setups.rules import LABELS, Direction, Signal
 from core.domain.setups.session import SessionState
@@ -25,13 +24,6 @@ R_TARGETS = (1.0, 2.0)
 SIZE_ON_READ = "sized when read (GET /api/v1/picks): the size follows the account"
 ATR_EXTENDED = 1.0  # a triggered pick this many ATRs past its trigger is a chase: distance factor 0
 ATR_FAR = 1.5  # a forming pick this many ATRs from its trigger is far off: distance factor 0
-
-
-class PickStatus(StrEnum):
-    FORMING = "forming"
-    TRIGGERED = "triggered"
-    INVALIDATED = "invalidated"
-    EXPIRED = "expired"
 
 
 ACTIVE = frozenset({PickStatus.FORMING, PickStatus.TRIGGERED})
@@ -92,24 +84,19 @@ class Pick:
         risk = self.risk
         return tuple(round(abs(t - self.trigger) / risk, 2) for t in self.targets)
 
-    def to_dict(self, now_ms: int | None = None) -> dict[str, Any]:
-        """JSON-ready: prices as strings, times ISO-8601; `freshness` is the seconds since `as_of`. `size` is
-        filled in by the picks service when a pick is read (it depends on the account, not on the pick)."""
+    def view(self, now_ms: int | None = None) -> PickView:
+        """As read at `now_ms`, unsized (`size` is filled in by the picks service when a pick is read: it depends
+        on the account, not on the pick)."""
         now = now_ms if now_ms is not None else int(datetime.now(UTC).timestamp() * 1000)
-        return {
-            "id": self.id, "symbol": self.symbol, "setup": self.setup,
-            "setup_label": LABELS.get(self.setup, self.setup),
-            "direction": self.direction.value, "trigger": price_text(self.trigger), "stop": price_text(self.stop),
-            "stop_basis": self.stop_basis, "invalidation": self.invalidation,
-            "targets": [price_text(t) for t in self.targets], "r_multiples": list(self.r_multiples()),
-            "size": None, "size_note": SIZE_ON_READ, "confidence": self.confidence.to_dict(), "why": self.why,
-            "status": self.status.value, "reason": self.reason, "last": price_text(self.last),
-            "as_of": iso_ms(self.as_of_ms), "freshness_s": round(max(0, now - self.as_of_ms) / 1000, 1),
-            "created_at": iso_ms(self.created_ms), "expires_at": iso_ms(self.expires_ms),
-            "triggered_at": iso_ms(self.triggered_ms), "closed_at": iso_ms(self.closed_ms),
-            "outcome": {"mfe_r": round(self.mfe_r, 2), "mae_r": round(self.mae_r, 2), "reached_1r": self.reached_1r,
-                        "result_r": None if self.result_r is None else round(self.result_r, 2)},
-        }
+        return PickView(
+            self.id, self.symbol, self.setup, LABELS.get(self.setup, self.setup), self.direction,
+            price_text(self.trigger), price_text(self.stop), self.stop_basis, self.invalidation,
+            tuple(price_text(t) for t in self.targets), self.r_multiples(), None, SIZE_ON_READ, self.confidence,
+            self.why, self.status, self.reason, price_text(self.last), iso_ms(self.as_of_ms),
+            round(max(0, now - self.as_of_ms) / 1000, 1), iso_ms(self.created_ms), iso_ms(self.expires_ms),
+            iso_ms(self.triggered_ms), iso_ms(self.closed_ms),
+            PickOutcome(round(self.mfe_r, 2), round(self.mae_r, 2), self.reached_1r,
+                        None if self.result_r is None else round(self.result_r, 2)))
 
 
 # -- confidence ------------------------------------------------------------------------------------------------
@@ -408,18 +395,3 @@ def scorecard(rows: Iterable[Scored]) -> list[SetupStats]:
             round(sum(r.mfe_r for r in scored) / n, 3) if n else None,
             round(sum(r.mae_r for r in scored) / n, 3) if n else None))
     return stats
-
-
-def card_text(item: Mapping[str, Any]) -> tuple[str, str]:
-    """A pick (its JSON shape) as a chat card: a title and a few lines, the same on Discord and Slack."""
-    title = (f"{item['symbol']} · {item['setup_label']} {item['direction']} · {item['status']} · "
-             f"confidence {item['confidence']['score']:.2f}")
-    targets = ", ".join(f"{t} ({r:g}R)" for t, r in zip(item["targets"], item["r_multiples"], strict=False))
-    size = item.get("size")
-    sized = (f"{size['quantity']} sh, 1R ${size['one_r_dollars']} (limited by {size['limited_by'].replace('_', ' ')})"
-             if size else (item.get("size_note") or "not sized"))
-    factors = "; ".join(f"{f['name'].replace('_', ' ')} {f['value']:.2f}" for f in item["confidence"]["factors"])
-    lines = [f"Trigger {item['trigger']} · stop {item['stop']} ({item['stop_basis']}) · targets {targets}",
-             f"Size: {sized}", f"Why: {item['why']}", f"Factors: {factors}",
-             f"As of {item['as_of']} ({item['freshness_s']:.0f}s ago), expires {item['expires_at']}"]
-    return title, "\n".join(lines)

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 
-from core.domain.picks import ACTIVE, Context, Pick, PickStatus, end_session, new_pick, on_range, refresh, settle
+from core.domain.pick_views import PickStatus
+from core.domain.picks import ACTIVE, Context, Pick, end_session, new_pick, on_range, refresh, settle
 from core.domain.setups.rules import Direction, scan
 from core.domain.setups.session import History, MinuteBar, SessionState
 

@@ -35,11 +35,10 @@ class Universe:
     source: str  # "watchlist" or "watchlist+movers"
     reason: str | None = None
 
-    def to_dict(self) -> dict[str, object]:
-        body: dict[str, object] = {"symbols": list(self.symbols), "source": self.source}
-        if self.reason:
-            body["reason"] = self.reason
-        return body
+    def note(self) -> str:
+        """One line for a chat reply: how many symbols were scanned, from where, and why if that is unusual."""
+        note = f"Universe: {len(self.symbols)} symbols from {self.source}"
+        return f"{note} ({self.reason})" if self.reason else note
 
 
 def passes(row: SnapshotRow, f: UniverseFilter) -> bool:

@@ -239,7 +239,7 @@ class PicksEngine:
             self._wake.clear()
             changed = self.process()
             if changed:
-                await self.bus.publish(PicksEvent(items=[p.to_dict(self.clock()) for p in changed]))
+                await self.bus.publish(PicksEvent(items=[p.view(self.clock()) for p in changed]))
 
     def process(self) -> list[Pick]:
         """One pass: new closed minute bars and the tape of every touched symbol, then the clock."""

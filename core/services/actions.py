@@ -18,13 +18,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 from core.domain.access import check
 from core.domain.action_refs import ActionRef, PlanDraft, Target
 from core.domain.actions import ActionContext, ActionKind, next_actions, risk_sizer
 from core.domain.brackets import bracket_order
 from core.domain.orders import OrderType
+from core.domain.pick_views import PickView
 from core.domain.plans import Side
 from core.errors import Conflict, Invalid
 from core.services.action_outcome import ActionOutcome, OutcomeKind
@@ -111,28 +111,28 @@ class ActionService:
     async def _pick(self, actor: str, ref: ActionRef, source: str) -> ActionOutcome:
         pick = await self._picks.active(ref.id)
         if ref.action == "alert":
-            condition = "price_above" if pick["direction"] == "long" else "price_below"
-            note = f"pick {pick['id']}: {pick['setup_label']} {pick['direction']} trigger, stop {pick['stop']}"
-            alert = await self._alerts.create({"symbol": pick["symbol"], "condition": condition,
-                                               "level": pick["trigger"], "note": note}, actor=actor)
+            condition = "price_above" if pick.direction == "long" else "price_below"
+            note = f"pick {pick.id}: {pick.setup_label} {pick.direction} trigger, stop {pick.stop}"
+            alert = await self._alerts.create({"symbol": pick.symbol, "condition": condition,
+                                               "level": pick.trigger, "note": note}, actor=actor)
             where = "above" if condition == "price_above" else "below"
             return ActionOutcome(ref.target, ref.action, OutcomeKind.ALERT_CREATED,
-                                 f"Alert created: {pick['symbol']} {where} {alert.level} (alert {alert.id}).",
+                                 f"Alert created: {pick.symbol} {where} {alert.level} (alert {alert.id}).",
                                  alert=alert)
         return await self._take_pick(actor, ref, pick, source)
 
-    async def _take_pick(self, actor: str, ref: ActionRef, pick: dict[str, Any], source: str) -> ActionOutcome:
+    async def _take_pick(self, actor: str, ref: ActionRef, pick: PickView, source: str) -> ActionOutcome:
         """Entry at the trigger (a stop order while forming, a limit once triggered), the stop, and the first
         target, sized by the sizing service."""
-        size = pick.get("size")
-        if not size or not size["quantity"]:
-            raise Conflict(f"pick {ref.id} cannot be sized: {pick.get('size_note') or 'quantity is 0'}")
-        targets = pick.get("targets") or []
-        order = bracket_order(pick["symbol"], long=pick["direction"] == "long", quantity=Decimal(size["quantity"]),
-                              entry=Decimal(pick["trigger"]), stop=Decimal(pick["stop"]),
+        size = pick.size
+        if size is None or not size.quantity:
+            raise Conflict(f"pick {ref.id} cannot be sized: {pick.size_note or 'quantity is 0'}")
+        targets = pick.targets
+        order = bracket_order(pick.symbol, long=pick.direction == "long", quantity=Decimal(size.quantity),
+                              entry=Decimal(pick.trigger), stop=Decimal(pick.stop),
                               target=Decimal(targets[0]) if targets else None,
-                              entry_type=OrderType.STOP if pick["status"] == "forming" else OrderType.LIMIT)
-        rationale = f"Pick {pick['id']}: {pick['why']} Confidence {pick['confidence']['score']:.2f}."
+                              entry_type=OrderType.STOP if pick.status == "forming" else OrderType.LIMIT)
+        rationale = f"Pick {pick.id}: {pick.why} Confidence {pick.confidence.score:.2f}."
         proposal = await self._orders.propose(actor, order, rationale=rationale, source=source)
         return ActionOutcome.proposed(ref, order, proposal)
 

@@ -50,6 +50,7 @@ from core.domain.coach import (
     ChatMessage,
     ChecklistStage,
     ChecklistStep,
+    DraftedIntent,
     Source,
     Suggestion,
     SuggestionAction,
@@ -59,6 +60,7 @@ from core.domain.coach import (
     execution_checklist,
     unverified_numbers,
 )
+from core.domain.coach_replies import CoachConversationView, CoachMessageView, CoachReply, ToolUse, stored_turn
 from core.domain.confidence import (
     Confidence,
     Factor,
@@ -120,26 +122,6 @@ class CoachConfig:
     summary_messages: int = 40
 
 
-@dataclass(frozen=True, slots=True)
-class CoachReply:
-    conversation_id: str
-    content: str
-    suggestions: tuple[Suggestion, ...]
-    sources: tuple[Source, ...]
-    unverified_numbers: tuple[str, ...]
-    checklist: tuple[ChecklistStep, ...] | None
-    tools: tuple[dict[str, Any], ...] = ()
-    notes: tuple[str, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"conversation_id": self.conversation_id, "content": self.content,
-                "suggestions": [s.to_dict() for s in self.suggestions],
-                "sources": [s.to_dict() for s in self.sources],
-                "unverified_numbers": list(self.unverified_numbers),
-                "checklist": [step.to_dict() for step in self.checklist] if self.checklist is not None else None,
-                "tools": list(self.tools), "notes": list(self.notes)}
-
-
 @dataclass
 class _Turn:
     ctx: TurnContext
@@ -181,16 +163,16 @@ class CoachService:
         async with self.db.read() as session:
             return await CoachRepository(session).get_by_ref(external_ref) is not None
 
-    async def conversation(self, conversation_id: str, *, limit: int = 100) -> dict[str, Any]:
+    async def conversation(self, conversation_id: str, *, limit: int = 100) -> CoachConversationView:
         async with self.db.read() as session:
             repo = CoachRepository(session)
             found = await repo.get(conversation_id)
             if found is None:
                 raise NotFound(f"coach conversation {conversation_id} does not exist")
             messages = await repo.recent(conversation_id, limit)
-        return {"conversation_id": found.id, "external_ref": found.external_ref, "title": found.title,
-                "messages": [{"role": m.role, "content": m.content, "created_at": m.created_at.isoformat(),
-                              **(m.payload or {})} for m in messages]}
+        return CoachConversationView(
+            conversation_id=found.id, external_ref=found.external_ref, title=found.title,
+            messages=[CoachMessageView.of(m.role, m.content, m.created_at, m.payload) for m in messages])
 
     async def _history(self, conversation_id: str) -> tuple[CoachConversation | None, list[ChatMessage]]:
         keep, extra = self.config.history_messages, self.config.summary_messages
@@ -301,7 +283,7 @@ class CoachService:
         for sizing, _ in turn.ctx.sizings:
             lines.append(f"- Size: {sizing.summary}")
         for intent in turn.ctx.intents:
-            lines.append(f"- Intent {intent['intent_id']} drafted: nothing was placed; confirm or cancel it yourself.")
+            lines.append(f"- Intent {intent.intent_id} drafted: nothing was placed; confirm or cancel it yourself.")
         if len(lines) == 1:
             lines.append("- " + ", ".join(sorted({o.call.name for o in turn.outcomes})) + " (no conclusion yet)")
         turn.content = "\n".join(lines)
@@ -328,13 +310,13 @@ class CoachService:
             turn.notes.append("execution claim corrected: no order was placed")
         suggestions = _suggestions(ctx, adjustment)
         sources = tuple(dict.fromkeys(s for o in turn.outcomes if o.ok for s in o.sources))
-        tools = tuple({"name": o.call.name, "ok": o.ok} for o in turn.outcomes)
+        tools = tuple(ToolUse(o.call.name, o.ok) for o in turn.outcomes)
         return CoachReply(conversation_id, content.strip(), suggestions, sources, tuple(flagged),
                           _checklist(ctx), tools, tuple(dict.fromkeys(turn.notes)))
 
     async def _save(self, conversation_id: str, is_new: bool, actor: str, text: str, reply: CoachReply) -> None:
         now = datetime.now(UTC)
-        payload = {k: v for k, v in reply.to_dict().items() if k not in ("conversation_id", "content")}
+        payload = stored_turn(reply)
         async with self.db.uow() as session:
             repo = CoachRepository(session)
             messages = (
@@ -364,17 +346,8 @@ def _tool_message(outcome: ToolOutcome) -> str:
     return orjson.dumps({"tool": outcome.call.name, "data": outcome.result}, default=str).decode()
 
 
-def _intent_what(intent: dict[str, Any]) -> str:
-    """What a drafted intent would do, e.g. "buy 100 TSLA limit at 250" or "cancel order 123"."""
-    order = intent.get("order") or {}
-    if not order:
-        return f"cancel order {intent.get('cancel_order_id')}"
-    price = f" at {order['price']}" if order.get("price") else ""
-    return f"{order['side']} {order['quantity']} {order.get('symbol')} {order['type']}{price}"
-
-
-def _draft_line(intent: dict[str, Any]) -> str:
-    return f"{_intent_what(intent)} (intent {intent['intent_id']})"
+def _draft_line(intent: DraftedIntent) -> str:
+    return f"{intent.what()} (intent {intent.intent_id})"
 
 
 def _split_adjustment(content: str) -> tuple[str, tuple[float, str] | None]:
@@ -439,24 +412,22 @@ def _suggestions(ctx: TurnContext, adjustment: tuple[float, str] | None) -> tupl
         out.append(Suggestion(sizing.summary, SuggestionKind.PLAN, confidence, _rationale(confidence),
                               tuple(dict.fromkeys([*size_sources, *sources]))))
     for intent in ctx.intents:
-        order = intent.get("order") or {}
-        symbol = order.get("symbol")
+        symbol = intent.order.symbol if intent.order is not None else None
         linked = _plan_for(ctx, symbol)
         market, sources = _market_factors(ctx, symbol)
         confidence = _confidence([plan_quality(linked) if linked else None, *market], adjustment)
-        out.append(Suggestion(f"Review and confirm (or cancel) the drafted intent: {_intent_what(intent)}. "
+        out.append(Suggestion(f"Review and confirm (or cancel) the drafted intent: {intent.what()}. "
                               "Nothing was placed.",
-                              SuggestionKind.ORDER, confidence, _rationale(confidence, str(intent["rationale"])),
+                              SuggestionKind.ORDER, confidence, _rationale(confidence, intent.rationale),
                               (Source("draft_order", "orders:propose", ctx.now), *sources),
-                              SuggestionAction("order_intent", str(intent["intent_id"]),
-                                               {**order, "token": intent.get("token")})))
+                              SuggestionAction("order_intent", intent.intent_id, intent.payload())))
     for draft in ctx.alert_drafts:
-        market, sources = _market_factors(ctx, draft["symbol"])
+        market, sources = _market_factors(ctx, draft.symbol)
         confidence = _confidence(market, adjustment)
-        text = f"Alert when {draft['symbol']} is {draft['condition'].replace('price_', '')} {draft['level']}"
-        out.append(Suggestion(text, SuggestionKind.ALERT, confidence, _rationale(confidence, draft.get("note", "")),
+        text = f"Alert when {draft.symbol} is {draft.condition.replace('price_', '')} {draft.level}"
+        out.append(Suggestion(text, SuggestionKind.ALERT, confidence, _rationale(confidence, draft.note or ""),
                               (Source("create_alert", "coach:alert_draft", ctx.now), *sources),
-                              SuggestionAction("alert_draft", None, draft)))
+                              SuggestionAction("alert_draft", None, draft.payload())))
     if not out:
         for symbol, (quote, _) in ctx.quotes.items():
             market, sources = _market_factors(ctx, symbol)
@@ -487,7 +458,7 @@ def _checklist(ctx: TurnContext) -> tuple[ChecklistStep, ...] | None:
     elif "risk" in ctx.disabled:
         known[ChecklistStage.RISK_CHECK] = ChecklistStep(ChecklistStage.RISK_CHECK, ctx.disabled["risk"], "todo")
     if ctx.intents:
-        ids = ", ".join(str(i["intent_id"]) for i in ctx.intents)
+        ids = ", ".join(i.intent_id for i in ctx.intents)
         known[ChecklistStage.ALERT_OR_ORDER] = ChecklistStep(
             ChecklistStage.ALERT_OR_ORDER, f"Confirm or cancel intent {ids} yourself: nothing was placed", "todo")
     elif ctx.alert_drafts:

@@ -29,9 +29,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+import msgspec
 import structlog
 
-from core.domain.coach import Source, ToolCall, ToolSpec
+from core.domain.coach import AlertDraft, DraftedIntent, Source, ToolCall, ToolSpec
+from core.domain.coach_replies import json_ready
 from core.domain.journal import JournalDraft
 from core.domain.market import Quote
 from core.domain.order_views import document
@@ -120,8 +122,8 @@ class TurnContext:
     plans: list[tuple[PlanResult, tuple[Source, ...]]] = field(default_factory=list)
     sizings: list[tuple[SizingResult, tuple[Source, ...]]] = field(default_factory=list)
     risk: tuple[RiskState, Source] | None = None
-    intents: list[dict[str, Any]] = field(default_factory=list)
-    alert_drafts: list[dict[str, Any]] = field(default_factory=list)
+    intents: list[DraftedIntent] = field(default_factory=list)
+    alert_drafts: list[AlertDraft] = field(default_factory=list)
     disabled: dict[str, str] = field(default_factory=dict)  # integration -> "reason; how to enable"
     refused_orders: int = 0
     tunables: asyncio.Future[Any] | None = None  # read once per turn, shared by concurrent tools
@@ -148,13 +150,27 @@ def _s(value: Decimal | None) -> str | None:
     return None if value is None else fmt_num(value)
 
 
-def quote_dict(quote: Quote, now: datetime) -> dict[str, Any]:
-    age = (now - quote.ts).total_seconds() if quote.ts else None
-    return {"symbol": quote.symbol, "last": _s(quote.last), "bid": _s(quote.bid), "ask": _s(quote.ask),
-            "prev_close": _s(quote.prev_close), "change_pct": _s(quote.change_pct.quantize(Decimal("0.01")))
-            if quote.change_pct is not None else None,
-            "as_of": quote.ts.isoformat() if quote.ts else None,
-            "age_s": round(age, 1) if age is not None else None, "source": quote.source}
+@dataclass(frozen=True, slots=True)
+class QuoteFact:
+    """A quote as the model reads it: prices in the product's notation, its time, its age at the turn's start."""
+
+    symbol: str
+    last: str | None
+    bid: str | None
+    ask: str | None
+    prev_close: str | None
+    change_pct: str | None
+    as_of: datetime | None
+    age_s: float | None
+    source: str
+
+    @classmethod
+    def of(cls, quote: Quote, now: datetime) -> QuoteFact:
+        age = (now - quote.ts).total_seconds() if quote.ts else None
+        change = quote.change_pct
+        return cls(quote.symbol, _s(quote.last), _s(quote.bid), _s(quote.ask), _s(quote.prev_close),
+                   None if change is None else _s(change.quantize(Decimal("0.01"))), quote.ts,
+                   None if age is None else round(age, 1), quote.source)
 
 
 def _limits(tunables: Any) -> RiskLimits:
@@ -315,7 +331,7 @@ class CoachTools:
 
     async def _quote(self, args: QuoteArgs, ctx: TurnContext) -> tuple[dict[str, Any], tuple[Source, ...]]:
         quote, source = await self.quote_of(args.symbol, ctx)
-        return quote_dict(quote, ctx.now), (source,)
+        return json_ready(QuoteFact.of(quote, ctx.now)), (source,)
 
     async def _bars(self, args: BarsArgs, ctx: TurnContext) -> tuple[dict[str, Any], tuple[Source, ...]]:
         bars = await self._market.bars(args.symbol, timespan=args.timespan, limit=args.limit)
@@ -462,8 +478,7 @@ class CoachTools:
         if self._picks is None:
             raise self._disabled("picks")
         picks = await self._picks.picks(limit=args.limit)
-        rows = [p.to_dict() if hasattr(p, "to_dict") else dict(p) for p in picks]
-        return {"picks": rows}, (Source("picks", "picks:latest", ctx.now),)
+        return {"picks": msgspec.to_builtins(picks)}, (Source("picks", "picks:latest", ctx.now),)
 
     async def _options_chain(self, args: OptionsChainArgs, ctx: TurnContext) -> tuple[dict[str, Any],
                                                                                     tuple[Source, ...]]:
@@ -480,14 +495,10 @@ class CoachTools:
     # -- drafts (a human acts on them) ---------------------------------------------------------------------
 
     async def _create_alert(self, args: AlertArgs, ctx: TurnContext) -> tuple[dict[str, Any], tuple[Source, ...]]:
-        draft = {"symbol": args.symbol, "condition": args.condition, "level": _s(args.level),
-                 "timeframe": args.timeframe, "repeat": args.repeat, "channels": ["ws"]}
-        if args.threshold_pct is not None:
-            draft["threshold_pct"] = _s(args.threshold_pct)
-        if args.note:
-            draft["note"] = args.note
+        draft = AlertDraft(args.symbol, args.condition, fmt_num(args.level), args.timeframe, args.repeat,
+                           threshold_pct=_s(args.threshold_pct), note=args.note)
         ctx.alert_drafts.append(draft)
-        return ({"status": "draft: not active until the trader presses Create alert", "draft": draft},
+        return ({"status": "draft: not active until the trader presses Create alert", "draft": draft.payload()},
                 (Source("create_alert", "coach:alert_draft", ctx.now),))
 
     def _require_trade_request(self, ctx: TurnContext, symbol: str | None, *, cancel: bool = False) -> None:
@@ -528,7 +539,7 @@ class CoachTools:
         if proposal.denied or proposal.intent is None:
             raise ToolError(f"risk denied: {proposal.risk.reason or 'denied by the risk engine'}; nothing was drafted")
         intent = {"intent_id": proposal.intent.id, "order": request.to_dict(), "rationale": args.rationale}
-        ctx.intents.append({**intent, "token": proposal.token})
+        ctx.intents.append(DraftedIntent(proposal.intent.id, args.rationale, proposal.token, order=request))
         sources = (Source("draft_order", "orders:propose", ctx.now),) + ((valued[1],) if valued else ())
         body = {**intent, "status": "pending_confirmation", "risk": document(proposal.risk),
                 "preview": document(proposal.preview),
@@ -544,7 +555,8 @@ class CoachTools:
         if proposal.intent is None:
             raise ToolError(proposal.risk.reason or "the order service returned no intent; nothing to confirm")
         intent = {"intent_id": proposal.intent.id, "cancel_order_id": args.order_id, "rationale": args.rationale}
-        ctx.intents.append({**intent, "token": proposal.token})
+        ctx.intents.append(DraftedIntent(proposal.intent.id, args.rationale, proposal.token,
+                                         cancel_order_id=args.order_id))
         return ({**intent, "status": "pending_confirmation",
                  "note": "Nothing was cancelled yet. The trader must confirm this intent themselves."},
                 (Source("draft_cancel", "orders:propose_cancel", ctx.now),))

@@ -10,15 +10,19 @@ from `active`); `explain` is a coach turn, given the pick as a tool result.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
+import msgspec
+
 from core.db.repositories import PicksRepository
 from core.db.session import Database
 from core.domain.coach import ToolCall
+from core.domain.coach_replies import CoachReply
+from core.domain.pick_views import PickSize, PickView
 from core.domain.picks import Pick, SetupStats, scorecard
 from core.domain.picks_universe import Universe
 from core.domain.setups.rules import SETUPS
@@ -36,13 +40,16 @@ class Explainer(Protocol):
     """The coach: one turn that starts from the given tool results."""
 
     async def chat(self, message: str, conversation_id: str | None = None, *, actor: str = "api",
-                   external_ref: str | None = None, seed: Sequence[tuple[ToolCall, dict[str, Any]]] = ()) -> Any: ...
+                   external_ref: str | None = None, seed: Sequence[tuple[ToolCall, dict[str, Any]]] = ()
+                   ) -> CoachReply: ...
 
 
 @dataclass(frozen=True, slots=True)
 class PicksPage:
-    items: list[dict[str, Any]]
-    universe: dict[str, object]
+    """The best picks first, the universe they were scanned from, and when the page was read."""
+
+    items: list[PickView]
+    universe: Universe
     as_of: str
 
 
@@ -80,32 +87,33 @@ class PicksService:
         now = datetime.now(UTC)
         if self.engine is not None:
             picks = self.engine.scanner.ranked(limit=limit, setup=setup, symbol=symbol)
-            items = [p.to_dict(self.engine.clock()) for p in picks]
+            items = [p.view(self.engine.clock()) for p in picks]
             universe = self.engine.universe
         else:
             async with self.db.read() as session:
-                items = await PicksRepository(session).page(limit=limit, setup=setup, symbol=symbol)
+                rows = await PicksRepository(session).page(limit=limit, setup=setup, symbol=symbol)
+            items = [stored_view(row) for row in rows]
             universe = Universe((), "stored", "the picks engine runs in another process: these are its stored "
                                               "picks")
         items = await self._sized(items) if sized else _unsized(items)
-        return PicksPage(items, universe.to_dict(), now.isoformat(timespec="seconds"))
+        return PicksPage(items, universe, now.isoformat(timespec="seconds"))
 
-    async def picks(self, *, limit: int = 5) -> list[dict[str, Any]]:
+    async def picks(self, *, limit: int = 5) -> list[PickView]:
         """The coach's `picks` tool."""
         return (await self.top(limit=limit)).items
 
-    async def _find(self, pick_id: str) -> dict[str, Any]:
+    async def _find(self, pick_id: str) -> PickView:
         if self.engine is not None and (pick := self.engine.scanner.get(pick_id)) is not None:
-            return pick.to_dict(self.engine.clock())
+            return pick.view(self.engine.clock())
         if len(pick_id) > 32:
             raise NotFound(f"pick {pick_id[:40]} does not exist")
         async with self.db.read() as session:
             found = await PicksRepository(session).get(pick_id)
         if found is None:
             raise NotFound(f"pick {pick_id} does not exist (or is no longer kept)")
-        return found
+        return stored_view(found)
 
-    async def get(self, pick_id: str, *, sized: bool = True) -> dict[str, Any]:
+    async def get(self, pick_id: str, *, sized: bool = True) -> PickView:
         self._require_market()
         found = [await self._find(pick_id)]
         return (await self._sized(found) if sized else _unsized(found))[0]
@@ -114,51 +122,50 @@ class PicksService:
         async with self.db.read() as session:
             return scorecard(await PicksRepository(session).scored())
 
-    async def _sized(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    async def _sized(self, items: list[PickView]) -> list[PickView]:
         """Each pick with `size` from the sizing service, or `size_note` saying why there is none."""
         if not items:
             return items
         if not self.risk.enabled:
             note = f"sizing needs the broker's equity: {self.risk.disabled_reason}"
-            return [{**item, "size": None, "size_note": note} for item in items]
+            return [item.sized(None, note) for item in items]
         balances, _ = await self.risk.balances()
         sized = []
         for item in items:
-            check = await self.plans.size(entry=item["trigger"], stop=item["stop"],
-                                          confidence=Decimal(str(item["confidence"]["score"])),
+            check = await self.plans.size(entry=item.trigger, stop=item.stop,
+                                          confidence=Decimal(str(item.confidence.score)),
                                           equity=balances.equity, buying_power=balances.buying_power,
-                                          symbol=item["symbol"])
+                                          symbol=item.symbol)
             result = check.result
             if result.sizing is None:
-                sized.append({**item, "size": None, "size_note": result.summary})
+                sized.append(item.sized(None, result.summary))
                 continue
             s = result.sizing
-            sized.append({**item, "size_note": None, "size": {
-                "quantity": s.quantity, "one_r_dollars": str(s.risk_amount.quantize(Decimal("0.01"))),
-                "limited_by": s.limited_by.value, "summary": result.summary}})
+            sized.append(item.sized(PickSize(s.quantity, str(s.risk_amount.quantize(Decimal("0.01"))),
+                                             s.limited_by.value, result.summary)))
         return sized
 
     # -- actions -------------------------------------------------------------------------------------------------
 
-    async def active(self, pick_id: str) -> dict[str, Any]:
+    async def active(self, pick_id: str) -> PickView:
         """The sized pick, if it can still be acted on (forming or triggered), else Conflict saying why not."""
         pick = await self.get(pick_id)
-        if pick["status"] not in ("forming", "triggered"):
-            raise Conflict(f"pick {pick_id} is {pick['status']} ({pick.get('reason') or 'closed'}); only a forming "
+        if not pick.active:
+            raise Conflict(f"pick {pick_id} is {pick.status} ({pick.reason or 'closed'}); only a forming "
                            "or triggered pick can be acted on")
         return pick
 
-    async def explain(self, pick_id: str, *, actor: str) -> Any:
+    async def explain(self, pick_id: str, *, actor: str) -> CoachReply:
         """A coach turn about this pick; the pick (with its factors) is given to the coach as a tool result."""
         coach = self._coach()
         if coach is None:
             raise IntegrationDisabled("coach", "the coach is not configured", "set LLM_PROVIDER and its LLM_* "
                                                                               "settings and restart")
         pick = await self.get(pick_id)
-        call = ToolCall.of(f"pick-{pick['id']}", "picks", {"id": pick["id"]})
-        message = (f"Explain the {pick['setup_label']} {pick['direction']} pick on {pick['symbol']} "
-                   f"(pick {pick['id']}): is it worth taking, and what would make it wrong?")
-        return await coach.chat(message, actor=actor, seed=[(call, {"picks": [pick]})])
+        call = ToolCall.of(f"pick-{pick.id}", "picks", {"id": pick.id})
+        message = (f"Explain the {pick.setup_label} {pick.direction} pick on {pick.symbol} "
+                   f"(pick {pick.id}): is it worth taking, and what would make it wrong?")
+        return await coach.chat(message, actor=actor, seed=[(call, {"picks": [msgspec.to_builtins(pick)]})])
 
 
 def _iso_dt(value: str | None) -> datetime | None:
@@ -167,11 +174,12 @@ def _iso_dt(value: str | None) -> datetime | None:
 
 def pick_row(pick: Pick) -> dict[str, Any]:
     """The `picks` row of a pick: its JSON (what the API shows) plus the columns the list and scorecard query."""
-    body = pick.to_dict(pick.as_of_ms)
+    view = pick.view(pick.as_of_ms)
+    body = msgspec.to_builtins(view)
     return {"id": pick.id, "symbol": pick.symbol, "setup": pick.setup, "direction": pick.direction.value,
             "status": pick.status.value, "session": pick.session, "score": pick.confidence.score, "payload": body,
-            "created_at": _iso_dt(body["created_at"]), "as_of": _iso_dt(body["as_of"]),
-            "triggered_at": _iso_dt(body["triggered_at"]), "closed_at": _iso_dt(body["closed_at"]),
+            "created_at": _iso_dt(view.created_at), "as_of": _iso_dt(view.as_of),
+            "triggered_at": _iso_dt(view.triggered_at), "closed_at": _iso_dt(view.closed_at),
             "mfe_r": pick.mfe_r, "mae_r": pick.mae_r, "reached_1r": pick.reached_1r, "result_r": pick.result_r,
             "version": pick.version, "updated_at": datetime.now(UTC)}
 
@@ -179,5 +187,10 @@ def pick_row(pick: Pick) -> dict[str, Any]:
 UNSIZED_NOTE = "sizing reads the account: only traders see it, in answers only they see"
 
 
-def _unsized(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{**item, "size": None, "size_note": UNSIZED_NOTE} for item in items]
+def _unsized(items: list[PickView]) -> list[PickView]:
+    return [item.sized(None, UNSIZED_NOTE) for item in items]
+
+
+def stored_view(payload: Mapping[str, Any]) -> PickView:
+    """A pick as its `payload` column keeps it (`pick_row`)."""
+    return msgspec.convert(payload, PickView)

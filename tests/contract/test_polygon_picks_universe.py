@@ -40,4 +40,4 @@ def test_select_keeps_the_watchlist_first_then_the_biggest_movers_up_to_max() ->
     off = select(["SPY"], rows, UniverseFilter(D(5), D(0), D(0), 4, False))
     assert off.symbols == ("SPY",) and off.reason and "switched off" in off.reason
     none = select(["SPY"], None, LOOSE, "no snapshots")
-    assert (none.symbols, none.source, none.to_dict()["reason"]) == (("SPY",), "watchlist", "no snapshots")
+    assert (none.symbols, none.source, none.reason) == (("SPY",), "watchlist", "no snapshots")

@@ -23,6 +23,7 @@ from core.db.models import JournalEntry, OrderIntentRow
 from core.db.repositories import PicksRepository
 from core.domain.action_refs import ActionRef, PlanDraft, Target
 from core.domain.alerts import FireKind
+from core.domain.picks import SIZE_ON_READ
 from core.errors import Forbidden
 from core.runtime import Runtime
 from core.settings import DiscordSettings, PolygonSettings, Settings, SlackSettings
@@ -238,7 +239,8 @@ async def a_pick(rt: Runtime) -> dict[str, Any]:
     payload = {"id": pick_id, "symbol": "MSFT", "setup": "orb5", "setup_label": "5-min opening range",
                "direction": "long", "trigger": "35.40", "stop": "34.90", "stop_basis": "range low",
                "invalidation": "back inside the range", "targets": ["36.40", "36.90"], "r_multiples": [2.0, 3.0],
-               "confidence": {"score": 0.8, "base": 0.6, "factors": []}, "why": "Range break on volume.",
+               "size": None, "size_note": SIZE_ON_READ, "confidence": {"score": 0.8, "base": 0.6, "factors": []},
+               "why": "Range break on volume.",
                "status": "triggered", "reason": "", "last": "35.47", "as_of": now.isoformat(), "freshness_s": 1.0,
                "created_at": now.isoformat(), "expires_at": None, "triggered_at": now.isoformat(),
                "closed_at": None, "outcome": {"mfe_r": 0.0, "mae_r": 0.0, "reached_1r": None, "result_r": None}}

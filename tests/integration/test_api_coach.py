@@ -4,12 +4,16 @@ OpenAI-compatible double, conversation continuation, bad input, unknown conversa
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from dataclasses import fields
+from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
 from api.app import create_app
+from core.domain.coach import ChecklistStep, Source, Suggestion, SuggestionAction
+from core.domain.coach_replies import CoachReply
 from core.services.coach import CoachConfig
 from core.settings import Settings
 from tests.conftest import API_KEY
@@ -86,3 +90,39 @@ async def test_llm_timeout_is_a_503_not_a_500(coach_app: FastAPI, openai: OpenAI
         response = await http.post("/api/v1/coach/chat", json={"message": "hello"})
     assert response.status_code == 503
     assert response.json()["error"]["message"].startswith("the coach did not answer within the turn's 0.5 s budget")
+
+
+def _schema(document: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    """A schema node with its `$ref` (or a nullable `anyOf` of one, or an array of one) followed."""
+    if "anyOf" in node:
+        node = next(option for option in node["anyOf"] if "$ref" in option or option.get("type") == "array")
+    if node.get("type") == "array":
+        node = node["items"]
+    if "$ref" in node:
+        return _schema(document, document["components"]["schemas"][node["$ref"].rsplit("/", 1)[1]])
+    return node
+
+
+async def test_the_openapi_names_every_field_of_a_reply_its_suggestions_and_a_conversation(
+        coach_app: FastAPI) -> None:
+    async with await _client(coach_app) as http:
+        document = (await http.get("/openapi.json")).json()
+    paths = document["paths"]
+    for path in ("/api/v1/coach/chat", "/api/v1/picks/{pick_id}/explain"):
+        reply = _schema(document, paths[path]["post"]["responses"]["200"]["content"]["application/json"]["schema"])
+        assert set(reply["properties"]) == {f.name for f in fields(CoachReply)}
+    suggestion = _schema(document, reply["properties"]["suggestions"])
+    assert set(suggestion["properties"]) == {f.name for f in fields(Suggestion)}
+    assert set(_schema(document, suggestion["properties"]["action"])["properties"]) == {
+        f.name for f in fields(SuggestionAction)}
+    assert set(_schema(document, suggestion["properties"]["sources"])["properties"]) == {f.name for f in fields(Source)}
+    assert set(_schema(document, reply["properties"]["checklist"])["properties"]) == {
+        f.name for f in fields(ChecklistStep)}
+    assert set(_schema(document, reply["properties"]["tools"])["properties"]) == {"name", "ok"}
+    read = paths["/api/v1/coach/conversations/{conversation_id}"]["get"]["responses"]["200"]
+    conversation = _schema(document, read["content"]["application/json"]["schema"])
+    assert set(conversation["properties"]) == {"conversation_id", "external_ref", "title", "messages"}
+    message = _schema(document, conversation["properties"]["messages"])
+    assert set(message["properties"]) == {"role", "content", "created_at", *(f.name for f in fields(CoachReply))} - {
+        "conversation_id"}
+    assert set(message["required"]) == {"role", "content", "created_at"}  # the reply's keys: assistant messages

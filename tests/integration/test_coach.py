@@ -214,8 +214,7 @@ async def test_plan_question_uses_tools_and_returns_suggestions_confidence_and_s
     assert reply.checklist is not None
     stages = {step.stage.value: step.status for step in reply.checklist}
     assert stages["plan"] == "done" and stages["risk_check"] == "done" and stages["size"] == "todo"
-    body = reply.to_dict()
-    assert body["suggestions"][0]["confidence"]["factors"] and body["sources"]
+    assert reply.suggestions[0].confidence.factors and reply.sources
 
 
 async def test_buy_100_tsla_drafts_an_intent_and_asks_for_confirmation(rig: Rig) -> None:
@@ -305,7 +304,7 @@ async def test_prompt_injection_in_a_news_headline_cannot_cause_an_order(db: Dat
     assert refused.startswith("refused: order tools run only when the trader's own message")
     assert "is not a valid symbol" in bad_symbol
     assert all(s.kind.value != "order" for s in reply.suggestions)
-    assert {(t["name"], t["ok"]) for t in reply.tools} == {("news", True), ("draft_order", False), ("quote", False)}
+    assert {(t.name, t.ok) for t in reply.tools} == {("news", True), ("draft_order", False), ("quote", False)}
 
 
 async def test_news_tool_returns_stored_items_to_cite_and_names_unavailable_sources(
@@ -331,7 +330,7 @@ async def test_news_tool_returns_stored_items_to_cite_and_names_unavailable_sour
     assert "cite each item you use as: title (url, published_at)" in data["note"]
     assert data["unavailable_sources"] == ["polygon: disabled (POLYGON_API_KEY is not set)"]
     assert "cite each item you use as: title (url, published time)" in _sent(openai, 0)[0]["content"]
-    assert {(t["name"], t["ok"]) for t in reply.tools} == {("news", True)}
+    assert {(t.name, t.ok) for t in reply.tools} == {("news", True)}
 
 
 async def test_trade_words_must_come_with_the_symbol_from_the_trader(rig: Rig) -> None:
@@ -352,7 +351,7 @@ async def test_tool_budget_exhausted_gives_a_graceful_answer(db: Database, opena
         await rig.coach.llm.aclose()
 
     assert rig.market.calls == 2
-    assert [t["ok"] for t in reply.tools] == [True, True, False]
+    assert [t.ok for t in reply.tools] == [True, True, False]
     final_request = openai.requests[1].body
     assert "tools" not in final_request
     assert final_request["messages"][-1] == {"role": "system", "content": BUDGET_NOTE}
@@ -493,7 +492,7 @@ async def test_chat_data_adapter_end_to_end(db: Database) -> None:
         finally:
             await adapter.aclose()
     assert reply.content == "SPY last traded at 512.30." and reply.unverified_numbers == ()
-    assert [t["name"] for t in reply.tools] == ["quote"]
+    assert [t.name for t in reply.tools] == ["quote"]
     second = double.requests[1].body
     assert "Tool protocol" in second["basePrompt"] and SYSTEM_PROMPT in second["basePrompt"]
     assert "<tool_result" in second["messages"][-1]["content"] and '"512.30"' in second["messages"][-1]["content"]
@@ -524,9 +523,9 @@ async def test_conversations_persist_map_external_refs_and_summarise_old_turns(
     assert third_sent[1:] == [("user", "second question"), ("assistant", "Second answer."),
                               ("user", "third question")]
     stored = await rig.coach.conversation(first.conversation_id)
-    assert [m["role"] for m in stored["messages"]] == ["user", "assistant"] * 3
-    assert stored["title"] == "first question"
-    assert stored["messages"][1]["unverified_numbers"] == []
+    assert [m.role for m in stored.messages] == ["user", "assistant"] * 3
+    assert stored.title == "first question"
+    assert stored.messages[1].unverified_numbers == ()
 
 
 async def test_chat_by_external_ref_creates_then_reuses_the_conversation(rig: Rig) -> None:
@@ -554,7 +553,7 @@ async def test_a_claimed_execution_without_any_tool_call_is_corrected(rig: Rig, 
     assert f"{claim} [not true: no order was placed, filled or cancelled]" in reply.content
     assert "execution claim corrected: no order was placed" in reply.notes
     stored = await rig.coach.conversation(reply.conversation_id)
-    assert stored["messages"][1]["content"] == reply.content  # the saved turn is the corrected one
+    assert stored.messages[1].content == reply.content  # the saved turn is the corrected one
 
 
 async def test_a_claim_after_a_risk_refused_draft_says_nothing_was_placed(db: Database, openai: OpenAIDouble) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
+from dataclasses import fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,8 +15,10 @@ import httpx
 import pytest
 
 from api.app import create_app
+from core.domain.pick_views import PickSize, PickView
 from core.domain.setups.session import MINUTE_MS, session_open_ms
 from core.engines.picks import PicksEngine
+from core.services.picks import PicksPage
 from core.settings import Settings
 from tests.conftest import serving
 from tests.doubles.llm import OpenAIDouble, answer, call, tool_calls
@@ -143,3 +146,36 @@ async def test_option_picks_express_each_live_pick_as_its_best_contract(
     # 1% of 100,000 = a $1,000 risk budget, spent in whole contracts of the candidate's risk at the stock stop
     assert candidate["contracts"] == int(1_000 // candidate["risk_per_contract"]) > 0
     assert candidate["order"]["class"] == "option" and candidate["order"]["quantity"] == candidate["contracts"]
+
+
+def _schema(document: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    """A schema node with its `$ref` (or a nullable `anyOf` of one) followed into the components."""
+    if "anyOf" in node:
+        node = next(option for option in node["anyOf"] if "$ref" in option)
+    if "$ref" in node:
+        return _schema(document, document["components"]["schemas"][node["$ref"].rsplit("/", 1)[1]])
+    return node
+
+
+async def test_the_openapi_names_every_field_of_a_pick_and_its_size(
+        picks_app: tuple[httpx.AsyncClient, Any]) -> None:
+    http, _ = picks_app
+    document = (await http.get("/openapi.json")).json()
+
+    def answer_of(path: str) -> dict[str, Any]:
+        return _schema(document, document["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]
+                       ["schema"])
+
+    page, one = answer_of("/api/v1/picks"), answer_of("/api/v1/picks/{pick_id}")
+    assert set(page["properties"]) == {f.name for f in fields(PicksPage)}
+    listed = _schema(document, page["properties"]["items"]["items"])
+    assert set(listed["properties"]) == set(one["properties"]) == {f.name for f in fields(PickView)}
+    assert set(_schema(document, one["properties"]["size"])["properties"]) == {f.name for f in fields(PickSize)}
+    confidence = _schema(document, one["properties"]["confidence"])
+    assert set(confidence["properties"]) == {"score", "base", "factors", "adjustment"}
+    assert set(_schema(document, confidence["properties"]["factors"]["items"])["properties"]) == {
+        "name", "value", "weight", "explanation"}
+    assert set(_schema(document, one["properties"]["outcome"])["properties"]) == {
+        "mfe_r", "mae_r", "reached_1r", "result_r"}
+    assert _schema(document, one["properties"]["status"])["enum"] == ["forming", "triggered", "invalidated", "expired"]
+    assert set(_schema(document, page["properties"]["universe"])["properties"]) == {"symbols", "source", "reason"}

@@ -22,6 +22,7 @@ from core.domain.coach import (
     execution_checklist,
     unverified_numbers,
 )
+from core.domain.coach_replies import json_ready
 from core.domain.confidence import Factor, score_confidence
 
 QUOTE = {"symbol": "SPY", "last": 512.34, "bid": "512.30", "change_pct": -0.0121, "volume": 1_234_567,
@@ -105,7 +106,7 @@ def test_suggestion_and_checklist_serialise() -> None:
     suggestion = Suggestion("Buy 10 SPY at 512.30", SuggestionKind.ORDER, confidence,
                             "breakout above 512 with a 2R target", (Source("quote", "polygon:/v2/last/trade", as_of),),
                             SuggestionAction("order_intent", "intent-1"))
-    body = suggestion.to_dict()
+    body = json_ready(suggestion)
     assert body["confidence"]["score"] == 0.6 and body["kind"] == "order" and body["sources"] == [
         {"tool": "quote", "endpoint": "polygon:/v2/last/trade", "as_of": "2024-06-21T14:30:00+00:00"}]
     assert body["action"] == {"kind": "order_intent", "ref": "intent-1", "payload": {}}

@@ -102,7 +102,7 @@ def test_score_is_the_weighted_mean_of_known_factors() -> None:
     assert confidence.score == confidence.base == 0.71  # (0.25 + 0.175 + 0.18) / 0.85 = 0.7118
     assert [f.name for f in confidence.factors] == ["a", "b", "c"] and confidence.adjustment is None
     assert score_confidence([]).score == 0.0
-    assert confidence.to_dict()["factors"][1] == {"name": "b", "value": 0.5, "weight": 0.35, "explanation": ""}
+    assert confidence.factors[1] == Factor("b", 0.5, 0.35, "")
 
 
 @pytest.mark.parametrize(
@@ -121,7 +121,6 @@ def test_llm_adjustment_is_bounded_and_labelled(delta: float, applied: float, sc
     assert adjusted.adjustment is not None
     assert (adjusted.adjustment.applied, adjusted.score, adjusted.base) == (applied, score, 0.6)
     assert adjusted.adjustment.label == label
-    assert adjusted.to_dict()["adjustment"]["label"] == label
 
 
 def test_adjustments_replace_rather_than_stack_and_stay_in_range() -> None:

@@ -54,9 +54,9 @@ def test_a_new_pick_explains_its_confidence_with_bounded_factors() -> None:
     assert all(0 <= f.value <= 1 for f in pick.confidence.factors)
     assert 0 < pick.confidence.score <= 1
     assert pick.why.startswith("TEST 5-min opening range long forming: trigger 101.00, stop 99.00")
-    body = pick.to_dict(now)
-    assert body["status"] == "forming" and body["trigger"] == "101.00" and body["r_multiples"] == [1.0, 2.0]
-    assert body["freshness_s"] == 5.0 and body["confidence"]["factors"][0]["explanation"]
+    view = pick.view(now)
+    assert view.status == "forming" and view.trigger == "101.00" and view.r_multiples == (1.0, 2.0)
+    assert view.freshness_s == 5.0 and view.confidence.factors[0].explanation
 
 
 def test_forming_then_triggered_by_the_tape_then_stopped_scores_minus_one() -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import itertools
 from datetime import timedelta
 
-from core.domain.picks import Context, PickStatus
+from core.domain.pick_views import PickStatus
+from core.domain.picks import Context
 from core.domain.picks_scanner import Scanner
 from core.domain.setups.batch import SessionMatrix, batch_states
 from tests.unit.picks_series import DAY, flat, minute_bars

@@ -124,7 +124,7 @@ def test_confidence_factors_are_pinned() -> None:
         liquidity(D("190.41"), D("190.43")), liquidity(D("1.05"), D("1.35"), max_spread_bps=1000),
         trend(Side.LONG, D("190.42"), D("189.9")), trend(Side.SHORT, D("190.42"), D("190.42"), label="EMA 20"),
         trend(Side.SHORT, D("191"), D("190.5"))]
-    assert orjson.dumps(score_confidence(factors).to_dict()) == GOLDEN["confidence"]
+    assert orjson.dumps(score_confidence(factors)) == GOLDEN["confidence"]
 
 
 @pytest.mark.parametrize(("value", "shown"), [

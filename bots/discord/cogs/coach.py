@@ -17,6 +17,7 @@ from bots.discord.buttons import CancelOrder, ConfirmOrder
 from bots.discord.cogs.common import FeatureCog, actor
 from bots.discord.errors import user_message
 from core.domain.access import Action, is_allowed, refusal
+from core.domain.coach_replies import CoachReply
 from core.errors import CoreError, Forbidden
 from core.services.coach import CoachService
 
@@ -29,18 +30,17 @@ def thread_ref(thread_id: int) -> str:
     return f"discord:thread:{thread_id}"
 
 
-def suggestion_view(reply: dict[str, Any]) -> discord.ui.View | None:
+def suggestion_view(reply: CoachReply) -> discord.ui.View | None:
     """Confirm/Cancel for each order intent the coach drafted (the same buttons as /order)."""
     items: list[discord.ui.Item[Any]] = []
-    for suggestion in reply.get("suggestions") or []:
-        action = suggestion.get("action") or {}
-        token = (action.get("payload") or {}).get("token")
-        if action.get("kind") == "order_intent" and action.get("ref") and token:
-            items += [ConfirmOrder(str(action["ref"]), str(token)), CancelOrder(str(action["ref"]))]
+    for suggestion in reply.suggestions:
+        if suggestion.action is not None and (confirm := suggestion.action.confirm) is not None:
+            intent_id, token = confirm
+            items += [ConfirmOrder(intent_id, token), CancelOrder(intent_id)]
     return render.button_view(items) if items else None
 
 
-async def send_reply(target: discord.abc.Messageable, reply: dict[str, Any]) -> None:
+async def send_reply(target: discord.abc.Messageable, reply: CoachReply) -> None:
     chunks, embeds = render.coach_messages(reply)
     for chunk in chunks[:-1]:
         await target.send(chunk)
@@ -77,7 +77,7 @@ class CoachCog(FeatureCog):
         thread = self.bot.get_partial_messageable(thread_id, guild_id=interaction.guild_id,
                                                   type=discord.ChannelType.public_thread)
         reply = await service.chat(question, actor=actor(interaction), external_ref=thread_ref(thread_id))
-        await send_reply(thread, reply.to_dict())
+        await send_reply(thread, reply)
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
@@ -97,7 +97,7 @@ class CoachCog(FeatureCog):
                 raise Forbidden(refusal(Action.COACH, actor_id))
             async with channel.typing():
                 reply = await self.runtime.coach.chat(text, actor=actor_id, external_ref=thread_ref(channel.id))
-            await send_reply(channel, reply.to_dict())
+            await send_reply(channel, reply)
         except CoreError as exc:
             await channel.send(render.clip(user_message(exc), render.CONTENT_MAX))
         except discord.HTTPException as exc:

@@ -19,7 +19,7 @@ from bots.discord.buttons import actor_of, runtime_of, send_outcome
 from bots.discord.cogs.common import FeatureCog
 from core.domain.access import Action
 from core.domain.action_refs import ActionRef, Target
-from core.domain.picks import card_text
+from core.domain.pick_views import PickView, card_text
 
 MAX_CARDS = 5
 _COLOURS = {"forming": render.BLUE, "triggered": render.GREEN, "invalidated": render.RED, "expired": render.GREY}
@@ -27,9 +27,9 @@ _LABELS = {"alert": "Alert at trigger", "take": "Take setup", "why": "Explain"}
 _ACTIONS = {"alert": Action.ALERT_WRITE, "take": Action.ORDER_PROPOSE, "why": Action.COACH}
 
 
-def pick_embed(item: dict[str, Any]) -> discord.Embed:
+def pick_embed(item: PickView) -> discord.Embed:
     title, body = card_text(item)
-    return render.make_embed(title, body, colour=_COLOURS.get(item["status"], render.BLUE))
+    return render.make_embed(title, body, colour=_COLOURS.get(item.status, render.BLUE))
 
 
 class PickAction(TraderButton, template=r"pck:(?P<verb>alert|take|why):(?P<id>[A-Za-z0-9]{1,32})"):
@@ -53,18 +53,18 @@ class PickAction(TraderButton, template=r"pck:(?P<verb>alert|take|why):(?P<id>[A
             ref = ActionRef(Target.PICK, self.verb, self.pick_id)
             await send_outcome(interaction, await runtime.actions.execute(actor, ref, source="discord"))
         else:
-            reply = (await runtime.picks.explain(self.pick_id, actor=actor)).to_dict()
+            reply = await runtime.picks.explain(self.pick_id, actor=actor)
             texts, embeds = render.coach_messages(reply)
             await interaction.followup.send(texts[0] if texts else "The coach had nothing to add.",
                                             embeds=embeds[:10], ephemeral=True)
 
 
-def picks_view(items: list[dict[str, Any]]) -> discord.ui.View:
+def picks_view(items: list[PickView]) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     for row, item in enumerate(items[:MAX_CARDS]):
-        if item["status"] in ("forming", "triggered"):
+        if item.active:
             for verb in ("alert", "take", "why"):
-                view.add_item(PickAction(verb, item["id"], f"{item['symbol']}: {_LABELS[verb]}", row))
+                view.add_item(PickAction(verb, item.id, f"{item.symbol}: {_LABELS[verb]}", row))
     return view
 
 
@@ -78,11 +78,7 @@ class PicksCog(FeatureCog):
                     setup: str | None = None, symbol: str | None = None) -> None:
         await interaction.response.defer(thinking=True)  # public market data: everyone may read it
         page = await self.runtime.picks.top(limit=limit, setup=setup, symbol=symbol, sized=False)  # a public reply
-        universe = page.universe
-        symbols = universe["symbols"]
-        note = f"Universe: {len(symbols) if isinstance(symbols, list) else 0} symbols from {universe['source']}"
-        if universe.get("reason"):
-            note += f" ({universe['reason']})"
+        note = page.universe.note()
         if not page.items:
             await interaction.followup.send(embed=render.notice_embed("No picks right now", note))
             return

@@ -396,7 +396,7 @@ async def test_coach_opens_a_thread_and_a_mention_there_continues_it(make: Calla
             assert coach is not None
             history = await coach.conversation(await coach.get_or_create_by_ref(f"discord:thread:{thread_id}"))
     assert len(llm.requests) == 2
-    assert len(history["messages"]) == 4
+    assert len(history.messages) == 4
 
 
 # -- positions, broker orders, journal ------------------------------------------------------------------------

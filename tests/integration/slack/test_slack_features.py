@@ -21,6 +21,9 @@ from bots.slack.blocks_coach import COACH_ORDER, coach_messages
 from bots.slack.coach import thread_ref
 from bots.slack.order_modal import ORDER_MODAL
 from core.db.models import OrderIntentRow
+from core.domain.coach import Source, Suggestion, SuggestionAction, SuggestionKind
+from core.domain.coach_replies import CoachReply
+from core.domain.confidence import Confidence
 from core.settings import LLMSettings, Settings, SlackSettings
 from tests.doubles.llm import OpenAIDouble, answer, call, tool_calls
 from tests.doubles.slack_api import APP_TOKEN, BOT_USER, TEAM_ID, SlackDouble
@@ -160,8 +163,8 @@ async def test_coach_thread_round_trip_and_ignored_messages(settings: Settings, 
             history = await coach.conversation(await coach.get_or_create_by_ref(thread_ref("C0CHAN", thread_ts)))
         assert len(slack.calls_to("chat.postMessage")) == 4
         assert len(llm.requests) == 3
-        assert [m["role"] for m in history["messages"]] == ["user", "assistant"] * 3
-        assert history["messages"][4]["content"] == "and the stop?"
+        assert [m.role for m in history.messages] == ["user", "assistant"] * 3
+        assert history.messages[4].content == "and the stop?"
 
 
 async def test_a_plain_reply_continues_a_coach_thread_after_a_restart(settings: Settings, slack: SlackDouble) -> None:
@@ -229,11 +232,11 @@ async def test_coach_alert_draft_button_creates_the_alert_for_slack(settings: Se
 
 
 def test_coach_reply_rendering_respects_slack_limits() -> None:
-    suggestion = {"text": "x" * 5000, "kind": "order", "confidence": {"score": 0.62}, "rationale": "r" * 4000,
-                  "sources": [{"tool": "quote", "endpoint": "polygon:/v2", "as_of": "2026-01-05T15:30:00+00:00"}] * 9,
-                  "action": {"kind": "order_intent", "ref": "i" * 32, "payload": {"token": "t" * 100}}}
-    messages = coach_messages({"content": "y" * 200_000, "suggestions": [suggestion] * 30,
-                               "unverified_numbers": ["530.55"], "notes": ["tool budget used up"]})
+    source = Source("quote", "polygon:/v2", datetime(2026, 1, 5, 15, 30, tzinfo=UTC))
+    suggestion = Suggestion("x" * 5000, SuggestionKind.ORDER, Confidence(0.62, 0.62, ()), "r" * 4000, (source,) * 9,
+                            SuggestionAction("order_intent", "i" * 32, {"token": "t" * 100}))
+    messages = coach_messages(CoachReply("c1", "y" * 200_000, (suggestion,) * 30, (), ("530.55",), None,
+                                         notes=("tool budget used up",)))
     assert len(messages) > 1
     for message in messages:
         validate(message)
