@@ -88,7 +88,7 @@ async def test_fault_12_discord_and_slack_429_and_5xx_on_delivery_each_alert_rea
                     await asyncio.sleep(0.05)
                 assert await delivered()
                 await asyncio.sleep(1.5)  # one more idle poll of each worker: a second card would be out by now
-                fires = {alert_id: {alert_id, *(t["id"] for t in await rt.alerts.triggers(alert_id))}
+                fires = {alert_id: {alert_id, *(t.id for t in await rt.alerts.triggers(alert_id))}
                          for alert_id in alert_ids}
                 await sub.close()
     posts = api.find("POST", rf"/channels/{ALERT_CHANNEL_ID}/messages$")
