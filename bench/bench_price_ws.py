@@ -59,8 +59,12 @@ async def main() -> None:
         if task.done():
             task.result()
         await asyncio.sleep(0.05)
-    # More symbols than the watchlist setting allows (200): the watched set also holds alert symbols.
-    await app.state.runtime.market.watch(os.environ["BENCH_SYMBOLS"].split(","))
+    # More symbols than the watchlist setting allows (200): the watched set also holds every live alert's symbol,
+    # so each gets an alert far above its price (the picks universe refresh re-derives the watched set from these).
+    runtime = app.state.runtime
+    for symbol in os.environ["BENCH_SYMBOLS"].split(","):
+        await runtime.alerts.create({"symbol": symbol, "condition": "price_above", "level": "100000"})
+    await runtime.alert_engine.sync_watch(force=True)
     print("ready", flush=True)
     await task
 
