@@ -65,6 +65,17 @@ class Surfaces:
     discord: DiscordApiDouble
 
 
+def hedge_contract(kind: str, strike: float, bid: float, ask: float) -> dict[str, Any]:
+    """An AAPL contract of the first listed expiration 30+ days out, in Tradier's chain shape: the put the hedge
+    buys, the call a collar sells above the price."""
+    expiration = LATER[1]
+    stamp = expiration[2:4] + expiration[5:7] + expiration[8:10]
+    return {"symbol": f"AAPL{stamp}{kind[0].upper()}{int(strike * 1000):08d}", "underlying": "AAPL",
+            "strike": strike, "option_type": kind, "expiration_date": expiration, "bid": bid, "ask": ask,
+            "last": ask, "bidsize": 10, "asksize": 12, "open_interest": 1200, "volume": 345, "prevclose": ask,
+            "greeks": None}
+
+
 @pytest.fixture
 async def surfaces(make_settings: Callable[..., Settings], database_url: str, tradier: TradierDouble,
                    pg: PolygonDouble, slack: SlackDouble, api: DiscordApiDouble) -> AsyncIterator[Surfaces]:
@@ -76,6 +87,8 @@ async def surfaces(make_settings: Callable[..., Settings], database_url: str, tr
     tradier.quotes[HELD_CALL] = {**tradier.quotes["AAPL"], "symbol": HELD_CALL, "last": 118.0, "bid": 117.9,
                                  "ask": 118.1}
     tradier.expirations = LATER
+    tradier.serve("/markets/options/chains", {"options": {"option": [
+        hedge_contract("put", 150.0, 2.1, 2.2), hedge_contract("call", 470.0, 3.0, 3.2)]}})
     settings = broker_settings(
         make_settings, database_url, tradier,
         traders=["api", f"discord:{DISCORD_TRADER}", f"slack:{TEAM_ID}:{SLACK_TRADER}"],
@@ -283,6 +296,7 @@ CASES: dict[str, tuple[Setup, Callable[[dict[str, Any]], Click], Observe]] = {
     "position breakeven": (nothing, lambda c: position_click("AAPL", "breakeven"), intent),
     "position roll": (nothing, lambda c: position_click(HELD_CALL, "roll"), intent),
     "position hedge": (nothing, lambda c: position_click("AAPL", "hedge"), intent),
+    "position collar": (nothing, lambda c: position_click("AAPL", "collar"), intent),
     "pick take": (a_pick, lambda c: pick_click(c["pick_id"], "take"), intent),
     "pick alert": (a_pick, lambda c: pick_click(c["pick_id"], "alert"), created_alert),
     "plan take": (nothing, lambda c: plan_click(PLAN), intent),
@@ -359,8 +373,9 @@ async def test_roll_and_hedge_state_their_dollar_effect_before_the_confirm(surfa
     slack_sent = await click_slack(s, position_click("AAPL", "hedge"), "hedge-1")
     assert "-$230.00: net debit 2.30 x 100 x 1 contract(s)" in discord_sent
     assert "*Protective put*" in slack_sent and "-$440.00" in slack_sent
-    collar = await s.rest.post("/api/v1/actions", json=position_click("AAPL", "collar").rest)
-    assert collar.status_code == 422 and "no call with a bid" in collar.json()["error"]["message"]
+    collar = (await s.rest.post("/api/v1/actions", json=position_click("AAPL", "collar").rest)).json()
+    assert (collar["effect"]["label"], collar["effect"]["dollars"]) == ("Collar", "160.00")  # 2 x (3.00 - 2.20) x 100
+    assert "cap 470" in collar["effect"]["detail"]
 
 
 async def test_a_non_trader_is_refused_on_every_surface(surfaces: Surfaces, tradier: TradierDouble) -> None:
