@@ -23,13 +23,12 @@ import structlog
 from core.db.base import new_id
 from core.domain.confidence import Factor
 from core.domain.events import PicksEvent
-from core.domain.market import Bar
 from core.domain.picks import Context, Pick
 from core.domain.picks_scanner import Scanner
 from core.domain.picks_universe import SnapshotRow, Universe, UniverseFilter, select
 from core.domain.risk import RiskState
 from core.domain.setups.batch import SessionMatrix, batch_states
-from core.domain.setups.session import ATR_BARS, History, MinuteBar, carry_trs, session_of
+from core.domain.setups.session import ATR_BARS, SESSION_MINUTES, History, MinuteBar, carry_trs, session_of
 from core.errors import CoreError, ExternalPermanent
 from core.ports import EventBus, PriceStream
 from core.services.settings import SettingsService, Tunables
@@ -49,8 +48,7 @@ SNAPSHOT_UPGRADE = ("the Polygon plan has no stock snapshots ({why}): scanning t
 class UniverseSource(Protocol):
     """What the engine reads over REST: minute bars and snapshot rows (the Polygon REST adapter)."""
 
-    async def bars(self, symbol: str, *, multiplier: int, timespan: str, start: date | int, end: date | int,
-                   limit: int = 5000, sort: Literal["asc", "desc"] = "asc", adjusted: bool = True) -> list[Bar]: ...
+    async def minute_bars(self, symbol: str, start: date, end: date) -> list[MinuteBar]: ...
 
     async def mover_rows(self, source: Literal["gainers", "losers", "all"]) -> list[SnapshotRow]: ...
 
@@ -59,37 +57,26 @@ Store = Callable[[Sequence[Pick]], Awaitable[None]]
 ExtraFactors = Callable[[str], Sequence[Factor]]
 
 
-def _minute(bar: Bar) -> MinuteBar:
-    return MinuteBar(int(bar.start.timestamp() * 1000), float(bar.open), float(bar.high), float(bar.low),
-                     float(bar.close), float(bar.volume))
-
-
 def split_sessions(bars: Iterable[MinuteBar], today: date) -> tuple[History, list[float], list[MinuteBar]]:
     """Regular-hours bars (oldest first) -> the history of the sessions before `today`, the true ranges of the
     last of them (to seed the ATR) and today's bars."""
-    days: dict[date, list[MinuteBar]] = {}
+    days: dict[date, list[tuple[int, MinuteBar]]] = {}  # session day -> (minute index, bar)
     for bar in bars:
         where = session_of(bar.start_ms)
         if where is not None and where[0] <= today:
-            days.setdefault(where[0], []).append(bar)
+            days.setdefault(where[0], []).append((where[1], bar))
     history, trs = History(), []
     for day in sorted(d for d in days if d < today):
-        session = days[day]
-        volumes = [0.0] * 390
-        for bar in session:
-            where = session_of(bar.start_ms)
-            assert where is not None
-            volumes[where[1]] = bar.volume
+        volumes = [0.0] * SESSION_MINUTES
+        for index, bar in days[day]:
+            volumes[index] = bar.volume
+        session = [bar for _, bar in days[day]]
         history.add_session(max(b.high for b in session), min(b.low for b in session), session[-1].close, volumes,
                             sum((b.high + b.low + b.close) / 3 * b.volume for b in session))
         tail = session[-ATR_BARS - 1:]
         trs = [tail[0].high - tail[0].low] + [max(b.high, p.close) - min(b.low, p.close)
                                               for p, b in itertools.pairwise(tail)]
-    return history, trs[-ATR_BARS:], days.get(today, [])
-
-
-def _sessions(bars: Sequence[Bar], today: date) -> tuple[History, list[float], list[MinuteBar]]:
-    return split_sessions((_minute(b) for b in bars), today)
+    return history, trs[-ATR_BARS:], [bar for _, bar in days.get(today, [])]
 
 
 class PicksEngine:
@@ -205,14 +192,13 @@ class PicksEngine:
                 return symbol, History(), [], []
             try:
                 async with slots:
-                    bars = await self.source.bars(symbol, multiplier=1, timespan="minute",
-                                                  start=today - timedelta(days=HISTORY_DAYS), end=today,
-                                                  limit=50_000, sort="asc")
+                    bars = await self.source.minute_bars(symbol, today - timedelta(days=HISTORY_DAYS), today)
             except CoreError as exc:
                 log.warning("picks.history_failed", symbol=symbol, error=exc.message)
                 return symbol, History(), [], []
-            # thousands of bars per symbol: converted off the event loop, which the alert engine shares
-            return symbol, *(await asyncio.to_thread(_sessions, bars, today))
+            # on the event loop: ~15 ms per symbol, where a worker thread would make every other task wait for
+            # the GIL after each of its system calls
+            return symbol, *split_sessions(bars, today)
 
         parts = await asyncio.gather(*(fetch(s) for s in symbols))
         for symbol, history, trs, _ in parts:

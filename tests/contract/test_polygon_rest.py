@@ -15,6 +15,7 @@ from api.app import create_app
 from api.errors import http_status
 from core.adapters.polygon.rest import PolygonMarketData
 from core.domain.market import MarketSession
+from core.domain.setups.session import MinuteBar
 from core.errors import ExternalPermanent, ExternalTransient, IntegrationDisabled, Invalid, MalformedAnswer, NotFound
 from core.settings import Settings
 from tests.conftest import serving
@@ -55,6 +56,42 @@ async def test_delayed_status_is_success(pg: PolygonDouble, md: PolygonMarketDat
                               "results": [{"o": 1, "h": 2, "l": 0.5, "c": 1.5, "v": 10, "t": 1632369600000}]})
     bars = await md.bars("O:X", multiplier=1, timespan="day", start=date(2021, 1, 1), end=date(2021, 1, 2))
     assert bars[0].high == Decimal(2)
+
+
+async def test_minute_bars_are_plain_floats_over_every_page(pg: PolygonDouble, md: PolygonMarketData) -> None:
+    start = datetime(2024, 3, 4, 14, 30, tzinfo=UTC)
+    first_ms = int(start.timestamp() * 1000)
+    page = {"status": "OK", "resultsCount": 1, "request_id": "p1",
+            "results": [{"o": 10.5, "h": 11, "l": 10.25, "c": 10.75, "v": 1200, "vw": 10.6, "n": 9, "t": first_ms}],
+            "next_url": f"https://api.polygon.io/v2/aggs/ticker/AAPL/range/1/minute/{first_ms + 60_000}/"
+                        f"{first_ms + 180_000}?cursor=c2&apiKey=leaked"}
+    pg.fail("/v2/aggs", 200, page)
+    bars = await md.minute_bars("AAPL", date(2024, 3, 4), date(2024, 3, 5))
+    assert bars[0] == MinuteBar(first_ms, 10.5, 11.0, 10.25, 10.75, 1200.0)
+    assert [bar.start_ms for bar in bars[1:]] == [first_ms + 60_000, first_ms + 120_000, first_ms + 180_000]
+    assert all(type(value) is float for bar in bars for value in bar[1:])
+    first, second = pg.hits("/v2/aggs")
+    assert first.path == "/v2/aggs/ticker/AAPL/range/1/minute/2024-03-04/2024-03-05"
+    assert first.query == {"adjusted": "true", "sort": "asc", "limit": "50000"}
+    assert second.query == {"cursor": "c2"}  # the key rides in the header, never in a followed URL
+
+
+async def test_minute_bars_without_results_are_empty_only_when_polygon_counted_none(
+        pg: PolygonDouble, md: PolygonMarketData) -> None:
+    pg.fail("/v2/aggs", 200, {"status": "OK", "resultsCount": 0, "request_id": "e"})
+    assert await md.minute_bars("AAPL", date(2024, 1, 6), date(2024, 1, 7)) == []
+    pg.fail("/v2/aggs", 200, {"status": "DELAYED", "resultsCount": 3, "request_id": "m"})
+    with pytest.raises(MalformedAnswer, match='expected "results" as a list of bars'):
+        await md.minute_bars("AAPL", date(2024, 1, 8), date(2024, 1, 9))
+
+
+async def test_minute_bars_raise_polygons_own_error_status(pg: PolygonDouble, md: PolygonMarketData) -> None:
+    pg.fail("/v2/aggs", 200, {"status": "ERROR", "error": "from is after to"})
+    with pytest.raises(ExternalPermanent, match="from is after to"):
+        await md.minute_bars("AAPL", date(2024, 1, 9), date(2024, 1, 8))
+    pg.fail("/v2/aggs", 200, {"status": "NOT_FOUND", "message": "no such ticker"})
+    with pytest.raises(NotFound, match="no such ticker"):
+        await md.minute_bars("ZZZZ", date(2024, 1, 8), date(2024, 1, 9))
 
 
 async def test_bad_timespan_is_invalid(md: PolygonMarketData) -> None:
@@ -184,6 +221,7 @@ async def test_key_never_logged(pg: PolygonDouble, md: PolygonMarketData) -> Non
 CALLS: dict[str, tuple[str, Callable[[PolygonMarketData], Awaitable[object]]]] = {
     "bars": ("/v2/aggs", lambda md: md.bars("AAPL", multiplier=1, timespan="day", start=date(2020, 1, 1),
                                             end=date(2020, 1, 10))),
+    "minute_bars": ("/v2/aggs", lambda md: md.minute_bars("AAPL", date(2020, 1, 2), date(2020, 1, 3))),
     "previous_close": ("/v2/aggs", lambda md: md.previous_close("AAPL")),
     "quote": ("/v2/snapshot/locale/us/markets/stocks/tickers/", lambda md: md.quote("AAPL")),
     "snapshots": ("/v2/snapshot/locale/us/markets/stocks/tickers", lambda md: md.snapshots(["AAPL"])),
@@ -198,6 +236,10 @@ CALLS: dict[str, tuple[str, Callable[[PolygonMarketData], Awaitable[object]]]] =
 MALFORMED: dict[str, list[object]] = {
     "bars": [{"status": "OK", "results": "none"}, {"status": "OK", "resultsCount": 1},
              {"status": "OK", "results": [{"o": 1, "h": 1, "l": 1, "t": 1}]}, {"status": "OK", "results": [7]}],
+    "minute_bars": [{"status": "OK", "results": "none"}, {"status": "OK", "resultsCount": 1},
+                    {"status": "OK", "results": [{"o": 1, "h": 1, "l": 1, "v": 1, "t": 1}]},
+                    {"status": "OK", "results": [{"o": "1", "h": 1, "l": 1, "c": 1, "v": 1, "t": 1}]},
+                    {"status": "OK", "results": [7]}, {"results": []}],
     "previous_close": [{"status": "OK", "results": {"c": 1}}, {"status": "OK", "results": [{"T": "AAPL"}]}],
     "quote": [{"status": "OK"}, {"status": "OK", "ticker": {"day": {}}}, {"status": "OK", "ticker": []}],
     "snapshots": [{"status": "OK"}, {"status": "OK", "tickers": [{"lastTrade": {"p": 1}}]}],

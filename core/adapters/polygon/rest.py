@@ -38,6 +38,7 @@ from core.domain.market import (
 from core.domain.market_views import Headline
 from core.domain.news import EarningsDate, EarningsTime, NewsItem, Sentiment, SymbolSentiment
 from core.domain.picks_universe import SnapshotRow
+from core.domain.setups.session import MinuteBar
 from core.errors import (
     CoreError,
     ExternalPermanent,
@@ -55,6 +56,29 @@ TIMESPANS = frozenset({"second", "minute", "hour", "day", "week", "month", "quar
 _OK = frozenset({"OK", "DELAYED"})
 _HOW_TO_ENABLE = "set POLYGON_API_KEY to a valid Polygon (Massive) API key and restart"
 _body_decoder = msgspec.json.Decoder(float_hook=Decimal)
+
+
+class _MinuteRow(msgspec.Struct):
+    """An aggregate as the picks history reads it; a missing or non-numeric field refuses the page."""
+
+    t: int
+    o: float
+    h: float
+    l: float  # noqa: E741 - Polygon's name for the low
+    c: float
+    v: float
+
+
+class _MinutePage(msgspec.Struct):
+    """A v2 aggregates page. Polygon leaves `results` out only when `resultsCount` is 0."""
+
+    status: Literal["OK", "DELAYED"]
+    results_count: int = msgspec.field(name="resultsCount", default=0)
+    results: list[_MinuteRow] | None = None
+    next_url: str | None = None
+
+
+_MINUTE_PAGE = msgspec.json.Decoder(_MinutePage)
 
 
 def _dec(value: Any) -> Decimal | None:
@@ -194,15 +218,19 @@ class PolygonMarketData:
         exc = state.outcome.exception() if state.outcome else None
         log.warning("polygon_retry", attempt=state.attempt_number, error=str(exc))
 
-    async def _get(self, path: str, params: dict[str, Any] | None = None) -> Any:
+    async def _get(self, path: str, params: dict[str, Any] | None = None,
+                   typed: msgspec.json.Decoder[Any] | None = None) -> Any:
+        """The decoded answer: through `typed` when given (an answer it refuses is classified by the generic path:
+        a Polygon error status raises that error, anything else is malformed), else as plain JSON."""
         retrying = AsyncRetrying(stop=stop_after_attempt(self._attempts), wait=self._wait, reraise=True,
                                  retry=retry_if_exception(self._retryable), before_sleep=self._log_retry)
         async for attempt in retrying:
             with attempt:
-                return await self._get_once(path, params)
+                return await self._get_once(path, params, typed)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _get_once(self, path: str, params: dict[str, Any] | None) -> Any:
+    async def _get_once(self, path: str, params: dict[str, Any] | None,
+                        typed: msgspec.json.Decoder[Any] | None) -> Any:
         try:
             response = await self._client.get(path, params=params)
         except httpx.TimeoutException as exc:
@@ -212,15 +240,23 @@ class PolygonMarketData:
         log.debug("polygon_get", path=response.request.url.path, status=response.status_code)
         if response.status_code != 200:
             raise _error(response)
+        if typed is not None:
+            try:
+                return typed.decode(response.content)
+            except msgspec.ValidationError as refused:
+                expected = f"the documented shape ({refused})"
         try:
             body = _body_decoder.decode(response.content)
         except msgspec.DecodeError as exc:
             raise ExternalPermanent(f"Polygon sent a body that is not JSON on {path}") from exc
         status = body.get("status") if isinstance(body, dict) else None
-        if status is None or status in _OK:
-            return body
-        reason = str(body.get("error") or body.get("message") or status)
-        raise core_error(ERRORS, Fault("Polygon", str(status), reason=reason, details={"path": path, "status": status}))
+        if status is not None and status not in _OK:
+            reason = str(body.get("error") or body.get("message") or status)
+            raise core_error(ERRORS, Fault("Polygon", str(status), reason=reason,
+                                           details={"path": path, "status": status}))
+        if typed is not None:
+            raise _malformed(f"GET {path}", body, expected)
+        return body
 
     async def _pages(self, path: str, params: dict[str, Any], max_items: int) -> AsyncIterator[list[Any]]:
         """Results page by page, following `next_url` on our own base URL (the key rides in the header)."""
@@ -248,6 +284,21 @@ class PolygonMarketData:
         async for page in self._pages(path, params, limit):
             bars.extend(_bar(item, symbol, timespan) for item in page)
         return bars[:limit]
+
+    async def minute_bars(self, symbol: str, start: date, end: date) -> list[MinuteBar]:
+        """[start, end] in one-minute bars as plain floats, oldest first, all pages: the picks history, thousands of
+        bars per symbol, decoded straight into typed rows on the event loop in a few milliseconds (the generic
+        path's per-number Decimals and per-bar objects take ten times as long)."""
+        next_path: str | None = f"/v2/aggs/ticker/{_path(symbol)}/range/1/minute/{_edge(start)}/{_edge(end)}"
+        query: dict[str, Any] | None = {"adjusted": "true", "sort": "asc", "limit": 50_000}
+        bars: list[MinuteBar] = []
+        while next_path is not None:
+            page: _MinutePage = await self._get(next_path, query, typed=_MINUTE_PAGE)
+            if page.results is None and page.results_count:
+                raise _malformed(f"GET {next_path}", msgspec.to_builtins(page), '"results" as a list of bars')
+            bars += [MinuteBar(row.t, row.o, row.h, row.l, row.c, row.v) for row in page.results or ()]
+            next_path, query = _follow(page.next_url)
+        return bars
 
     async def previous_close(self, symbol: str) -> Bar | None:
         path = f"/v2/aggs/ticker/{_path(symbol)}/prev"
