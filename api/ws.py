@@ -47,6 +47,15 @@ def encode_frame(event: Event) -> bytes:
     return body[:-1] + b',"ts":"' + event_time(datetime.now(UTC)).encode() + b'"'
 
 
+def _encoded(event: Event) -> bytes | None:
+    """The event's frame; None, logged, for an event that cannot be encoded: it is dropped, the stream goes on."""
+    try:
+        return encode_frame(event)
+    except TypeError as exc:
+        log.error("ws.event_not_encodable", type=type(event).__name__, error=str(exc))
+        return None
+
+
 class Client:
     """One connection: frames are written directly when `wire` is set, else through the raw ASGI `send`."""
 
@@ -148,7 +157,9 @@ class WebSocketHub:
         if isinstance(event, PriceEvent):
             self._latest_prices[event.symbol] = event
             return
-        frame = encode_frame(event)
+        frame = _encoded(event)
+        if frame is None:
+            return
         if isinstance(event, RiskEvent | StatusEvent):
             self._sticky[event_type(event)] = frame
         self._batch.append(frame)
@@ -169,7 +180,8 @@ class WebSocketHub:
             await asyncio.sleep(self.price_interval)
             if self._latest_prices:
                 latest, self._latest_prices = self._latest_prices, {}
-                pending = {symbol: encode_frame(event) for symbol, event in latest.items()}
+                pending = {symbol: frame for symbol, event in latest.items()
+                           if (frame := _encoded(event)) is not None}
                 max_behind = max(2, round(PRICE_STALL_SEC / self.price_interval))
                 for client in list(self.clients):
                     if not client.offer_prices(pending, max_behind):

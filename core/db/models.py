@@ -70,6 +70,7 @@ class AlertRow(Base):
 
 class AlertTrigger(Base):
     __tablename__ = "alert_triggers"
+    __table_args__ = (Index("ix_alert_triggers_triggered_at_id", "triggered_at", "id"),)  # the history's keyset
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     alert_id: Mapped[str] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), index=True)
     dedupe_key: Mapped[str] = mapped_column(String(96), unique=True)

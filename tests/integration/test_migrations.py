@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
-from sqlalchemy import inspect
+from sqlalchemy import event, inspect
 from sqlalchemy.engine import Connection
 
 from api.app import create_app
 from core.db.migrate import alembic_config, current_revision, head_revision, upgrade_to_head
-from core.db.models import Base
+from core.db.models import AlertTrigger, Base
+from core.db.repositories.alerts import AlertRepository
 from core.db.session import Database
 from core.runtime import Runtime
 from core.settings import Settings
 from tests.conftest import API_KEY
 
+HISTORY_INDEX = "ix_alert_triggers_triggered_at_id"
 TABLES = {"app_settings", "journal_entries", "alerts", "alert_triggers", "alert_deliveries", "order_intents",
           "orders", "coach_conversations", "coach_messages", "news_items", "news_symbols",
           "picks", "news_sources"}
@@ -63,6 +67,52 @@ async def test_the_news_delivery_migration_downgrades_and_upgrades_again(empty_d
         assert "news_id" not in {c["name"] for c in columns}
         await upgrade_to_head(db)
         assert await current_revision(db) == head_revision(empty_database_url)
+    finally:
+        await db.close()
+
+
+async def test_the_trigger_history_index_downgrades_and_upgrades_again(empty_database_url: str) -> None:
+    db = Database(empty_database_url)
+
+    async def indexes() -> set[str]:
+        async with db.engine.connect() as conn:
+            found = await conn.run_sync(lambda sync: inspect(sync).get_indexes("alert_triggers"))
+        return {index["name"] for index in found if index["name"]}
+
+    try:
+        await upgrade_to_head(db)
+        assert HISTORY_INDEX in await indexes()
+        await downgrade_to(db, "0006")
+        assert HISTORY_INDEX not in await indexes()
+        await upgrade_to_head(db)
+        assert HISTORY_INDEX in await indexes()
+    finally:
+        await db.close()
+
+
+async def test_the_history_page_reads_the_index_instead_of_sorting(tmp_path: Path) -> None:
+    """SQLite's plan for the history query, first page and a later one: rows in index order, no sort step."""
+    db = Database(f"sqlite+aiosqlite:///{tmp_path}/plan.db")
+    statements: list[tuple[str, Any]] = []
+
+    def record(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+        if "FROM alert_triggers" in statement and "ORDER BY" in statement:
+            statements.append((statement, parameters))
+
+    try:
+        await upgrade_to_head(db)
+        event.listen(db.engine.sync_engine, "before_cursor_execute", record)
+        async with db.read() as session:
+            repo = AlertRepository(session)
+            await repo.trigger_history(51)
+            await repo.trigger_history(51, AlertTrigger(id="f" * 32, triggered_at=datetime.now(UTC)))
+        event.remove(db.engine.sync_engine, "before_cursor_execute", record)
+        assert len(statements) == 2
+        async with db.engine.connect() as conn:
+            for statement, parameters in statements:
+                plan = " | ".join(str(row[-1]) for row in await conn.exec_driver_sql(
+                    f"EXPLAIN QUERY PLAN {statement}", parameters))
+                assert HISTORY_INDEX in plan and "TEMP B-TREE" not in plan, plan
     finally:
         await db.close()
 

@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 
 import orjson
 import pytest
+import structlog
 import websockets
 from websockets.exceptions import ConnectionClosed
 
@@ -110,6 +111,23 @@ async def test_bus_events_reach_every_client_and_prices_are_coalesced(live: tupl
                 if event["type"] == "price":
                     prices.append(event)
         assert len(prices) < 10, "a burst of 50 prices must be coalesced to the latest per flush"
+
+
+async def test_an_event_that_cannot_be_encoded_is_dropped_and_the_stream_goes_on(
+        live_direct: tuple[str, object]) -> None:
+    url, app = live_direct
+    bus = app.state.runtime.bus  # type: ignore[attr-defined]
+    async with websockets.connect(f"{url}?api_key={API_KEY}") as ws:
+        await _next(ws, "status")
+        with structlog.testing.capture_logs() as logs:
+            await bus.publish(AlertEvent(level="warning", msg="unencodable", meta={"symbol": object()}))
+            await bus.publish(PriceEvent(symbol="QQQ", last=object()))  # type: ignore[arg-type]
+            await bus.publish(AlertEvent(level="warning", msg="SPY crossed 512", meta={"symbol": "SPY"}))
+            assert (await _next(ws, "alert"))["msg"] == "SPY crossed 512"
+            await bus.publish(PriceEvent(symbol="SPY", last="512.25"))
+            assert (await _next(ws, "price"))["symbol"] == "SPY"
+        dropped = [log for log in logs if log["event"] == "ws.event_not_encodable"]
+        assert [log["type"] for log in dropped] == ["AlertEvent", "PriceEvent"]
 
 
 async def test_connections_use_the_direct_path_unless_an_extension_is_negotiated(
