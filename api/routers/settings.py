@@ -17,7 +17,15 @@ from api.schemas import json_response, partial_model
 from core.domain.orders import TradingMode
 from core.errors import Invalid
 from core.runtime import Runtime
-from core.services.settings import ALERT_CHANNELS, ALERT_TYPES, RiskLimitsSettings, Tunables
+from core.services.settings import (
+    ALERT_CHANNELS,
+    ALERT_TYPES,
+    NEWS_ALERT,
+    NEWS_CHANNELS,
+    NEWS_ROUTING_NOTE,
+    RiskLimitsSettings,
+    Tunables,
+)
 
 router = APIRouter(prefix="/settings", tags=["settings"], dependencies=[Depends(require_api_key)])
 
@@ -42,9 +50,18 @@ class TradingModeView(BaseModel):
     how_to_change: str
 
 
+class TypeRouting(BaseModel):
+    """An alert type that reaches only some channels."""
+
+    channels: list[str]
+    note: str = Field(description="why the other channels are not offered")
+
+
 class AlertRoutingOptions(BaseModel):
     channels: list[str]
     types: list[str]
+    only: dict[str, TypeRouting] = Field(description="types that route to some channels only; every other type "
+                                                     "routes to any channel")
 
 
 class SettingsView(Tunables):
@@ -64,7 +81,8 @@ def _view(runtime: Runtime, tunables: dict[str, Any]) -> dict[str, Any]:
     mode = TradingModeView(mode=runtime.settings.tradier.trading_mode,
                            broker_configured=runtime.settings.integrations()["broker"].enabled,
                            how_to_change=TRADING_MODE_HOW)
-    options = AlertRoutingOptions(channels=list(ALERT_CHANNELS), types=list(ALERT_TYPES))
+    options = AlertRoutingOptions(channels=list(ALERT_CHANNELS), types=[*ALERT_TYPES, NEWS_ALERT],
+                                  only={NEWS_ALERT: TypeRouting(channels=list(NEWS_CHANNELS), note=NEWS_ROUTING_NOTE)})
     return {**tunables, "integrations": [i.model_dump() for i in integrations], "trading_mode": mode.model_dump(),
             "alert_routing_options": options.model_dump()}
 

@@ -24,6 +24,7 @@ ALERT_TYPES = ("crossed", "approaching", "risk", "expired", "info")
 # events, so only the outbound channels route it.
 NEWS_ALERT = "news"
 NEWS_CHANNELS = ("discord", "slack", "discord_webhook")
+NEWS_ROUTING_NOTE = "/ws always carries news"
 # Reads are served from memory. An update through this service replaces the cached copy at once; the TTL only
 # bounds how long an edit made by another process (docker-compose runs api/engine/bots apart) takes to show.
 CACHE_TTL_SEC = 1.0
@@ -113,7 +114,7 @@ class Tunables(BaseModel):
             if unknown:
                 raise ValueError(f"unknown alert types {unknown}; types are {', '.join(ALERT_TYPES)}, {NEWS_ALERT}")
             if NEWS_ALERT in kinds and channel not in NEWS_CHANNELS:
-                raise ValueError(f"'{NEWS_ALERT}' routes to {', '.join(NEWS_CHANNELS)}; /ws always carries news")
+                raise ValueError(f"'{NEWS_ALERT}' routes to {', '.join(NEWS_CHANNELS)}; {NEWS_ROUTING_NOTE}")
         return routing
 
 

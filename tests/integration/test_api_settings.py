@@ -38,7 +38,9 @@ async def test_every_section_with_integrations_and_the_trading_mode(client: http
     assert body["alert_types"]["discord"] and set(body["picks_universe"]) >= {"min_price", "max_symbols"}
     assert body["news_feeds"] == []
     assert body["alert_routing_options"]["channels"] == list(body["alert_types"])
-    assert "crossed" in body["alert_routing_options"]["types"]
+    assert "crossed" in body["alert_routing_options"]["types"] and "news" in body["alert_routing_options"]["types"]
+    assert body["alert_routing_options"]["only"] == {"news": {"channels": ["discord", "slack", "discord_webhook"],
+                                                              "note": "/ws always carries news"}}
     assert body["trading_mode"] == {"mode": "PAPER", "broker_configured": True, "editable": False,
                                     "how_to_change": "set TRADIER_ENV/ALLOW_LIVE_TRADING in the environment"}
     integrations = {i["name"]: i for i in body["integrations"]}

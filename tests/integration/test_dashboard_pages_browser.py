@@ -306,6 +306,10 @@ async def test_settings_show_the_trading_mode_read_only_and_save_a_risk_limit(de
     await expect(tid(page, "settings-risk-result")).to_have_text("Saved.")
 
     await tid(page, "routing-discord-info").uncheck()
+    await expect(tid(page, "routing-ws-news")).to_have_count(0)  # /ws always carries news: no box to untick
+    await expect(tid(page, "routing-ws-news-fixed")).to_contain_text("/ws always carries news")
+    await expect(tid(page, "routing-slack-news")).not_to_be_checked()
+    await tid(page, "routing-slack-news").check()
     await tid(page, "settings-routing-save").click()
     await expect(tid(page, "settings-routing-result")).to_have_text("Saved.")
     await tid(page, "settings-watchlist-watchlist").fill("spy, qqq, msft")
@@ -318,6 +322,7 @@ async def test_settings_show_the_trading_mode_read_only_and_save_a_risk_limit(de
         saved = (await rest.get("/api/v1/settings")).json()
     assert saved["risk"]["max_trades_per_day"] == 7 and saved["watchlist"] == ["SPY", "QQQ", "MSFT"]
     assert "info" not in saved["alert_types"]["discord"] and "info" in saved["alert_types"]["ws"]
+    assert "news" in saved["alert_types"]["slack"] and "news" not in saved["alert_types"]["ws"]
     assert saved["news_feeds"] == []
     await goto(page, desk, "dashboard")  # the watchlist follows
     await expect(tid(page, "watch-row")).to_have_count(3)

@@ -143,6 +143,11 @@ registerPanel({
         h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Channel"), types.map((t) => h("th", { scope: "col" }, words(t))))),
         h("tbody", {}, channels.map((channel) => h("tr", {}, h("th", { scope: "row" }, words(channel)),
           types.map((type) => {
+            const limit = options.only?.[type];
+            if (limit && !limit.channels.includes(channel)) {
+              return h("td", { class: "muted", title: limit.note, testid: `routing-${channel}-${type}-fixed` },
+                h("span", { "aria-hidden": "true" }, "—"), h("span", { class: "sr-only" }, limit.note));
+            }
             const box = h("input", { type: "checkbox", checked: (routing[channel] || []).includes(type),
               testid: `routing-${channel}-${type}`, "aria-label": `${words(type)} alerts to ${words(channel)}` });
             boxes[`${channel}:${type}`] = box;
@@ -157,7 +162,7 @@ registerPanel({
       form.addEventListener("submit", async (event) => {
         event.preventDefault();
         const patch = Object.fromEntries(channels.map((channel) => [channel,
-          types.filter((type) => boxes[`${channel}:${type}`].checked)]));
+          types.filter((type) => boxes[`${channel}:${type}`]?.checked)]));
         try {
           current = await api("/settings", { method: "PUT", body: { alert_types: patch } });
           result.textContent = "Saved.";
