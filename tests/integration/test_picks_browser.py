@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from core.domain.setups.session import MINUTE_MS, session_open_ms
 from core.settings import PolygonSettings, Settings
 from tests.conftest import API_KEY
 from tests.doubles.polygon import API_KEY as POLYGON_KEY
-from tests.doubles.polygon import PolygonDouble
+from tests.doubles.polygon import PolygonDouble, fixture
 from tests.integration.test_api_market import trade
 from tests.integration.test_dashboard_browser import LiveServer
 from tests.unit.picks_series import minute_bars
@@ -58,6 +59,9 @@ async def test_top_picks_panel_updates_live(live: LiveServer, pg: PolygonDouble,
                                day=day):
             engine.scanner.on_bar(symbol, bar)
     await pg.wait_until(lambda: "T.AAPL" in pg.subscriptions, within=10)
+    [recorded] = fixture("docs_benzinga_earnings.json")["results"]
+    pg.earnings_rows = [{**recorded, "ticker": "AAPL", "date": (day + timedelta(days=1)).isoformat(),
+                         "time": "16:05:00", "date_status": "confirmed"}]
 
     await page.goto(f"{live.url}/#key={API_KEY}")
     panel = page.locator('[data-testid="panel-picks"]')
@@ -67,6 +71,12 @@ async def test_top_picks_panel_updates_live(live: LiveServer, pg: PolygonDouble,
     await expect(aapl).to_contain_text("trigger 101.00")
     await expect(aapl).to_contain_text("stop 99.00")
     await expect(aapl.locator('[data-testid="pick-status"]')).to_have_text("forming")
+    badge = aapl.locator('[data-testid="pick-earnings"]')
+    await expect(badge).to_contain_text(f"ER {(day + timedelta(days=1)).isoformat()[5:]}")
+    await expect(badge).to_have_attribute("title", re.compile(r"^AAPL reports \S+ \(confirmed\)$"))
+    msft = panel.locator('[data-testid="pick-card"]').filter(has_text="MSFT")
+    await expect(msft.first).to_be_visible()
+    await expect(msft.locator('[data-testid="pick-earnings"]')).to_have_count(0)  # no release in the window
     await aapl.hover()
     await expect(aapl.locator('[data-testid="pick-factors"]')).to_contain_text("distance to trigger")
     await page.mouse.move(0, 0)
