@@ -25,7 +25,7 @@ from bots.slack.blocks import (
 )
 from core.domain.numbers import money_text
 from core.domain.plans import Issue, fmt_num
-from core.services.plans import PlanCheck, SizeCheck
+from core.services.plans import PlanOffer, SizeCheck
 
 LIMITED_BY = {"risk_budget": "the risk budget", "buying_power": "buying power",
               "max_position_pct": "the max position size", "max_order_notional": "the max order notional"}
@@ -44,8 +44,10 @@ def _summary(summary: str, warnings: Sequence[Issue]) -> list[Block]:
     return [SectionBlock(text=MarkdownTextObject(text=piece)) for piece in chunks(escape(text))[:5]]
 
 
-def plan_blocks(check: PlanCheck) -> Blocks:
-    """A valid plan's card (PlanService refused an invalid one with `Invalid` before this)."""
+def plan_blocks(offer: PlanOffer) -> Blocks:
+    """A valid plan's card (PlanService refused an invalid one with `Invalid` before this): the plan, the sizing
+    where the actor may read the account, the confidence, and notes on what is missing."""
+    check = offer.check
     result, plan = check.result, check.result.plan
     assert plan is not None
     title = f"Plan · {plan.symbol or 'no symbol'} {plan.side.value}"
@@ -60,11 +62,15 @@ def plan_blocks(check: PlanCheck) -> Blocks:
               _field("Reward : risk", f"{fmt_num(result.reward_risk)}R" if result.reward_risk is not None else "n/a")]
     if bands:
         fields.append(_field("R bands", bands))
+    sized = offer.sizing.result.sizing if offer.sizing is not None else None
+    if sized is not None:
+        fields.append(_field("Size", f"{sized.quantity} {sized.unit}, risking {money_text(sized.risk_amount)}"))
+    fields.append(_field("Confidence", f"{offer.confidence.score:.0%}"))
     context = [f"Instrument: {plan.instrument.value}"]
     if check.market is not None and check.market.last is not None:
         context.append(f"last {fmt_num(check.market.last)}{' (stale)' if check.market.stale else ''}"
                        f" from {check.market_source or 'market data'}")
-    context += list(check.notes)
+    context += list(offer.notes)
     return dump([HeaderBlock(text=PlainTextObject(text=clip(title, HEADER_LIMIT))),
                  SectionBlock(fields=fields[:FIELDS_PER_SECTION]), *_summary(result.summary, result.warnings),
                  ContextBlock(elements=[MarkdownTextObject(text=clip(" · ".join(context), SECTION_LIMIT))])])

@@ -16,7 +16,7 @@ from bots.slack import blocks as bk
 from bots.slack import blocks_news, blocks_picks, blocks_plan
 from bots.slack.blocks_actions import outcome_blocks, plan_take_block
 from bots.slack.options import options_chain_reply, options_express_reply, parse_take
-from core.domain.access import check_account_read, watchlist_scope_allowed
+from core.domain.access import Action, check_account_read, is_allowed, watchlist_scope_allowed
 from core.domain.action_refs import ActionRef, Target
 from core.domain.journal import JournalDraft, JournalQuery
 from core.domain.news import ET
@@ -243,7 +243,11 @@ class SlashCommands:
                                              symbol=symbol.upper())
         if not check.result.ok or check.result.plan is None:
             raise invalid_from_issues(check.result.errors, "plan")
-        return Reply([blocks_plan.plan_blocks(check) + plan_take_block(check.result.plan)], check.result.summary)
+        # the calculator is public; the sizing and the Take button read the account
+        offer = await self.rt.plans.offer(check, account=is_allowed(Action.ACCOUNT_READ, actor,
+                                                                     self.rt.settings.traders))
+        take = plan_take_block(check.result.plan) if offer.take else []
+        return Reply([blocks_plan.plan_blocks(offer) + take], check.result.summary)
 
     async def do_size(self, actor: str, args: list[str]) -> Reply:
         if len(args) not in (3, 4):

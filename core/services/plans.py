@@ -8,6 +8,7 @@ Outcomes are values (`PlanCheck`, `SizeCheck`); `invalid_from_issues` turns a re
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,6 +20,15 @@ import msgspec
 import structlog
 from prometheus_client import Histogram
 
+from core.domain.confidence import (
+    Confidence,
+    Factor,
+    freshness,
+    liquidity,
+    plan_quality,
+    risk_headroom,
+    score_confidence,
+)
 from core.domain.news import Hold
 from core.domain.plans import Instrument, Issue, MarketContext, PlanResult, parse_choice, parse_symbol, validate_plan
 from core.domain.sizing import SizingResult, suggest_size
@@ -34,6 +44,9 @@ PLAN_COMPUTE = Histogram("tradeassist_plan_compute_seconds", "A plan validated: 
                          buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.8, 1, 2.5, 5))
 QUOTE_TIMEOUT_SEC = 2.0
 SETTINGS_TTL_SEC = 1.0
+
+
+NO_ACCOUNT = "no sizing or risk headroom: they read the account, which only traders (TRADERS) may see"
 
 
 def invalid_from_issues(errors: Sequence[Issue], what: str) -> Invalid:
@@ -54,6 +67,22 @@ class PlanCheck:
 class SizeCheck:
     result: SizingResult
     account: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class PlanOffer:
+    """A valid plan as every surface's reply offers it: the sizing and the risk headroom only where the actor may
+    read the account, and "Take setup" only when the plan sizes to at least one unit; `notes` say what is missing."""
+
+    check: PlanCheck
+    confidence: Confidence
+    sizing: SizeCheck | None
+    notes: tuple[str, ...]
+
+    @property
+    def take(self) -> bool:
+        sized = self.sizing.result.sizing if self.sizing is not None else None
+        return sized is not None and sized.quantity >= 1
 
 
 class PlanService:
@@ -137,6 +166,31 @@ class PlanService:
         except CoreError as exc:
             log.info("plan.news_failed", symbol=symbol, error=exc.message)
             return [], [f"earnings and news not checked ({exc.message})"]
+
+    async def offer(self, check: PlanCheck, *, account: bool) -> PlanOffer:
+        """What a reply to a valid plan offers; `account`: the actor may read the account (a trader)."""
+        plan = check.result.plan
+        assert plan is not None, "PlanService.validate refuses an invalid plan"
+        sizing, why_not = None, NO_ACCOUNT
+        if account:
+            try:
+                sizing, why_not = await self.size(entry=plan.entry, stop=plan.stop, symbol=plan.symbol), ""
+            except CoreError as exc:
+                why_not = f"no sizing: {exc.message}"
+        return PlanOffer(check, await self._confidence(check, account=account), sizing,
+                         (*check.notes, *([why_not] if why_not else [])))
+
+    async def _confidence(self, check: PlanCheck, *, account: bool) -> Confidence:
+        """The plan's quality and what is known right now: quote freshness and spread, and the risk headroom when
+        the account may be read. Unknown evidence is left out, never guessed."""
+        factors: list[Factor | None] = [plan_quality(check.result)]
+        if check.market is not None:
+            factors += [freshness(check.market.quote_age_sec), liquidity(check.market.bid, check.market.ask)]
+        if account and self.risk.enabled:
+            with contextlib.suppress(CoreError):
+                state, _ = await self.risk.current()
+                factors.append(risk_headroom(state))
+        return score_confidence(factors)
 
     async def size(self, *, entry: object, stop: object, confidence: object = None, equity: object = None,
                    buying_power: object = None, risk_per_trade_pct: object = None, symbol: str | None = None,

@@ -35,6 +35,7 @@ from tests.doubles.discord_api import (
     button_click,
     custom_ids,
     message,
+    slash,
 )
 from tests.doubles.polygon import API_KEY as POLYGON_KEY
 from tests.doubles.polygon import PolygonDouble
@@ -392,3 +393,39 @@ async def test_a_non_trader_is_refused_on_every_surface(surfaces: Surfaces, trad
     async with s.rt.db.read() as session:
         assert (await session.scalars(select(OrderIntentRow))).all() == []
     assert place_posts(tradier) == []
+
+
+@pytest.mark.parametrize(("case", "plan", "trader", "offered"), [
+    ("trader, sizes to shares", ("35.40", "34.90"), True, True),
+    ("not a trader", ("35.40", "34.90"), False, False),
+    ("trader, sizes to nothing", ("3500", "1"), True, False),  # 3,499 risked per share: over any budget here
+])
+async def test_a_plan_reply_offers_the_same_on_discord_and_slack(surfaces: Surfaces, case: str,
+                                                                 plan: tuple[str, str], trader: bool,
+                                                                 offered: bool) -> None:
+    """Discord's /plan and Slack's /ta plan decide through PlanService.offer: Take setup only for a trader whose
+    plan sizes to at least one share, and the sizing shown only to a trader."""
+    s = surfaces
+    entry, stop = plan
+    interaction = inject(s.bot, slash("plan", {"symbol": "MSFT", "side": "long", "entry": entry, "stop": stop},
+                                      user_id=DISCORD_TRADER if trader else DISCORD_OTHER))
+    sent, _ = await first_followup(s.discord, interaction)
+    discord_fields = {f["name"]: f["value"] for f in sent["embeds"][0]["fields"]}
+    key = f"offer-{case.replace(' ', '-').replace(',', '')}"
+    assert (await post(s.slack_http, command(s.slack, f"plan MSFT long {entry} {stop}", key,
+                                             user=SLACK_TRADER if trader else SLACK_OTHER))).status_code == 200
+    [card] = await s.slack.wait_for(f"response_url:{key}", timeout=10)
+    slack_text = str(card.body["blocks"])
+
+    assert bool(sent.get("components")) is offered, case
+    assert (PLAN_TAKE in slack_text) is offered, case
+    offer = await s.rt.plans.offer(await s.rt.plans.validate(side="long", entry=entry, stop=stop, symbol="MSFT"),
+                                   account=trader)
+    assert offer.take is offered
+    if trader and offer.sizing is not None and offer.sizing.result.sizing is not None:
+        shares = offer.sizing.result.sizing.quantity
+        assert discord_fields.get("Shares") == str(shares) and f"{shares} shares" in slack_text
+    if not trader:
+        assert "Shares" not in discord_fields and "shares" not in slack_text
+        assert "no sizing or risk headroom" in discord_fields["Note"] and "no sizing or risk headroom" in slack_text
+

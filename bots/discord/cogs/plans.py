@@ -21,53 +21,15 @@ from bots.discord.buttons import CUSTOM_ID_MAX, actor_of, runtime_of, send_outco
 from bots.discord.cogs.common import FeatureCog, symbol_choices
 from core.domain.access import Action, check_account_read
 from core.domain.action_refs import ActionRef, PlanDraft, Target
-from core.domain.confidence import (
-    Confidence,
-    Factor,
-    freshness,
-    liquidity,
-    plan_quality,
-    risk_headroom,
-    score_confidence,
-)
-from core.domain.plans import PlanResult, fmt_num
-from core.errors import CoreError
-from core.runtime import Runtime
-from core.services.plans import PlanCheck, SizeCheck
+from core.domain.plans import fmt_num
 
 SIDES = [app_commands.Choice(name="long", value="long"), app_commands.Choice(name="short", value="short")]
 TAKE_LABEL = "Take the setup (1R)"
-NO_ACCOUNT = "no sizing or risk headroom: they read the account, which only traders (TRADERS) may see"
 _SPLIT = re.compile(r"[,\s]+")
 
 
 def split_targets(targets: str | None) -> list[str]:
     return [t for t in _SPLIT.split(targets or "") if t]
-
-
-async def plan_confidence(runtime: Runtime, check: PlanCheck, *, account: bool = True) -> Confidence:
-    """The plan's quality, and what is known right now: quote freshness and spread, risk headroom (when the
-    account may be read)."""
-    factors: list[Factor | None] = [plan_quality(check.result)]
-    if check.market is not None:
-        factors += [freshness(check.market.quote_age_sec), liquidity(check.market.bid, check.market.ask)]
-    if account and runtime.risk.enabled:
-        try:
-            state, _ = await runtime.risk.current()
-            factors.append(risk_headroom(state))
-        except CoreError:
-            pass  # unknown evidence is left out, never guessed
-    return score_confidence(factors)
-
-
-async def size_plan(runtime: Runtime, result: PlanResult) -> tuple[SizeCheck | None, str | None]:
-    """The sizing suggestion for a valid plan, or why there is none (no broker: the account is unknown)."""
-    plan = result.plan
-    assert plan is not None
-    try:
-        return await runtime.plans.size(entry=plan.entry, stop=plan.stop, symbol=plan.symbol), None
-    except CoreError as exc:
-        return None, f"no sizing: {exc.message}"
 
 
 class TakeSetup(TraderButton,
@@ -115,16 +77,14 @@ class PlansCog(FeatureCog):
         if not result.ok or result.plan is None:
             await interaction.followup.send(render_plan.plan_error_text(result.errors, "plan"), ephemeral=True)
             return
-        account = may(interaction, Action.ACCOUNT_READ)  # the calculator is public; the account is not
-        sized, why_not = await size_plan(self.runtime, result) if account else (None, NO_ACCOUNT)
-        notes = [*check.notes, *([why_not] if why_not else [])]
-        embed = render_plan.plan_embed(result, confidence=await plan_confidence(self.runtime, check, account=account),
-                                       sizing=sized.result if sized else None, notes=notes)
+        # the calculator is public; the account is not
+        offer = await self.runtime.plans.offer(check, account=may(interaction, Action.ACCOUNT_READ))
+        embed = render_plan.plan_embed(result, confidence=offer.confidence,
+                                       sizing=offer.sizing.result if offer.sizing else None, notes=list(offer.notes))
         plan = result.plan
         button = TakeSetup(plan.side.value, plan.symbol or "", fmt_num(plan.entry), fmt_num(plan.stop),
                            fmt_num(plan.targets[0]) if plan.targets else None)
-        quantity = sized.result.sizing.quantity if sized and sized.result.sizing else 0
-        if quantity < 1 or not TakeSetup.fits(str(button.item.custom_id)):
+        if not offer.take or not TakeSetup.fits(str(button.item.custom_id)):
             await interaction.followup.send(embed=embed, ephemeral=True)
             return
         await interaction.followup.send(embed=embed, view=render.button_view([button]), ephemeral=True)
