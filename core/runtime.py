@@ -93,7 +93,7 @@ class Runtime:
                                       polygon_enabled=self.settings.polygon.api_key is not None,
                                       rate=self.settings.options_risk_free_rate, earnings=self.news.earnings)
         self.option_hedges = OptionHedges(self.options, self.orders)
-        self.position_orders = PositionOrders(self.orders, self.market, self.option_hedges)
+        self.position_orders = PositionOrders(self.orders, self.options, self.option_hedges)
         self.option_takes = OptionTakes(self.options, self.orders)
         self.coach, self.coach_disabled = self._build_coach()
         self.alerts, self.alert_engine, self.delivery = self._build_alerts()

@@ -8,14 +8,12 @@ without a confirm). A roll and a hedge carry their dollar effect, shown before t
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from typing import Literal
 
 from core.domain.action_effects import hedge_effect, roll_effect
 from core.domain.action_refs import ActionRef
-from core.domain.market import OptionContract
+from core.domain.options_types import OptionChain, OptionRow
 from core.domain.order_views import PositionItem
 from core.domain.orders import OrderClass, OrderRequest
 from core.domain.position_actions import (
@@ -28,13 +26,12 @@ from core.domain.position_actions import (
 )
 from core.errors import Invalid, NotFound
 from core.services.action_outcome import ActionOutcome
-from core.services.market import MarketService
 from core.services.option_hedge import OptionHedges
 from core.services.option_hedge import describe as describe_hedge
+from core.services.options import OptionsService
 from core.services.orders import OrderService
 
 TRIM_PERCENT = Decimal(50)
-ROLL_CHAIN_LIMIT = 1000
 
 
 class PositionAction(StrEnum):
@@ -69,8 +66,8 @@ def parse_action(value: str) -> PositionAction:
 
 
 class PositionOrders:
-    def __init__(self, orders: OrderService, market: MarketService, hedges: OptionHedges) -> None:
-        self._orders, self._market, self._hedges = orders, market, hedges
+    def __init__(self, orders: OrderService, options: OptionsService, hedges: OptionHedges) -> None:
+        self._orders, self._options, self._hedges = orders, options, hedges
 
     async def execute(self, actor: str, ref: ActionRef, *, source: str) -> ActionOutcome:
         """Propose `ref.action` on the live `ref.id` position (the caller checked the actor)."""
@@ -101,26 +98,38 @@ class PositionOrders:
         option = OptionSymbol.parse(position.symbol)
         if option is None:
             raise Invalid(f"{position.symbol} is not an option; only options roll", details={"field": "position"})
-        kind: Literal["call", "put"] = "call" if option.kind == "C" else "put"
-        chain = await self._market.options_chain(option.root, contract_type=kind, max_contracts=ROLL_CHAIN_LIMIT)
-        same = [c for c in chain if c.strike == option.strike and c.option_type in (kind, "")]
-        expirations = sorted({c.expiration for c in same})
-        target = next_expiration(expirations, option.expiration)
-        net = _roll_net_price(same, option.expiration, target, position.is_long, item.last)
-        return roll_to_next_expiration(position, expirations, net_price=net)
+        return await self._roll(item, option)
+
+    async def _roll(self, item: PositionItem, option: OptionSymbol) -> OrderRequest:
+        """The same strike and type at the next listed expiration, priced from the live chains of the options
+        service (Tradier first, then Polygon, as a hedge is): a roll needs no options data plan."""
+        _, listed = await self._options.expirations(option.root)
+        target = next_expiration(listed, option.expiration)
+        rolled = OptionSymbol(option.root, target, option.kind, option.strike)
+        new = _listed(await self._options.chain(option.root, target), rolled.occ)
+        if new is None:
+            kind = "call" if option.kind == "C" else "put"
+            raise Invalid(f"{option.root} lists no {option.strike} {kind} expiring {target}; roll it from the order "
+                          "form", details={"field": "position"})
+        held = _listed(await self._options.chain(option.root, option.expiration), option.occ)
+        net = _roll_net_price(held, new, item.position.is_long, item.last)
+        return roll_to_next_expiration(item.position, [target], net_price=net)
 
 
-def _roll_net_price(contracts: list[OptionContract], held: date, target: date, is_long: bool,
-                    last: Decimal | None) -> Decimal | None:
+def _listed(chain: OptionChain, occ: str) -> OptionRow | None:
+    return next((row for row in chain.contracts if row.option_symbol == occ), None)
+
+
+def _roll_net_price(held: OptionRow | None, new: OptionRow, is_long: bool, last: Decimal | None) -> Decimal | None:
     """The roll's net price at the natural side of each leg (> 0 debit, < 0 credit): long = the new contract's
     ask - the held one's bid, short = the held one's ask - the new one's bid; the held leg falls back to the
     position's last price. None when a price is unknown (the order then goes at market, which risk refuses)."""
-    def side(expiration: date, buying: bool) -> Decimal | None:
-        found = next((c.quote for c in contracts if c.expiration == expiration), None)
-        return None if found is None else (found.ask if buying else found.bid)
-
-    old = side(held, buying=not is_long) or last
-    new = side(target, buying=is_long)
-    if old is None or new is None:
+    old = _price(None if held is None else held.bid if is_long else held.ask) or last
+    new_price = _price(new.ask if is_long else new.bid)
+    if old is None or new_price is None:
         return None
-    return (new - old if is_long else old - new).quantize(Decimal("0.01"))
+    return (new_price - old if is_long else old - new_price).quantize(Decimal("0.01"))
+
+
+def _price(value: float | None) -> Decimal | None:
+    return None if value is None else Decimal(str(value))

@@ -52,8 +52,8 @@ __all__ = ["api", "slack"]  # the Discord and Slack doubles' fixtures, used here
 
 DISCORD_TRADER, DISCORD_OTHER = 1, 2
 SLACK_TRADER, SLACK_OTHER = "U0TRADER", "U0STRANGER"
-HELD_CALL = "AAPL211022C00150000"  # rolls to the Polygon double's 2022-01-21 150 call
 LATER = [(date.today() + timedelta(days=days)).isoformat() for days in (7, 45, 90)]
+HELD_CALL = f"AAPL{LATER[0][2:4]}{LATER[0][5:7]}{LATER[0][8:10]}C00150000"  # rolls to the 150 call of LATER[1]
 
 
 @dataclass
@@ -83,13 +83,14 @@ async def surfaces(make_settings: Callable[..., Settings], database_url: str, tr
     tradier.positions = [
         {"cost_basis": 80000.0, "date_acquired": "2024-06-03T14:41:11.405Z", "id": 1, "quantity": 200.0,
          "symbol": "AAPL"},
-        {"cost_basis": 11000.0, "date_acquired": "2024-06-03T14:41:11.405Z", "id": 2, "quantity": 1.0,
+        {"cost_basis": 300.0, "date_acquired": "2024-06-03T14:41:11.405Z", "id": 2, "quantity": 1.0,
          "symbol": HELD_CALL}]
-    tradier.quotes[HELD_CALL] = {**tradier.quotes["AAPL"], "symbol": HELD_CALL, "last": 118.0, "bid": 117.9,
-                                 "ask": 118.1}
+    tradier.quotes[HELD_CALL] = {**tradier.quotes["AAPL"], "symbol": HELD_CALL, "last": 3.0, "bid": 2.9,
+                                 "ask": 3.1}
     tradier.expirations = LATER
     tradier.serve("/markets/options/chains", {"options": {"option": [
-        hedge_contract("put", 150.0, 2.1, 2.2), hedge_contract("call", 470.0, 3.0, 3.2)]}})
+        hedge_contract("put", 150.0, 2.1, 2.2), hedge_contract("call", 470.0, 3.0, 3.2),
+        hedge_contract("call", 150.0, 5.0, 5.2)]}})  # the call a roll of HELD_CALL buys
     settings = broker_settings(
         make_settings, database_url, tradier,
         traders=["api", f"discord:{DISCORD_TRADER}", f"slack:{TEAM_ID}:{SLACK_TRADER}"],
@@ -365,14 +366,16 @@ async def test_take_setup_places_one_bracket_after_one_confirm_from_each_surface
 async def test_roll_and_hedge_state_their_dollar_effect_before_the_confirm(surfaces: Surfaces) -> None:
     s = surfaces
     roll = (await s.rest.post("/api/v1/actions", json=position_click(HELD_CALL, "roll").rest)).json()
-    assert roll["effect"] == {"label": "Roll", "dollars": "-230.00",  # buy the 2022 call at 120.30, sell at 118
-                              "detail": "net debit 2.30 x 100 x 1 contract(s) = $230.00 paid"}
+    # buy the next expiration's call at its ask 5.20, sell the held one at its last 3.00 (the served chain does not
+    # list it)
+    assert roll["effect"] == {"label": "Roll", "dollars": "-220.00",
+                              "detail": "net debit 2.20 x 100 x 1 contract(s) = $220.00 paid"}
     hedge = (await s.rest.post("/api/v1/actions", json=position_click("AAPL", "hedge").rest)).json()
     assert (hedge["effect"]["label"], hedge["effect"]["dollars"]) == ("Protective put", "-440.00")  # 2 x 2.20 x 100
     assert "floor 150" in hedge["effect"]["detail"] and hedge["bracket"] is None
     discord_sent = await click_discord(s, position_click(HELD_CALL, "roll"))
     slack_sent = await click_slack(s, position_click("AAPL", "hedge"), "hedge-1")
-    assert "-$230.00: net debit 2.30 x 100 x 1 contract(s)" in discord_sent
+    assert "-$220.00: net debit 2.20 x 100 x 1 contract(s)" in discord_sent
     assert "*Protective put*" in slack_sent and "-$440.00" in slack_sent
     collar = (await s.rest.post("/api/v1/actions", json=position_click("AAPL", "collar").rest)).json()
     assert (collar["effect"]["label"], collar["effect"]["dollars"]) == ("Collar", "160.00")  # 2 x (3.00 - 2.20) x 100

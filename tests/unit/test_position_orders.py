@@ -1,5 +1,5 @@
 """PositionOrders (the action service's position part): the order behind each position button, with the broker
-read and the option chain scripted (in-process stand-ins for OrderService and MarketService; the wire path is in
+read and the option chain scripted (in-process stand-ins for OrderService and OptionsService; the wire path is in
 test_discord_commands.py and test_action_parity.py)."""
 
 from __future__ import annotations
@@ -11,13 +11,13 @@ from typing import cast
 import pytest
 
 from core.domain.action_refs import ActionRef, Target
-from core.domain.market import OptionContract, Quote
+from core.domain.options_types import OptionChain, OptionRow, OptionType
 from core.domain.order_views import PositionItem, RiskDecision, position_item
 from core.domain.orders import OrderClass, OrderRequest, OrderSide, OrderType, Position
 from core.errors import Invalid, NotFound
 from core.services.action_outcome import ActionOutcome
-from core.services.market import MarketService
 from core.services.option_hedge import OptionHedges
+from core.services.options import OptionsService
 from core.services.orders import OrderService, ProposeResult
 from core.services.position_orders import PositionAction, PositionOrders, actions_for
 
@@ -46,22 +46,31 @@ class Orders:
         return ProposeResult(None, None, RiskDecision("approved", "within every limit"), "token", "PAPER")
 
 
-class Market:
-    def __init__(self, contracts: list[OptionContract]) -> None:
-        self.contracts = contracts
-        self.asked: list[tuple[str, str | None]] = []
+class Options:
+    """The options service's two reads a roll makes: the listed expirations and one expiration's chain."""
 
-    async def options_chain(self, underlying: str, *, contract_type: str | None = None,
-                            max_contracts: int = 1000) -> list[OptionContract]:
-        self.asked.append((underlying, contract_type))
-        return self.contracts
+    def __init__(self, rows: list[OptionRow], expirations: list[date] | None = None) -> None:
+        self.rows = rows
+        self.expirations_listed = sorted(expirations or {row.expiration for row in rows})
+        self.asked: list[tuple[str, date | None]] = []
+
+    async def expirations(self, symbol: str) -> tuple[str, list[date]]:
+        return "tradier", self.expirations_listed
+
+    async def chain(self, symbol: str, expiration: date | None = None) -> OptionChain:
+        self.asked.append((symbol, expiration))
+        return OptionChain(symbol=symbol, expiration=expiration, underlying_price=None, source="tradier",
+                           as_of=datetime.now(UTC),
+                           contracts=tuple(row for row in self.rows if row.expiration == expiration))
 
 
-def contract(symbol: str, expiration: date, *, bid: str | None, ask: str | None, kind: str = "call",
-             strike: str = "150") -> OptionContract:
-    quote = Quote(symbol=symbol, last=None, bid=None if bid is None else D(bid), ask=None if ask is None else D(ask),
-                  bid_size=None, ask_size=None, prev_close=None, ts=datetime.now(UTC), source="test")
-    return OptionContract(symbol, "AAPL", expiration, D(strike), kind, quote)
+def contract(symbol: str, expiration: date, *, bid: str | None, ask: str | None, kind: OptionType = "call",
+             strike: str = "150") -> OptionRow:
+    def price(value: str | None) -> float | None:
+        return None if value is None else float(value)
+
+    return OptionRow(symbol, kind, float(strike), expiration, 30, price(bid), price(ask), None, None, None, None,
+                     None, None, None, None, None, None, "none")
 
 
 def position(symbol: str, quantity: str, *, last: str | None = "2.00") -> PositionItem:
@@ -74,8 +83,8 @@ CHAIN = [contract(HELD, date(2024, 6, 21), bid="1.90", ask="2.10"),
          contract("AAPL240719C00155000", date(2024, 7, 19), bid="1.00", ask="1.10", strike="155")]
 
 
-def service(orders: Orders, market: Market) -> PositionOrders:
-    return PositionOrders(cast(OrderService, orders), cast(MarketService, market), cast(OptionHedges, None))
+def service(orders: Orders, options: Options) -> PositionOrders:
+    return PositionOrders(cast(OrderService, orders), cast(OptionsService, options), cast(OptionHedges, None))
 
 
 class Positions:
@@ -89,11 +98,11 @@ class Positions:
 
 
 async def test_a_long_call_rolls_to_the_next_expiration_as_one_debit_multileg() -> None:
-    orders, market = Orders(position(HELD, "2")), Market(CHAIN)
-    outcome = await Positions(service(orders, market)).propose("api", HELD, "roll", source="test")
+    orders, options = Orders(position(HELD, "2")), Options(CHAIN)
+    outcome = await Positions(service(orders, options)).propose("api", HELD, "roll", source="test")
     [(actor, order, rationale, source)] = orders.proposed
     assert (actor, rationale, source) == ("api", "position Roll", "test")
-    assert market.asked == [("AAPL", "call")]
+    assert options.asked == [("AAPL", date(2024, 7, 19)), ("AAPL", date(2024, 6, 21))]
     assert order.order_class is OrderClass.MULTILEG and order.symbol == "AAPL"
     assert (order.type, order.price) == (OrderType.DEBIT, D("1.70"))  # buy NEXT at 3.60, sell HELD at 1.90
     assert [(leg.option_symbol, leg.side, leg.quantity) for leg in order.legs] == [
@@ -103,9 +112,10 @@ async def test_a_long_call_rolls_to_the_next_expiration_as_one_debit_multileg() 
 
 
 async def test_a_short_call_rolls_for_a_credit_and_falls_back_to_the_last_price() -> None:
-    chain = [c for c in CHAIN if c.symbol != HELD]  # the held contract is not listed any more
+    chain = [c for c in CHAIN if c.option_symbol != HELD]  # the held contract is not listed any more
     orders = Orders(position(HELD, "-1", last="3.00"))
-    await Positions(service(orders, Market(chain))).propose("api", HELD, PositionAction.ROLL, source="test")
+    listed = Options(chain, [date(2024, 6, 21), date(2024, 7, 19)])
+    await Positions(service(orders, listed)).propose("api", HELD, PositionAction.ROLL, source="test")
     [(_, order, _, _)] = orders.proposed
     assert (order.type, order.price) == (OrderType.CREDIT, D("0.40"))  # buy back at 3.00, sell NEXT at 3.40
     assert [leg.side for leg in order.legs] == [OrderSide.BUY_TO_CLOSE, OrderSide.SELL_TO_OPEN]
@@ -114,7 +124,8 @@ async def test_a_short_call_rolls_for_a_credit_and_falls_back_to_the_last_price(
 async def test_without_prices_the_roll_goes_at_market() -> None:
     chain = [contract(NEXT, date(2024, 7, 19), bid=None, ask=None)]
     orders = Orders(position(HELD, "1", last=None))
-    await Positions(service(orders, Market(chain))).propose("api", HELD, "roll", source="test")
+    listed = Options(chain, [date(2024, 6, 21), date(2024, 7, 19)])
+    await Positions(service(orders, listed)).propose("api", HELD, "roll", source="test")
     [(_, order, _, _)] = orders.proposed
     assert (order.type, order.price) == (OrderType.MARKET, None)
 
@@ -122,16 +133,24 @@ async def test_without_prices_the_roll_goes_at_market() -> None:
 async def test_an_equity_position_does_not_roll() -> None:
     orders = Orders(position("AAPL", "10"))
     with pytest.raises(Invalid, match="only options roll"):
-        await Positions(service(orders, Market(CHAIN))).propose("api", "AAPL", "roll", source="test")
+        await Positions(service(orders, Options(CHAIN))).propose("api", "AAPL", "roll", source="test")
     assert orders.proposed == []
     assert actions_for("AAPL") == [PositionAction.TRIM, PositionAction.CLOSE, PositionAction.BREAKEVEN,
                                    PositionAction.HEDGE, PositionAction.COLLAR]
     assert actions_for(HELD)[-1] is PositionAction.ROLL
 
 
+async def test_a_next_expiration_without_the_strike_is_refused_naming_it() -> None:
+    orders = Orders(position(HELD, "1"))
+    listed = Options([CHAIN[0], CHAIN[3]])  # 2024-07-19 lists the 155 call only
+    with pytest.raises(Invalid, match="AAPL lists no 150 call expiring 2024-07-19"):
+        await Positions(service(orders, listed)).propose("api", HELD, "roll", source="test")
+    assert orders.proposed == []
+
+
 async def test_no_later_expiration_unknown_action_and_a_gone_position_are_refused() -> None:
     orders = Orders(position(HELD, "1"))
-    only_held = Market([CHAIN[0]])
+    only_held = Options([CHAIN[0]])
     with pytest.raises(Invalid, match="no listed expiration after 2024-06-21"):
         await Positions(service(orders, only_held)).propose("api", HELD, "roll", source="test")
     with pytest.raises(Invalid, match="unknown position action 'spin'"):
@@ -143,7 +162,7 @@ async def test_no_later_expiration_unknown_action_and_a_gone_position_are_refuse
 
 async def test_trim_close_and_breakeven_orders() -> None:
     orders = Orders(position("AAPL", "10", last="25.00"))
-    positions = Positions(service(orders, Market([])))
+    positions = Positions(service(orders, Options([])))
     for action in ("trim", "close", "breakeven"):
         await positions.propose("api", "AAPL", action, source="test")
     trim, close, breakeven = (order for _, order, _, _ in orders.proposed)

@@ -11,7 +11,7 @@ from typing import Any
 
 from bots.discord import TradeBot
 from core.runtime import Runtime
-from core.settings import PolygonSettings, Settings
+from core.settings import Settings
 from tests.doubles.discord_api import (
     CHANNEL_ID,
     DiscordApiDouble,
@@ -22,8 +22,6 @@ from tests.doubles.discord_api import (
     slash,
 )
 from tests.doubles.llm import OpenAIDouble, answer, call, tool_calls
-from tests.doubles.polygon import API_KEY as POLYGON_KEY
-from tests.doubles.polygon import PolygonDouble
 from tests.doubles.tradier import TOKEN as TRADIER_TOKEN
 from tests.doubles.tradier import TradierDouble
 from tests.integration.discord.rig import (
@@ -315,36 +313,40 @@ async def test_an_answered_preview_is_not_expired_and_close_stops_every_timer(bo
 
 # -- Roll -------------------------------------------------------------------------------------------------------
 
-OPTION = "AAPL211022C00150000"  # the Polygon chain fixture lists strike 150 calls expiring 2022-01-21
-ROLLED = "AAPL220121C00150000"
+HELD_DAY, NEXT_DAY = (datetime.now(UTC).date() + timedelta(days=days) for days in (10, 38))
+OPTION = f"AAPL{HELD_DAY:%y%m%d}C00150000"
+ROLLED = f"AAPL{NEXT_DAY:%y%m%d}C00150000"  # the Tradier double lists a 150 call and put for any expiration
 
 
 async def test_roll_previews_a_multileg_order_and_confirm_places_exactly_one(make: Callable[..., Settings],
                                                                              api: DiscordApiDouble,
                                                                              tradier: TradierDouble) -> None:
-    tradier.positions = [{"cost_basis": 10000.0, "date_acquired": "2021-10-01T14:41:11.405Z", "id": 2,
+    """No Polygon here: the roll reads Tradier's expirations and chains, as a hedge does."""
+    tradier.positions = [{"cost_basis": 210.0, "date_acquired": "2021-10-01T14:41:11.405Z", "id": 2,
                           "quantity": 1.0, "symbol": OPTION}]
-    tradier.quotes[OPTION] = {**tradier.quotes["AAPL7150117C00430000"], "symbol": OPTION, "last": 100.0}
-    async with PolygonDouble() as pg:
-        pg.market = "closed"
-        polygon = PolygonSettings(api_key=POLYGON_KEY, rest_url=pg.rest_url)  # type: ignore[arg-type]
-        async with running(make(polygon=polygon)) as runtime, logged_in(runtime) as bot:
-            listed = inject(bot, slash("positions", user_id=TRADER))
-            sent, card = await first_followup(api, listed)
-            assert custom_ids(sent) == [f"pos:{verb}:{OPTION}" for verb in ("trim", "close", "be", "roll")]
+    tradier.quotes[OPTION] = {**tradier.quotes["AAPL7150117C00430000"], "symbol": OPTION, "last": 2.15}
+    tradier.expirations = [HELD_DAY.isoformat(), NEXT_DAY.isoformat()]
+    async with running(make()) as runtime, logged_in(runtime) as bot:
+        listed = inject(bot, slash("positions", user_id=TRADER))
+        sent, card = await first_followup(api, listed)
+        assert custom_ids(sent) == [f"pos:{verb}:{OPTION}" for verb in ("trim", "close", "be", "roll")]
 
-            click = inject(bot, button_click(f"pos:roll:{OPTION}", card, user_id=TRADER))
-            assert (await first_callback(api, click))["type"] == 5
-            sent, preview = await first_followup(api, click)
-            assert sent["embeds"][0]["title"] == "[PAPER] Confirm order?", sent["embeds"][0]
-            what = sent["embeds"][0]["fields"][0]["value"]
-            assert f"sell_to_close 1 {OPTION}" in what and f"buy_to_open 1 {ROLLED}" in what
-            assert pg.hits("/v3/snapshot/options/AAPL") and placed(tradier) == []
+        click = inject(bot, button_click(f"pos:roll:{OPTION}", card, user_id=TRADER))
+        assert (await first_callback(api, click))["type"] == 5
+        sent, preview = await first_followup(api, click)
+        assert sent["embeds"][0]["title"] == "[PAPER] Confirm order?", sent["embeds"][0]
+        what = sent["embeds"][0]["fields"][0]["value"]
+        assert f"sell_to_close 1 {OPTION}" in what and f"buy_to_open 1 {ROLLED}" in what
+        assert "net debit 0.10 x 100 x 1" in str(sent)  # buy the new call at 2.20, sell the held one at 2.10
+        chains = tradier.requests_to("GET", "/markets/options/chains")
+        assert [r.query["expiration"] for r in chains] == [NEXT_DAY.isoformat(), HELD_DAY.isoformat()]
+        assert placed(tradier) == []
 
-            edit = await confirm_once(bot, api, sent, preview)
-            assert edit["embeds"][0]["title"] == "Order sent"
+        edit = await confirm_once(bot, api, sent, preview)
+        assert edit["embeds"][0]["title"] == "Order sent"
     [order] = placed(tradier)
     assert order["class"] == "multileg" and order["symbol"] == "AAPL"
+    assert (order["type"], order["price"]) == ("debit", "0.10")
     assert [(leg["option_symbol"], leg["side"], leg["quantity"]) for leg in order["leg"]] == [
         (OPTION, "sell_to_close", 1.0), (ROLLED, "buy_to_open", 1.0)]
     assert len(place_posts(tradier)) == 1

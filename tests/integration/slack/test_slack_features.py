@@ -9,7 +9,7 @@ import csv
 import io
 import json
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -333,8 +333,9 @@ async def test_journal_export_uploads_a_csv_to_the_dm(app: FastAPI, http: httpx.
 
 # -- Roll (option positions) ----------------------------------------------------------------------------------------
 
-OPTION = "AAPL211022C00150000"  # the Polygon chain fixture lists strike 150 calls expiring 2022-01-21
-ROLLED = "AAPL220121C00150000"
+HELD_DAY, NEXT_DAY = (datetime.now(UTC).date() + timedelta(days=days) for days in (10, 38))
+OPTION = f"AAPL{HELD_DAY:%y%m%d}C00150000"
+ROLLED = f"AAPL{NEXT_DAY:%y%m%d}C00150000"  # the Tradier double lists a 150 call and put for any expiration
 
 
 async def test_roll_button_previews_the_multileg_roll_and_confirm_places_once(
@@ -342,6 +343,7 @@ async def test_roll_button_previews_the_multileg_roll_and_confirm_places_once(
     tradier.positions = [{"cost_basis": 215.0, "date_acquired": "2021-10-01T14:41:11.405Z", "id": 2,
                           "quantity": 1.0, "symbol": OPTION}]
     tradier.quotes[OPTION] = {**tradier.quotes["AAPL7150117C00430000"], "symbol": OPTION, "last": 2.5}
+    tradier.expirations = [HELD_DAY.isoformat(), NEXT_DAY.isoformat()]
     card = await _reply(http, slack, "positions", "ro1")
     roll = button(card["blocks"], f"{bk.POSITION_ACTION}:roll")
     assert roll["text"]["text"] == "Roll" and roll["value"] == f"{OPTION}|roll"
@@ -349,6 +351,7 @@ async def test_roll_button_previews_the_multileg_roll_and_confirm_places_once(
     [preview] = await slack.wait_for("response_url:ro2", timeout=10)
     text = json.dumps(preview.body["blocks"])
     assert f"sell_to_close 1 {OPTION}" in text and f"buy_to_open 1 {ROLLED}" in text
+    assert "net debit 0.10 x 100 x 1" in text  # Tradier's chains: the new call's ask 2.20, the held one's bid 2.10
     assert place_posts(tradier) == []
     await post(http, click(slack, bk.ORDER_CONFIRM, button(preview.body["blocks"], bk.ORDER_CONFIRM)["value"], "ro3"))
     [outcome] = await slack.wait_for("response_url:ro3", timeout=5)
