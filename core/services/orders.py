@@ -36,7 +36,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db.base import new_id, utcnow
-from core.db.models import JournalEntry, OrderIntentRow
+from core.db.models import OrderIntentRow
 from core.db.repositories.journal import JournalRepository
 from core.db.repositories.orders import OrderIntentRepository, OrderRepository
 from core.db.session import Database
@@ -178,11 +178,15 @@ class OrderService:
         if echo is not None:
             body += f"\nbroker echo: {orjson.dumps(echo, default=str).decode()}"
         order = row.order.get("result", row.order) if row.action == "replace" else row.order
+        await self._journal(session, body=body[:20_000], symbol=order.get("symbol"),
+                            tags=["order", status.lower(), row.action], rationale=row.rationale,
+                            order_id=row.broker_order_id or row.target_order_id or row.id, actor=actor)
+
+    async def _journal(self, session: AsyncSession, **values: Any) -> None:
+        """An `order` journal entry, written in the caller's transaction as one INSERT (nothing is read back)."""
         now = self._now()
-        await JournalRepository(session).add(JournalEntry(
-            kind="order", body=body[:20_000], symbol=order.get("symbol"), tags=["order", status.lower(), row.action],
-            rationale=row.rationale, order_id=row.broker_order_id or row.target_order_id or row.id, actor=actor,
-            created_at=now, updated_at=now))
+        await JournalRepository(session).insert(
+            {"id": new_id(), "kind": "order", "plan": None, **values, "created_at": now, "updated_at": now})
 
     async def move(self, row: OrderIntentRow, from_status: str | Sequence[str], to_status: str, actor: str,
                     detail: str, *, echo: dict[str, Any] | None = None, **values: Any) -> bool:
@@ -262,12 +266,10 @@ class OrderService:
 
     async def _denied(self, actor: str, action: str, order: dict[str, Any], risk: RiskDecision,
                       rationale: str | None) -> ProposeResult:
-        now = self._now()
         async with self.db.uow() as session:
-            await JournalRepository(session).add(JournalEntry(
-                kind="order", body=f"DENIED: {describe(action, order, None)} - {risk.reason}",
-                symbol=order.get("symbol"), tags=["order", "denied", action], rationale=rationale, actor=actor,
-                created_at=now, updated_at=now))
+            await self._journal(session, body=f"DENIED: {describe(action, order, None)} - {risk.reason}",
+                                symbol=order.get("symbol"), tags=["order", "denied", action], rationale=rationale,
+                                order_id=None, actor=actor)
         log.info("orders.denied", actor=actor, code=risk.code, reason=risk.reason)
         return ProposeResult(None, None, risk, None, self.mode)
 
