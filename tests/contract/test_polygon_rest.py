@@ -85,13 +85,17 @@ async def test_minute_bars_without_results_are_empty_only_when_polygon_counted_n
         await md.minute_bars("AAPL", date(2024, 1, 8), date(2024, 1, 9))
 
 
-async def test_minute_bars_raise_polygons_own_error_status(pg: PolygonDouble, md: PolygonMarketData) -> None:
+async def test_minute_bars_raise_polygons_error_status_and_refuse_a_body_not_json(pg: PolygonDouble,
+                                                                                 md: PolygonMarketData) -> None:
     pg.fail("/v2/aggs", 200, {"status": "ERROR", "error": "from is after to"})
     with pytest.raises(ExternalPermanent, match="from is after to"):
         await md.minute_bars("AAPL", date(2024, 1, 9), date(2024, 1, 8))
     pg.fail("/v2/aggs", 200, {"status": "NOT_FOUND", "message": "no such ticker"})
     with pytest.raises(NotFound, match="no such ticker"):
         await md.minute_bars("ZZZZ", date(2024, 1, 8), date(2024, 1, 9))
+    pg.fail("/v2/aggs", 200, "<html>gateway</html>")
+    with pytest.raises(ExternalPermanent, match="not JSON"):
+        await md.minute_bars("AAPL", date(2024, 1, 8), date(2024, 1, 9))
 
 
 async def test_bad_timespan_is_invalid(md: PolygonMarketData) -> None:

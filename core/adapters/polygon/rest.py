@@ -243,7 +243,7 @@ class PolygonMarketData:
         if typed is not None:
             try:
                 return typed.decode(response.content)
-            except msgspec.ValidationError as refused:
+            except msgspec.DecodeError as refused:  # not JSON, or not the type: the generic path says which
                 expected = f"the documented shape ({refused})"
         try:
             body = _body_decoder.decode(response.content)
