@@ -171,14 +171,14 @@ class PlanService:
         """What a reply to a valid plan offers; `account`: the actor may read the account (a trader)."""
         plan = check.result.plan
         assert plan is not None, "PlanService.validate refuses an invalid plan"
-        sizing, why_not = None, NO_ACCOUNT
+        confidence = await self._confidence(check, account=account)  # first: sizing reuses the balances it read
+        sizing, missing = None, [NO_ACCOUNT]
         if account:
             try:
-                sizing, why_not = await self.size(entry=plan.entry, stop=plan.stop, symbol=plan.symbol), ""
+                sizing, missing = await self.size(entry=plan.entry, stop=plan.stop, symbol=plan.symbol), []
             except CoreError as exc:
-                why_not = f"no sizing: {exc.message}"
-        return PlanOffer(check, await self._confidence(check, account=account), sizing,
-                         (*check.notes, *([why_not] if why_not else [])))
+                missing = [f"no sizing: {exc.message}"]
+        return PlanOffer(check, confidence, sizing, (*check.notes, *missing))
 
     async def _confidence(self, check: PlanCheck, *, account: bool) -> Confidence:
         """The plan's quality and what is known right now: quote freshness and spread, and the risk headroom when

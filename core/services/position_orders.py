@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from core.domain.action_effects import hedge_effect, roll_effect
 from core.domain.action_refs import ActionRef
+from core.domain.numbers import decimal_or_none
 from core.domain.options_types import OptionChain, OptionRow
 from core.domain.order_views import PositionItem
 from core.domain.orders import OrderClass, OrderRequest
@@ -124,12 +125,9 @@ def _roll_net_price(held: OptionRow | None, new: OptionRow, is_long: bool, last:
     """The roll's net price at the natural side of each leg (> 0 debit, < 0 credit): long = the new contract's
     ask - the held one's bid, short = the held one's ask - the new one's bid; the held leg falls back to the
     position's last price. None when a price is unknown (the order then goes at market, which risk refuses)."""
-    old = _price(None if held is None else held.bid if is_long else held.ask) or last
-    new_price = _price(new.ask if is_long else new.bid)
+    old = decimal_or_none(None if held is None else held.bid if is_long else held.ask) or last
+    new_price = decimal_or_none(new.ask if is_long else new.bid)
     if old is None or new_price is None:
         return None
     return (new_price - old if is_long else old - new_price).quantize(Decimal("0.01"))
 
-
-def _price(value: float | None) -> Decimal | None:
-    return None if value is None else Decimal(str(value))
