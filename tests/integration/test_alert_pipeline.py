@@ -313,12 +313,7 @@ def _bars(start_ms: int, *, close: float, high: float, low: float) -> dict[str, 
 
 async def test_poller_fires_minute_day_and_tick_alerts_without_websocket(
         make: Callable[..., Settings], pg: PolygonDouble) -> None:
-    now_ms = time.time_ns() // 1_000_000
-    closes_in = 1_500  # each scripted bar completes 1.5 s from now, after the poller's first look
-    pg.fail("/v2/aggs/ticker/SPY/range/1/minute", 200,
-            _bars(now_ms - 60_000 + closes_in, close=101.0, high=103.0, low=100.0), times=10_000)
-    pg.fail("/v2/aggs/ticker/SPY/range/1/day", 200,
-            _bars(now_ms - 16 * 3_600_000 + closes_in, close=99.0, high=99.5, low=98.0), times=10_000)
+    minute_path, day_path = "/v2/aggs/ticker/SPY/range/1/minute", "/v2/aggs/ticker/SPY/range/1/day"
     async with Runtime(make(ws=False, alert_poll_sec=0.3), roles=ROLES) as rt:
         sub = rt.bus.subscribe(["alert"], name="test")
         minute = await rt.alerts.create({"symbol": "SPY", "condition": "price_above", "level": "100.5",
@@ -326,6 +321,14 @@ async def test_poller_fires_minute_day_and_tick_alerts_without_websocket(
         day = await rt.alerts.create({"symbol": "SPY", "condition": "price_above", "level": "98.5",
                                       "timeframe": "day"})
         tick = await rt.alerts.create({"symbol": "SPY", "condition": "price_above", "level": "102.5"})
+        # Two day-bar requests later a whole poller round has started after the three alerts existed, so every
+        # symbol/timeframe has had its first look; only then do bars appear that close after it, however slow
+        # the machine is.
+        looked = len(pg.hits(day_path)) + 2
+        await pg.wait_until(lambda: len(pg.hits(day_path)) >= looked, within=10)
+        closes_ms = time.time_ns() // 1_000_000 + 500
+        pg.fail(minute_path, 200, _bars(closes_ms - 60_000, close=101.0, high=103.0, low=100.0), times=10_000)
+        pg.fail(day_path, 200, _bars(closes_ms - 16 * 3_600_000, close=99.0, high=99.5, low=98.0), times=10_000)
         seen = {}
         for _ in range(3):
             event = await next_alert(sub, within=10)
@@ -341,7 +344,7 @@ async def test_poller_fires_minute_day_and_tick_alerts_without_websocket(
         await sub.close()
         rows = await rt.alerts.list("triggered")
         assert {r.id for r in rows} == {minute.id, day.id, tick.id}
-    assert pg.hits("/v2/aggs/ticker/SPY/range/1/minute")
+    assert pg.hits(minute_path)
 
 
 async def test_expired_alert_is_marked_and_reported_once(make: Callable[..., Settings]) -> None:
