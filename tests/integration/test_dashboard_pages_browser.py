@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -537,4 +537,33 @@ async def test_a_hedge_shows_its_dollar_effect_before_confirm(
     await tid(page, "order-cancel").click()
     await expect(tid(page, "order-dialog")).to_be_hidden()
     assert tradier_double.orders == {}
+    await close(page)
+
+
+async def test_a_roll_shows_its_net_debit_before_confirm_and_places_one_multileg_order(
+        desk: LiveServer, tradier_double: TradierDouble, browser: Any) -> None:
+    later = [(date.today() + timedelta(days=days)).isoformat() for days in (7, 45)]
+    held = f"AAPL{later[0][2:4]}{later[0][5:7]}{later[0][8:10]}C00150000"
+    tradier_double.positions = [{"cost_basis": 300.0, "date_acquired": "2024-06-03T14:41:11.405Z", "id": 2,
+                                 "quantity": 1.0, "symbol": held}]
+    tradier_double.quotes[held] = {**tradier_double.quotes["AAPL"], "symbol": held, "last": 3.0, "bid": 2.9,
+                                   "ask": 3.1}
+    tradier_double.expirations = later  # the roll buys the same strike one expiration out (the double's chain)
+    page = await new_page(browser, DESKTOP)
+    await page.goto(f"{desk.url}/#key={API_KEY}")
+    await goto(page, desk, "orders")
+    await expect(tid(page, f"hedge-{held}")).to_have_count(0)  # an option is rolled, not hedged
+    await tid(page, f"roll-{held}").click()
+    dialog = tid(page, "order-dialog")
+    await expect(dialog).to_be_visible()
+    # sell the held call at its chain bid 2.10, buy the next expiration's 150 call at its ask 2.20
+    await expect(tid(page, "order-dialog-effect")).to_have_text(
+        "Roll: -$10.00 — net debit 0.10 x 100 x 1 contract(s) = $10.00 paid")
+    await expect(tid(page, "order-dialog-order")).to_contain_text(held)
+    assert not LEAKS.search(await dialog.inner_text())
+    assert tradier_double.orders == {}  # nothing is sent before Confirm
+    await tid(page, "order-confirm").click()
+    await expect(dialog).to_be_hidden()
+    [order] = tradier_double.orders.values()
+    assert order["class"] == "multileg"
     await close(page)
