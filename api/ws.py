@@ -27,7 +27,7 @@ from starlette.types import Receive, Scope, Send
 from api.auth import API_ACTOR, key_matches
 from api.ws_wire import DirectWire, direct_wire, text_frame
 from core.domain.access import Action, is_allowed
-from core.domain.events import Event, PriceEvent, RiskEvent, StatusEvent, event_time, event_type
+from core.domain.events import WS_EVENT_TYPES, Event, PriceEvent, RiskEvent, StatusEvent, event_time, event_type
 from core.metrics import WS_CLIENTS, WS_DROPPED
 from core.ports import EventBus
 
@@ -144,7 +144,7 @@ class WebSocketHub:
 
     async def run(self) -> None:
         """Pump bus events to clients; runs for the life of the API (spawned by the runtime)."""
-        subscription = self.bus.subscribe(name="ws-hub", maxsize=4096)
+        subscription = self.bus.subscribe(WS_EVENT_TYPES, name="ws-hub", maxsize=4096)
         flusher = asyncio.create_task(self._flush_prices(), name="ws-price-flush")
         try:
             async for event in subscription:

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
+import socket
+import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from types import TracebackType
 from typing import Any, Literal
@@ -24,7 +27,7 @@ from core.adapters.llm import build_llm
 from core.adapters.polygon.rest import PolygonMarketData
 from core.adapters.polygon.stream import PolygonFeed
 from core.adapters.tradier.broker import TradierBroker
-from core.bus import create_bus
+from core.bus import InProcessBus, create_bus
 from core.db.migrate import upgrade_to_head
 from core.db.session import Database
 from core.domain.confidence import Factor
@@ -99,7 +102,7 @@ class Runtime:
         self.alerts, self.alert_engine, self.delivery = self._build_alerts()
         self.news.on_queued = self.delivery.wake
         self.picks, self.picks_engine = self._build_picks()
-        self.kpis = KpiMonitor(self.bus, self.market, self.settings.integrations, interval=settings.risk_eval_sec)
+        self.kpis = self._build_kpis()
         self.actions = ActionService(traders=settings.traders, orders=self.orders, alerts=self.alerts, risk=self.risk,
                                      plans=self.plans, picks=self.picks, positions=self.position_orders)
         self.started = False
@@ -117,8 +120,7 @@ class Runtime:
         await self._start_orders()
         await self._start_alerts()
         self._start_picks()
-        if self.roles & {"api", "engine"}:
-            self.spawn(self.kpis.run(), name="kpis")
+        self.spawn(self.kpis.run(), name="kpis")
         # What start-up built (the imported code alone is ~230k objects) lives until shutdown. Frozen out of the
         # cyclic collector's view, a full collection walks only what came after; otherwise each one stalls every
         # surface's event loop for 150-230 ms on a 2-vCPU host (`python -m bench discord_bot`, the ack p99).
@@ -288,6 +290,14 @@ class Runtime:
             started = await self._start_alert_engine(engine)
         await engine.run(reconcile_sec=None if "api" in self.roles else self.settings.alert_poll_sec)
 
+    def _build_kpis(self) -> KpiMonitor:
+        """Every process measures its part of the KPIs; on a bus shared by several processes each one adds up the
+        others' windows and the engine alone announces breaches (on the in-process bus this process is all)."""
+        shared = not isinstance(self.bus, InProcessBus)
+        return KpiMonitor(self.bus, self.market, self.settings.integrations, interval=self.settings.risk_eval_sec,
+                          process=f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}", roles=self.roles,
+                          shared=shared, announce="engine" in self.roles or not shared)
+
     def _build_picks(self) -> tuple[PicksService, PicksEngine | None]:
         """The picks service everywhere; the scanner engine where the market feed runs (the engine role)."""
         market = self.settings.integrations()["market_data"]
@@ -382,8 +392,7 @@ class Runtime:
                 expected.append("picks")
         if "api" in self.roles:
             expected.append("ws-hub")
-        if self.roles & {"api", "engine"}:
-            expected.append("kpis")
+        expected.append("kpis")
         return expected
 
     def redacted_settings(self) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Typed bus events. Each one is what a `/ws` client receives (plus the per-connection ``seq`` and ``ts``).
+"""Typed bus events. Each one but ``metrics`` is what a `/ws` client receives (plus the per-connection ``seq`` and
+``ts``); ``metrics`` goes from process to process only.
 
 msgspec structs tagged on ``type`` so one encoder and one decoder handle the whole union, in-process and over
 Redis alike.
@@ -11,6 +12,8 @@ from typing import Any, Literal
 
 import msgspec
 
+from core.domain.kpis import Reading
+from core.domain.market_views import Freshness
 from core.domain.order_views import BlotterItem, PositionItem
 from core.domain.pick_views import PickView
 from core.domain.risk_view import RiskStateView
@@ -84,11 +87,24 @@ class HealthEvent(msgspec.Struct, frozen=True, tag="health", tag_field="type", o
     channel: str | None = None
 
 
+class MetricsEvent(msgspec.Struct, frozen=True, tag="metrics", tag_field="type"):
+    """One process's KPI metrics over its window, so that every process reports the KPIs another one measures (in
+    a split deployment the engine measures the feed and alert delivery, the API its requests). ``reading`` is a
+    `Reading` as msgpack (`pack_reading`): JSON has neither the ``+Inf`` bucket bound nor tuple keys.
+    ``freshness`` comes only from the process that runs the market data stream."""
+
+    process: str
+    roles: list[str]
+    reading: bytes
+    freshness: list[Freshness] | None = None
+
+
 Event = (RiskEvent | AlertEvent | PositionsEvent | OrdersEvent | PriceEvent | StatusEvent | NewsEvent
-         | PicksEvent | HealthEvent)
-EventType = Literal["risk", "alert", "positions", "orders", "price", "status", "news", "picks", "health"]
-EVENT_TYPES: tuple[EventType, ...] = ("risk", "alert", "positions", "orders", "price", "status", "news", "picks",
-                                      "health")
+         | PicksEvent | HealthEvent | MetricsEvent)
+EventType = Literal["risk", "alert", "positions", "orders", "price", "status", "news", "picks", "health", "metrics"]
+WS_EVENT_TYPES: tuple[EventType, ...] = ("risk", "alert", "positions", "orders", "price", "status", "news", "picks",
+                                         "health")
+EVENT_TYPES: tuple[EventType, ...] = (*WS_EVENT_TYPES, "metrics")
 
 
 def event_time(at: datetime) -> str:
@@ -111,3 +127,14 @@ def encode_event(event: Event) -> bytes:
 
 def decode_event(raw: bytes | str) -> Event:
     return _decoder.decode(raw)
+
+
+_reading_decoder = msgspec.msgpack.Decoder(Reading)
+
+
+def pack_reading(reading: Reading) -> bytes:
+    return msgspec.msgpack.encode(reading)
+
+
+def unpack_reading(raw: bytes) -> Reading:
+    return _reading_decoder.decode(raw)

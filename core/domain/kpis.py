@@ -3,17 +3,21 @@ and which KPIs entered or left breach since the last look.
 
 A histogram is a list of ``(upper bound, cumulative count)`` buckets ending at ``+Inf``, as Prometheus keeps it;
 a window is the difference of two readings of the same histogram, so a KPI says how the last minutes went,
-not the whole life of the process.
+not the whole life of the process. Windows of several processes add up (the sum of their buckets), which is
+how one process reports the KPIs another one measures.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
 Bucket = tuple[float, float]
+Labels = tuple[tuple[str, str], ...]
+Histograms = dict[Labels, list[Bucket]]
+Counters = dict[Labels, float]
 Unit = Literal["%", "ms", "s"]
 Status = Literal["ok", "breach", "no_data"]
 KpiName = Literal["ws_uptime", "quote_latency_p95", "alert_delivery_p95", "plan_compute_p95", "api_error_rate"]
@@ -78,6 +82,113 @@ def window(now: Sequence[Bucket], before: Sequence[Bucket] | None) -> list[Bucke
 
 def ratio_pct(part: float, whole: float) -> float | None:
     return None if whole <= 0 else 100.0 * part / whole
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """Every metric a KPI is computed from, per label set: one process's cumulative values, the window between
+    two of its readings (``since``), or several processes' windows together (``plus``)."""
+
+    feed_lag: Histograms
+    price_lag: Histograms
+    alert_ws: Histograms
+    delivery: Histograms
+    plan: Histograms
+    requests: Histograms
+    errors: Counters
+    feed_seconds: Counters
+
+    @classmethod
+    def empty(cls) -> Reading:
+        return cls({}, {}, {}, {}, {}, {}, {}, {})
+
+    def since(self, before: Reading) -> Reading:
+        """What this process observed after ``before``, an earlier reading of it."""
+        return self._combine(before, _histograms_since, _counters_since)
+
+    def plus(self, other: Reading) -> Reading:
+        """Two processes' windows as one (a label set either measured is kept; one both measured is summed)."""
+        return self._combine(other, _histograms_plus, _counters_plus)
+
+    def _combine(self, other: Reading, histograms: Callable[[Histograms, Histograms], Histograms],
+                 counters: Callable[[Counters, Counters], Counters]) -> Reading:
+        h, c = histograms, counters
+        return Reading(h(self.feed_lag, other.feed_lag), h(self.price_lag, other.price_lag),
+                       h(self.alert_ws, other.alert_ws), h(self.delivery, other.delivery),
+                       h(self.plan, other.plan), h(self.requests, other.requests),
+                       c(self.errors, other.errors), c(self.feed_seconds, other.feed_seconds))
+
+
+def _histograms_since(now: Histograms, before: Histograms) -> Histograms:
+    return {labels: window(buckets, before.get(labels)) for labels, buckets in now.items()}
+
+
+def _counters_since(now: Counters, before: Counters) -> Counters:
+    return {labels: value - before.get(labels, 0.0) for labels, value in now.items()}
+
+
+def _histograms_plus(one: Histograms, other: Histograms) -> Histograms:
+    summed = dict(one)
+    for labels, buckets in other.items():
+        mine = summed.get(labels)
+        summed[labels] = buckets if mine is None else [
+            (bound, count + more) for (bound, count), (_, more) in zip(mine, buckets, strict=True)]
+    return summed
+
+
+def _counters_plus(one: Counters, other: Counters) -> Counters:
+    summed = dict(one)
+    for labels, value in other.items():
+        summed[labels] = summed.get(labels, 0.0) + value
+    return summed
+
+
+def _p95_ms(histograms: Histograms, labels: Labels = ()) -> float | None:
+    buckets = histograms.get(labels)
+    value = None if buckets is None else quantile(buckets, 0.95)
+    return None if value is None else value * 1000
+
+
+def _observations(histograms: Histograms) -> float:
+    """Observations over every label set (the ``+Inf`` bucket is the count)."""
+    return sum(buckets[-1][1] for buckets in histograms.values())
+
+
+def _total(counters: Counters, keep: Callable[[Labels], bool]) -> float:
+    return sum(value for labels, value in counters.items() if keep(labels))
+
+
+def _server_error(labels: Labels) -> bool:
+    """A 5xx that is not a disabled integration saying how to enable itself (that answer is by design)."""
+    found = dict(labels)
+    return found.get("status", "")[:1] == "5" and found.get("code") != "integration_disabled"
+
+
+def compute(observed: Reading, minutes: int) -> list[Kpi]:
+    """The seed KPIs over ``observed``, a window of the last ``minutes``."""
+    span = f"last {minutes} min"
+    up = _total(observed.feed_seconds, lambda labels: ("state", "up") in labels)
+    down = _total(observed.feed_seconds, lambda labels: ("state", "down") in labels)
+    feed = _p95_ms(observed.feed_lag)
+    engine = _p95_ms(observed.price_lag)
+    quote = None if feed is None else feed + (engine or 0.0)
+    kpis = [
+        judge(WS_UPTIME, ratio_pct(up, up + down), f"streaming {up:.0f} s of {up + down:.0f} market-hours s, {span}"),
+        judge(QUOTE_LATENCY, quote, f"exchange time to price event: feed lag p95 + engine p95, {span}"),
+        judge(ALERT_DELIVERY, _p95_ms(observed.alert_ws), f"tick received to `alert` published on /ws, {span}",
+              channel="ws"),
+    ]
+    for labels in sorted(observed.delivery):
+        channel = dict(labels).get("channel", "")
+        if channel != "ws":  # /ws is published by the engine itself (above); its outbox retries are rare
+            kpis.append(judge(ALERT_DELIVERY, _p95_ms(observed.delivery, labels),
+                              f"trigger written to delivered, {span}", channel=channel))
+    kpis.append(judge(PLAN_COMPUTE, _p95_ms(observed.plan), f"a plan validated, request to result, {span}"))
+    requests = _observations(observed.requests)
+    failed = _total(observed.errors, _server_error)
+    kpis.append(judge(API_ERROR_RATE, ratio_pct(failed, requests),
+                      f"{failed:.0f} server errors (5xx) in {requests:.0f} API requests, {span}"))
+    return kpis
 
 
 def judge(goal: Goal, value: float | None, detail: str, channel: str | None = None) -> Kpi:

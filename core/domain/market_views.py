@@ -8,6 +8,7 @@ is left out of the JSON (`UNSET`) rather than sent as null: null means "known to
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -35,6 +36,15 @@ class Headline(msgspec.Struct, frozen=True, kw_only=True):
     insights: tuple[Insight, ...] | UnsetType | None = UNSET
     image_url: str | UnsetType | None = UNSET
     publisher: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Freshness:
+    """A watched symbol's data age; ``no_data`` until anything arrived for it."""
+
+    symbol: str
+    age_sec: float | None
+    status: Literal["fresh", "stale", "no_data"]
 
 
 @dataclass(frozen=True, slots=True)

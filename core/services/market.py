@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
@@ -24,7 +23,7 @@ from core.domain.market import (
     epoch_ms,
     normalize_symbol,
 )
-from core.domain.market_views import REST_ONLY, Headline, MarketDataStatus, WatchedPrice
+from core.domain.market_views import REST_ONLY, Freshness, Headline, MarketDataStatus, WatchedPrice
 from core.domain.prices import price_event
 from core.errors import CoreError, IntegrationDisabled, Invalid
 from core.ports import EventBus, MarketData, MarketFeed, PriceStream
@@ -35,15 +34,6 @@ BAR_TIMESPANS: dict[str, float] = {"second": 1 / 86400, "minute": 1 / 390, "hour
                                    "week": 7, "month": 31}
 QUOTE_STALENESS = Gauge("tradeassist_quote_staleness_seconds",
                         "Seconds since a watched symbol's latest trade, quote or bar (exchange time)", ["symbol"])
-
-
-@dataclass(frozen=True, slots=True)
-class Freshness:
-    """A watched symbol's data age; ``no_data`` until anything arrived for it."""
-
-    symbol: str
-    age_sec: float | None
-    status: Literal["fresh", "stale", "no_data"]
 
 
 _HOW_TO_ENABLE = "set POLYGON_API_KEY to your Polygon (Massive) API key and restart"

@@ -7,7 +7,8 @@ the Slack Web API and a Discord webhook.
 What a trader must be able to rely on: an alert created through the API process fires in the engine process and
 reaches every channel (the Discord channel, the Slack channel, the Discord webhook, /ws on the API process)
 exactly once; and a `kill -9` of the engine in the middle of a burst of fires loses no committed trigger and,
-once the engine is restarted, repeats none of them on any channel.
+once the engine is restarted, repeats none of them on any channel; and the API process's `/diag/kpis` reports
+the KPIs the other processes measure (alert delivery per channel, the engine's data freshness).
 """
 
 from __future__ import annotations
@@ -86,6 +87,7 @@ class Deployment:
     processes: dict[str, subprocess.Popen[str]] = field(default_factory=dict)
     logs: dict[str, IO[str]] = field(default_factory=dict)
     ws_alerts: list[dict[str, Any]] = field(default_factory=list)  # every `alert` event /ws delivered, in order
+    ws_types: set[str] = field(default_factory=set)  # every event type /ws delivered
 
     def start(self, role: str) -> None:
         port = free_port()
@@ -200,6 +202,7 @@ async def _read_ws(deployment: Deployment, connected: asyncio.Event) -> None:
         connected.set()
         async for raw in ws:
             event = orjson.loads(raw)
+            deployment.ws_types.add(event.get("type"))
             if event.get("type") == "alert" and isinstance(event.get("meta"), dict):
                 deployment.ws_alerts.append(event)
 
@@ -248,6 +251,7 @@ async def test_alerts_cross_processes_to_every_channel_once_and_a_killed_engine_
         postgres_url: str, tmp_path: Path) -> None:
     async with deployment(postgres_url, tmp_path) as ta:
         await _every_channel_exactly_once(ta)
+        await _kpis_add_up_every_process(ta)
         await _kill_9_of_the_engine_mid_burst(ta)
 
 
@@ -272,6 +276,26 @@ async def _every_channel_exactly_once(ta: Deployment) -> None:
     assert ta.received(alert_ids) == {channel: Counter(alert_ids) for channel in EVERY_CHANNEL}
     assert sorted(e["meta"]["trigger_id"] for e in ta.ws_alerts if e["meta"]["alert_id"] in alert_ids) == \
         sorted(triggers)
+
+
+async def _kpis_add_up_every_process(ta: Deployment) -> None:
+    """Each channel was delivered by another process than the API (Discord, Slack, the engine's webhook and /ws
+    publish); every process publishes its KPI window on the bus, so the API reports all of them, and the
+    freshness of the symbols the engine streams. Those `metrics` events never reach a /ws client."""
+    latest: dict[str, Any] = {}
+
+    async def measured() -> bool:
+        latest.update(await ta.request("GET", "/api/v1/diag/kpis"))
+        delivery = {k.get("channel"): k for k in latest["kpis"] if k["name"] == "alert_delivery_p95"}
+        return all(delivery.get(channel, {}).get("status") == "ok" for channel in EVERY_CHANNEL)
+
+    await eventually(measured, "the API process reports every channel's delivery KPI")
+    for kpi in latest["kpis"]:
+        if kpi["name"] == "alert_delivery_p95":
+            assert 0 < kpi["value"] <= kpi["goal"], kpi
+    # the engine's watchlist: the API process streams nothing, so it watches no symbol itself
+    assert [row["symbol"] for row in latest["freshness"]] == ["SPY"]
+    assert "metrics" not in ta.ws_types and "alert" in ta.ws_types
 
 
 async def _kill_9_of_the_engine_mid_burst(ta: Deployment) -> None:

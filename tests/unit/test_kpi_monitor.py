@@ -1,11 +1,14 @@
 """The KPI monitor over real prometheus metrics: stream uptime counted in market hours, per-symbol freshness and
-its staleness gauge, and one `health` event when a KPI enters breach and one when it leaves."""
+its staleness gauge, one `health` event when a KPI enters breach and one when it leaves, and the windows and
+freshness other processes publish."""
 
 from __future__ import annotations
 
 from prometheus_client import REGISTRY
 
-from core.domain.events import HealthEvent
+from core.domain.events import HealthEvent, MetricsEvent, pack_reading, unpack_reading
+from core.domain.kpis import Reading
+from core.domain.market_views import Freshness
 from core.engines.delivery import DELIVERY_LATENCY
 from core.engines.kpis import KpiMonitor
 from core.engines.stream import StreamEngine
@@ -26,13 +29,16 @@ def integrations() -> dict[str, IntegrationStatus]:
     return {"broker": IntegrationStatus("broker", False, "TRADIER_ACCESS_TOKEN not set", "set TRADIER_...")}
 
 
-def build(feed: FakeFeed | None = None, *, market_open: bool = True) -> tuple[KpiMonitor, StreamEngine, Clock]:
+def build(feed: FakeFeed | None = None, *, market_open: bool = True,
+          announce: bool = True) -> tuple[KpiMonitor, StreamEngine, Clock]:
     bus = FakeBus()
     engine = StreamEngine(bus)
     engine.market_open = market_open
     market = MarketService(bus, engine, data=FakeData(), feed=feed)  # type: ignore[arg-type]
     clock = Clock()
-    return KpiMonitor(bus, market, integrations, window_sec=60, clock=clock), engine, clock
+    monitor = KpiMonitor(bus, market, integrations, interval=5, window_sec=60, clock=clock, process="api-1",
+                         roles={"api"}, shared=True, announce=announce)
+    return monitor, engine, clock
 
 
 def kpi(monitor: KpiMonitor, key: str) -> tuple[float | None, str]:
@@ -98,3 +104,37 @@ def test_a_breach_is_announced_once_and_its_end_once() -> None:
     clock.now += 5
     [back] = monitor.step()
     assert (back.kpi, back.status, back.channel) == ("alert_delivery_p95", "ok", "kpi_test_channel")
+
+
+def engine_event(process: str = "engine-1", *, seconds: float = 30.0) -> MetricsEvent:
+    """What an engine process publishes: one slow delivery on a channel only it serves, SPY fresh."""
+    delivered = {(("channel", "peer_only_channel"),): [(1.0, 0.0), (10.0, 0.0), (60.0, 1.0), (float("inf"), 1.0)]}
+    window = Reading({}, {}, {}, delivered, {}, {}, {}, {})
+    return MetricsEvent(process, ["engine"], pack_reading(window), [Freshness("SPY", seconds, "fresh")])
+
+
+def test_another_process_window_and_freshness_count_while_it_is_heard_from() -> None:
+    monitor, _, clock = build()  # an API process: no stream of its own
+    assert "alert_delivery_p95:peer_only_channel" not in {k.key for k in monitor.report().kpis}
+    assert monitor.report().freshness == []
+    monitor.hear(engine_event())
+    assert kpi(monitor, "alert_delivery_p95:peer_only_channel") == (57500.0, "breach")
+    assert monitor.report().freshness == [Freshness("SPY", 30.0, "fresh")]
+    [breach] = [e for e in monitor.step() if e.channel == "peer_only_channel"]
+    assert breach.status == "breach"
+    clock.now += 16  # more than three intervals without a word: that process no longer counts
+    monitor.step()
+    assert "alert_delivery_p95:peer_only_channel" not in {k.key for k in monitor.report().kpis}
+    assert monitor.report().freshness == []
+
+
+def test_own_events_are_ignored_and_only_the_announcer_publishes_health() -> None:
+    monitor, _, _ = build(announce=False)
+    monitor.hear(engine_event(process="api-1"))  # its own `metrics` event, back from the shared bus
+    assert "alert_delivery_p95:peer_only_channel" not in {k.key for k in monitor.report().kpis}
+    monitor.hear(engine_event())
+    assert kpi(monitor, "alert_delivery_p95:peer_only_channel")[1] == "breach"
+    assert monitor.step() == []  # measured and reported here, announced by the engine
+    event = monitor.metrics_event()
+    assert (event.process, event.roles, event.freshness) == ("api-1", ["api"], None)  # no stream: no freshness
+    assert unpack_reading(event.reading) == monitor.window()

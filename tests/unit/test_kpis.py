@@ -1,24 +1,27 @@
-"""KPI arithmetic on hand-made histograms and counters: the p95 of buckets, windows, goals, breach changes."""
+"""KPI arithmetic on hand-made histograms and counters: the p95 of buckets, windows, goals, breach changes, and
+windows of several processes added up."""
 
 from __future__ import annotations
 
 import math
 
+from core.domain.events import pack_reading, unpack_reading
 from core.domain.kpis import (
     ALERT_DELIVERY,
     WS_UPTIME,
     Kpi,
+    Reading,
     breach_changes,
     breach_message,
+    compute,
     judge,
     quantile,
     ratio_pct,
     window,
 )
-from core.engines.kpis import Reading, compute
 
 INF = math.inf
-EMPTY = Reading({}, {}, {}, {}, {}, {}, {}, {})
+EMPTY = Reading.empty()
 
 
 def test_quantile_interpolates_inside_the_bucket_like_prometheus() -> None:
@@ -75,7 +78,7 @@ def test_compute_reads_each_kpi_from_its_metric_over_the_window() -> None:
         errors={(("route", "/x"), ("status", "500")): 4.0, (("route", "/x"), ("status", "422")): 50.0,
                 (("route", "/x"), ("status", "503"), ("code", "integration_disabled")): 30.0},
         feed_seconds={up: 1090.0, down: 10.0})  # 990 up of 1000 in the window
-    kpis = by_name(compute(now, before, 15))
+    kpis = by_name(compute(now.since(before), 15))
     assert kpis["ws_uptime"].value == 99.0 and kpis["ws_uptime"].status == "ok"
     assert kpis["quote_latency_p95"].value == 1000.95 and kpis["quote_latency_p95"].status == "ok"
     assert kpis["alert_delivery_p95:ws"].value == 1.0
@@ -89,5 +92,25 @@ def test_compute_reads_each_kpi_from_its_metric_over_the_window() -> None:
 
 
 def test_nothing_measured_is_no_data_never_a_made_up_number() -> None:
-    kpis = compute(EMPTY, EMPTY, 15)
+    kpis = compute(EMPTY.since(EMPTY), 15)
     assert {kpi.status for kpi in kpis} == {"no_data"} and {kpi.value for kpi in kpis} == {None}
+
+
+def test_windows_of_two_processes_add_up_to_one() -> None:
+    api = Reading.empty()
+    api_now = Reading({}, {}, {}, {}, plan={(): [(0.05, 19.0), (INF, 20.0)]},
+                      requests={(("route", "/x"),): [(0.1, 200.0), (INF, 200.0)]},
+                      errors={(("route", "/x"), ("status", "500")): 2.0}, feed_seconds={})
+    engine_before = Reading({}, {}, {}, {(("channel", "discord"),): [(1.0, 5.0), (INF, 5.0)]}, {}, {}, {},
+                            {(("state", "up"),): 500.0})
+    engine_now = Reading({}, {}, {}, {(("channel", "discord"),): [(1.0, 15.0), (INF, 25.0)]},
+                         plan={(): [(0.05, 0.0), (INF, 20.0)]}, requests={}, errors={},
+                         feed_seconds={(("state", "up"),): 800.0})
+    together = api_now.since(api).plus(engine_now.since(engine_before))
+    assert together.delivery == {(("channel", "discord"),): [(1.0, 10.0), (INF, 20.0)]}  # the engine's window
+    assert together.plan == {(): [(0.05, 19.0), (INF, 40.0)]}  # both measured plans: bucket by bucket
+    assert together.feed_seconds == {(("state", "up"),): 300.0}
+    kpis = by_name(compute(together, 15))
+    assert kpis["ws_uptime"].value == 100.0 and kpis["api_error_rate"].value == 1.0
+    assert kpis["alert_delivery_p95:discord"].value == 1000.0  # half took over 1 s, the last finite bound
+    assert unpack_reading(pack_reading(together)) == together  # as a `metrics` event carries it (+Inf included)
