@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 
 from bench._server import percentile
+from core.domain.events import AlertEvent
 from core.runtime import Runtime
 
 LEVEL = 100_000.0  # above any price the Polygon double serves, so each new alert starts armed
@@ -71,12 +72,11 @@ async def alert_post_latency(rt: Runtime, channel: str, posts: Posts, *, fires: 
 
     async def watch() -> None:
         async for event in sub:
-            meta = getattr(event, "meta", None) or {}
-            alert_id = meta.get("alert_id")
-            if alert_id in wanted:
-                published.setdefault(alert_id, time.monotonic())
-                if meta.get("trigger_id"):
-                    names[meta["trigger_id"]] = alert_id
+            meta = event.meta if isinstance(event, AlertEvent) else None
+            if meta is not None and meta.alert_id in wanted:
+                published.setdefault(meta.alert_id, time.monotonic())
+                if meta.trigger_id:
+                    names[meta.trigger_id] = meta.alert_id
 
     watcher = asyncio.create_task(watch())
     started, cpu = time.monotonic(), time.process_time()

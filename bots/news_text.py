@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
 
+from core.domain.events import AlertMeta
 from core.domain.news import EarningsAnswer, NewsItem, SourceStatus
+from core.errors import ExternalPermanent
 
 Link = Callable[[str, str], str]  # (url, text) -> the chat's link markup
 SENTIMENT_MARK = {"positive": "▲", "negative": "▼", "neutral": "•"}
@@ -22,15 +23,17 @@ def news_line(item: NewsItem, link: Link) -> str:
     return f"{link(item.url, item.title)}{symbols}\n{when} · {item.source}" + (f" · {moods}" if moods else "")
 
 
-def news_alert_title(meta: dict[str, Any]) -> str:
-    return f"News: {', '.join(str(s) for s in meta.get('symbols') or [])}".rstrip(": ")
+def news_alert_title(meta: AlertMeta) -> str:
+    return f"News: {', '.join(meta.symbols or ())}".rstrip(": ")
 
 
-def news_alert_line(meta: dict[str, Any], link: Link) -> str:
-    """A `news` delivery (its payload's meta: `core.domain.news.news_alert`) as the same line `/news` shows."""
-    item = NewsItem(source=str(meta["source"]), title=str(meta["title"]), url=str(meta["url"]),
-                    published_at=datetime.fromisoformat(str(meta["published_at"])),
-                    symbols=tuple(str(s) for s in meta.get("symbols") or ()), publisher=meta.get("publisher"))
+def news_alert_line(meta: AlertMeta, link: Link) -> str:
+    """A `news` delivery (its meta: `core.domain.news.news_alert`) as the same line `/news` shows."""
+    if not (meta.source and meta.title and meta.url and meta.published_at):
+        raise ExternalPermanent("the stored news item lacks its source, title, link or time")
+    item = NewsItem(source=meta.source, title=meta.title, url=meta.url,
+                    published_at=datetime.fromisoformat(meta.published_at), symbols=meta.symbols or (),
+                    publisher=meta.publisher)
     return news_line(item, link)
 
 

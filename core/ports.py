@@ -7,10 +7,11 @@ import asyncio
 from collections.abc import AsyncIterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 from core.domain.alerts import Alert
 from core.domain.coach import ChatMessage, LLMReply, ToolSpec
+from core.domain.deliveries import Delivery
 from core.domain.events import Event, EventType
 from core.domain.market import Bar, MarketHoliday, MarketStatus, OptionContract, Quote, Trade
 from core.domain.market_views import FeedStatus, Headline, StreamStats
@@ -166,19 +167,19 @@ class Notifier(Protocol):
     """One alert delivery channel (``ws``, ``discord_webhook``, ``discord``, ``slack``), plugged in with
     ``runtime.delivery.register(notifier)``; the delivery engine then runs a worker for its outbox rows.
 
-    ``deliver`` gets the stored `alert` event (``level``, ``msg``, ``meta`` with the action chips) plus
-    ``trigger_id``, ``alert_id``, ``triggered_at`` (ISO-8601) and ``attempt``; a news item (routed `news` alert
-    type) comes as ``meta.kind == "news"`` with its stored title/source/url/time and ``news_id`` instead of the
+    ``deliver`` gets a `Delivery`: the stored `alert` event (``level``, ``msg``, ``meta`` with the action chips)
+    with ``trigger_id``, ``alert_id``, ``triggered_at`` and ``attempt``; a news item (routed `news` alert type)
+    comes as ``meta.kind == "news"`` with its stored title/source/url/time and ``news_id`` instead of the
     trigger's ids (`core.domain.news.news_alert`). Returning means delivered.
     Raise ``ExternalTransient`` (with ``retry_after`` seconds when the vendor said so) to be retried with
     backoff, any other ``CoreError`` to mark the row failed. A row may be delivered again after a crash
-    between sending and recording it (at-least-once): use ``trigger_id`` as the idempotency key if you can.
+    between sending and recording it (at-least-once): use ``Delivery.key`` as the idempotency key if you can.
     """
 
     @property
     def channel(self) -> str: ...
 
-    async def deliver(self, payload: dict[str, Any]) -> None: ...
+    async def deliver(self, delivery: Delivery) -> None: ...
 
 
 class NewsSource(Protocol):

@@ -26,7 +26,8 @@ from bots.discord.access import TraderButton
 from bots.discord.render_actions import outcome_embed
 from core.domain.access import Action
 from core.domain.action_refs import ActionRef, Target
-from core.domain.actions import SNOOZE_SEC, ActionKind, stored_chips
+from core.domain.actions import SNOOZE_SEC, ActionKind
+from core.domain.deliveries import Delivery
 from core.domain.order_views import AccountOrder, PositionItem
 from core.errors import Conflict, Expired
 from core.services.action_outcome import ActionOutcome
@@ -236,16 +237,16 @@ async def send_preview(interaction: discord.Interaction[Any], result: ProposeRes
         previews_of(interaction).watch(intent.id, datetime.fromisoformat(intent.expires_at), message)
 
 
-def alert_view(payload: dict[str, Any]) -> discord.ui.View | None:
+def alert_view(delivery: Delivery) -> discord.ui.View | None:
     """The alert's next-best-action chips as buttons (at most 25, custom ids within 100 chars): each one a
     reference to the stored trigger and the chip, never the order."""
-    meta = payload.get("meta") or {}
-    alert_id = str(meta.get("alert_id") or payload.get("alert_id") or "")
-    trigger_id = str(payload.get("trigger_id") or meta.get("trigger_id") or "")
+    meta = delivery.meta
+    alert_id = meta.alert_id or delivery.alert_id or ""
+    trigger_id = delivery.trigger_id or meta.trigger_id or ""
     if not alert_id:
         return None
     items: list[discord.ui.Item[Any]] = []
-    for chip in stored_chips(meta.get("actions")):
+    for chip in meta.actions or ():
         custom_id = f"alr:chip:{alert_id}:{trigger_id}:{chip.id}"
         if trigger_id and len(custom_id) <= CUSTOM_ID_MAX and \
                 AlertChip.__discord_ui_compiled_template__.fullmatch(custom_id):

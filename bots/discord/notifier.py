@@ -3,8 +3,6 @@ which posts the alert card (embed + chip buttons) to DISCORD_ALERT_CHANNEL_ID th
 
 from __future__ import annotations
 
-from typing import Any
-
 import aiohttp
 import discord
 
@@ -12,6 +10,7 @@ from bots.discord import render
 from bots.discord.buttons import alert_view
 from bots.discord.cogs.news import markdown_link, news_embed
 from bots.news_text import news_alert_line, news_alert_title
+from core.domain.deliveries import Delivery
 from core.errors import ExternalPermanent, ExternalTransient, IntegrationDisabled
 
 
@@ -24,24 +23,24 @@ class DiscordAlertNotifier:
         # trigger (or news item) id -> message id, so a retry in this process does not post twice
         self.sent: dict[str, int] = {}
 
-    async def deliver(self, payload: dict[str, Any]) -> None:
+    async def deliver(self, delivery: Delivery) -> None:
         if self.channel_id is None:
             raise IntegrationDisabled("discord", "DISCORD_ALERT_CHANNEL_ID is not set",
                                       "set DISCORD_ALERT_CHANNEL_ID to the id of the channel for alert cards")
-        trigger_id = str(payload.get("trigger_id") or payload.get("news_id") or "")
-        if trigger_id and trigger_id in self.sent:
+        key = delivery.key
+        if key and key in self.sent:
             return
         target = self.client.get_partial_messageable(self.channel_id)
-        meta = payload.get("meta") or {}
-        view = alert_view(payload)
+        meta = delivery.meta
+        view = alert_view(delivery)
         try:
-            if meta.get("kind") == "news":
+            if meta.kind == "news":
                 message = await target.send(embed=news_embed(news_alert_title(meta),
                                                              [news_alert_line(meta, markdown_link)]))
             elif view is None:
-                message = await target.send(embed=render.alert_event_embed(payload))
+                message = await target.send(embed=render.alert_event_embed(delivery))
             else:
-                message = await target.send(embed=render.alert_event_embed(payload), view=view)
+                message = await target.send(embed=render.alert_event_embed(delivery), view=view)
         except discord.RateLimited as exc:
             raise ExternalTransient("Discord rate limit", retry_after=exc.retry_after) from exc
         except discord.HTTPException as exc:
@@ -50,7 +49,7 @@ class DiscordAlertNotifier:
             raise ExternalPermanent(f"Discord refused the alert message ({exc.status}: {exc.text})") from exc
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
             raise ExternalTransient(f"Discord unreachable: {exc}") from exc
-        if trigger_id:
-            self.sent[trigger_id] = message.id
+        if key:
+            self.sent[key] = message.id
             if len(self.sent) > 10_000:
                 self.sent.pop(next(iter(self.sent)))

@@ -17,6 +17,8 @@ import discord
 from core.domain.alert_views import AlertCreated, AlertView
 from core.domain.coach import Suggestion
 from core.domain.coach_replies import CoachReply
+from core.domain.deliveries import Delivery
+from core.domain.events import AlertMeta
 from core.domain.journal import JournalEntryView
 from core.domain.market import Quote
 from core.domain.numbers import fmt_signed_money, money_text, pnl_text
@@ -179,37 +181,32 @@ def alerts_list_embed(alerts: Sequence[AlertView]) -> discord.Embed:
     return make_embed(f"Alerts ({len(alerts)})", fit_lines([alert_line(a) for a in alerts]))
 
 
-def alert_event_embed(payload: dict[str, Any]) -> discord.Embed:
+def alert_event_embed(delivery: Delivery) -> discord.Embed:
     """A delivered `alert` event (level, msg, meta) as a card: colour by level, price, condition, time, marks."""
-    meta = payload.get("meta") or {}
-    level = str(payload.get("level") or "info")
-    symbol = meta.get("symbol") or ""
-    marks = []
-    if meta.get("kind") == "approaching" or meta.get("approaching"):
-        marks.append("approaching")
-    if meta.get("late"):
-        marks.append("late")
+    meta = delivery.meta
+    symbol = meta.symbol or ""
+    marks = [mark for mark, shown in (("approaching", meta.kind == "approaching"), ("late", meta.late)) if shown]
     title = f"{symbol} alert" if symbol else "Alert"
     if marks:
         title += f" ({', '.join(marks)})"
     fields = []
-    if meta.get("price") is not None:
-        fields.append(("Price", str(meta["price"]), True))
-    if meta.get("condition"):
-        cond = CONDITION_TEXT.get(str(meta["condition"]), str(meta["condition"]))
-        fields.append(("Condition", f"{cond} {meta.get('level', '')}".strip(), True))
-    if meta.get("note"):
-        fields.append(("Note", str(meta["note"]), False))
-    when = meta.get("fired_at") or payload.get("triggered_at")
-    timestamp = None
-    if isinstance(when, str):
-        try:
-            timestamp = datetime.fromisoformat(when)
-        except ValueError:
-            timestamp = None
-    return make_embed(title, str(payload.get("msg") or ""), colour=LEVEL_COLOURS.get(level, BLUE), fields=fields,
-                      footer=f"alert {meta.get('alert_id') or payload.get('alert_id') or ''}".strip(),
-                      timestamp=timestamp)
+    if meta.price is not None:
+        fields.append(("Price", meta.price, True))
+    if meta.condition:
+        cond = CONDITION_TEXT.get(meta.condition, meta.condition)
+        fields.append(("Condition", f"{cond} {meta.level or ''}".strip(), True))
+    if meta.note:
+        fields.append(("Note", meta.note, False))
+    return make_embed(title, delivery.msg, colour=LEVEL_COLOURS.get(delivery.level, BLUE), fields=fields,
+                      footer=f"alert {meta.alert_id or delivery.alert_id or ''}".strip(),
+                      timestamp=_fired_at(meta) or delivery.triggered_at)
+
+
+def _fired_at(meta: AlertMeta) -> datetime | None:
+    try:
+        return datetime.fromisoformat(meta.fired_at) if meta.fired_at else None
+    except ValueError:
+        return None
 
 
 # -- risk -----------------------------------------------------------------------------------------------------

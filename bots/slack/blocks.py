@@ -24,8 +24,9 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from core.domain.actions import ActionKind, stored_chips
+from core.domain.actions import ActionKind
 from core.domain.alert_views import AlertView
+from core.domain.deliveries import Delivery
 from core.domain.journal import JournalEntryView
 from core.domain.market import Quote
 from core.domain.numbers import money_text, pnl_text
@@ -334,25 +335,23 @@ def chip_value(trigger_id: str, chip_id: str) -> str:
 parse_chip_value = parse_pair_value
 
 
-def alert_card(payload: dict[str, Any]) -> Blocks:
-    """An outbox `alert` payload (level, msg, meta with chips, triggered_at) as a channel card."""
-    meta = payload.get("meta") or {}
-    symbol = meta.get("symbol") or ""
-    level = str(payload.get("level", "info"))
-    icon = {"critical": "🔴", "warning": "🟠"}.get(level, "🔔")
+def alert_card(delivery: Delivery) -> Blocks:
+    """A delivered `alert` event (level, msg, meta with chips) as a channel card."""
+    meta = delivery.meta
+    symbol = meta.symbol or ""
+    icon = {"critical": "🔴", "warning": "🟠"}.get(delivery.level, "🔔")
     title = clip(f"{icon} {symbol} alert".strip() if symbol else f"{icon} Alert", HEADER_LIMIT)
     fields = [MarkdownTextObject(text=f"*{name}*\n{clip(str(value), 1900)}") for name, value in (
-        ("Symbol", symbol), ("Price", money_text(meta.get("price")) if meta.get("price") is not None else ""),
-        ("Condition", meta.get("condition")), ("Level", meta.get("level"))) if value]
+        ("Symbol", symbol), ("Price", money_text(meta.price) if meta.price is not None else ""),
+        ("Condition", meta.condition), ("Level", meta.level)) if value]
     blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=title))]
-    msg = str(payload.get("msg") or "")
-    blocks += [SectionBlock(text=MarkdownTextObject(text=piece)) for piece in chunks(msg)[:5]]
+    blocks += [SectionBlock(text=MarkdownTextObject(text=piece)) for piece in chunks(delivery.msg)[:5]]
     if fields:
         blocks.append(SectionBlock(fields=fields[:FIELDS_PER_SECTION]))
     blocks.append(ContextBlock(elements=[MarkdownTextObject(
-        text=f"Triggered {slack_time(payload.get('triggered_at'))} · source: {meta.get('source', 'alert engine')}")]))
-    trigger_id = str(payload.get("trigger_id") or meta.get("trigger_id") or "")
-    chips = stored_chips(meta.get("actions"))[:5]
+        text=f"Triggered {slack_time(delivery.triggered_at)} · source: alert engine")]))
+    trigger_id = delivery.trigger_id or meta.trigger_id or ""
+    chips = (meta.actions or ())[:5]
     if chips and trigger_id:
         blocks.append(ActionsBlock(block_id="alert_chips", elements=[
             ButtonElement(text=clip(chip.label, 75), action_id=f"{CHIP_ACTION}:{n}",

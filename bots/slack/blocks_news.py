@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from bots.news_text import earnings_lines, news_alert_line, news_alert_title, news_lines
 from bots.slack import blocks as bk
+from core.domain.events import AlertMeta
 from core.domain.news import EarningsAnswer
 from core.services.news import NewsPage
 
@@ -19,7 +18,7 @@ def news_blocks(page: NewsPage, scope: str) -> list[bk.Blocks]:
     return bk.lines_blocks(f"News: {scope}", [line + "\n" for line in lines], "")
 
 
-def news_alert_card(meta: dict[str, Any]) -> bk.Blocks:
+def news_alert_card(meta: AlertMeta) -> bk.Blocks:
     """A `news` delivery as a channel card: the item's own title, link, time and source."""
     return bk.lines_blocks(news_alert_title(meta), [news_alert_line(meta, _link)], "")[0]
 

@@ -15,6 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bots.slack.blocks import alert_card, fallback
 from bots.slack.blocks_news import news_alert_card
+from core.domain.deliveries import Delivery
 from core.errors import ExternalPermanent, ExternalTransient
 
 PERMANENT_HINTS = {
@@ -31,10 +32,10 @@ class SlackNotifier:
         self.client = client
         self.alert_channel = alert_channel
 
-    async def deliver(self, payload: dict[str, Any]) -> None:
-        text = fallback(str(payload.get("msg") or "Alert"))
-        meta = payload.get("meta") or {}
-        blocks = news_alert_card(meta) if meta.get("kind") == "news" else alert_card(payload)
+    async def deliver(self, delivery: Delivery) -> None:
+        text = fallback(delivery.msg or "Alert")
+        meta = delivery.meta
+        blocks = news_alert_card(meta) if meta.kind == "news" else alert_card(delivery)
         try:
             await self.client.chat_postMessage(channel=self.alert_channel, text=text, blocks=blocks,
                                                unfurl_links=False, unfurl_media=False)

@@ -20,7 +20,9 @@ import orjson
 import structlog
 
 from core.adapters.error_map import SERVER_ERROR, ErrorTable, Fault, core_error
-from core.domain.actions import AlertChip, stored_chips
+from core.domain.actions import AlertChip
+from core.domain.deliveries import Delivery
+from core.domain.events import AlertMeta
 from core.errors import ExternalPermanent, ExternalTransient
 
 log = structlog.get_logger("adapter.discord_webhook")
@@ -54,55 +56,52 @@ def _chip_line(chip: AlertChip, link: str) -> str:
     return f"• [{chip.label}]({link}&action={chip.id}){detail}{needs}"
 
 
-def news_message(meta: dict[str, Any]) -> dict[str, Any]:
+def news_message(meta: AlertMeta) -> dict[str, Any]:
     """A news item as one embed: its own title, link, source and publication time, unchanged."""
-    symbols = ", ".join(str(s) for s in meta.get("symbols") or []) or "?"
-    source = str(meta.get("source", "?")) + (f" ({meta['publisher']})" if meta.get("publisher") else "")
+    symbols = ", ".join(meta.symbols or ()) or "?"
+    source = (meta.source or "?") + (f" ({meta.publisher})" if meta.publisher else "")
     embed: dict[str, Any] = {
-        "title": _cut(str(meta.get("title", "News")), _TITLE), "url": str(meta.get("url", "")),
-        "color": COLOURS["info"], "timestamp": str(meta.get("published_at", "")),
+        "title": _cut(meta.title or "News", _TITLE), "url": meta.url or "",
+        "color": COLOURS["info"], "timestamp": meta.published_at or "",
         "fields": [{"name": "Symbols", "value": _cut(symbols, _FIELD), "inline": True},
                    {"name": "Source", "value": _cut(source, _FIELD), "inline": True},
-                   {"name": "Published", "value": str(meta.get("published_at", "?")), "inline": True}],
+                   {"name": "Published", "value": meta.published_at or "?", "inline": True}],
         "footer": {"text": "Trading Assistant · news"},
     }
     return {"embeds": [embed], "allowed_mentions": {"parse": []}}
 
 
-def build_message(payload: dict[str, Any], dashboard_url: str) -> dict[str, Any]:
+def build_message(delivery: Delivery, dashboard_url: str) -> dict[str, Any]:
     """The Execute Webhook body for one delivered alert or news item (pure; Discord's length limits respected)."""
-    meta: dict[str, Any] = payload.get("meta") or {}
-    if meta.get("kind") == "news":
+    meta = delivery.meta
+    if meta.kind == "news":
         return news_message(meta)
-    level = str(payload.get("level", "info"))
-    alert_id = str(meta.get("alert_id", payload.get("alert_id", "")))
+    alert_id = meta.alert_id or delivery.alert_id or ""
     link = f"{dashboard_url.rstrip('/')}/#alerts?alert={alert_id}"
-    condition = meta.get("condition")
-    side = _CONDITIONS.get(str(condition), str(condition or ""))
+    side = _CONDITIONS.get(meta.condition or "", meta.condition or "")
+    when = meta.fired_at or delivery.triggered_at.isoformat()
     fields = [
-        {"name": "Symbol", "value": str(meta.get("symbol", "?")), "inline": True},
-        {"name": "Price", "value": str(meta.get("price", "?")), "inline": True},
-        {"name": "Condition", "value": _cut(f"{side} {meta.get('level', '')} ({meta.get('kind', 'crossed')})", 256),
+        {"name": "Symbol", "value": meta.symbol or "?", "inline": True},
+        {"name": "Price", "value": meta.price or "?", "inline": True},
+        {"name": "Condition", "value": _cut(f"{side} {meta.level or ''} ({meta.kind or 'crossed'})", 256),
          "inline": True},
-        {"name": "Time", "value": str(meta.get("fired_at") or payload.get("triggered_at", "")), "inline": True},
+        {"name": "Time", "value": when, "inline": True},
     ]
-    if meta.get("late"):
+    if meta.late:
         fields.append({"name": "Late", "value": "delivered late: the data arrived after the fact", "inline": True})
-    if meta.get("note"):
-        fields.append({"name": "Note", "value": _cut(str(meta["note"]), _FIELD), "inline": False})
-    chips = [_chip_line(chip, link) for chip in stored_chips(meta.get("actions"))]
+    if meta.note:
+        fields.append({"name": "Note", "value": _cut(meta.note, _FIELD), "inline": False})
+    chips = [_chip_line(chip, link) for chip in meta.actions or ()]
     description = "\n".join(chips) if chips else f"[Open the dashboard]({link})"
     embed: dict[str, Any] = {
-        "title": _cut(str(payload.get("msg", "Alert")), _TITLE),
+        "title": _cut(delivery.msg or "Alert", _TITLE),
         "description": _cut(description, 2000),
-        "color": COLOURS.get(level, COLOURS["info"]),
+        "color": COLOURS.get(delivery.level, COLOURS["info"]),
         "fields": fields,
         "url": link,
         "footer": {"text": f"Trading Assistant · alert {alert_id}"},
+        "timestamp": when,
     }
-    when = meta.get("fired_at") or payload.get("triggered_at")
-    if when:
-        embed["timestamp"] = str(when)
     return {"embeds": [embed], "allowed_mentions": {"parse": []}}
 
 
@@ -131,9 +130,8 @@ class DiscordWebhookNotifier:
     async def aclose(self) -> None:
         await self._client.aclose()
 
-    async def deliver(self, payload: dict[str, Any]) -> None:
-        kind = (payload.get("meta") or {}).get("kind")
-        if self.alert_types and kind not in self.alert_types:
+    async def deliver(self, delivery: Delivery) -> None:
+        if self.alert_types and delivery.meta.kind not in self.alert_types:
             return  # filtered out by DISCORD_WEBHOOK_ALERT_TYPES: nothing to send, the row is done
         wait = self._blocked_until - time.monotonic()
         if wait > MAX_INLINE_WAIT_SEC:
@@ -142,7 +140,7 @@ class DiscordWebhookNotifier:
             await asyncio.sleep(wait)
         try:
             response = await self._client.post(self._url, params={"wait": "true"},
-                                               content=orjson.dumps(build_message(payload, self.dashboard_url)),
+                                               content=orjson.dumps(build_message(delivery, self.dashboard_url)),
                                                headers={"Content-Type": "application/json"})
         except httpx.TransportError as exc:  # str(exc) may name the URL: keep only the type
             raise ExternalTransient(f"discord webhook unreachable ({type(exc).__name__})") from None

@@ -39,7 +39,6 @@ from core.errors import Invalid
 MAX_CHIPS = 3
 SNOOZE_SEC = 15 * 60
 HALF = Decimal(50)
-_CHIPS_JSON = msgspec.json.Decoder(list[dict[str, Any]])
 
 Sizer = Callable[[Decimal, Decimal], Decimal]
 """(entry, stop) -> whole shares to trade, 0 when the risk budget buys none (e.g. `risk_sizer`)."""
@@ -205,9 +204,4 @@ def next_actions(fired: Fired, ctx: ActionContext) -> tuple[NextAction, ...]:
     if not ctx.broker_configured:
         chips = [replace(c, needs="broker") if c.kind is ActionKind.ORDER else c for c in chips]
     return (*chips[:MAX_CHIPS], DISMISS)
-
-
-def actions_json(actions: tuple[NextAction, ...]) -> list[dict[str, Any]]:
-    """The chips as ``alert.meta.actions``: the JSON values the event's meta is stored and published as."""
-    return list(_CHIPS_JSON.decode(msgspec.json.encode([action.chip() for action in actions])))
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, fields
 from typing import Any, TypeVar
 
 from core.domain.actions import AlertChip
+from core.domain.events import AlertMeta
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,8 +82,8 @@ class DeliveryView:
 @dataclass(frozen=True, slots=True)
 class TriggerView:
     """One fire of an alert: the `alert` event it was published as (``level``, ``msg``, ``meta``), its chips
-    parsed, the LLM's rationale once it arrived, and its deliveries. ``meta`` is the event's meta as published
-    (its keys differ between a crossing, an approach, an expiry and older fires)."""
+    parsed, the LLM's rationale once it arrived, and its deliveries. ``meta`` is the event's meta as published (an
+    older row's completed from its columns)."""
 
     id: str
     alert_id: str
@@ -94,7 +95,7 @@ class TriggerView:
     msg: str | None
     fired_at: str | None
     actions: tuple[AlertChip, ...]
-    meta: dict[str, Any]
+    meta: AlertMeta
     rationale: str | None
     deliveries: tuple[DeliveryView, ...]
 

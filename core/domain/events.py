@@ -7,11 +7,13 @@ Redis alike.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 import msgspec
 
+from core.domain.actions import AlertChip, stored_chips
 from core.domain.kpis import Reading
 from core.domain.market_views import Freshness
 from core.domain.order_views import BlotterItem, PositionItem
@@ -23,10 +25,68 @@ class RiskEvent(msgspec.Struct, frozen=True, tag="risk", tag_field="type"):
     state: RiskStateView
 
 
+class AlertMeta(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """What an `alert` event says besides its line of text. ``kind`` says which fields it carries (the others are
+    left out of the JSON):
+
+    - a fire (``crossed``, ``approaching``): ``alert_id``, ``trigger_id``, ``symbol``, ``price`` (what fired it),
+      ``level``, ``condition``, ``timeframe``, ``late``, ``fired_at``, ``note``, ``actions`` (the next-best-action
+      chips), and ``rationale`` once the LLM's note arrived;
+    - the rationale that follows a fire (``update`` = ``rationale``): the fire's ids, symbol and kind, ``rationale``;
+    - ``expired``: ``alert_id``, ``symbol``; ``risk``: ``status``, ``previous``, ``reasons``, ``usage``;
+      ``order_unknown``: ``intent_id``, ``symbol``; ``news``: ``news_id``, ``title``, ``source``, ``url``,
+      ``published_at``, ``symbols``, ``publisher``.
+
+    ``redelivered``: the delivery outbox sent it again because its first publish failed.
+    """
+
+    alert_id: str | None = None
+    trigger_id: str | None = None
+    symbol: str | None = None
+    price: str | None = None
+    level: str | None = None
+    condition: str | None = None
+    kind: str
+    timeframe: str | None = None
+    late: bool | None = None
+    fired_at: str | None = None
+    note: str | None = None
+    actions: tuple[AlertChip, ...] | None = None
+    update: Literal["rationale"] | None = None
+    rationale: str | None = None
+    status: str | None = None
+    previous: str | None = None
+    reasons: tuple[str, ...] | None = None
+    usage: tuple[str, ...] | None = None
+    intent_id: str | None = None
+    news_id: str | None = None
+    title: str | None = None
+    source: str | None = None
+    url: str | None = None
+    published_at: str | None = None
+    symbols: tuple[str, ...] | None = None
+    publisher: str | None = None
+    redelivered: bool | None = None
+
+    @classmethod
+    def stored(cls, raw: Mapping[str, Any]) -> AlertMeta:
+        """The meta of a stored event (a trigger row's or an outbox row's payload): a field it lacks is None, and a
+        chip this version does not know is skipped (`stored_chips`), so an old row still reads."""
+        actions = raw.get("actions")
+        meta = msgspec.convert({**raw, "actions": None}, AlertMeta)
+        return meta if actions is None else msgspec.structs.replace(meta, actions=stored_chips(actions))
+
+
 class AlertEvent(msgspec.Struct, frozen=True, tag="alert", tag_field="type"):
     level: Literal["info", "warning", "critical"]
     msg: str
-    meta: dict[str, Any] | None = None
+    meta: AlertMeta | None = None
+
+
+def stored_payload(event: AlertEvent) -> dict[str, Any]:
+    """The JSON a trigger or outbox row keeps of an `alert` event (`AlertMeta.stored` reads its meta back)."""
+    return {"level": event.level, "msg": event.msg,
+            "meta": None if event.meta is None else msgspec.to_builtins(event.meta)}
 
 
 class PositionsEvent(msgspec.Struct, frozen=True, tag="positions", tag_field="type"):

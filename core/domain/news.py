@@ -14,11 +14,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 from core.domain.confidence import Factor
+from core.domain.events import AlertEvent, AlertMeta
 from core.domain.plans import Issue
 
 ET = ZoneInfo("America/New_York")
@@ -70,12 +70,12 @@ class NewsItem:
         return title_key(self.title, self.published_at)
 
 
-def news_alert(item: NewsItem) -> dict[str, Any]:
+def news_alert(item: NewsItem) -> AlertEvent:
     """What a delivery channel gets for a news item: the stored title, source, link and time as they are."""
-    meta = {"kind": "news", "news_id": item.id, "title": item.title, "source": item.source, "url": item.url,
-            "published_at": item.published_at.astimezone(UTC).isoformat(), "symbols": list(item.symbols),
-            "publisher": item.publisher}
-    return {"level": "info", "msg": item.title, "meta": meta}
+    meta = AlertMeta(kind="news", news_id=item.id, title=item.title, source=item.source, url=item.url,
+                     published_at=item.published_at.astimezone(UTC).isoformat(), symbols=tuple(item.symbols),
+                     publisher=item.publisher)
+    return AlertEvent(level="info", msg=item.title, meta=meta)
 
 
 class EarningsTime(StrEnum):

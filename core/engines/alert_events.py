@@ -15,9 +15,9 @@ from typing import Any, Protocol
 
 from core.db.base import new_id
 from core.db.repositories.alerts import DELIVERED, PENDING
-from core.domain.actions import ActionContext, Sizer, actions_json, next_actions, risk_sizer
+from core.domain.actions import ActionContext, Sizer, next_actions, risk_sizer
 from core.domain.alerts import FIRE_LEVELS, Channel, Fired, describe
-from core.domain.events import AlertEvent
+from core.domain.events import AlertEvent, AlertMeta, stored_payload
 from core.domain.orders import Position
 from core.domain.risk import RiskLimits, TradingStatus
 from core.services.settings import Tunables
@@ -104,8 +104,8 @@ class Published:
         event, at = self.event, self.triggered_at
         assert event.meta is not None
         trigger = {"id": self.trigger_id, "alert_id": self.fire.alert.id, "dedupe_key": self.fire.dedupe_key,
-                   "kind": self.fire.kind.value, "price": self.fire.price, "late": event.meta["late"],
-                   "payload": {"level": event.level, "msg": event.msg, "meta": event.meta}, "triggered_at": at,
+                   "kind": self.fire.kind.value, "price": self.fire.price, "late": bool(event.meta.late),
+                   "payload": stored_payload(event), "triggered_at": at,
                    "rationale": None}
         outbox = []
         for channel in self.channels:
@@ -125,10 +125,10 @@ def alert_event(fire: Fired, trigger_id: str, now: datetime, *, tunables: Tunabl
     ``late_after`` after it happened)."""
     spec = fire.alert.spec
     actions = next_actions(fire, _action_context(context, spec.symbol, tunables))
-    meta = {"alert_id": fire.alert.id, "trigger_id": trigger_id, "symbol": spec.symbol,
-            "price": str(fire.price), "level": str(spec.level), "condition": spec.condition.value,
-            "kind": fire.kind.value, "timeframe": spec.timeframe.value, "late": fire.late or now - fire.ts > late_after,
-            "fired_at": fire.ts.isoformat(), "note": spec.note, "actions": actions_json(actions)}
+    meta = AlertMeta(kind=fire.kind.value, alert_id=fire.alert.id, trigger_id=trigger_id, symbol=spec.symbol,
+                     price=str(fire.price), level=str(spec.level), condition=spec.condition.value,
+                     timeframe=spec.timeframe.value, late=fire.late or now - fire.ts > late_after,
+                     fired_at=fire.ts.isoformat(), note=spec.note, actions=tuple(action.chip() for action in actions))
     return AlertEvent(level=FIRE_LEVELS[fire.kind], msg=describe(fire), meta=meta)
 
 

@@ -23,9 +23,8 @@ import structlog
 
 from core.db.repositories.alerts import AlertRepository
 from core.db.session import Database
-from core.domain.actions import stored_chips
 from core.domain.coach import ChatMessage
-from core.domain.events import AlertEvent
+from core.domain.events import AlertEvent, AlertMeta
 from core.ports import LLM, EventBus
 
 log = structlog.get_logger("engine.alert_rationale")
@@ -40,21 +39,28 @@ PROMPT = ("You add context to a price alert a day trader just received. In one o
           "invent prices, levels, news or any other number. Plain text, no markdown.")
 
 
-def rationale_event(event: AlertEvent, text: str) -> AlertEvent:
-    """The update event for the fire ``event`` announced: same alert and trigger ids, the rationale as text."""
-    meta = event.meta or {}
-    return AlertEvent(level="info", msg=f"{meta.get('symbol', '')}: {text}".lstrip(": "), meta={
-        "alert_id": meta.get("alert_id"), "trigger_id": meta.get("trigger_id"), "symbol": meta.get("symbol"),
-        "kind": meta.get("kind"), "update": "rationale", "rationale": text, "actions": []})
+def rationale_event(fire: AlertEvent, text: str) -> AlertEvent:
+    """The update event for the fire ``fire`` announced: same alert and trigger ids, the rationale as text."""
+    meta = fire.meta or AlertMeta(kind="")
+    return AlertEvent(level="info", msg=f"{meta.symbol or ''}: {text}".lstrip(": "), meta=AlertMeta(
+        kind=meta.kind, alert_id=meta.alert_id, trigger_id=meta.trigger_id, symbol=meta.symbol, update="rationale",
+        rationale=text, actions=()))
 
 
-def _facts(event: AlertEvent) -> str:
-    meta = event.meta or {}
-    keys = ("symbol", "condition", "level", "price", "kind", "timeframe", "late", "note")
-    facts: dict[str, Any] = {key: meta.get(key) for key in keys if meta.get(key) is not None}
-    facts["alert"] = event.msg
-    facts["suggested_actions"] = [chip.label for chip in stored_chips(meta.get("actions"))]
+def _facts(fire: AlertEvent) -> str:
+    """What the model is told: the fire's own fields and the chips the trader was offered, nothing else."""
+    meta = fire.meta or AlertMeta(kind="")
+    facts: dict[str, Any] = {"symbol": meta.symbol, "condition": meta.condition, "level": meta.level,
+                             "price": meta.price, "kind": meta.kind or None, "timeframe": meta.timeframe,
+                             "late": meta.late, "note": meta.note}
+    facts = {key: value for key, value in facts.items() if value is not None}
+    facts["alert"] = fire.msg
+    facts["suggested_actions"] = [chip.label for chip in meta.actions or ()]
     return json.dumps(facts)
+
+
+def _trigger_id(event: AlertEvent) -> str | None:
+    return event.meta.trigger_id if event.meta is not None else None
 
 
 def _clean(text: str | None) -> str:
@@ -75,7 +81,7 @@ class AlertRationale:
             self._queue.put_nowait((event, committed))
         except asyncio.QueueFull:
             log.warning("alerts.rationale_skipped", reason="queue full",
-                        trigger_id=(event.meta or {}).get("trigger_id"))
+                        trigger_id=_trigger_id(event))
 
     async def run(self) -> None:
         async with asyncio.TaskGroup() as group:
@@ -89,7 +95,7 @@ class AlertRationale:
                 await self.enrich(event, committed)
             except Exception as exc:  # never let one alert's enrichment stop the others
                 log.warning("alerts.rationale_failed", error=f"{type(exc).__name__}: {exc}",
-                            trigger_id=(event.meta or {}).get("trigger_id"))
+                            trigger_id=_trigger_id(event))
 
     async def enrich(self, event: AlertEvent, committed: Callable[[], Awaitable[bool]]) -> str | None:
         """Ask the model, publish the update, store the text on the trigger row; returns the text (or None)."""
@@ -100,8 +106,8 @@ class AlertRationale:
             return None
         await self.bus.publish(rationale_event(event, text))
         self.sent += 1
-        trigger_id = (event.meta or {}).get("trigger_id")
-        if trigger_id and await asyncio.wait_for(committed(), COMMIT_WAIT_SEC):
+        trigger_id = _trigger_id(event)
+        if trigger_id is not None and await asyncio.wait_for(committed(), COMMIT_WAIT_SEC):
             async with self.db.uow() as session:
                 await AlertRepository(session).set_rationale(trigger_id, text)
         return text

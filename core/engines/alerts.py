@@ -64,7 +64,7 @@ from core.db.base import new_id
 from core.db.repositories.alerts import LIVE, PENDING, AlertRepository, DeliveryRepository, row_to_alert
 from core.db.session import Database
 from core.domain.alerts import Alert, AlertStatus, Channel, Fired, Timeframe
-from core.domain.events import AlertEvent
+from core.domain.events import AlertEvent, AlertMeta
 from core.domain.market import epoch_ms
 from core.engines.alert_events import NoTrading, Published, TradingContext, alert_event
 from core.engines.alert_index import AlertIndex
@@ -344,8 +344,8 @@ class AlertEngine:
         """Each expiry once, after the commit that wrote it (an ``info`` `alert` event)."""
         for alert in expired:
             await self.bus.publish(AlertEvent(level="info", msg=f"{alert.spec.symbol} alert at {alert.spec.level} "
-                                              "expired", meta={"alert_id": alert.id, "symbol": alert.spec.symbol,
-                                                               "kind": "expired", "actions": []}))
+                                              "expired", meta=AlertMeta(kind="expired", alert_id=alert.id,
+                                                                        symbol=alert.spec.symbol, actions=())))
         if expired:
             await self.sync_watch()
 

@@ -33,7 +33,7 @@ from prometheus_client import Counter, Histogram
 
 from core.db.repositories.alerts import DeliveryRepository, DueDelivery
 from core.db.session import Database
-from core.domain.events import AlertEvent
+from core.domain.deliveries import Delivery
 from core.errors import CoreError, ExternalTransient
 from core.ports import EventBus, Notifier
 
@@ -61,12 +61,11 @@ def backoff(attempts: int, retry_after: float | None = None) -> float:
     return float(base * random.uniform(1.0, 1.25))
 
 
-def notifier_payload(row: DueDelivery) -> dict[str, Any]:
-    """What a notifier gets: the stored `alert` event (``level``, ``msg``, ``meta``) and the trigger's identity;
-    for a news item, `news_alert`'s (``meta.kind`` = ``news``) with ``news_id`` in place of the trigger's."""
-    identity = {"news_id": row.news_id} if row.news_id is not None else {}
-    return {**row.payload, "trigger_id": row.trigger_id, "alert_id": row.alert_id, **identity,
-            "triggered_at": row.triggered_at.isoformat(), "attempt": row.attempts + 1}
+def delivery_of(row: DueDelivery) -> Delivery:
+    """What a notifier gets: the stored `alert` event and the trigger's identity; for a news item, `news_alert`'s
+    (``meta.kind`` = ``news``) with ``news_id`` in place of the trigger's."""
+    return Delivery.of(row.event, trigger_id=row.trigger_id, alert_id=row.alert_id, triggered_at=row.triggered_at,
+                       attempt=row.attempts + 1, news_id=row.news_id)
 
 
 class BusNotifier:
@@ -80,9 +79,8 @@ class BusNotifier:
     def __init__(self, bus: EventBus) -> None:
         self.bus = bus
 
-    async def deliver(self, payload: dict[str, Any]) -> None:
-        meta = {**(payload.get("meta") or {}), "redelivered": True}
-        await self.bus.publish(AlertEvent(level=payload.get("level", "info"), msg=payload.get("msg", ""), meta=meta))
+    async def deliver(self, delivery: Delivery) -> None:
+        await self.bus.publish(delivery.redelivered())
 
 
 class DeliveryEngine:
@@ -180,7 +178,7 @@ class DeliveryEngine:
     async def _send(self, notifier: Notifier, row: DueDelivery) -> None:
         attempts = row.attempts + 1
         try:
-            await notifier.deliver(notifier_payload(row))
+            await notifier.deliver(delivery_of(row))
         except ExternalTransient as exc:
             await self._retry_or_fail(row, attempts, exc.message, exc.retry_after)
             return

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any, Literal
+from typing import Literal
 
 import structlog
 from prometheus_client import Histogram
 
-from core.domain.events import AlertEvent, RiskEvent
+from core.domain.events import AlertEvent, AlertMeta, RiskEvent
 from core.domain.risk import RiskState, TradingStatus
 from core.domain.risk_view import RiskStateView
 from core.errors import CoreError, IntegrationDisabled
@@ -50,9 +50,8 @@ def transition_alert(previous: TradingStatus | None, state: RiskState) -> AlertE
                 if current is TradingStatus.HALTED
                 else "only orders that shrink an open position are accepted")
         msg = f"{what}: {'; '.join(state.reasons)}. {rule[0].upper()}{rule[1:]}."
-    meta: dict[str, Any] = {"kind": "risk", "status": current.value,
-                            "previous": previous.value if previous else None, "reasons": list(state.reasons),
-                            "usage": [u.text for u in state.usage]}
+    meta = AlertMeta(kind="risk", status=current.value, previous=previous.value if previous else None,
+                     reasons=tuple(state.reasons), usage=tuple(u.text for u in state.usage))
     return AlertEvent(level=_LEVELS[current], msg=msg, meta=meta)
 
 

@@ -24,12 +24,19 @@ import structlog
 
 from core.db.base import new_id
 from core.db.models import AlertDelivery, AlertRow, AlertTrigger
-from core.db.repositories.alerts import DELETED, AlertRepository, row_to_alert, spec_columns, state_columns
+from core.db.repositories.alerts import (
+    DELETED,
+    AlertRepository,
+    row_to_alert,
+    spec_columns,
+    state_columns,
+    stored_alert_event,
+    stored_meta,
+)
 from core.db.session import Database
-from core.domain.actions import AlertChip, stored_chips
+from core.domain.actions import AlertChip
 from core.domain.alert_views import AlertCreated, AlertEdited, AlertView, DeliveryView, TriggerView, extended
 from core.domain.alerts import (
-    FIRE_LEVELS,
     Alert,
     AlertDraft,
     AlertSpec,
@@ -90,12 +97,11 @@ def delivery_view(delivery: AlertDelivery) -> DeliveryView:
 
 def trigger_view(trigger: AlertTrigger, deliveries: tuple[DeliveryView, ...]) -> TriggerView:
     payload = trigger.payload or {}
-    meta = payload.get("meta") or {}
+    meta = stored_meta(trigger)
     return TriggerView(id=trigger.id, alert_id=trigger.alert_id, kind=trigger.kind, price=fmt_num(trigger.price),
                        late=trigger.late, triggered_at=_iso(trigger.triggered_at), level=payload.get("level"),
-                       msg=payload.get("msg"), fired_at=meta.get("fired_at"),
-                       actions=stored_chips(meta.get("actions")), meta=meta, rationale=trigger.rationale,
-                       deliveries=deliveries)
+                       msg=payload.get("msg"), fired_at=meta.fired_at, actions=meta.actions or (), meta=meta,
+                       rationale=trigger.rationale, deliveries=deliveries)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,20 +114,6 @@ class StoredFire:
 
     def chip(self, chip_id: str) -> AlertChip | None:
         return next((chip for chip in self.chips if chip.id == chip_id), None)
-
-
-def stored_alert_event(trigger: AlertTrigger) -> AlertEvent:
-    """The `alert` event a trigger row was published as, from the payload the alert engine stored; the
-    rationale that followed as an update event is folded into ``meta.rationale``. The row's own columns fill
-    what a payload lacks."""
-    payload = trigger.payload or {}
-    meta = {"alert_id": trigger.alert_id, "trigger_id": trigger.id, "kind": trigger.kind,
-            "price": fmt_num(trigger.price), "late": trigger.late, "actions": [], **(payload.get("meta") or {})}
-    if trigger.rationale:
-        meta["rationale"] = trigger.rationale
-    level = payload.get("level")
-    return AlertEvent(level=level if level in ("info", "warning", "critical") else FIRE_LEVELS[FireKind(trigger.kind)],
-                      msg=str(payload.get("msg") or ""), meta=meta)
 
 
 @dataclass(frozen=True, slots=True)
@@ -341,12 +333,11 @@ class AlertService:
             raise NotFound(f"alert trigger {trigger_id} does not exist", details={"trigger_id": trigger_id})
         if row is None:
             raise NotFound(f"the alert of trigger {trigger_id} was deleted", details={"trigger_id": trigger_id})
-        meta = (trigger.payload or {}).get("meta") or {}
-        fired_at = meta.get("fired_at")
+        meta = stored_meta(trigger)
         fired = Fired(self._state(row), FireKind(trigger.kind), Decimal(trigger.price),
-                      datetime.fromisoformat(fired_at) if isinstance(fired_at, str) else trigger.triggered_at,
+                      datetime.fromisoformat(meta.fired_at) if meta.fired_at else trigger.triggered_at,
                       bool(trigger.late))
-        return StoredFire(trigger.id, fired, stored_chips(meta.get("actions")))
+        return StoredFire(trigger.id, fired, meta.actions or ())
 
     async def triggers(self, alert_id: str, *, limit: int = 200) -> builtins.list[TriggerView]:
         async with self.db.read() as session:

@@ -40,7 +40,7 @@ from core.db.models import OrderIntentRow
 from core.db.repositories.journal import JournalRepository
 from core.db.repositories.orders import OrderIntentRepository, OrderRepository
 from core.db.session import Database
-from core.domain.events import AlertEvent, OrdersEvent
+from core.domain.events import AlertEvent, AlertMeta, OrdersEvent
 from core.domain.order_input import parse_order
 from core.domain.order_text import describe
 from core.domain.order_views import CANCEL_APPROVED, BrokerOrderView, Intent, RiskDecision, document
@@ -525,6 +525,6 @@ class OrderService:
             await self.bus.publish(AlertEvent(
                 level="critical", msg=f"Order outcome unknown: {describe(row.action, row.order, row.target_order_id)}"
                                       f" - {reason}",
-                meta={"kind": "order_unknown", "intent_id": row.id, "symbol": row.order.get("symbol")}))
+                meta=AlertMeta(kind="order_unknown", intent_id=row.id, symbol=row.order.get("symbol"))))
         log.error("orders.outcome_unknown", intent_id=row.id)
         return ConfirmResult(self._view(row), "unknown", reason, "order_outcome_unknown")

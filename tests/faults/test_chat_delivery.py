@@ -73,7 +73,7 @@ async def test_fault_12_discord_and_slack_429_and_5xx_on_delivery_each_alert_rea
                 await pg.wait_until(lambda: {"T.SPY", "T.QQQ"} <= pg.subscriptions)
                 await pg.push([trade("SPY", 499.0), trade("SPY", 500.5)])
                 await pg.push([trade("QQQ", 499.0), trade("QQQ", 500.5)])
-                published = {(await next_alert(sub)).meta["alert_id"] for _ in range(2)}  # type: ignore[index]
+                published = {(await next_alert(sub)).meta.alert_id for _ in range(2)}  # type: ignore[union-attr]
                 assert published == set(ids.values())  # the failing channels did not hold ingestion back
                 alert_ids = set(ids.values())
 

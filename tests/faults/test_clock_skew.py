@@ -60,7 +60,7 @@ async def test_fault_11_trades_stamped_ten_minutes_off_fire_the_alert_exactly_on
         await pg.push([{**trade("SPY", 499.0), "t": trade("SPY", 0)["t"] + offset}])
         await pg.push([{**trade("SPY", 500.5), "t": trade("SPY", 0)["t"] + offset + 1}])
         event = await next_alert(sub)
-        assert event.meta is not None and event.meta["alert_id"] == created.id
+        assert event.meta is not None and event.meta.alert_id == created.id
         await pg.push([{**trade("SPY", 501.0), "t": trade("SPY", 0)["t"] + offset + 2}])
         with pytest.raises(TimeoutError):
             await next_alert(sub, within=0.5)

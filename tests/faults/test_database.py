@@ -59,7 +59,7 @@ async def test_fault_14_database_locked_alerts_still_publish_the_writer_retries_
             with locked(settings.database_url):
                 await pg.push([trade("SPY", 499.0), trade("SPY", 500.5)])
                 event = await next_alert(sub, within=3.0)  # published before (and whatever) the commit does
-                assert event.meta is not None and event.meta["alert_id"] == created.id
+                assert event.meta is not None and event.meta.alert_id == created.id
                 # a retryable 503 that says what happened, not an unexpected error
                 with pytest.raises(ExternalTransient, match=r"locked by another writer; nothing was changed"):
                     await rt.orders.confirm(intent_id, proposal.token, "api")

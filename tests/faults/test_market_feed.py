@@ -48,7 +48,7 @@ async def armed(make: Callable[..., Settings], pg: PolygonDouble, symbols: tuple
 async def fired_once(rt: Runtime, sub: Any, symbol: str = "SPY") -> AlertEvent:
     """The alert event for `symbol`, then proof that no second one follows and one trigger is committed."""
     event = await next_alert(sub)
-    assert event.meta is not None and event.meta["symbol"] == symbol
+    assert event.meta is not None and event.meta.symbol == symbol
     with pytest.raises(TimeoutError):
         extra = await next_alert(sub, within=0.5)
         raise AssertionError(f"fired twice: {extra}")
@@ -56,7 +56,7 @@ async def fired_once(rt: Runtime, sub: Any, symbol: str = "SPY") -> AlertEvent:
         if len(await triggers(rt)) >= 1:
             break
         await asyncio.sleep(0.05)
-    assert [t.alert_id for t in await triggers(rt)] == [event.meta["alert_id"]]
+    assert [t.alert_id for t in await triggers(rt)] == [event.meta.alert_id]
     return event
 
 
@@ -156,7 +156,7 @@ async def test_fault_5_burst_at_the_open_fires_every_crossed_alert_exactly_once(
         while len(seen) < len(symbols):
             event = await next_alert(sub)
             assert event.meta is not None
-            seen.append(event.meta["symbol"])
+            seen.append(event.meta.symbol)
         with pytest.raises(TimeoutError):
             await next_alert(sub, within=0.5)
         assert sorted(seen) == sorted(symbols)

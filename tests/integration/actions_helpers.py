@@ -10,8 +10,10 @@ from core.db.base import new_id
 from core.db.models import AlertTrigger
 from core.db.repositories.alerts import AlertRepository, row_to_alert
 from core.domain.alerts import Fired, FireKind
+from core.domain.events import stored_payload
 from core.engines.alert_events import RiskCacheContext, alert_event
 from core.runtime import Runtime
+from tests.wire import as_json
 
 
 async def stored_fire(rt: Runtime, symbol: str, condition: str, level: str, price: str,
@@ -28,11 +30,11 @@ async def stored_fire(rt: Runtime, symbol: str, condition: str, level: str, pric
     fired = Fired(row_to_alert(row), kind, Decimal(price), now)
     event = alert_event(fired, trigger_id, now, tunables=await rt.settings_service.get(),
                         context=RiskCacheContext(rt.risk), late_after=timedelta(minutes=5))
-    payload = {"level": event.level, "msg": event.msg, "meta": event.meta}
+    payload = stored_payload(event)
     async with rt.db.uow() as session:
         session.add(AlertTrigger(id=trigger_id, alert_id=alert.id, dedupe_key=trigger_id, kind=kind.value,
                                  price=Decimal(price), payload=payload, triggered_at=now))
-    return {**payload, "trigger_id": trigger_id, "alert_id": alert.id, "triggered_at": now.isoformat()}
+    return {**as_json(payload), "trigger_id": trigger_id, "alert_id": alert.id, "triggered_at": now.isoformat()}
 
 
 def chip_ids(payload: dict[str, Any]) -> list[str]:

@@ -73,7 +73,7 @@ async def test_alert_is_published_while_the_writer_is_blocked_then_committed_wit
             rig.engine.on_tick("SPY", 500.5, 500.5, 500.5, now_ms())
             event = await asyncio.wait_for(anext(aiter(sub)), 2)
             assert isinstance(event, AlertEvent) and event.meta is not None
-            assert event.meta["alert_id"] == created.id
+            assert event.meta.alert_id == created.id
             assert await rows(rig.db, AlertTrigger) == []
             row = await alert_row(rig.db, created.id)
             assert (row.status, row.armed) == ("active", True)
@@ -82,7 +82,7 @@ async def test_alert_is_published_while_the_writer_is_blocked_then_committed_wit
             assert time.monotonic() < deadline, "trigger never committed"
             await asyncio.sleep(0.02)
         [trigger] = await rows(rig.db, AlertTrigger)
-        assert trigger.id == event.meta["trigger_id"]
+        assert trigger.id == event.meta.trigger_id
         [delivery] = await rows(rig.db, AlertDelivery)
         assert (delivery.channel, delivery.status, delivery.attempts) == ("ws", "delivered", 1)
         row = await alert_row(rig.db, created.id)

@@ -10,7 +10,6 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
-import msgspec
 from fastapi import FastAPI
 
 from core.db.repositories.alerts import AlertRepository
@@ -18,6 +17,7 @@ from core.domain.alerts import Fired, FireKind
 from core.domain.events import AlertEvent
 from core.engines.alerts import AlertEngine
 from core.runtime import Runtime
+from tests.wire import as_json
 
 
 def ok(response: httpx.Response) -> Any:
@@ -57,7 +57,7 @@ async def test_a_fire_appears_in_history_as_the_live_event(app: FastAPI, client:
 
     body = ok(await client.get("/api/v1/alerts/history"))
     [item] = body["items"]
-    live = msgspec.to_builtins(event)
+    live = as_json(event)
     assert {k: v for k, v in item.items() if k != "ts"} == live  # type, level, msg, meta: the same body
     assert item["type"] == "alert" and item["msg"] == "SPY crossed above 500 at 500.25"
     assert item["meta"]["trigger_id"] and item["meta"]["alert_id"] == alert_id and item["meta"]["price"] == "500.25"
@@ -81,7 +81,7 @@ async def test_pages_newest_first_without_gaps_or_repeats(app: FastAPI, client: 
     for i in range(5):
         alert_id, price = (spy, f"50{i}.5") if i % 2 == 0 else (qqq, f"40{i}.5")
         fired.append((await fire(rt, alert_id, price, start + timedelta(seconds=i))).meta)
-    newest_first = [meta["trigger_id"] for meta in reversed(fired) if meta]
+    newest_first = [meta.trigger_id for meta in reversed(fired) if meta]
 
     first = ok(await client.get("/api/v1/alerts/history", params={"limit": 2}))
     assert [i["meta"]["trigger_id"] for i in first["items"]] == newest_first[:2]

@@ -27,6 +27,7 @@ from core.settings import DiscordSettings, PolygonSettings, Settings
 from tests.doubles.discord_webhook import TOKEN, DiscordWebhookDouble
 from tests.doubles.polygon import API_KEY as POLYGON_KEY
 from tests.doubles.polygon import PolygonDouble, frame
+from tests.wire import as_json
 
 ROLES = frozenset({"api", "engine"})
 
@@ -97,9 +98,9 @@ async def test_crossing_trade_fires_once_with_chips_trigger_and_delivered_outbox
         assert event.level == "warning" and event.msg == "SPY crossed above 500 at 500.25"
         meta = event.meta
         assert meta is not None
-        assert (meta["alert_id"], meta["symbol"], meta["price"], meta["condition"], meta["kind"], meta["late"]) == (
+        assert (meta.alert_id, meta.symbol, meta.price, meta.condition, meta.kind, meta.late) == (
             created.id, "SPY", "500.25", "price_above", "crossed", False)
-        chips = meta["actions"]
+        chips = as_json(meta.actions)
         assert [c["id"] for c in chips] == ["plan", "dismiss"]  # no broker: a plan, then always Dismiss
         assert chips[0]["plan"] == {"symbol": "SPY", "side": "long", "entry": "500.25", "stop": "495.00",
                                     "targets": ["510.75"]}  # the default 2R: 500.25 + 2 x 5.25
@@ -107,7 +108,7 @@ async def test_crossing_trade_fires_once_with_chips_trigger_and_delivered_outbox
 
         await wait_for(lambda: _trigger_count(rt, 1))  # the group commit follows the publish
         [trigger] = await triggers(rt)
-        assert trigger.id == meta["trigger_id"] and trigger.kind == "crossed" and trigger.price == Decimal("500.25")
+        assert trigger.id == meta.trigger_id and trigger.kind == "crossed" and trigger.price == Decimal("500.25")
         await wait_for(lambda: all_delivered(rt, 1))
         [row] = await deliveries(rt)
         assert row.channel == "ws" and row.attempts == 1 and row.latency_ms is not None and row.latency_ms >= 0
@@ -121,7 +122,7 @@ async def test_crossing_trade_fires_once_with_chips_trigger_and_delivered_outbox
         engine = rt.alert_engine
         assert engine is not None
         replay = Fired(_alert_of(alert, created.id), FireKind.CROSSED, Decimal("500.25"),
-                       datetime.fromisoformat(meta["fired_at"]))
+                       datetime.fromisoformat(meta.fired_at or ""))
         assert await engine.publish(replay, time.perf_counter_ns()) is None
         # ... and by a fresh engine (a restart re-reading the same tick): no second trigger, no second delivery
         fresh = AlertEngine(rt.db, InProcessBus(), rt.market, rt.settings_service, poll_sec=60)
@@ -164,8 +165,8 @@ async def test_a_level_crossed_during_a_three_second_disconnect_fires_once_marke
         await pg.outage(3.0)
         event = await next_alert(sub, within=20)
         meta = event.meta
-        assert meta is not None and (meta["alert_id"], meta["price"], meta["late"]) == (created.id, "500.4", True)
-        assert datetime.fromisoformat(meta["fired_at"]) == datetime.fromtimestamp((crossed + 1000) / 1000, UTC)
+        assert meta is not None and (meta.alert_id, meta.price, meta.late) == (created.id, "500.4", True)
+        assert datetime.fromisoformat(meta.fired_at or "") == datetime.fromtimestamp((crossed + 1000) / 1000, UTC)
         assert pg.hits("/v2/aggs/ticker/SPY/range/1/second/")
 
         # the live stream is back and repeats the spike's second (a late `A` bar): the same start, evaluated once
@@ -202,8 +203,8 @@ async def test_failed_publish_is_delivered_from_the_outbox_and_a_restart_deliver
         await pg.push([trade("SPY", 101.0)])
         await pg.push([trade("SPY", 99.5)])
         event = await next_alert(sub)  # the ws row was written pending: the delivery engine published it
-        assert event.meta is not None and event.meta["alert_id"] == created.id
-        assert event.meta["redelivered"] is True
+        assert event.meta is not None and event.meta.alert_id == created.id
+        assert event.meta.redelivered is True
         await wait_for(lambda: _count(rt, 2))
         await wait_for(lambda: _statuses(rt, {"discord_webhook": "pending", "ws": "delivered"}))
         await sub.close()
@@ -239,7 +240,7 @@ async def test_crash_between_publish_and_commit_fires_again_after_restart_and_de
         await pg.wait_until(lambda: "T.SPY" in pg.subscriptions)
         await pg.push([trade("SPY", 500.5)])
         first = await next_alert(sub)  # published although nothing can be committed
-        assert first.meta is not None and first.meta["alert_id"] == created.id
+        assert first.meta is not None and first.meta.alert_id == created.id
         await asyncio.sleep(0.3)
         assert await triggers(rt) == [] and await deliveries(rt) == []
         await sub.close()
@@ -252,10 +253,10 @@ async def test_crash_between_publish_and_commit_fires_again_after_restart_and_de
         await pg.wait_until(lambda: "T.SPY" in pg.subscriptions)
         await pg.push([trade("SPY", 500.75)])
         again = await next_alert(sub)
-        assert again.meta is not None and again.meta["trigger_id"] != first.meta["trigger_id"]
+        assert again.meta is not None and again.meta.trigger_id != first.meta.trigger_id
         await wait_for(lambda: all_delivered(rt, 2))
         [trigger] = await triggers(rt)
-        assert trigger.id == again.meta["trigger_id"]
+        assert trigger.id == again.meta.trigger_id
         await asyncio.sleep(0.3)
         assert hook.statuses == [204]
         await sub.close()
@@ -333,10 +334,10 @@ async def test_poller_fires_minute_day_and_tick_alerts_without_websocket(
         for _ in range(3):
             event = await next_alert(sub, within=10)
             assert event.meta is not None
-            seen[event.meta["alert_id"]] = event.meta
-        assert seen[minute.id]["price"] == "101.0" and seen[minute.id]["timeframe"] == "minute"
-        assert seen[day.id]["price"] == "99.0"
-        assert seen[tick.id]["price"] == "103.0"  # the bar's high: a spike between polls still fires
+            seen[event.meta.alert_id] = event.meta
+        assert seen[minute.id].price == "101.0" and seen[minute.id].timeframe == "minute"
+        assert seen[day.id].price == "99.0"
+        assert seen[tick.id].price == "103.0"  # the bar's high: a spike between polls still fires
         await wait_for(lambda: all_delivered(rt, 3))
         with pytest.raises(TimeoutError):  # later polls see the same bars: nothing fires twice
             await next_alert(sub, within=1.0)
@@ -354,7 +355,7 @@ async def test_expired_alert_is_marked_and_reported_once(make: Callable[..., Set
         created = await rt.alerts.create({"symbol": "SPY", "condition": "price_above", "level": "500",
                                           "expires_at": expires})
         event = await next_alert(sub, within=5)
-        assert event.meta is not None and event.meta["kind"] == "expired" and event.meta["alert_id"] == created.id
+        assert event.meta is not None and event.meta.kind == "expired" and event.meta.alert_id == created.id
         await wait_for(lambda: _status(rt, created.id, "expired"))
         with pytest.raises(TimeoutError):
             await next_alert(sub, within=0.8)

@@ -51,15 +51,15 @@ async def test_rationale_follows_the_first_alert_as_an_update_and_is_stored(
         alert_id, sub = await fire(rt, pg)
         first = await next_alert(sub, within=5)
         first_at = time.monotonic()
-        assert first.meta is not None and first.meta["alert_id"] == alert_id and "update" not in first.meta
-        assert first.meta["actions"]  # the chips came with the first delivery, not with the rationale
+        assert first.meta is not None and first.meta.alert_id == alert_id and first.meta.update is None
+        assert first.meta.actions  # the chips came with the first delivery, not with the rationale
         update = await next_alert(sub, within=5)
         assert time.monotonic() - first_at >= 0.8  # the first alert did not wait for the model's 1 s answer
         assert update.meta is not None
         assert update.level == "info" and update.msg == f"SPY: {RATIONALE}"
-        assert {k: update.meta[k] for k in ("alert_id", "trigger_id", "update", "rationale", "actions")} == {
-            "alert_id": alert_id, "trigger_id": first.meta["trigger_id"], "update": "rationale",
-            "rationale": RATIONALE, "actions": []}
+        meta = update.meta
+        assert (meta.alert_id, meta.trigger_id, meta.update, meta.rationale, meta.actions) == (
+            alert_id, first.meta.trigger_id, "rationale", RATIONALE, ())
 
         async def stored() -> bool:
             items = await rt.alerts.triggers(alert_id)
@@ -81,7 +81,7 @@ async def test_slow_or_failing_model_is_ignored(settings: Settings, pg: PolygonD
     async with Runtime(settings, roles=ROLES) as rt:
         alert_id, sub = await fire(rt, pg)
         first = await next_alert(sub, within=5)
-        assert first.meta is not None and first.meta["alert_id"] == alert_id
+        assert first.meta is not None and first.meta.alert_id == alert_id
         with pytest.raises(TimeoutError):
             await next_alert(sub, within=1.0)
         [trigger] = await rt.alerts.triggers(alert_id)

@@ -22,6 +22,7 @@ from core.bus import QueueSubscription, RedisBus
 from core.domain.events import (
     EVENT_TYPES,
     AlertEvent,
+    AlertMeta,
     Event,
     OrdersEvent,
     PositionsEvent,
@@ -42,7 +43,7 @@ MakeBus = Callable[..., RedisBus]
 
 
 def alert(n: int) -> AlertEvent:
-    return AlertEvent(level="warning", msg=f"a{n}", meta={"n": n})
+    return AlertEvent(level="warning", msg=f"a{n}", meta=AlertMeta(kind="crossed", alert_id=str(n), actions=()))
 
 
 def one_of_each(n: int) -> list[Event]:

@@ -14,7 +14,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from api.app import create_app
-from core.domain.events import AlertEvent
+from core.domain.events import AlertEvent, AlertMeta
 from core.settings import Settings
 from tests.conftest import API_KEY
 
@@ -250,15 +250,15 @@ async def test_a_rationale_update_joins_the_card_of_its_alert(server: LiveServer
     await enter_key(page, API_KEY)
     await expect(tid(page, "conn-state")).to_have_attribute("data-state", "connected")
     bus = server.app.state.runtime.bus
-    meta = {"alert_id": "a1", "trigger_id": "t1", "kind": "crossed", "actions": []}
+    meta = AlertMeta(kind="crossed", alert_id="a1", trigger_id="t1", actions=())
     await bus.publish(AlertEvent(level="warning", msg="SPY crossed above 450", meta=meta))
     await expect(tid(page, "alert-card")).to_have_count(1)
-    await bus.publish(AlertEvent(level="info", msg="SPY: rationale", meta={
-        "alert_id": "a1", "trigger_id": "t1", "update": "rationale", "rationale": "Breakout on volume <b>x</b>"}))
+    await bus.publish(AlertEvent(level="info", msg="SPY: rationale", meta=AlertMeta(
+        kind="crossed", alert_id="a1", trigger_id="t1", update="rationale", rationale="Breakout on volume <b>x</b>")))
     await expect(tid(page, "alert-rationale")).to_have_text("Why: Breakout on volume <b>x</b>")
     await expect(tid(page, "alert-card")).to_have_count(1)
     # an update whose card is gone (or never shown) still reaches the trader as its own card
-    await bus.publish(AlertEvent(level="info", msg="QQQ: rationale", meta={
-        "alert_id": "a2", "trigger_id": "t2", "update": "rationale", "rationale": "Gap fill"}))
+    await bus.publish(AlertEvent(level="info", msg="QQQ: rationale", meta=AlertMeta(
+        kind="crossed", alert_id="a2", trigger_id="t2", update="rationale", rationale="Gap fill")))
     await expect(tid(page, "alert-card")).to_have_count(2)
     await expect(tid(page, "alert-rationale").first).to_have_text("Why: Gap fill")

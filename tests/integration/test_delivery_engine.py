@@ -8,13 +8,14 @@ from typing import Any
 
 from core.db.migrate import upgrade_to_head
 from core.db.session import Database
+from core.domain.deliveries import Delivery
 from core.engines.delivery import DeliveryEngine
 
 
 class Recorder:
     channel = "ws"
 
-    async def deliver(self, payload: dict[str, Any]) -> None:
+    async def deliver(self, delivery: Delivery) -> None:
         raise AssertionError("nothing is due")
 
 
@@ -22,7 +23,7 @@ async def test_start_twice_spawns_each_worker_once(tmp_path: Path) -> None:
     db = Database(f"sqlite+aiosqlite:///{tmp_path}/delivery.db")
     await upgrade_to_head(db)
     engine = DeliveryEngine(db)
-    engine.register(Recorder())  # type: ignore[arg-type]
+    engine.register(Recorder())
     spawned: list[str] = []
 
     def spawn(coro: Coroutine[Any, Any, Any], name: str) -> None:

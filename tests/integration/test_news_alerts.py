@@ -8,13 +8,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
 from core.adapters.discord_webhook import DiscordWebhookNotifier
 from core.db.models import AlertDelivery
+from core.domain.deliveries import Delivery
 from core.domain.news import NewsItem, news_alert
 from core.errors import Invalid
 from core.runtime import Runtime
@@ -31,13 +31,12 @@ JUST_AFTER = datetime(2024, 6, 24, 19, 33, tzinfo=UTC)
 NEWS_ON = {"alert_types": {"discord_webhook": [*ALERT_TYPES, "news"]}}
 
 
-def news_payload() -> dict[str, Any]:
-    """What the delivery engine hands a notifier for the recorded article (`notifier_payload` of its row)."""
+def news_payload() -> Delivery:
+    """What the delivery engine hands a notifier for the recorded article (`delivery_of` its row)."""
     item = NewsItem(source="polygon", title=RECORDED["title"], url=RECORDED["article_url"],
                     published_at=datetime(2024, 6, 24, 18, 33, 53, tzinfo=UTC), symbols=("UBS",),
                     publisher="Investing.com", id="n" * 32)
-    return {**news_alert(item), "trigger_id": None, "alert_id": None, "news_id": item.id,
-            "triggered_at": JUST_AFTER.isoformat(), "attempt": 1}
+    return Delivery.of(news_alert(item), trigger_id=None, alert_id=None, triggered_at=JUST_AFTER, news_id=item.id)
 
 
 @pytest.fixture

@@ -86,7 +86,7 @@ async def test_engine_publishes_usage_and_a_halted_alert_when_the_day_loss_passe
         assert isinstance(alert, AlertEvent)
         assert alert.level == "critical"
         assert alert.msg.startswith("Trading HALTED: daily loss $614.69 reached the $500.00 limit")
-        assert alert.meta is not None and alert.meta["previous"] == "ACTIVE"
+        assert alert.meta is not None and alert.meta.previous == "ACTIVE"
         halted = await _next(sub, lambda e: _status(e) == "HALTED")
         assert isinstance(halted, RiskEvent) and "$614.69 of $500.00 daily loss" in [
             u.text for u in halted.state.usage]

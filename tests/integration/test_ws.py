@@ -18,10 +18,12 @@ import websockets
 from websockets.exceptions import ConnectionClosed
 
 from api.app import create_app
-from core.domain.events import AlertEvent, PriceEvent
+from core.domain.events import AlertEvent, AlertMeta, PriceEvent
 from core.settings import Settings
 from tests.conftest import API_KEY
 from tests.serve import serve
+
+SPY_CROSSED = AlertEvent(level="warning", msg="SPY crossed 512", meta=AlertMeta(kind="crossed", symbol="SPY"))
 
 
 @asynccontextmanager
@@ -97,11 +99,11 @@ async def test_bus_events_reach_every_client_and_prices_are_coalesced(live: tupl
             websockets.connect(f"{url}?api_key={API_KEY}") as b:
         await _next(a, "status")
         await _next(b, "status")
-        await bus.publish(AlertEvent(level="warning", msg="SPY crossed 512", meta={"symbol": "SPY"}))
+        await bus.publish(SPY_CROSSED)
         for ws in (a, b):
             alert = await _next(ws, "alert")
             assert alert["msg"] == "SPY crossed 512"
-            assert alert["meta"] == {"symbol": "SPY"}
+            assert alert["meta"] == {"symbol": "SPY", "kind": "crossed"}
         for price in range(100, 150):
             await bus.publish(PriceEvent(symbol="SPY", last=str(price)))
         prices = []
@@ -120,9 +122,10 @@ async def test_an_event_that_cannot_be_encoded_is_dropped_and_the_stream_goes_on
     async with websockets.connect(f"{url}?api_key={API_KEY}") as ws:
         await _next(ws, "status")
         with structlog.testing.capture_logs() as logs:
-            await bus.publish(AlertEvent(level="warning", msg="unencodable", meta={"symbol": object()}))
+            unencodable = AlertMeta(kind="crossed", symbol=object())  # type: ignore[arg-type]
+            await bus.publish(AlertEvent(level="warning", msg="unencodable", meta=unencodable))
             await bus.publish(PriceEvent(symbol="QQQ", last=object()))  # type: ignore[arg-type]
-            await bus.publish(AlertEvent(level="warning", msg="SPY crossed 512", meta={"symbol": "SPY"}))
+            await bus.publish(SPY_CROSSED)
             assert (await _next(ws, "alert"))["msg"] == "SPY crossed 512"
             await bus.publish(PriceEvent(symbol="SPY", last="512.25"))
             assert (await _next(ws, "price"))["symbol"] == "SPY"

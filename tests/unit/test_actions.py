@@ -9,10 +9,11 @@ from decimal import Decimal
 import pytest
 
 from core.domain.action_refs import PlanDraft
-from core.domain.actions import ActionContext, ActionKind, NextAction, actions_json, next_actions
+from core.domain.actions import ActionContext, ActionKind, NextAction, next_actions
 from core.domain.alerts import AlertSpec, Condition, Fired, FireKind, Observation, Repeat, create, evaluate
 from core.domain.orders import OrderClass, OrderDuration, OrderSide, OrderType, Position
 from core.domain.risk import TradingStatus
+from tests.wire import chips_json
 
 D = Decimal
 T0 = datetime(2025, 3, 3, 15, 0, tzinfo=UTC)
@@ -153,7 +154,7 @@ def test_without_a_broker_order_chips_say_so() -> None:
 
 
 def test_chips_serialise_to_json_ready_dicts() -> None:
-    payload = actions_json(next_actions(fire(), ActionContext(size=fixed_size, broker_configured=False)))
+    payload = chips_json(next_actions(fire(), ActionContext(size=fixed_size, broker_configured=False)))
     assert json.loads(json.dumps(payload)) == payload
     assert payload == [
         {"id": "setup", "label": "Take setup (1R)", "kind": "order", "needs": "broker",

@@ -1,9 +1,10 @@
 """Golden JSON: the typed alert views (an alert, a created or edited one, a fire with its chips and deliveries)
 serialize to the bytes the dict views they replaced sent, which the dashboard's alert panel and pages read.
 
-GOLDEN holds those earlier bytes (FastAPI's rendering of the dicts), pinned. The REST encoder (`struct_json`,
-msgspec) is checked; chips are re-read from the stored ``meta.actions`` (`stored_chips`) and must come out as
-published.
+GOLDEN holds those earlier bytes (FastAPI's rendering of the dicts), pinned, with one change: a fire's ``meta``
+is the typed `AlertMeta`, which leaves out what does not apply (a fire without a note has no ``note``) and
+completes an older row's empty meta from its columns. The REST encoder (`struct_json`, msgspec) is checked;
+chips are re-read from the stored ``meta.actions`` (`stored_chips`) and must come out as published.
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ import pytest
 from api.struct_schema import struct_json
 from core.db.models import AlertRow, AlertTrigger
 from core.db.repositories.alerts import spec_columns, state_columns
-from core.domain.actions import ActionContext, ActionKind, actions_json, next_actions, stored_chips
+from core.domain.actions import ActionContext, ActionKind, next_actions, stored_chips
 from core.domain.alert_views import AlertCreated, AlertEdited, AlertView, extended
 from core.domain.alerts import Alert, AlertSpec, AlertStatus, Channel, Condition, Fired, FireKind, Repeat, Timeframe
 from core.domain.orders import Position
 from core.services.alerts import alert_view, delivery_view, trigger_view
+from tests.wire import chips_json
 
 T0 = datetime(2024, 6, 3, 14, 30, 11, 123000, tzinfo=UTC)
 T1 = datetime(2024, 6, 3, 14, 31, tzinfo=UTC)
@@ -47,7 +49,7 @@ def row(alert: Alert, *, already_true: bool, created_by: str | None) -> AlertRow
 def chips(kind: FireKind, position: Position | None, *, broker: bool = True, sized: bool = True) -> list[Any]:
     fired = Fired(ALERTS["full"], kind, D("191.25"), T0)
     size = (lambda entry, stop: D(10)) if sized else None
-    return actions_json(next_actions(fired, ActionContext(position=position, broker_configured=broker, size=size)))
+    return chips_json(next_actions(fired, ActionContext(position=position, broker_configured=broker, size=size)))
 
 
 def trigger(actions: list[Any], *, rationale: str | None) -> AlertTrigger:
@@ -129,14 +131,14 @@ GOLDEN: dict[str, str] = {
         'ooze","snooze_sec":900},{"id":"dismiss","label":"Dismiss","kind":"dismiss"}],"meta":{"alert_id":"01F'
         'ULL","trigger_id":"01TRIG","symbol":"AAPL","price":"191.25","level":"190.5","condition":"price_above'
         '","kind":"crossed","timeframe":"minute","late":false,"fired_at":"2024-06-03T14:30:11.123000+00:00","'
-        'note":null,"actions":[{"id":"setup","label":"Take setup (1R)","kind":"order","order":{"symbol":"AAPL'
-        '","side":"buy","quantity":"10","type":"limit","duration":"day","class":"otoco","price":"191.25","tak'
-        'e_profit":"196.55","stop_loss":"188.60"},"plan":{"symbol":"AAPL","side":"long","entry":"191.25","sto'
-        'p":"188.60","targets":["196.55"]}},{"id":"snooze","label":"Snooze 15m","kind":"snooze","snooze_sec":'
-        '900},{"id":"dismiss","label":"Dismiss","kind":"dismiss"}]},"rationale":"held the level","deliveries"'
-        ':[{"channel":"discord","status":"delivered","attempts":2,"delivered_at":"2024-06-03T14:31:00+00:00",'
-        '"latency_ms":48.5,"last_error":"429 once"},{"channel":"slack","status":"pending","attempts":0,"deliv'
-        'ered_at":null,"latency_ms":null,"last_error":null}]}'),
+        'actions":[{"id":"setup","label":"Take setup (1R)","kind":"order","order":{"symbol":"AAPL","side":"bu'
+        'y","quantity":"10","type":"limit","duration":"day","class":"otoco","price":"191.25","take_profit":"1'
+        '96.55","stop_loss":"188.60"},"plan":{"symbol":"AAPL","side":"long","entry":"191.25","stop":"188.60",'
+        '"targets":["196.55"]}},{"id":"snooze","label":"Snooze 15m","kind":"snooze","snooze_sec":900},{"id":"'
+        'dismiss","label":"Dismiss","kind":"dismiss"}]},"rationale":"held the level","deliveries":[{"channel"'
+        ':"discord","status":"delivered","attempts":2,"delivered_at":"2024-06-03T14:31:00+00:00","latency_ms"'
+        ':48.5,"last_error":"429 once"},{"channel":"slack","status":"pending","attempts":0,"delivered_at":nul'
+        'l,"latency_ms":null,"last_error":null}]}'),
     'trigger/manage': (
         '{"id":"01TRIG","alert_id":"01FULL","kind":"crossed","price":"191.25","late":false,"triggered_at":"20'
         '24-06-03T14:30:11.123000+00:00","level":"warning","msg":"AAPL crossed above 190.50","fired_at":"2024'
@@ -147,13 +149,12 @@ GOLDEN: dict[str, str] = {
         '"180.00"}},{"id":"snooze","label":"Snooze 15m","kind":"snooze","snooze_sec":900},{"id":"dismiss","la'
         'bel":"Dismiss","kind":"dismiss"}],"meta":{"alert_id":"01FULL","trigger_id":"01TRIG","symbol":"AAPL",'
         '"price":"191.25","level":"190.5","condition":"price_above","kind":"crossed","timeframe":"minute","la'
-        'te":false,"fired_at":"2024-06-03T14:30:11.123000+00:00","note":null,"actions":[{"id":"trim","label":'
-        '"Trim 50%","kind":"order","order":{"symbol":"AAPL","side":"sell","quantity":"5","type":"limit","dura'
-        'tion":"day","class":"equity","price":"190.5"},"percent":"50"},{"id":"breakeven","label":"Move stop t'
-        'o breakeven","kind":"order","order":{"symbol":"AAPL","side":"sell","quantity":"10","type":"stop","du'
-        'ration":"gtc","class":"equity","stop":"180.00"}},{"id":"snooze","label":"Snooze 15m","kind":"snooze"'
-        ',"snooze_sec":900},{"id":"dismiss","label":"Dismiss","kind":"dismiss"}]},"rationale":null,"deliverie'
-        's":[]}'),
+        'te":false,"fired_at":"2024-06-03T14:30:11.123000+00:00","actions":[{"id":"trim","label":"Trim 50%","'
+        'kind":"order","order":{"symbol":"AAPL","side":"sell","quantity":"5","type":"limit","duration":"day",'
+        '"class":"equity","price":"190.5"},"percent":"50"},{"id":"breakeven","label":"Move stop to breakeven"'
+        ',"kind":"order","order":{"symbol":"AAPL","side":"sell","quantity":"10","type":"stop","duration":"gtc'
+        '","class":"equity","stop":"180.00"}},{"id":"snooze","label":"Snooze 15m","kind":"snooze","snooze_sec'
+        '":900},{"id":"dismiss","label":"Dismiss","kind":"dismiss"}]},"rationale":null,"deliveries":[]}'),
     'trigger/approach_short': (
         '{"id":"01TRIG","alert_id":"01FULL","kind":"crossed","price":"191.25","late":false,"triggered_at":"20'
         '24-06-03T14:30:11.123000+00:00","level":"warning","msg":"AAPL crossed above 190.50","fired_at":"2024'
@@ -162,12 +163,12 @@ GOLDEN: dict[str, str] = {
         'quity","stop":"190.5"},"needs":"broker"},{"id":"snooze","label":"Snooze 15m","kind":"snooze","snooze'
         '_sec":900},{"id":"dismiss","label":"Dismiss","kind":"dismiss"}],"meta":{"alert_id":"01FULL","trigger'
         '_id":"01TRIG","symbol":"AAPL","price":"191.25","level":"190.5","condition":"price_above","kind":"cro'
-        'ssed","timeframe":"minute","late":false,"fired_at":"2024-06-03T14:30:11.123000+00:00","note":null,"a'
-        'ctions":[{"id":"stop","label":"Set stop at level","kind":"order","order":{"symbol":"AAPL","side":"bu'
-        'y_to_cover","quantity":"3","type":"stop","duration":"gtc","class":"equity","stop":"190.5"},"needs":"'
-        'broker"},{"id":"snooze","label":"Snooze 15m","kind":"snooze","snooze_sec":900},{"id":"dismiss","labe'
-        'l":"Dismiss","kind":"dismiss"}]},"rationale":null,"deliveries":[{"channel":"slack","status":"pending'
-        '","attempts":0,"delivered_at":null,"latency_ms":null,"last_error":null}]}'),
+        'ssed","timeframe":"minute","late":false,"fired_at":"2024-06-03T14:30:11.123000+00:00","actions":[{"i'
+        'd":"stop","label":"Set stop at level","kind":"order","order":{"symbol":"AAPL","side":"buy_to_cover",'
+        '"quantity":"3","type":"stop","duration":"gtc","class":"equity","stop":"190.5"},"needs":"broker"},{"i'
+        'd":"snooze","label":"Snooze 15m","kind":"snooze","snooze_sec":900},{"id":"dismiss","label":"Dismiss"'
+        ',"kind":"dismiss"}]},"rationale":null,"deliveries":[{"channel":"slack","status":"pending","attempts"'
+        ':0,"delivered_at":null,"latency_ms":null,"last_error":null}]}'),
     'trigger/plan': (
         '{"id":"01TRIG","alert_id":"01FULL","kind":"crossed","price":"191.25","late":false,"triggered_at":"20'
         '24-06-03T14:30:11.123000+00:00","level":"warning","msg":"AAPL crossed above 190.50","fired_at":"2024'
@@ -176,14 +177,15 @@ GOLDEN: dict[str, str] = {
         'e","label":"Snooze 15m","kind":"snooze","snooze_sec":900},{"id":"dismiss","label":"Dismiss","kind":"'
         'dismiss"}],"meta":{"alert_id":"01FULL","trigger_id":"01TRIG","symbol":"AAPL","price":"191.25","level'
         '":"190.5","condition":"price_above","kind":"crossed","timeframe":"minute","late":false,"fired_at":"2'
-        '024-06-03T14:30:11.123000+00:00","note":null,"actions":[{"id":"plan","label":"Plan this setup","kind'
-        '":"plan","plan":{"symbol":"AAPL","side":"long","entry":"191.25","stop":"188.60","targets":["196.55"]'
-        '}},{"id":"snooze","label":"Snooze 15m","kind":"snooze","snooze_sec":900},{"id":"dismiss","label":"Di'
-        'smiss","kind":"dismiss"}]},"rationale":null,"deliveries":[]}'),
+        '024-06-03T14:30:11.123000+00:00","actions":[{"id":"plan","label":"Plan this setup","kind":"plan","pl'
+        'an":{"symbol":"AAPL","side":"long","entry":"191.25","stop":"188.60","targets":["196.55"]}},{"id":"sn'
+        'ooze","label":"Snooze 15m","kind":"snooze","snooze_sec":900},{"id":"dismiss","label":"Dismiss","kind'
+        '":"dismiss"}]},"rationale":null,"deliveries":[]}'),
     'trigger/no_meta': (
         '{"id":"01OLD","alert_id":"01FULL","kind":"approaching","price":"189.60","late":true,"triggered_at":"'
-        '2024-06-03T14:30:11.123000+00:00","level":null,"msg":null,"fired_at":null,"actions":[],"meta":{},"ra'
-        'tionale":null,"deliveries":[]}'),
+        '2024-06-03T14:30:11.123000+00:00","level":null,"msg":null,"fired_at":null,"actions":[],"meta":{"aler'
+        't_id":"01FULL","trigger_id":"01OLD","price":"189.60","kind":"approaching","late":true,"actions":[]},'
+        '"rationale":null,"deliveries":[]}'),
 }
 
 

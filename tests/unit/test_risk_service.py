@@ -158,9 +158,9 @@ async def test_engine_publishes_each_cycle_and_alerts_on_restrictive_transitions
     assert [a.level for a in alerts] == ["warning", "critical", "info"]
     assert "Reduce-only: 2/2 trades today" in alerts[0].msg
     assert alerts[1].msg.startswith("Trading HALTED: daily loss $500.00 reached the $500.00 limit")
-    assert alerts[1].meta is not None and alerts[1].meta["status"] == "HALTED"
-    assert alerts[1].meta["previous"] == "REDUCE_ONLY" and alerts[1].meta["kind"] == "risk"
-    assert "$500.00 of $500.00 daily loss" in alerts[1].meta["usage"]
+    assert alerts[1].meta is not None and alerts[1].meta.status == "HALTED"
+    assert alerts[1].meta.previous == "REDUCE_ONLY" and alerts[1].meta.kind == "risk"
+    assert alerts[1].meta.usage is not None and "$500.00 of $500.00 daily loss" in alerts[1].meta.usage
 
 
 async def test_first_cycle_already_halted_alerts_and_an_unknown_blip_does_not_re_alert() -> None:

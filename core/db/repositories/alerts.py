@@ -14,21 +14,26 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
 
+import msgspec
 from sqlalchemy import Table, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db.models import AlertDelivery, AlertRow, AlertTrigger
 from core.db.repositories.news import NewsRepository
 from core.domain.alerts import (
+    FIRE_LEVELS,
     Alert,
     AlertSpec,
     AlertStatus,
     Channel,
     Condition,
+    FireKind,
     Repeat,
     Timeframe,
 )
+from core.domain.events import AlertEvent, AlertMeta
 from core.domain.news import news_alert
+from core.domain.plans import fmt_num
 
 DELETED = "deleted"
 LIVE = (AlertStatus.ACTIVE.value, AlertStatus.SNOOZED.value)
@@ -82,8 +87,29 @@ class DueDelivery:
     trigger_id: str | None
     alert_id: str | None
     triggered_at: datetime
-    payload: dict[str, Any]
+    event: AlertEvent
     news_id: str | None = None
+
+
+def stored_meta(trigger: AlertTrigger) -> AlertMeta:
+    """The meta a trigger row's `alert` event was published with; the row's own columns fill what its payload
+    lacks."""
+    published = (trigger.payload or {}).get("meta") or {}
+    return AlertMeta.stored({"alert_id": trigger.alert_id, "trigger_id": trigger.id, "kind": trigger.kind,
+                             "price": fmt_num(trigger.price), "late": trigger.late, "actions": [], **published})
+
+
+def stored_alert_event(trigger: AlertTrigger) -> AlertEvent:
+    """The `alert` event a trigger row was published as, from the payload the alert engine stored; the
+    rationale that followed as an update event is folded into ``meta.rationale``. The row's own columns fill
+    what a payload lacks."""
+    payload = trigger.payload or {}
+    level = payload.get("level")
+    meta = stored_meta(trigger)
+    if trigger.rationale:
+        meta = msgspec.structs.replace(meta, rationale=trigger.rationale)
+    return AlertEvent(level=level if level in ("info", "warning", "critical") else FIRE_LEVELS[FireKind(trigger.kind)],
+                      msg=str(payload.get("msg") or ""), meta=meta)
 
 
 class AlertRepository:
@@ -200,7 +226,8 @@ class DeliveryRepository:
         due = []
         for d, t in rows:
             if t is not None:
-                due.append(DueDelivery(d.id, d.channel, d.attempts, t.id, t.alert_id, t.triggered_at, t.payload))
+                due.append(DueDelivery(d.id, d.channel, d.attempts, t.id, t.alert_id, t.triggered_at,
+                                       stored_alert_event(t)))
             elif d.news_id in news:
                 due.append(DueDelivery(d.id, d.channel, d.attempts, None, None, d.created_at,
                                        news_alert(news[d.news_id]), news_id=d.news_id))

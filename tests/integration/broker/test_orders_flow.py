@@ -105,7 +105,7 @@ async def test_no_answer_and_no_order_stays_unknown_and_alerts_a_human(rt: Runti
     assert placed(tradier) == [] and len(place_posts(tradier)) == 1
     event = await asyncio.wait_for(anext(aiter(alerts)), 5)
     assert isinstance(event, AlertEvent) and event.level == "critical" and event.meta
-    assert event.meta["intent_id"] == intent_id
+    assert event.meta.intent_id == intent_id
     await alerts.close()
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -16,6 +16,8 @@ import pytest
 
 from bots.discord import TradeBot, render, sync_commands
 from core.db.models import AlertDelivery
+from core.domain.deliveries import Delivery
+from core.domain.events import AlertEvent, AlertMeta
 from core.domain.journal import JournalQuery
 from core.errors import ExternalTransient
 from core.runtime import Runtime
@@ -269,18 +271,18 @@ async def test_a_restarted_bot_still_routes_an_old_confirm_button(rt: Runtime, a
 # -- alert delivery -------------------------------------------------------------------------------------------
 
 
-def alert_payload(alert_id: str = "a" * 32, trigger_id: str = "b" * 32) -> dict[str, Any]:
+def alert_payload(alert_id: str = "a" * 32, trigger_id: str = "b" * 32) -> Delivery:
     actions = [{"id": "take", "label": "Take setup (1R)", "kind": "order",
                 "order": {"symbol": "AAPL", "side": "buy", "quantity": "1", "type": "market", "duration": "day",
                           "class": "equity"}},
                {"id": "snooze", "label": "Snooze 15m", "kind": "snooze", "snooze_sec": 900},
                {"id": "dismiss", "label": "Dismiss", "kind": "dismiss"}]
-    return {"level": "warning", "msg": "AAPL crossed above 438.00 at 438.89",
-            "meta": {"alert_id": alert_id, "trigger_id": trigger_id, "symbol": "AAPL", "price": "438.89",
-                     "condition": "price_above", "level": "438.00", "actions": actions,
-                     "fired_at": "2026-01-05T15:00:00+00:00"},
-            "trigger_id": trigger_id, "alert_id": alert_id, "triggered_at": "2026-01-05T15:00:00+00:00",
-            "attempt": 1}
+    meta = AlertMeta.stored({"kind": "crossed", "alert_id": alert_id, "trigger_id": trigger_id, "symbol": "AAPL",
+                             "price": "438.89", "condition": "price_above", "level": "438.00", "actions": actions,
+                             "fired_at": "2026-01-05T15:00:00+00:00"})
+    event = AlertEvent(level="warning", msg="AAPL crossed above 438.00 at 438.89", meta=meta)
+    return Delivery.of(event, trigger_id=trigger_id, alert_id=alert_id,
+                       triggered_at=datetime(2026, 1, 5, 15, tzinfo=UTC))
 
 
 async def test_an_alert_is_posted_to_the_alert_channel_with_chip_buttons(bot: TradeBot, rt: Runtime,

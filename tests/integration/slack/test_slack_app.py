@@ -22,7 +22,9 @@ from bots.slack import blocks as bk
 from bots.slack.app import build_slack_app
 from bots.slack.commands import parse_journal_text, parse_order_text
 from core.db.models import AlertRow, OrderIntentRow
-from core.domain.actions import SNOOZE, SNOOZE_SEC, actions_json
+from core.domain.actions import SNOOZE, SNOOZE_SEC
+from core.domain.deliveries import Delivery
+from core.domain.events import AlertEvent, AlertMeta
 from core.domain.journal import JournalQuery
 from core.domain.order_views import AccountOrder, position_items
 from core.domain.orders import BrokerOrder, OrderSide, OrderType, Position
@@ -46,6 +48,7 @@ from tests.integration.slack.rig import (
     sign,
 )
 from tests.integration.test_news_alerts import RECORDED, news_payload
+from tests.wire import chips_json
 
 # -- transport security ---------------------------------------------------------------------------------------------
 
@@ -203,15 +206,15 @@ async def test_retried_event_is_handled_once(http: httpx.AsyncClient, slack: Sla
     assert reply.body["thread_ts"] == "100.1"
 
 
-def _alert_payload() -> dict[str, Any]:
+def _alert_payload(msg: str = "SPY crossed above 500.00 (last 500.12)") -> Delivery:
     chips = [{"id": "setup", "label": "Take setup (1R)", "kind": "order",
               "order": {"symbol": "SPY", "side": "buy", "quantity": "1", "type": "market", "duration": "day",
                         "class": "equity"}},
-             *actions_json((SNOOZE,))]
-    return {"level": "warning", "msg": "SPY crossed above 500.00 (last 500.12)", "trigger_id": "t1",
-            "alert_id": "a1", "triggered_at": "2026-01-05T15:30:00+00:00", "attempt": 1,
-            "meta": {"alert_id": "a1", "trigger_id": "t1", "symbol": "SPY", "price": "500.12",
-                     "condition": "price_above", "actions": chips}}
+             *chips_json((SNOOZE,))]
+    meta = AlertMeta.stored({"kind": "crossed", "alert_id": "a1", "trigger_id": "t1", "symbol": "SPY",
+                             "price": "500.12", "condition": "price_above", "actions": chips})
+    return Delivery.of(AlertEvent(level="warning", msg=msg, meta=meta), trigger_id="t1", alert_id="a1",
+                       triggered_at=datetime(2026, 1, 5, 15, 30, tzinfo=UTC))
 
 
 async def test_a_news_delivery_is_the_items_own_line(app: FastAPI, slack: SlackDouble) -> None:
@@ -250,7 +253,7 @@ def test_blocks_respect_slack_limits() -> None:
             Block.parse(block).validate_json()  # type: ignore[union-attr]
     huge = bk.text_blocks("x" * (bk.SECTION_LIMIT * 60))
     assert len(huge) == 2 and len(huge[0]) == bk.MAX_BLOCKS
-    card = bk.alert_card({**_alert_payload(), "msg": "y" * 20_000})
+    card = bk.alert_card(_alert_payload("y" * 20_000))
     assert len(card) <= bk.MAX_BLOCKS
     assert all(len(e["value"]) <= bk.VALUE_LIMIT for b in card if b["type"] == "actions" for e in b["elements"])
     with pytest.raises(ValueError, match="2000"):
