@@ -14,6 +14,7 @@ from typing import Any
 
 import discord
 
+from bots.status_text import live_state
 from core.domain.alert_views import AlertCreated, AlertView
 from core.domain.coach import Suggestion
 from core.domain.coach_replies import CoachReply
@@ -131,10 +132,9 @@ def status_embed(integrations: dict[str, dict[str, Any]]) -> discord.Embed:
         detail = str(status.get("reason") or "")
         if not status.get("enabled") and status.get("how_to_enable"):
             detail += f"\nTo enable: {status['how_to_enable']}"
-        extra = [f"{key}: {status[key]}" for key in ("feed", "lag_ms", "freshness_sec", "last_message_age_sec")
-                 if status.get(key) not in (None, "")]
-        if extra:
-            detail += "\n" + ", ".join(extra)
+        live = live_state(status)
+        if live:
+            detail += "\n" + live
         fields.append((name, f"{state}\n{detail}".strip(), True))
     return make_embed("Integrations", fields=fields, timestamp=datetime.now(UTC))
 

@@ -24,6 +24,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bots.status_text import live_state
 from core.domain.actions import ActionKind
 from core.domain.alert_views import AlertView
 from core.domain.deliveries import Delivery
@@ -396,6 +397,9 @@ def status_blocks(integrations: dict[str, dict[str, Any]]) -> Blocks:
         line = f"{mark} *{name}*: {status.get('reason', '')}"
         if not status.get("enabled") and status.get("how_to_enable"):
             line += f" — {status['how_to_enable']}"
+        live = live_state(status)
+        if live:
+            line += f" ({live})"
         lines.append(line)
     header = HeaderBlock(text=PlainTextObject(text="Trading Assistant status"))
     return dump([header, *(SectionBlock(text=MarkdownTextObject(text=p)) for p in chunks("\n".join(lines)))])
