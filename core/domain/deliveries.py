@@ -29,8 +29,8 @@ class Delivery:
     @classmethod
     def of(cls, event: AlertEvent, *, trigger_id: str | None, alert_id: str | None, triggered_at: datetime,
            attempt: int = 1, news_id: str | None = None) -> Delivery:
-        return cls(event.level, event.msg, event.meta or AlertMeta(kind=""), trigger_id, alert_id, triggered_at,
-                   attempt, news_id)
+        assert event.meta is not None, "a stored alert event carries its meta"
+        return cls(event.level, event.msg, event.meta, trigger_id, alert_id, triggered_at, attempt, news_id)
 
     @property
     def key(self) -> str | None:

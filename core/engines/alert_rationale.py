@@ -41,7 +41,8 @@ PROMPT = ("You add context to a price alert a day trader just received. In one o
 
 def rationale_event(fire: AlertEvent, text: str) -> AlertEvent:
     """The update event for the fire ``fire`` announced: same alert and trigger ids, the rationale as text."""
-    meta = fire.meta or AlertMeta(kind="")
+    meta = fire.meta
+    assert meta is not None, "a fire's event carries its meta"
     return AlertEvent(level="info", msg=f"{meta.symbol or ''}: {text}".lstrip(": "), meta=AlertMeta(
         kind=meta.kind, alert_id=meta.alert_id, trigger_id=meta.trigger_id, symbol=meta.symbol, update="rationale",
         rationale=text, actions=()))
@@ -49,9 +50,10 @@ def rationale_event(fire: AlertEvent, text: str) -> AlertEvent:
 
 def _facts(fire: AlertEvent) -> str:
     """What the model is told: the fire's own fields and the chips the trader was offered, nothing else."""
-    meta = fire.meta or AlertMeta(kind="")
+    meta = fire.meta
+    assert meta is not None, "a fire's event carries its meta"
     facts: dict[str, Any] = {"symbol": meta.symbol, "condition": meta.condition, "level": meta.level,
-                             "price": meta.price, "kind": meta.kind or None, "timeframe": meta.timeframe,
+                             "price": meta.price, "kind": meta.kind, "timeframe": meta.timeframe,
                              "late": meta.late, "note": meta.note}
     facts = {key: value for key, value in facts.items() if value is not None}
     facts["alert"] = fire.msg

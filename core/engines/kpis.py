@@ -104,14 +104,15 @@ class KpiMonitor:
         self._last_step = self.clock()
         self._readings.append((self._last_step, read_metrics()))  # the window starts with the monitor
 
-    def window(self) -> Reading:
-        """What this process observed over the window (since the monitor started, until it has run a whole one)."""
-        return read_metrics().since(self._readings[0][1])
+    def window(self, now: Reading | None = None) -> Reading:
+        """What this process observed over the window (since the monitor started, until it has run a whole one),
+        up to ``now`` (a reading just taken) or to this moment."""
+        return (now or read_metrics()).since(self._readings[0][1])
 
-    def report(self) -> KpiReport:
+    def report(self, now: Reading | None = None) -> KpiReport:
         """The KPIs over the window of every process heard from, each watched symbol's freshness and the
         integrations (credentials only, never a secret)."""
-        observed = self.window()
+        observed = self.window(now)
         for peer in self._live_peers():
             observed = observed.plus(peer.window)
         kpis = compute(observed, round(self.window_sec / 60))
@@ -138,8 +139,9 @@ class KpiMonitor:
         """Count the feed's up/down time, keep this reading, and the `health` events of what changed."""
         now = self.clock()
         self._count_feed(now)
-        kpis = self.report().kpis
-        self._readings.append((now, read_metrics()))
+        reading = read_metrics()
+        kpis = self.report(reading).kpis
+        self._readings.append((now, reading))
         while len(self._readings) > 1 and self._readings[1][0] <= now - self.window_sec:
             self._readings.popleft()
         self._peers = {process: peer for process, peer in self._peers.items() if self._is_live(peer)}

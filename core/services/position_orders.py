@@ -114,7 +114,7 @@ class PositionOrders:
                           "form", details={"field": "position"})
         held = _listed(await self._options.chain(option.root, option.expiration), option.occ)
         net = _roll_net_price(held, new, item.position.is_long, item.last)
-        return roll_to_next_expiration(item.position, [target], net_price=net)
+        return roll_to_next_expiration(item.position, listed, net_price=net)
 
 
 def _listed(chain: OptionChain, occ: str) -> OptionRow | None:
@@ -130,4 +130,3 @@ def _roll_net_price(held: OptionRow | None, new: OptionRow, is_long: bool, last:
     if old is None or new_price is None:
         return None
     return (new_price - old if is_long else old - new_price).quantize(Decimal("0.01"))
-
