@@ -5,7 +5,6 @@ public in core.domain.access."""
 from __future__ import annotations
 
 import hmac
-import os
 import secrets
 from collections.abc import Iterable
 from pathlib import Path
@@ -17,6 +16,7 @@ from starlette.routing import BaseRoute
 from core.domain.access import Action, check, needs_trader
 from core.errors import CoreError
 from core.settings import MIN_SECRET_CHARS, Settings
+from core.var_files import read_or_create
 
 KEY_FILE = "api_key"
 
@@ -30,18 +30,11 @@ def resolve_api_key(settings: Settings) -> tuple[str, bool]:
     if settings.api_key is not None:
         return settings.api_key.get_secret_value(), False
     path = Path(settings.var_dir) / KEY_FILE
-    if path.exists():
-        key = path.read_text().strip()
-        if len(key) < MIN_SECRET_CHARS:
-            raise ValueError(f"{path} holds a key of {len(key)} characters, at least {MIN_SECRET_CHARS} are "
-                             "required: delete the file to have a new one generated, or set API_KEY")
-        return key, False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key + "\n")
-    return key, True
+    key, generated = read_or_create(path, lambda: secrets.token_urlsafe(32))
+    if len(key) < MIN_SECRET_CHARS:
+        raise ValueError(f"{path} holds a key of {len(key)} characters, at least {MIN_SECRET_CHARS} are "
+                         "required: delete the file to have a new one generated, or set API_KEY")
+    return key, generated
 
 
 def key_matches(given: str | None, expected: str) -> bool:

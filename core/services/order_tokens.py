@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import os
 import secrets
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 import orjson
 
 from core.settings import Settings
+from core.var_files import read_or_create
 
 SECRET_FILE = "order_confirm_secret"  # noqa: S105 - a file name, not a secret
 
@@ -31,18 +31,8 @@ def order_hash(document: dict[str, Any]) -> str:
 def load_secret(settings: Settings) -> bytes:
     """A random secret of its own, kept in var/order_confirm_secret (mode 0600) and created on first use: one who
     holds the API key cannot forge a confirm token. Processes that confirm each other's proposals share VAR_DIR."""
-    path = Path(settings.var_dir) / SECRET_FILE
-    if path.exists():
-        return bytes.fromhex(path.read_text().strip())
-    path.parent.mkdir(parents=True, exist_ok=True)
-    secret = secrets.token_bytes(32)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process created it first
-        return bytes.fromhex(path.read_text().strip())
-    with os.fdopen(fd, "w") as handle:
-        handle.write(secret.hex() + "\n")
-    return secret
+    text, _ = read_or_create(Path(settings.var_dir) / SECRET_FILE, lambda: secrets.token_bytes(32).hex())
+    return bytes.fromhex(text)
 
 
 class TokenSigner:
